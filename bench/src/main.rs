@@ -1,0 +1,214 @@
+//! `mantabench`: end-to-end load generator for a running store.
+//!
+//! `mantabench put-get --url URL --user LOGIN -n N -s SIZE -c C` PUTs N
+//! objects of SIZE bytes at concurrency C, then GETs them back (checking the
+//! length), and prints one JSON line with ops/s, MB/s and p50/p99 latency for
+//! each phase.
+
+use anyhow::{bail, Context};
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(name = "mantabench", about = "Load generator for the Manta API")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// PUT then GET N objects of SIZE bytes at concurrency C.
+    PutGet {
+        #[arg(long, env = "MANTA_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, env = "MANTA_USER", default_value = "dev")]
+        user: String,
+        /// Number of objects.
+        #[arg(short = 'n', long, default_value_t = 1000)]
+        count: usize,
+        /// Object size: bytes, or with KiB/MiB/GiB.
+        #[arg(short = 's', long, default_value = "4KiB")]
+        size: String,
+        /// Requests in flight.
+        #[arg(short = 'c', long, default_value_t = 16)]
+        concurrency: usize,
+        /// Directory (under ~~/stor) to write into; made if missing.
+        #[arg(long, default_value = "mantabench")]
+        dir: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Phase {
+    ops: usize,
+    seconds: f64,
+    ops_per_sec: f64,
+    mb_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    workload: &'static str,
+    count: usize,
+    size: u64,
+    concurrency: usize,
+    put: Phase,
+    get: Phase,
+}
+
+fn parse_size(s: &str) -> anyhow::Result<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().with_context(|| format!("bad size {s:?}"))?;
+    Ok(n * match unit {
+        "" | "B" => 1,
+        "KiB" | "K" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        u => bail!("bad unit {u:?}"),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::PutGet {
+            url,
+            user,
+            count,
+            size,
+            concurrency,
+            dir,
+        } => {
+            let size = parse_size(&size)?;
+            let report = put_get(&url, &user, &dir, count, size, concurrency).await?;
+            println!("{}", serde_json::to_string(&report)?);
+        }
+    }
+    Ok(())
+}
+
+async fn put_get(
+    url: &str,
+    user: &str,
+    dir: &str,
+    count: usize,
+    size: u64,
+    concurrency: usize,
+) -> anyhow::Result<Report> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let base = format!("{}/{user}/stor/{dir}", url.trim_end_matches('/'));
+    let r = http
+        .put(&base)
+        .header("content-type", "application/json; type=directory")
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("mkdir {base}: {} {}", r.status(), r.text().await?);
+    }
+    // One buffer of pseudo-random bytes, streamed in 1 MiB slices so large
+    // objects never sit whole in memory twice.
+    let chunk = Bytes::from(
+        (0..(1u64 << 20).min(size.max(1)))
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    );
+    let chunk = Arc::new(chunk);
+    let put = run(count, concurrency, size, |i| {
+        let http = http.clone();
+        let url = format!("{base}/obj-{i:08}");
+        let chunk = chunk.clone();
+        async move {
+            let pieces = size.div_ceil(chunk.len() as u64).max(1);
+            let body = futures::stream::iter((0..pieces).map(move |p| {
+                let left = size - p * chunk.len() as u64;
+                Ok::<_, std::io::Error>(chunk.slice(0..left.min(chunk.len() as u64) as usize))
+            }));
+            let r = http
+                .put(&url)
+                .header("content-length", size)
+                .body(reqwest::Body::wrap_stream(body))
+                .send()
+                .await?;
+            if r.status().as_u16() != 204 {
+                bail!("PUT {url}: {} {}", r.status(), r.text().await?);
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let get = run(count, concurrency, size, |i| {
+        let http = http.clone();
+        let url = format!("{base}/obj-{i:08}");
+        async move {
+            let r = http.get(&url).send().await?;
+            if r.status().as_u16() != 200 {
+                bail!("GET {url}: {}", r.status());
+            }
+            let mut got = 0u64;
+            let mut s = r.bytes_stream();
+            while let Some(c) = s.next().await {
+                got += c?.len() as u64;
+            }
+            if got != size {
+                bail!("GET {url}: {got} bytes, expected {size}");
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(Report {
+        workload: "put-get",
+        count,
+        size,
+        concurrency,
+        put,
+        get,
+    })
+}
+
+/// Runs `op(0..count)` with `concurrency` in flight, timing each.
+async fn run<F, Fut>(count: usize, concurrency: usize, size: u64, op: F) -> anyhow::Result<Phase>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let started = Instant::now();
+    let mut lat: Vec<Duration> = futures::stream::iter(0..count)
+        .map(|i| {
+            let fut = op(i);
+            async move {
+                let t = Instant::now();
+                fut.await.map(|()| t.elapsed())
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Ok(Phase {
+        ops: count,
+        seconds: secs,
+        ops_per_sec: count as f64 / secs,
+        mb_per_sec: (count as f64 * size as f64) / secs / 1e6,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    })
+}

@@ -1,0 +1,154 @@
+//! `mantad`: every role of the store in one binary.
+//!
+//! - `mantad dev`: the whole cluster in this process (3 storage nodes, 2
+//!   metadata shards, the frontend), data under `./data`;
+//! - `mantad metadata|storage|frontend --config FILE`: one role, so the same
+//!   code spreads over machines (see docs/config.md).
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use frontend::cluster::{self, Cluster, ClusterOptions, StorageRole};
+use frontend::config::{self, FrontendConfig, MetadataConfig, StorageConfig};
+use frontend::state::AppState;
+use metadata_tier::{MetadataClient, Ring};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "mantad", version, about = "A Manta-style object store")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a whole development cluster in this process.
+    Dev {
+        /// Where all data lives.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Address of the Manta API.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The development account's login.
+        #[arg(long, default_value = "dev")]
+        user: String,
+        #[arg(long, default_value_t = 3)]
+        storage_nodes: usize,
+        #[arg(long, default_value_t = 2)]
+        shards: usize,
+    },
+    /// Run one metadata shard.
+    Metadata {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run one storage node.
+    Storage {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run the public frontend.
+    Frontend {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().cmd {
+        Cmd::Dev {
+            data,
+            listen,
+            user,
+            storage_nodes,
+            shards,
+        } => dev(data, listen, user, storage_nodes, shards).await,
+        Cmd::Metadata { config } => {
+            let cfg: MetadataConfig = config::load(&config)?;
+            let running = cluster::start_shard(cfg.listen, &cfg.data).await?;
+            tracing::info!(addr = %running.addr, "metadata shard serving");
+            until_signal(running).await
+        }
+        Cmd::Storage { config } => {
+            let cfg: StorageConfig = config::load(&config)?;
+            let role = StorageRole {
+                id: config::node_id(cfg.id.as_deref(), &cfg.data)?,
+                listen: cfg.listen,
+                advertise: cfg.advertise.clone(),
+                data: cfg.data.clone(),
+                heartbeat: config::parse_duration(&cfg.heartbeat_interval)?,
+            };
+            let meta = MetadataClient::new(Ring::new(cfg.metadata_shards, cfg.vnodes));
+            let running = cluster::start_storage(role, meta).await?;
+            tracing::info!(addr = %running.addr, "storage node serving");
+            until_signal(running).await
+        }
+        Cmd::Frontend { config } => {
+            let cfg: FrontendConfig = config::load(&config)?;
+            let settings = cfg.validate().context("invalid frontend config")?;
+            let meta = MetadataClient::new(Ring::new(cfg.metadata_shards.clone(), cfg.vnodes));
+            let state = AppState::new(meta, settings);
+            for login in &cfg.accounts {
+                state
+                    .accounts
+                    .ensure(login)
+                    .await
+                    .with_context(|| format!("create account {login}"))?;
+            }
+            let running = cluster::start_frontend(cfg.listen, state).await?;
+            tracing::info!(addr = %running.addr, "frontend serving");
+            until_signal(running).await
+        }
+    }
+}
+
+async fn dev(
+    data: PathBuf,
+    listen: SocketAddr,
+    user: String,
+    storage_nodes: usize,
+    shards: usize,
+) -> anyhow::Result<()> {
+    let mut opts = ClusterOptions::dev(data.clone());
+    opts.frontend_listen = listen;
+    opts.accounts = vec![user.clone()];
+    opts.storage_nodes = storage_nodes;
+    opts.shards = shards;
+    let cluster = Cluster::start(opts).await?;
+    let env = format!("export MANTA_URL={}\nexport MANTA_USER={user}\n", cluster.url);
+    let env_file = data.join("env.sh");
+    std::fs::write(&env_file, &env).with_context(|| format!("write {}", env_file.display()))?;
+    println!(
+        "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
+         \n  Manta API  {}\n  account    {user}\n  data       {}\n\n\
+         Use it from a shell with:  source {}\n{env}",
+        cluster.url,
+        data.display(),
+        env_file.display()
+    );
+    tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
+    println!("stopping");
+    cluster.shutdown().await;
+    Ok(())
+}
+
+async fn until_signal(running: cluster::Running) -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("install SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("wait for ctrl-c")?,
+        _ = term.recv() => {}
+    }
+    running.stop().await;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! Starting the roles in this process: one function per role (used by
+//! `mantad metadata|storage|frontend`) and [`Cluster`], all of them together
+//! (`mantad dev` and the integration tests' harness).
+
+use crate::state::{AppState, Settings};
+use anyhow::Context;
+use metadata_tier::{MetadataClient, Ring, Shard};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use storage_node::heartbeat::{self, HeartbeatConfig};
+use storage_node::BlobStore;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A running role: its address, and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish (up to 10 s), then
+    /// returns.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        for t in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(10), t).await.is_err() {
+                tracing::warn!(addr = %self.addr, "role did not stop within 10s");
+            }
+        }
+    }
+}
+
+fn spawn_server<F>(name: &'static str, fut: F) -> JoinHandle<()>
+where
+    F: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = fut.await {
+            tracing::error!(role = name, error = %e, "server failed");
+        }
+    })
+}
+
+/// Opens a shard's RocksDB under `data` and serves it.
+///
+/// # Errors
+/// Opening the database or binding the address.
+pub async fn start_shard(listen: SocketAddr, data: &Path) -> anyhow::Result<Running> {
+    let shard = Shard::open(data).with_context(|| format!("open shard {}", data.display()))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("bind metadata shard to {listen}"))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone().cancelled_owned();
+    let task = spawn_server(
+        "metadata",
+        metadata_tier::server::serve(listener, shard, stop),
+    );
+    Ok(Running {
+        addr,
+        cancel,
+        tasks: vec![task],
+    })
+}
+
+/// A storage node to start.
+pub struct StorageRole {
+    pub id: String,
+    pub listen: SocketAddr,
+    pub advertise: Option<String>,
+    pub data: PathBuf,
+    pub heartbeat: Duration,
+}
+
+/// Opens the blob store, serves it and heartbeats to the registry.
+///
+/// # Errors
+/// Opening the store or binding the address.
+pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::Result<Running> {
+    let store = BlobStore::open(&role.data)
+        .await
+        .with_context(|| format!("open blob store {}", role.data.display()))?;
+    let listener = TcpListener::bind(role.listen)
+        .await
+        .with_context(|| format!("bind storage node to {}", role.listen))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let server = spawn_server(
+        "storage",
+        storage_node::server::serve(
+            listener,
+            store.clone(),
+            role.id.clone(),
+            cancel.clone().cancelled_owned(),
+        ),
+    );
+    let cfg = HeartbeatConfig {
+        node_id: role.id,
+        addr: role.advertise.unwrap_or_else(|| format!("http://{addr}")),
+        interval: role.heartbeat,
+    };
+    let beat = tokio::spawn(heartbeat::run(meta, store, cfg, cancel.clone()));
+    Ok(Running {
+        addr,
+        cancel,
+        tasks: vec![server, beat],
+    })
+}
+
+/// Serves the Manta API.
+///
+/// # Errors
+/// Binding the address.
+pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("bind frontend to {listen}"))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let task = spawn_server(
+        "frontend",
+        crate::server::serve(listener, state, cancel.clone().cancelled_owned()),
+    );
+    Ok(Running {
+        addr,
+        cancel,
+        tasks: vec![task],
+    })
+}
+
+/// What [`Cluster::start`] starts.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub data: PathBuf,
+    pub shards: usize,
+    pub storage_nodes: usize,
+    pub frontend_listen: SocketAddr,
+    pub heartbeat_interval: Duration,
+    pub settings: Settings,
+    pub accounts: Vec<String>,
+}
+
+impl ClusterOptions {
+    /// `mantad dev`'s defaults: 2 shards, 3 storage nodes, frontend on
+    /// 127.0.0.1:8080, account `dev`.
+    pub fn dev(data: PathBuf) -> Self {
+        ClusterOptions {
+            data,
+            shards: 2,
+            storage_nodes: 3,
+            frontend_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            heartbeat_interval: Duration::from_secs(2),
+            settings: Settings::default(),
+            accounts: vec!["dev".into()],
+        }
+    }
+}
+
+/// A whole cluster in this process.
+pub struct Cluster {
+    pub url: String,
+    pub meta: MetadataClient,
+    pub state: AppState,
+    opts: ClusterOptions,
+    shards: Vec<Running>,
+    nodes: Vec<Option<Running>>,
+    node_addrs: Vec<SocketAddr>,
+    frontend: Running,
+}
+
+impl Cluster {
+    /// Starts shards, then storage nodes, then the frontend; waits until
+    /// every node has heartbeated once, and creates the accounts.
+    ///
+    /// # Errors
+    /// Any role failing to start.
+    pub async fn start(opts: ClusterOptions) -> anyhow::Result<Cluster> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut shards = Vec::new();
+        for i in 0..opts.shards {
+            let dir = opts.data.join("metadata").join(format!("shard-{i}"));
+            shards.push(start_shard(any, &dir).await?);
+        }
+        let urls = shards.iter().map(|s| format!("http://{}", s.addr)).collect();
+        let meta = MetadataClient::new(Ring::new(urls, metadata_tier::ring::DEFAULT_VNODES));
+        let mut nodes = Vec::new();
+        let mut node_addrs = Vec::new();
+        for i in 0..opts.storage_nodes {
+            let running = start_storage(storage_role(&opts, i, any)?, meta.clone()).await?;
+            node_addrs.push(running.addr);
+            nodes.push(Some(running));
+        }
+        let state = AppState::new(meta.clone(), opts.settings.clone());
+        let frontend = start_frontend(opts.frontend_listen, state.clone()).await?;
+        for login in &opts.accounts {
+            state
+                .accounts
+                .ensure(login)
+                .await
+                .with_context(|| format!("create account {login}"))?;
+        }
+        let cluster = Cluster {
+            url: format!("http://{}", frontend.addr),
+            meta,
+            state,
+            opts,
+            shards,
+            nodes,
+            node_addrs,
+            frontend,
+        };
+        cluster.wait_for_nodes(cluster.opts.storage_nodes).await?;
+        Ok(cluster)
+    }
+
+    /// Waits until `n` nodes are live in the registry.
+    ///
+    /// # Errors
+    /// After 30 s.
+    pub async fn wait_for_nodes(&self, n: usize) -> anyhow::Result<()> {
+        let timeout = self.opts.settings.heartbeat_timeout;
+        for _ in 0..300 {
+            if let Ok(live) = self.meta.live_nodes(timeout).await {
+                if live.len() >= n {
+                    self.state.placement.invalidate().await;
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("storage nodes did not register within 30s")
+    }
+
+    pub fn node_ids(&self) -> Vec<String> {
+        (0..self.opts.storage_nodes).map(dev_node_id).collect()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.opts.data
+    }
+
+    /// Stops storage node `i` (its server and heartbeat).
+    pub async fn stop_node(&mut self, i: usize) {
+        if let Some(n) = self.nodes.get_mut(i).and_then(Option::take) {
+            n.stop().await;
+        }
+    }
+
+    /// Starts storage node `i` again on its old address and data.
+    ///
+    /// # Errors
+    /// Reopening the store or rebinding the address.
+    pub async fn restart_node(&mut self, i: usize) -> anyhow::Result<()> {
+        self.stop_node(i).await;
+        let addr = *self.node_addrs.get(i).context("no such node")?;
+        let running = start_storage(storage_role(&self.opts, i, addr)?, self.meta.clone()).await?;
+        if let Some(slot) = self.nodes.get_mut(i) {
+            *slot = Some(running);
+        }
+        Ok(())
+    }
+
+    /// Stops the frontend, then the storage nodes, then the shards (the
+    /// order requests flow, so nothing in flight loses its next tier).
+    pub async fn shutdown(self) {
+        self.frontend.stop().await;
+        for n in self.nodes.into_iter().flatten() {
+            n.stop().await;
+        }
+        for s in self.shards {
+            s.stop().await;
+        }
+    }
+}
+
+fn dev_node_id(i: usize) -> String {
+    format!("stor-{}", i + 1)
+}
+
+fn storage_role(opts: &ClusterOptions, i: usize, listen: SocketAddr) -> anyhow::Result<StorageRole> {
+    let data = opts.data.join("storage").join(dev_node_id(i));
+    std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
+    Ok(StorageRole {
+        id: dev_node_id(i),
+        listen,
+        advertise: None,
+        data,
+        heartbeat: opts.heartbeat_interval,
+    })
+}

@@ -1,0 +1,177 @@
+//! The frontend's one error type, and its single mapping to Manta's wire
+//! codes and HTTP statuses (`MANTA-API.md` §0.4).
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use client_sdk::ErrorBody;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every way a Manta API request can fail. Variants carry the detail for the
+/// message; `into_response` gives each its code and status in one `match`, so
+/// a new variant without a mapping does not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path} was not found")]
+    ResourceNotFound { path: String },
+    #[error("{path} does not exist")]
+    DirectoryDoesNotExist { path: String },
+    #[error("{path} is not a directory")]
+    ParentNotDirectory { path: String },
+    #[error("{path} is not empty")]
+    DirectoryNotEmpty { path: String },
+    #[error("{path} is a directory")]
+    OperationNotAllowedOnDirectory { path: String },
+    #[error("{path} is a root directory and cannot be changed")]
+    OperationNotAllowedOnRootDirectory { path: String },
+    #[error("{path} was changed by another request; retry")]
+    ConcurrentRequest { path: String },
+    #[error("if-match, if-none-match or if-unmodified-since failed for {path}")]
+    PreconditionFailed { path: String },
+    #[error("Content-MD5 expected to be {expected}, but was {computed}")]
+    ContentMd5Mismatch { expected: String, computed: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidResource(String),
+    #[error("durability-level must be between 1 and {max}: {value}")]
+    InvalidDurabilityLevel { value: String, max: u32 },
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("request body exceeded max-content-length of {max} bytes")]
+    MaxContentLengthExceeded { max: u64 },
+    #[error("{0}")]
+    InvalidMaxContentLength(String),
+    #[error("request body ended after {got} of {expected} bytes")]
+    IncompleteBody { got: u64, expected: u64 },
+    #[error("the client went away during the upload")]
+    UploadAbandoned,
+    #[error("no request body data received for {secs} seconds")]
+    UploadTimeout { secs: u64 },
+    #[error("Location header required to create a link")]
+    LocationRequired,
+    #[error("{0}")]
+    InvalidLink(String),
+    #[error("{path} (link source) was not found")]
+    SourceObjectNotFound { path: String },
+    #[error("{path} is a directory, only objects can be linked")]
+    LinkNotObject { path: String },
+    #[error("the requested range cannot be satisfied")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("multiple ranges are not supported")]
+    MultiRangeNotImplemented,
+    #[error("account {login} does not exist")]
+    AccountDoesNotExist { login: String },
+    #[error("{0}")]
+    AuthorizationFailed(String),
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("durability-level {wanted} needs {wanted} storage nodes with room; {available} available")]
+    NotEnoughSpace { wanted: usize, available: usize },
+    #[error("no storage nodes available")]
+    NoStorageNodes,
+    #[error("no copy of {path} could be read")]
+    NoReachableCopy { path: String },
+    #[error("metadata tier unavailable: {0}")]
+    MetadataUnavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Manta's wire code and the HTTP status that goes with it.
+    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+        use Error::*;
+        match self {
+            ResourceNotFound { .. } => ("ResourceNotFound", StatusCode::NOT_FOUND),
+            DirectoryDoesNotExist { .. } => ("DirectoryDoesNotExist", StatusCode::NOT_FOUND),
+            ParentNotDirectory { .. } => ("ParentNotDirectory", StatusCode::BAD_REQUEST),
+            DirectoryNotEmpty { .. } => ("DirectoryNotEmpty", StatusCode::BAD_REQUEST),
+            OperationNotAllowedOnDirectory { .. } => {
+                ("OperationNotAllowedOnDirectory", StatusCode::BAD_REQUEST)
+            }
+            OperationNotAllowedOnRootDirectory { .. } => {
+                ("OperationNotAllowedOnRootDirectory", StatusCode::BAD_REQUEST)
+            }
+            ConcurrentRequest { .. } => ("ConcurrentRequest", StatusCode::CONFLICT),
+            PreconditionFailed { .. } => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
+            ContentMd5Mismatch { .. } => ("ContentMD5Mismatch", StatusCode::BAD_REQUEST),
+            BadRequest(_) | IncompleteBody { .. } => ("BadRequest", StatusCode::BAD_REQUEST),
+            InvalidResource(_) => ("InvalidResource", StatusCode::BAD_REQUEST),
+            InvalidDurabilityLevel { .. } => ("InvalidDurabilityLevel", StatusCode::BAD_REQUEST),
+            // Manta's restCode really carries the "Error" suffix here.
+            InvalidArgument(_) => ("InvalidArgumentError", StatusCode::BAD_REQUEST),
+            InvalidParameter(_) => ("InvalidParameter", StatusCode::BAD_REQUEST),
+            MaxContentLengthExceeded { .. } => {
+                ("MaxContentLengthExceeded", StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            InvalidMaxContentLength(_) => ("InvalidMaxContentLength", StatusCode::BAD_REQUEST),
+            UploadAbandoned => (
+                "UploadAbandoned",
+                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            ),
+            UploadTimeout { .. } => ("UploadTimeout", StatusCode::REQUEST_TIMEOUT),
+            LocationRequired => ("LocationRequired", StatusCode::BAD_REQUEST),
+            InvalidLink(_) => ("InvalidLink", StatusCode::BAD_REQUEST),
+            SourceObjectNotFound { .. } => ("SourceObjectNotFound", StatusCode::NOT_FOUND),
+            LinkNotObject { .. } => ("LinkNotObject", StatusCode::BAD_REQUEST),
+            RangeNotSatisfiable { .. } => (
+                "RequestedRangeNotSatisfiable",
+                StatusCode::RANGE_NOT_SATISFIABLE,
+            ),
+            MultiRangeNotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
+            AccountDoesNotExist { .. } => ("AccountDoesNotExist", StatusCode::FORBIDDEN),
+            AuthorizationFailed(_) => ("AuthorizationFailed", StatusCode::FORBIDDEN),
+            MethodNotAllowed { .. } => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
+            NotEnoughSpace { .. } => ("NotEnoughSpace", StatusCode::INSUFFICIENT_STORAGE),
+            NoStorageNodes | NoReachableCopy { .. } | Internal(_) => {
+                ("InternalError", StatusCode::SERVICE_UNAVAILABLE)
+            }
+            MetadataUnavailable(_) => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
+        }
+    }
+}
+
+impl From<metadata_tier::Error> for Error {
+    fn from(e: metadata_tier::Error) -> Self {
+        match e {
+            metadata_tier::Error::Unavailable { .. } => Error::MetadataUnavailable(e.to_string()),
+            other => Error::Internal(format!("metadata: {other}")),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code_and_status();
+        // Internal detail goes to the log; the client gets a generic message.
+        let message = match &self {
+            Error::Internal(detail) | Error::MetadataUnavailable(detail) => {
+                tracing::error!(error = %detail, code, "request failed");
+                if matches!(self, Error::Internal(_)) {
+                    "internal error".to_string()
+                } else {
+                    "metadata tier unavailable".to_string()
+                }
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            code: code.to_string(),
+            message,
+        };
+        let mut resp = crate::manta::respond::json_response(status, &body);
+        if let Error::RangeNotSatisfiable { size } = self {
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                resp.headers_mut().insert("content-range", v);
+            }
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("30"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,29 @@
+//! The public frontend of the store and the `mantad` binary's roles.
+//!
+//! - [`server`] serves the Manta REST API ([`manta`]) over HTTP;
+//! - [`upload`] streams an object to N storage nodes, [`placement`] picks
+//!   them from the node registry;
+//! - [`path`], [`range`], [`conditional`] parse what clients send;
+//! - [`records`] and [`accounts`] are what the frontend keeps on the
+//!   metadata tier;
+//! - [`config`] is the TOML config of each role and [`cluster`] starts the
+//!   roles in one process (`mantad dev`, and the test harness).
+//!
+//! Errors map to Manta's wire codes in one place, [`error`].
+
+pub mod accounts;
+pub mod cluster;
+pub mod conditional;
+pub mod config;
+pub mod error;
+pub mod manta;
+pub mod path;
+pub mod placement;
+pub mod range;
+pub mod records;
+pub mod server;
+pub mod state;
+pub mod time;
+pub mod upload;
+
+pub use error::{Error, Result};

@@ -1,0 +1,189 @@
+//! The Manta REST API: one handler per method, routed by path shape and, for
+//! `PUT`, by content type (directory, link or object), as muskie routes.
+
+mod dirs;
+mod link;
+mod objects;
+pub mod respond;
+
+use crate::error::{Error, Result};
+use crate::path::MantaPath;
+use crate::records::{AccountRecord, ObjectRecord};
+use crate::server::RequestId;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Extension, Router};
+use client_sdk::types::{DIRECTORY_CONTENT_TYPE, LINK_CONTENT_TYPE};
+use metadata_tier::wire::{Entry, EntryKey, Keyspace};
+use std::collections::HashMap;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ping", get(|| async { StatusCode::OK }))
+        .route("/{*path}", any(dispatch))
+        .with_state(state)
+}
+
+/// Everything a handler needs about one request.
+pub struct Req {
+    pub state: AppState,
+    pub method: Method,
+    pub path: MantaPath,
+    pub account: AccountRecord,
+    pub headers: HeaderMap,
+    pub query: HashMap<String, String>,
+    pub request_id: String,
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match handle(state, request_id, method, uri, headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(
+    state: AppState,
+    request_id: String,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let path = MantaPath::parse(uri.path())?;
+    let account = state.accounts.resolve(&path.login).await?;
+    let query = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let req = Req {
+        state,
+        method: method.clone(),
+        path,
+        account,
+        headers,
+        query,
+        request_id,
+    };
+    match method {
+        Method::GET | Method::HEAD => get_or_head(&req).await,
+        Method::PUT => match content_type(&req.headers).as_deref() {
+            Some(DIRECTORY_CONTENT_TYPE) => dirs::put(&req).await,
+            Some(LINK_CONTENT_TYPE) => link::put(&req).await,
+            _ => objects::put(&req, body).await,
+        },
+        Method::DELETE => delete(&req).await,
+        Method::OPTIONS => Ok(respond::empty(StatusCode::OK)),
+        other => Err(Error::MethodNotAllowed {
+            method: other.to_string(),
+            path: req.path.display(),
+        }),
+    }
+}
+
+/// The content type with spaces around `;` normalised, so
+/// `application/json;type=directory` routes like muskie's exact string.
+fn content_type(h: &HeaderMap) -> Option<String> {
+    let ct = h.get("content-type")?.to_str().ok()?;
+    let parts: Vec<&str> = ct.split(';').map(str::trim).collect();
+    Some(parts.join("; "))
+}
+
+/// What a path names.
+pub enum Lookup {
+    /// `/:login` or `/:login/<tree>`: a directory with no record.
+    Root,
+    Missing,
+    Found(Box<Entry>, Box<ObjectRecord>),
+}
+
+impl Req {
+    /// The metadata key of the request path (`None` for root directories).
+    pub fn key(&self) -> Option<EntryKey> {
+        self.path
+            .key(&self.account.uuid)
+            .map(|(dir, name)| EntryKey::new(Keyspace::Objects, dir, name))
+    }
+
+    /// Looks up a path of this account.
+    ///
+    /// # Errors
+    /// Metadata errors; an undecodable record.
+    pub async fn lookup(&self, path: &MantaPath) -> Result<Lookup> {
+        let Some((dir, name)) = path.key(&self.account.uuid) else {
+            return Ok(Lookup::Root);
+        };
+        let key = EntryKey::new(Keyspace::Objects, dir, name);
+        match self.state.meta.get(&key).await? {
+            None => Ok(Lookup::Missing),
+            Some(entry) => {
+                let rec = decode(&entry, path)?;
+                Ok(Lookup::Found(Box::new(entry), Box::new(rec)))
+            }
+        }
+    }
+
+    /// Checks that the parent of the request path exists and is a directory.
+    ///
+    /// # Errors
+    /// `DirectoryDoesNotExist`, `ParentNotDirectory`.
+    pub async fn ensure_parent_dir(&self) -> Result<()> {
+        let Some(parent) = self.path.parent() else {
+            return Ok(());
+        };
+        match self.lookup(&parent).await? {
+            Lookup::Root => Ok(()),
+            Lookup::Missing => Err(Error::DirectoryDoesNotExist {
+                path: parent.display(),
+            }),
+            Lookup::Found(_, rec) if rec.is_dir() => Ok(()),
+            Lookup::Found(..) => Err(Error::ParentNotDirectory {
+                path: parent.display(),
+            }),
+        }
+    }
+}
+
+pub fn decode(entry: &Entry, path: &MantaPath) -> Result<ObjectRecord> {
+    serde_json::from_value(entry.value.clone())
+        .map_err(|e| Error::Internal(format!("record of {}: {e}", path.display())))
+}
+
+pub fn encode(rec: &ObjectRecord) -> Result<serde_json::Value> {
+    serde_json::to_value(rec).map_err(|e| Error::Internal(format!("encode record: {e}")))
+}
+
+async fn get_or_head(req: &Req) -> Result<Response> {
+    match req.lookup(&req.path).await? {
+        Lookup::Root => dirs::list(req, None).await,
+        Lookup::Missing => Err(Error::ResourceNotFound {
+            path: req.path.display(),
+        }),
+        Lookup::Found(entry, rec) if rec.is_dir() => dirs::list(req, Some((*entry, *rec))).await,
+        Lookup::Found(entry, rec) => objects::get(req, *entry, *rec).await,
+    }
+}
+
+async fn delete(req: &Req) -> Result<Response> {
+    match req.lookup(&req.path).await? {
+        Lookup::Root => Err(Error::OperationNotAllowedOnRootDirectory {
+            path: req.path.display(),
+        }),
+        Lookup::Missing => Err(Error::ResourceNotFound {
+            path: req.path.display(),
+        }),
+        Lookup::Found(entry, rec) if rec.is_dir() => dirs::delete(req, *entry).await,
+        Lookup::Found(entry, rec) => objects::delete(req, *entry, *rec).await,
+    }
+}

@@ -1,0 +1,63 @@
+//! Serving the Manta API: a request id and a tracing span on every request,
+//! and the headers muskie sends on every response.
+
+use crate::state::AppState;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::future::Future;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The request id: the client's `x-request-id` when it sent one (node-manta
+/// always does), else a fresh uuid. Handlers record it with what they write.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", id = %id, method = %req.method());
+    let mut resp = next.run(req).instrument(span).await;
+    let h = resp.headers_mut();
+    h.insert("server", HeaderValue::from_static("Manta"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        h.insert("x-request-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&started.elapsed().as_millis().to_string()) {
+        h.insert("x-response-time", v);
+    }
+    h.insert("x-server-name", server_name);
+    resp
+}
+
+pub fn app(state: AppState) -> axum::Router {
+    let name = HeaderValue::from_str(&state.settings.server_name)
+        .unwrap_or_else(|_| HeaderValue::from_static("mantad"));
+    crate::manta::router(state).layer(middleware::from_fn(move |req, next| {
+        common_headers(name.clone(), req, next)
+    }))
+}
+
+/// Serves the Manta API on `listener` until `shutdown` resolves, then lets
+/// requests in flight finish.
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,76 @@
+//! The frontend's shared state: clients of the tiers it calls, and settings.
+
+use crate::accounts::Accounts;
+use crate::placement::Placement;
+use metadata_tier::MetadataClient;
+use std::sync::Arc;
+use std::time::Duration;
+use storage_node::client::StorageClient;
+
+/// Runtime settings of the Manta API (validated from the config file).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Copies made when the client asks for none (bounded by live nodes).
+    pub default_durability: u32,
+    /// Largest `durability-level` a client may ask for.
+    pub max_durability: u32,
+    /// Cap on a chunked upload without `max-content-length`.
+    pub max_streaming_bytes: u64,
+    /// An upload that sends no bytes for this long fails with 408.
+    pub upload_idle: Duration,
+    /// A node whose heartbeat is older than this gets no new copies.
+    pub heartbeat_timeout: Duration,
+    /// Free bytes each node keeps back from placement.
+    pub reserve_bytes: u64,
+    /// `x-server-name` on every response.
+    pub server_name: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_durability: 2,
+            max_durability: 9,
+            max_streaming_bytes: 5 << 30,
+            upload_idle: Duration::from_secs(45),
+            heartbeat_timeout: Duration::from_secs(10),
+            reserve_bytes: 0,
+            server_name: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub meta: MetadataClient,
+    pub storage: StorageClient,
+    pub placement: Placement,
+    pub accounts: Accounts,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub fn new(meta: MetadataClient, settings: Settings) -> Self {
+        let placement = Placement::new(
+            meta.clone(),
+            settings.heartbeat_timeout,
+            settings.reserve_bytes,
+        );
+        AppState(Arc::new(Inner {
+            accounts: Accounts::new(meta.clone()),
+            storage: StorageClient::new(),
+            placement,
+            meta,
+            settings,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

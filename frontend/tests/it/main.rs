@@ -1,0 +1,11 @@
+//! Integration tests of the store through real HTTP: one binary, one module
+//! per area, all on the in-process [`harness::TestCluster`] (and real
+//! processes in `kill`).
+
+mod bad_input;
+mod dirs;
+mod failover;
+mod harness;
+mod kill;
+mod links;
+mod objects;
