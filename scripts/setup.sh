@@ -9,6 +9,10 @@ command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# Job tasks run in containers: gVisor (runsc, the default) and runc; the
+# default image is made from busybox-static; skopeo converts image formats.
+for p in runc runsc skopeo; do command -v $p >/dev/null 2>&1 || need_apt+=($p); done
+dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}" >&2
   SUDO=""

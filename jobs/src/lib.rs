@@ -1,1 +1,22 @@
-//! placeholder
+//! Jobs: the container runtime that runs job tasks.
+//!
+//! - [`image`]: importing `docker save` archives and OCI image layouts
+//!   ([`image::import_path`], [`image::import_reader`],
+//!   [`image::import_async`]) into an [`image::ImageStore`] whose layer
+//!   cache is keyed by digest, plus the default busybox image.
+//! - [`runtime`]: [`runtime::TaskRunner`] runs a [`runtime::TaskSpec`]
+//!   under runsc (default) or runc ([`runtime::RuntimeKind`]) with an
+//!   overlayfs rootfs, limits ([`runtime::Limits`]) and cleanup, returning
+//!   a [`runtime::TaskOutcome`] that names any [`runtime::LimitKind`] hit.
+//! - [`cli`]: the `mantad image ...` operator commands.
+//! - [`digest`]: sha256 digests; [`error`]: [`Error`] and [`Result`].
+//!
+//! How each limit is enforced under each runtime: `docs/jobs-runtime.md`.
+
+pub mod cli;
+pub mod digest;
+pub mod error;
+pub mod image;
+pub mod runtime;
+
+pub use error::{Error, Result};

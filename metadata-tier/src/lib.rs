@@ -1,1 +1,22 @@
-//! placeholder
+//! The metadata tier: names to records, on sharded RocksDB.
+//!
+//! - [`shard::Shard`]: one RocksDB with conditional writes, atomic batches,
+//!   sorted directory listings and entry counts; writes share synced WAL
+//!   writes (group commit).
+//! - [`server`]: the shard's HTTP/JSON API; [`client::MetadataClient`]: the
+//!   cluster-level client that routes each call through the [`ring::Ring`].
+//! - [`wire`]: keys, entries, conditions, ops, shared by server and client.
+//! - [`registry`]: storage node heartbeats (`Keyspace::Nodes`).
+
+pub mod client;
+mod error;
+pub mod registry;
+pub mod ring;
+pub mod server;
+pub mod shard;
+pub mod wire;
+
+pub use client::MetadataClient;
+pub use error::{Error, Result};
+pub use ring::Ring;
+pub use shard::Shard;

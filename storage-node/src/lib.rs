@@ -1,1 +1,26 @@
-//! placeholder
+//! Storage node: content-addressed blobs on local disk, served over HTTP.
+//!
+//! - [`blobstore`]: [`BlobStore`] keeps blobs under
+//!   `root/blobs/<2 hex>/<2 hex>/<blake3 hex>`; uploads stream through
+//!   `root/tmp` and are fsynced before they get their name, and whole reads
+//!   are checked against the name.
+//! - [`server`]: the axum service (`PUT /blobs`, `GET|HEAD|DELETE
+//!   /blobs/{hash}` with `Range`, `GET /status`).
+//! - [`client`]: `StorageClient`, the typed client the frontend uses.
+//! - [`wire`]: types both sides share, such as [`BlobHash`] and
+//!   [`wire::PutResponse`].
+//! - [`heartbeat`]: announces the node's address, capacity and load to the
+//!   metadata tier's registry.
+//! - [`range`]: single `Range: bytes=` header resolution.
+
+pub mod blobstore;
+pub mod client;
+mod error;
+pub mod heartbeat;
+pub mod range;
+pub mod server;
+pub mod wire;
+
+pub use blobstore::BlobStore;
+pub use error::{Error, Result};
+pub use wire::BlobHash;

@@ -3,7 +3,9 @@
 //! - `mantad dev`: the whole cluster in this process (3 storage nodes, 2
 //!   metadata shards, the frontend), data under `./data`;
 //! - `mantad metadata|storage|frontend --config FILE`: one role, so the same
-//!   code spreads over machines (see docs/config.md).
+//!   code spreads over machines (see docs/config.md);
+//! - `mantad image import|ls|rm|run`: job images and trial runs
+//!   (docs/jobs-runtime.md).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -54,6 +56,14 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Manage and try job images (the same code path as job tasks).
+    Image {
+        /// Jobs state directory (images, layer cache, task bundles).
+        #[arg(long, global = true, default_value = "./data/jobs")]
+        state: PathBuf,
+        #[command(subcommand)]
+        cmd: jobs::cli::ImageCommand,
+    },
 }
 
 #[tokio::main]
@@ -92,6 +102,10 @@ async fn main() -> anyhow::Result<()> {
             let running = cluster::start_storage(role, meta).await?;
             tracing::info!(addr = %running.addr, "storage node serving");
             until_signal(running).await
+        }
+        Cmd::Image { state, cmd } => {
+            let code = jobs::cli::run_image_command(&state, cmd).await?;
+            std::process::exit(code)
         }
         Cmd::Frontend { config } => {
             let cfg: FrontendConfig = config::load(&config)?;

@@ -35,7 +35,7 @@ fn no_temp_files(tc: &TestCluster) {
 #[tokio::test]
 async fn bad_path_components() {
     let tc = TestCluster::start().await;
-    for bad in ["stor/a%00b", "stor/%2e%2e/x", "stor/a%2Fb", "stor/%ff"] {
+    for bad in ["stor/a%00b", "stor/a%2Fb", "stor/%ff"] {
         assert_error(tc.put(bad, "x").await, 400, "InvalidResource").await;
     }
     let long = "n".repeat(1025);
@@ -43,12 +43,14 @@ async fn bad_path_components() {
     let ok = "n".repeat(1024);
     assert_eq!(tc.put(&format!("stor/{ok}"), "x").await.status(), 204);
     // `.` and `..` sent literally (reqwest would normalise them away).
-    let req = format!(
-        "PUT /{USER}/stor/./x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
-    );
-    let out = raw(&tc, req.as_bytes(), false).await;
-    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
-    assert!(out.contains("InvalidResource"), "{out}");
+    for seg in [".", "..", "%2e%2e"] {
+        let req = format!(
+            "PUT /{USER}/stor/{seg}/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
+        );
+        let out = raw(&tc, req.as_bytes(), false).await;
+        assert!(out.starts_with("HTTP/1.1 400"), "{seg}: {out}");
+        assert!(out.contains("InvalidResource"), "{seg}: {out}");
+    }
 }
 
 #[tokio::test]

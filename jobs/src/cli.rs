@@ -1,0 +1,106 @@
+//! `mantad image ...`: operator commands on the same code path as job
+//! tasks. `mantad` embeds [`ImageCommand`] as a clap subcommand and calls
+//! [`run_image_command`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use crate::image::{import_path, ImageStore};
+use crate::runtime::{RuntimeKind, TaskRunner, TaskSpec};
+
+/// Image operator commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImageCommand {
+    /// Import a `docker save` archive, a tar of an OCI layout or an OCI
+    /// layout directory.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// List images.
+    Ls,
+    /// Remove an image and the layers only it used.
+    Rm { name: String },
+    /// Run a command in a container made from an image, as a job task would.
+    Run {
+        /// Image name (`default` is the built-in busybox image).
+        name: String,
+        #[arg(long, value_enum, default_value_t = RuntimeKind::Runsc)]
+        runtime: RuntimeKind,
+        /// File given to the command on stdin.
+        #[arg(long)]
+        stdin: Option<PathBuf>,
+        /// The command, run as `/bin/sh -c "CMD..."`.
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+}
+
+/// Runs one image command with state under `state_dir`; returns the
+/// process exit code (the task's, for `run`).
+///
+/// # Errors
+/// Any import, store or runtime error, with context.
+pub async fn run_image_command(state_dir: &Path, command: ImageCommand) -> anyhow::Result<i32> {
+    let store = ImageStore::open(state_dir).context("open image store")?;
+    match command {
+        ImageCommand::Import { file, name } => {
+            let record = tokio::task::spawn_blocking(move || import_path(&store, &file, &name))
+                .await
+                .context("import task")?
+                .context("import image")?;
+            println!(
+                "{} {} layers ({})",
+                record.name,
+                record.layers.len(),
+                record.source
+            );
+        }
+        ImageCommand::Ls => {
+            crate::image::ensure_default_image(&store).context("build default image")?;
+            for image in store.list().context("list images")? {
+                println!(
+                    "{}\t{} layers\t{}",
+                    image.name,
+                    image.layers.len(),
+                    image.source
+                );
+            }
+        }
+        ImageCommand::Rm { name } => store.remove(&name).context("remove image")?,
+        ImageCommand::Run {
+            name,
+            runtime,
+            stdin,
+            cmd,
+        } => return run(store, name, runtime, stdin, cmd).await,
+    }
+    Ok(0)
+}
+
+async fn run(
+    store: ImageStore,
+    name: String,
+    runtime: RuntimeKind,
+    stdin: Option<PathBuf>,
+    cmd: Vec<String>,
+) -> anyhow::Result<i32> {
+    let runner = TaskRunner::new(store);
+    let spec = TaskSpec {
+        image: (name != crate::image::DEFAULT_IMAGE).then_some(name),
+        command: cmd.join(" "),
+        runtime,
+        stdin,
+        ..TaskSpec::default()
+    };
+    let mut out = tokio::io::stdout();
+    let outcome = runner.run(&spec, &mut out).await.context("run task")?;
+    eprint!("{}", String::from_utf8_lossy(&outcome.stderr));
+    for limit in &outcome.limits_hit {
+        eprintln!("mantad: {limit}");
+    }
+    Ok(outcome.exit_code.unwrap_or(137))
+}

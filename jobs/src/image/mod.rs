@@ -1,0 +1,13 @@
+//! Images: import ([`import_path`], [`import_reader`], [`import_async`]),
+//! the store of records and cached layers ([`ImageStore`]) and the default
+//! busybox image ([`ensure_default_image`]).
+
+mod busybox;
+mod format;
+mod import;
+mod store;
+mod unpack;
+
+pub use busybox::{ensure_default_image, DEFAULT_IMAGE};
+pub use import::{import_async, import_path, import_reader};
+pub use store::{ImageConfig, ImageRecord, ImageStore};

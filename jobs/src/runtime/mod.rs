@@ -1,0 +1,16 @@
+//! Running tasks in containers: [`TaskRunner`] takes a [`TaskSpec`] and
+//! returns a [`TaskOutcome`], under runsc or runc ([`RuntimeKind`]).
+
+mod cgroup;
+mod cleanup;
+mod kind;
+mod monitor;
+mod rootfs;
+mod runner;
+mod spec;
+mod task;
+
+pub(crate) use cleanup::layers_in_use;
+pub use kind::RuntimeKind;
+pub use runner::TaskRunner;
+pub use task::{LimitKind, Limits, ReadOnlyMount, TaskOutcome, TaskSpec};

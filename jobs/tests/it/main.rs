@@ -1,0 +1,10 @@
+//! Integration tests: images made here, run under the real runc and runsc.
+
+// Test helpers panic on setup failures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod common;
+mod images;
+mod limits;
+mod run;

@@ -1,0 +1,113 @@
+//! The shard's HTTP API: JSON in, JSON out.
+
+use crate::error::Error;
+use crate::shard::Shard;
+use crate::wire::{
+    ApplyRequest, CountRequest, CountResponse, ErrorResponse, GetRequest, ListRequest,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::future::Future;
+
+pub fn router(shard: Shard) -> Router {
+    Router::new()
+        .route("/v1/get", post(get_entry))
+        .route("/v1/apply", post(apply))
+        .route("/v1/list", post(list))
+        .route("/v1/count", post(count))
+        .route("/v1/status", get(|| async { Json(serde_json::json!({"ok": true})) }))
+        .with_state(shard)
+}
+
+/// Serves `shard` on `listener` until `shutdown` resolves.
+///
+/// # Errors
+/// Listener I/O errors.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shard: Shard,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let closer = shard.clone();
+    let r = axum::serve(listener, router(shard))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    closer.close();
+    r
+}
+
+struct ApiError(Error);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self.0 {
+            Error::ConditionFailed { index, current } => (
+                StatusCode::CONFLICT,
+                ErrorResponse {
+                    code: "ConditionFailed".into(),
+                    message: format!("condition of operation {index} failed"),
+                    index: Some(index),
+                    current: current.map(|c| *c),
+                },
+            ),
+            Error::InvalidKey(m) => (
+                StatusCode::BAD_REQUEST,
+                ErrorResponse {
+                    code: "InvalidKey".into(),
+                    message: m,
+                    index: None,
+                    current: None,
+                },
+            ),
+            other => {
+                tracing::error!(error = %other, "shard request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorResponse {
+                        code: "Internal".into(),
+                        message: other.to_string(),
+                        index: None,
+                        current: None,
+                    },
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+async fn get_entry(
+    State(s): State<Shard>,
+    Json(r): Json<GetRequest>,
+) -> ApiResult<Option<crate::wire::Entry>> {
+    s.get(&r.key).await.map(Json).map_err(ApiError)
+}
+
+async fn apply(
+    State(s): State<Shard>,
+    Json(r): Json<ApplyRequest>,
+) -> ApiResult<Vec<crate::wire::OpResult>> {
+    s.apply(r.ops).await.map(Json).map_err(ApiError)
+}
+
+async fn list(
+    State(s): State<Shard>,
+    Json(r): Json<ListRequest>,
+) -> ApiResult<crate::wire::ListResult> {
+    s.list(r.space, &r.dir, &r.opts)
+        .await
+        .map(Json)
+        .map_err(ApiError)
+}
+
+async fn count(State(s): State<Shard>, Json(r): Json<CountRequest>) -> ApiResult<CountResponse> {
+    s.count(r.space, &r.dir)
+        .await
+        .map(|count| Json(CountResponse { count }))
+        .map_err(ApiError)
+}

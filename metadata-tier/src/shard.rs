@@ -1,0 +1,189 @@
+//! A shard: one RocksDB, read directly and written through one writer thread.
+//!
+//! Key layout (one byte per keyspace, never reused):
+//! - entry: `[space tag][dir bytes] 0x00 [name bytes]` -> envelope. One prefix
+//!   scan of `[tag][dir] 0x00` returns a directory's entries sorted by name
+//!   (byte order). NUL is refused in dirs and names, so prefixes never bleed:
+//!   `/u/stor` and `/u/stor2` differ before the 0x00, `/u/stor/x` has `/`
+//!   where `/u/stor`'s entries have 0x00.
+//! - count: `0xFF [space tag][dir bytes]` -> u64 LE, the directory's entry
+//!   count, changed in the same write batch as the entries.
+//!
+//! Values are a versioned envelope `{"v":1,"etag","mtime_ms","value"}` so a
+//! later release can migrate what this one wrote.
+//!
+//! Group commit: see [`writer`].
+
+mod keys;
+mod writer;
+
+use crate::error::{Error, Result};
+use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult};
+use keys::Envelope;
+use rocksdb::{IteratorMode, Options, DB};
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Largest page a list may return.
+pub const MAX_LIST: usize = 10_000;
+
+#[derive(Clone)]
+pub struct Shard {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Arc<DB>,
+    writer: Mutex<Option<mpsc::Sender<writer::WriteReq>>>,
+}
+
+impl Shard {
+    /// Opens (or creates) the shard's database at `path`.
+    ///
+    /// # Errors
+    /// RocksDB errors (e.g. the directory is locked by another process).
+    pub fn open(path: &Path) -> Result<Shard> {
+        std::fs::create_dir_all(path)?;
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.set_keep_log_file_num(4);
+        let db = Arc::new(DB::open(&opts, path)?);
+        let tx = writer::spawn(db.clone())?;
+        Ok(Shard {
+            inner: Arc::new(Inner {
+                db,
+                writer: Mutex::new(Some(tx)),
+            }),
+        })
+    }
+
+    /// # Errors
+    /// `InvalidKey`, RocksDB and decoding errors.
+    pub async fn get(&self, key: &EntryKey) -> Result<Option<Entry>> {
+        let k = keys::entry_key(key)?;
+        let db = self.inner.db.clone();
+        let name = key.name.clone();
+        blocking(move || match db.get(&k)? {
+            None => Ok(None),
+            Some(raw) => Ok(Some(Envelope::decode(&raw)?.into_entry(name))),
+        })
+        .await
+    }
+
+    /// Applies `ops` atomically, after a synced WAL write.
+    ///
+    /// # Errors
+    /// `ConditionFailed` (nothing applied), `InvalidKey`, RocksDB errors.
+    pub async fn apply(&self, ops: Vec<Op>) -> Result<Vec<OpResult>> {
+        for op in &ops {
+            keys::entry_key(op.key())?;
+        }
+        let (reply, rx) = oneshot::channel();
+        {
+            let guard = self.inner.writer.lock().map_err(|_| Error::ShardClosed)?;
+            let tx = guard.as_ref().ok_or(Error::ShardClosed)?;
+            tx.send(writer::WriteReq { ops, reply })
+                .map_err(|_| Error::ShardClosed)?;
+        }
+        rx.await.map_err(|_| Error::ShardClosed)?
+    }
+
+    /// # Errors
+    /// `InvalidKey`, RocksDB and decoding errors.
+    pub async fn list(&self, space: Keyspace, dir: &str, opts: &ListOptions) -> Result<ListResult> {
+        let prefix = keys::dir_prefix(space, dir)?;
+        let count_key = keys::count_key(space, dir);
+        let db = self.inner.db.clone();
+        let opts = opts.clone();
+        blocking(move || {
+            let entries = scan(&db, &prefix, &opts)?;
+            let total = keys::read_count(&db, &count_key)?;
+            Ok(ListResult {
+                entries,
+                total,
+                now_ms: keys::now_ms(),
+            })
+        })
+        .await
+    }
+
+    /// # Errors
+    /// `InvalidKey`, RocksDB errors.
+    pub async fn count(&self, space: Keyspace, dir: &str) -> Result<u64> {
+        keys::dir_prefix(space, dir)?;
+        let count_key = keys::count_key(space, dir);
+        let db = self.inner.db.clone();
+        blocking(move || keys::read_count(&db, &count_key)).await
+    }
+
+    /// Stops the writer; pending writes are answered first. Reads keep
+    /// working until the last clone is dropped.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.inner.writer.lock() {
+            w.take();
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?
+}
+
+fn scan(db: &DB, prefix: &[u8], opts: &ListOptions) -> Result<Vec<Entry>> {
+    let limit = opts.limit.clamp(1, MAX_LIST);
+    let marker = opts.marker.as_ref().map(|m| {
+        let mut k = prefix.to_vec();
+        k.extend_from_slice(m.as_bytes());
+        k
+    });
+    let mode = match (&marker, opts.reverse) {
+        (Some(m), false) => IteratorMode::From(m, rocksdb::Direction::Forward),
+        (None, false) => IteratorMode::From(prefix, rocksdb::Direction::Forward),
+        (Some(m), true) => IteratorMode::From(m, rocksdb::Direction::Reverse),
+        (None, true) => {
+            // Everything of this directory sorts below prefix + 0xFF..: names
+            // are UTF-8, whose bytes never reach 0xFF.
+            return scan_reverse_from_end(db, prefix, limit);
+        }
+    };
+    let mut out = Vec::new();
+    for item in db.iterator(mode) {
+        let (k, v) = item?;
+        if !k.starts_with(prefix) {
+            break;
+        }
+        if !opts.inclusive && marker.as_deref() == Some(&k[..]) {
+            continue;
+        }
+        out.push(decode_item(prefix, &k, &v)?);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn scan_reverse_from_end(db: &DB, prefix: &[u8], limit: usize) -> Result<Vec<Entry>> {
+    let mut end = prefix.to_vec();
+    end.push(0xFF);
+    let mut out = Vec::new();
+    for item in db.iterator(IteratorMode::From(&end, rocksdb::Direction::Reverse)) {
+        let (k, v) = item?;
+        if !k.starts_with(prefix) {
+            break;
+        }
+        out.push(decode_item(prefix, &k, &v)?);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn decode_item(prefix: &[u8], k: &[u8], v: &[u8]) -> Result<Entry> {
+    let name = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+    Ok(Envelope::decode(v)?.into_entry(name))
+}

@@ -1,0 +1,269 @@
+//! Content-addressed blobs on local disk.
+//!
+//! Layout under the root: `blobs/<2 hex>/<2 hex>/<64 hex>` holds committed
+//! blobs, named by the BLAKE3 of their bytes; `tmp/<uuid>` holds uploads in
+//! progress. A blob appears under `blobs/` only once its bytes are fsynced, so
+//! after a crash `blobs/` holds only whole blobs and `tmp/` only garbage, which
+//! [`BlobStore::open`] removes.
+
+mod put;
+mod verify;
+
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::Stream;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::wire::BlobHash;
+use crate::{Error, Result};
+
+pub use put::PutExpect;
+
+/// Read size for streamed GETs: large enough to keep syscalls few, small
+/// enough that many concurrent readers stay cheap.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// Capacity and content counts, as `GET /status` and heartbeats report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusCounts {
+    /// Space available to us on the root's filesystem.
+    pub free_bytes: u64,
+    /// Sum of committed blob sizes.
+    pub used_bytes: u64,
+    pub blob_count: u64,
+}
+
+/// Handle to one node's blob directory. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    root: PathBuf,
+    blobs: PathBuf,
+    tmp: PathBuf,
+    // Kept in memory, seeded by a scan at open, so /status and heartbeats
+    // never walk the disk.
+    used_bytes: AtomicU64,
+    blob_count: AtomicU64,
+    inflight: AtomicU64,
+}
+
+impl BlobStore {
+    /// Opens (creating if needed) the store at `root`, removes upload leftovers
+    /// from `root/tmp` and counts the committed blobs.
+    ///
+    /// # Errors
+    /// I/O errors creating, cleaning or scanning the directories.
+    pub async fn open(root: &Path) -> Result<BlobStore> {
+        let root = root.to_path_buf();
+        let blobs = root.join("blobs");
+        let tmp = root.join("tmp");
+        let (b, t) = (blobs.clone(), tmp.clone());
+        let (used, count) = tokio::task::spawn_blocking(move || -> io::Result<(u64, u64)> {
+            std::fs::create_dir_all(&b)?;
+            std::fs::create_dir_all(&t)?;
+            clear_dir(&t)?;
+            scan_blobs(&b)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        tracing::info!(root = %root.display(), blobs = count, bytes = used, "opened blob store");
+        Ok(BlobStore {
+            inner: Arc::new(Inner {
+                root,
+                blobs,
+                tmp,
+                used_bytes: AtomicU64::new(used),
+                blob_count: AtomicU64::new(count),
+                inflight: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Where the blob lives (or would live). Readers such as the job agent
+    /// open it directly.
+    pub fn path(&self, hash: &BlobHash) -> PathBuf {
+        let hex = hash.to_hex();
+        self.inner.blobs.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+    }
+
+    /// The blob's size in bytes.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if absent, [`Error::Io`] otherwise.
+    pub async fn size(&self, hash: &BlobHash) -> Result<u64> {
+        match tokio::fs::metadata(self.path(hash)).await {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::NotFound(*hash)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Streams bytes `[start, start + len)` of the blob.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if absent, [`Error::BadRange`] if the range ends
+    /// past the blob.
+    pub async fn open_range(
+        &self,
+        hash: &BlobHash,
+        start: u64,
+        len: u64,
+    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
+        let mut file = match tokio::fs::File::open(self.path(hash)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Error::NotFound(*hash)),
+            Err(e) => return Err(e.into()),
+        };
+        let size = file.metadata().await?.len();
+        let end = start.checked_add(len).ok_or(Error::BadRange)?;
+        if end > size {
+            return Err(Error::BadRange);
+        }
+        file.seek(SeekFrom::Start(start)).await?;
+        Ok(ReaderStream::with_capacity(file.take(len), READ_CHUNK))
+    }
+
+    /// Removes the blob; `false` if it was not there.
+    ///
+    /// # Errors
+    /// I/O errors other than absence.
+    pub async fn delete(&self, hash: &BlobHash) -> Result<bool> {
+        let path = self.path(hash);
+        let removed = tokio::task::spawn_blocking(move || -> io::Result<Option<u64>> {
+            let size = match std::fs::metadata(&path) {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            match std::fs::remove_file(&path) {
+                Ok(()) => Ok(Some(size)),
+                // A concurrent delete won; it did the accounting.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(io::Error::other)??;
+        match removed {
+            Some(size) => {
+                self.inner.used_bytes.fetch_sub(size, Ordering::Relaxed);
+                self.inner.blob_count.fetch_sub(1, Ordering::Relaxed);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Free space of the filesystem and the blob counts.
+    pub async fn status(&self) -> StatusCounts {
+        let root = self.inner.root.clone();
+        let free = tokio::task::spawn_blocking(move || free_bytes(&root))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        StatusCounts {
+            free_bytes: free,
+            used_bytes: self.inner.used_bytes.load(Ordering::Relaxed),
+            blob_count: self.inner.blob_count.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Requests in flight on this node's server.
+    pub fn inflight(&self) -> u64 {
+        self.inner.inflight.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request as in flight until the guard is dropped.
+    pub fn track_request(&self) -> InflightGuard {
+        self.inner.inflight.fetch_add(1, Ordering::Relaxed);
+        InflightGuard {
+            store: self.clone(),
+        }
+    }
+
+    fn tmp_dir(&self) -> &Path {
+        &self.inner.tmp
+    }
+
+    fn blobs_dir(&self) -> &Path {
+        &self.inner.blobs
+    }
+
+    fn record_new_blob(&self, size: u64) {
+        self.inner.used_bytes.fetch_add(size, Ordering::Relaxed);
+        self.inner.blob_count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Decrements the in-flight count on drop; see [`BlobStore::track_request`].
+#[derive(Debug)]
+pub struct InflightGuard {
+    store: BlobStore,
+}
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        self.store.inner.inflight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn free_bytes(root: &Path) -> Option<u64> {
+    let st = nix::sys::statvfs::statvfs(root).ok()?;
+    // f_bavail, not f_bfree: blocks reserved for root are not ours to fill.
+    Some((st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64))
+}
+
+fn clear_dir(dir: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        tracing::info!(path = %path.display(), "removing upload left over from a crash");
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns (total bytes, count) of the blob files under `blobs/*/*/`.
+fn scan_blobs(blobs: &Path) -> io::Result<(u64, u64)> {
+    let (mut used, mut count) = (0u64, 0u64);
+    for l1 in std::fs::read_dir(blobs)? {
+        let l1 = l1?;
+        if !l1.file_type()?.is_dir() {
+            continue;
+        }
+        for l2 in std::fs::read_dir(l1.path())? {
+            let l2 = l2?;
+            if !l2.file_type()?.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(l2.path())? {
+                let f = f?;
+                let meta = f.metadata()?;
+                let named_like_blob = f
+                    .file_name()
+                    .to_str()
+                    .and_then(BlobHash::from_hex)
+                    .is_some();
+                if meta.is_file() && named_like_blob {
+                    used += meta.len();
+                    count += 1;
+                }
+            }
+        }
+    }
+    Ok((used, count))
+}

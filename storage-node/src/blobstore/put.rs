@@ -1,0 +1,258 @@
+//! Streaming upload into the store.
+//!
+//! The request task reads the body and coalesces chunks into ~1 MiB buffers;
+//! one blocking task per upload hashes (BLAKE3 and MD5) and writes them. A
+//! small bounded queue between the two keeps memory per upload at a few MiB
+//! whatever the blob size, while letting network reads overlap disk writes.
+
+use std::fmt::Display;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+use md5::{Digest, Md5};
+use tokio::sync::mpsc;
+
+use super::BlobStore;
+use crate::wire::{BlobHash, PutResponse};
+use crate::{Error, Result};
+
+/// Bytes handed to the writer per write call.
+const WRITE_BATCH: usize = 1024 * 1024;
+/// Batches queued between reader and writer.
+const QUEUE_DEPTH: usize = 4;
+
+/// What the caller claims about an upload; any mismatch rejects it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutExpect {
+    pub md5: Option<[u8; 16]>,
+    pub size: Option<u64>,
+    pub hash: Option<BlobHash>,
+}
+
+/// What the writer computed.
+struct Written {
+    file: std::fs::File,
+    hash: BlobHash,
+    md5: [u8; 16],
+    size: u64,
+}
+
+/// Removes the temp file when dropped, unless disarmed: covers errors and a
+/// put future dropped midway (the client went away).
+struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Err(e) = std::fs::remove_file(&self.path) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    tracing::warn!(path = %self.path.display(), error = %e, "removing temp upload");
+                }
+            }
+        }
+    }
+}
+
+impl BlobStore {
+    /// Stores the bytes of `body`, returning only once the blob is durable.
+    ///
+    /// If the blob already exists the existing copy is kept and
+    /// `existed` is set.
+    ///
+    /// # Errors
+    /// [`Error::Body`] if the stream fails, [`Error::Md5Mismatch`],
+    /// [`Error::SizeMismatch`] or [`Error::HashMismatch`] if `expect` is not
+    /// met, [`Error::Io`] on disk errors. Nothing is stored on error.
+    pub async fn put<S, E>(&self, mut body: S, expect: PutExpect) -> Result<PutResponse>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
+        E: Display,
+    {
+        let path = self.tmp_dir().join(uuid::Uuid::new_v4().to_string());
+        let mut temp = TempFile {
+            path: path.clone(),
+            armed: true,
+        };
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?
+            .into_std()
+            .await;
+
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let writer = tokio::task::spawn_blocking(move || write_batches(file, rx));
+        // On a body error return at once; the writer drains what is queued
+        // into an already unlinked file.
+        feed(&mut body, tx).await?;
+        let written = writer.await.map_err(io::Error::other)??;
+        check(&expect, &written)?;
+
+        let store = self.clone();
+        let dest = self.path(&written.hash);
+        let (hash, size) = (written.hash, written.size);
+        let md5 = base64::engine::general_purpose::STANDARD.encode(written.md5);
+        // Accounting happens inside the blocking task so that it stays right
+        // even if this future is dropped while the task runs.
+        let existed = tokio::task::spawn_blocking(move || commit(&store, written, &path, &dest))
+            .await
+            .map_err(io::Error::other)??;
+        temp.armed = false;
+        Ok(PutResponse {
+            hash,
+            size,
+            md5,
+            existed,
+        })
+    }
+}
+
+/// Reads `body` into batches for the writer. Returns early (Ok) if the writer
+/// stopped: its error is the one to report.
+async fn feed<S, E>(body: &mut S, tx: mpsc::Sender<Bytes>) -> Result<()>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
+    E: Display,
+{
+    let mut buf = BytesMut::new();
+    loop {
+        // Convert at once so no `E` is held across an await (keeps the
+        // future Send without requiring `E: Send`).
+        let next = body.next().await.map(|r| r.map_err(|e| e.to_string()));
+        match next {
+            Some(Ok(chunk)) => {
+                buf.extend_from_slice(&chunk);
+                if buf.len() >= WRITE_BATCH && tx.send(buf.split().freeze()).await.is_err() {
+                    return Ok(());
+                }
+            }
+            Some(Err(e)) => return Err(Error::Body(e)),
+            None => break,
+        }
+    }
+    if !buf.is_empty() {
+        // A send error means the writer failed; it reports why.
+        let _ = tx.send(buf.freeze()).await;
+    }
+    Ok(())
+}
+
+fn write_batches(mut file: std::fs::File, mut rx: mpsc::Receiver<Bytes>) -> io::Result<Written> {
+    let mut b3 = blake3::Hasher::new();
+    let mut md5 = Md5::new();
+    let mut size = 0u64;
+    while let Some(batch) = rx.blocking_recv() {
+        b3.update(&batch);
+        md5.update(&batch);
+        file.write_all(&batch)?;
+        size += batch.len() as u64;
+    }
+    Ok(Written {
+        file,
+        hash: b3.finalize().into(),
+        md5: md5.finalize().into(),
+        size,
+    })
+}
+
+fn check(expect: &PutExpect, got: &Written) -> Result<()> {
+    if let Some(expected) = expect.size {
+        if expected != got.size {
+            return Err(Error::SizeMismatch {
+                expected,
+                got: got.size,
+            });
+        }
+    }
+    if let Some(expected) = expect.md5 {
+        if expected != got.md5 {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            return Err(Error::Md5Mismatch {
+                expected: b64.encode(expected),
+                computed: b64.encode(got.md5),
+            });
+        }
+    }
+    if let Some(expected) = expect.hash {
+        if expected != got.hash {
+            return Err(Error::HashMismatch {
+                expected,
+                got: got.hash,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Makes the temp file the blob `dest`; returns whether it already existed.
+fn commit(store: &BlobStore, written: Written, tmp: &Path, dest: &Path) -> io::Result<bool> {
+    let dir = dest
+        .parent()
+        .ok_or_else(|| io::Error::other("blob path has no parent"))?;
+    if dest.exists() {
+        // Committed blobs were fsynced before they got their name, so the
+        // existing copy needs no flush of its bytes.
+        std::fs::remove_file(tmp)?;
+        return Ok(true);
+    }
+    written.file.sync_all()?;
+    drop(written.file);
+    let new_dir = !dir.exists();
+    if new_dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let existed = move_no_replace(tmp, dest)?;
+    if !existed {
+        store.record_new_blob(written.size);
+    }
+    sync_dir(dir)?;
+    if new_dir {
+        // Both fan-out levels may be new; their entries must reach the disk
+        // too or the blob is unreachable after a crash.
+        let level1 = dir.parent().unwrap_or(store.blobs_dir());
+        sync_dir(level1)?;
+        sync_dir(store.blobs_dir())?;
+    }
+    Ok(existed)
+}
+
+/// Gives `tmp`'s file the name `dest` unless `dest` exists, and removes the
+/// name `tmp` either way; returns whether `dest` already existed.
+///
+/// A hard link fails atomically if the name is taken, so two concurrent
+/// uploads of the same bytes cannot both count as new, as a check-then-rename
+/// could.
+fn move_no_replace(tmp: &Path, dest: &Path) -> io::Result<bool> {
+    let existed = match std::fs::hard_link(tmp, dest) {
+        Ok(()) => false,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => true,
+        // Filesystems without hard links: fall back to rename, racy only
+        // against a concurrent upload of the same bytes.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            if !dest.exists() {
+                std::fs::rename(tmp, dest)?;
+                return Ok(false);
+            }
+            true
+        }
+        Err(e) => return Err(e),
+    };
+    std::fs::remove_file(tmp)?;
+    Ok(existed)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}

@@ -1,0 +1,98 @@
+use std::io;
+use std::path::Path;
+
+use bytes::Bytes;
+use futures::Stream;
+use storage_node::BlobStore;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// Deterministic, non-repeating-looking test bytes.
+pub fn pattern(n: usize) -> Vec<u8> {
+    let mut x: u32 = 0x1234_5678;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// `data` as a stream of `chunk`-sized pieces.
+pub fn chunks(
+    data: &[u8],
+    chunk: usize,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static {
+    let pieces: Vec<io::Result<Bytes>> = data
+        .chunks(chunk)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    futures::stream::iter(pieces)
+}
+
+pub async fn new_store() -> (TempDir, BlobStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(dir.path()).await.unwrap();
+    (dir, store)
+}
+
+pub fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap())
+        .map(|e| {
+            if e.file_type().unwrap().is_dir() {
+                count_files(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+pub fn tmp_files(root: &Path) -> usize {
+    count_files(&root.join("tmp"))
+}
+
+pub fn blob_files(root: &Path) -> usize {
+    count_files(&root.join("blobs"))
+}
+
+pub fn md5_b64(data: &[u8]) -> String {
+    use base64::Engine;
+    use md5::{Digest, Md5};
+    base64::engine::general_purpose::STANDARD.encode(Md5::digest(data))
+}
+
+pub fn md5_raw(data: &[u8]) -> [u8; 16] {
+    use md5::{Digest, Md5};
+    Md5::digest(data).into()
+}
+
+/// A node serving `store` on an ephemeral port; stops when the token fires.
+pub struct Node {
+    pub addr: String,
+    pub stop: CancellationToken,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub async fn start_node(store: BlobStore) -> Node {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let stop = CancellationToken::new();
+    let shutdown = stop.clone().cancelled_owned();
+    tokio::spawn(storage_node::server::serve(
+        listener,
+        store,
+        "node-1".into(),
+        shutdown,
+    ));
+    Node { addr, stop }
+}
