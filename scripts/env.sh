@@ -8,3 +8,4 @@ if [ -z "${CARGO_TARGET_DIR:-}" ]; then
   fi
 fi
 mkdir -p "$CARGO_TARGET_DIR"
+export MANTA_NODE_BIN="${MANTA_NODE_PREFIX:-/var/cache/mantad-node}/node_modules/manta/bin"

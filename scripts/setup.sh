@@ -3,6 +3,8 @@
 # Idempotent: each step is skipped when its tool is already there.
 set -euo pipefail
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
 need_apt=()
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 # The rocksdb crate generates its bindings with libclang.
@@ -15,8 +17,6 @@ for p in runc runsc skopeo; do command -v $p >/dev/null 2>&1 || need_apt+=($p); 
 dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
@@ -24,4 +24,18 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2
   exit 1
+fi
+
+# node-manta (npm package `manta`), the reference client the tests compare
+# against, installed once under /var/cache (or ~/.cache).
+MANTA_NODE_PREFIX=${MANTA_NODE_PREFIX:-/var/cache/mantad-node}
+mkdir -p "$MANTA_NODE_PREFIX" 2>/dev/null || MANTA_NODE_PREFIX="$HOME/.cache/mantad-node"
+if [ ! -x "$MANTA_NODE_PREFIX/node_modules/manta/bin/mls" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: apt-get install nodejs npm" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  echo "setup: npm install manta@5 into $MANTA_NODE_PREFIX" >&2
+  npm install --silent --no-audit --no-fund --prefix "$MANTA_NODE_PREFIX" manta@5 >/dev/null
 fi
