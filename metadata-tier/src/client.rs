@@ -93,7 +93,12 @@ impl MetadataClient {
 
     /// # Errors
     /// `ConditionFailed` and the errors of [`MetadataClient::get`].
-    pub async fn put(&self, key: EntryKey, value: serde_json::Value, cond: Condition) -> Result<Entry> {
+    pub async fn put(
+        &self,
+        key: EntryKey,
+        value: serde_json::Value,
+        cond: Condition,
+    ) -> Result<Entry> {
         match self.apply(vec![Op::Put { key, value, cond }]).await?.pop() {
             Some(OpResult::Put(e)) => Ok(e),
             _ => Err(Error::Remote {

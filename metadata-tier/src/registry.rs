@@ -61,7 +61,9 @@ impl MetadataClient {
                         record,
                         age_ms: page.now_ms.saturating_sub(e.mtime_ms),
                     }),
-                    Err(err) => tracing::warn!(node = %e.name, error = %err, "unreadable node record"),
+                    Err(err) => {
+                        tracing::warn!(node = %e.name, error = %err, "unreadable node record")
+                    }
                 }
             }
             if n < opts.limit {

@@ -18,7 +18,10 @@ pub fn router(shard: Shard) -> Router {
         .route("/v1/apply", post(apply))
         .route("/v1/list", post(list))
         .route("/v1/count", post(count))
-        .route("/v1/status", get(|| async { Json(serde_json::json!({"ok": true})) }))
+        .route(
+            "/v1/status",
+            get(|| async { Json(serde_json::json!({"ok": true})) }),
+        )
         .with_state(shard)
 }
 

@@ -36,6 +36,21 @@ pub struct Shard {
 struct Inner {
     db: Arc<DB>,
     writer: Mutex<Option<mpsc::Sender<writer::WriteReq>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    /// Closes the database before returning: the writer thread holds it, and
+    /// a RocksDB still open while the process exits aborts in its static
+    /// destructors.
+    fn drop(&mut self) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Shard {
@@ -49,11 +64,12 @@ impl Shard {
         opts.create_if_missing(true);
         opts.set_keep_log_file_num(4);
         let db = Arc::new(DB::open(&opts, path)?);
-        let tx = writer::spawn(db.clone())?;
+        let (tx, thread) = writer::spawn(db.clone())?;
         Ok(Shard {
             inner: Arc::new(Inner {
                 db,
                 writer: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
             }),
         })
     }

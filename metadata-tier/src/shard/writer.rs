@@ -21,12 +21,12 @@ pub struct WriteReq {
     pub reply: oneshot::Sender<Result<Vec<OpResult>>>,
 }
 
-pub fn spawn(db: Arc<DB>) -> Result<mpsc::Sender<WriteReq>> {
+pub fn spawn(db: Arc<DB>) -> Result<(mpsc::Sender<WriteReq>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<WriteReq>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("shard-writer".into())
         .spawn(move || run(&db, &rx))?;
-    Ok(tx)
+    Ok((tx, thread))
 }
 
 fn run(db: &DB, rx: &mpsc::Receiver<WriteReq>) {
@@ -68,7 +68,9 @@ fn commit_group(db: &DB, group: Vec<WriteReq>) {
         let msg = e.to_string();
         for (reply, result) in answers {
             let r = match result {
-                Ok(_) => Err(Error::Io(std::io::Error::other(format!("commit failed: {msg}")))),
+                Ok(_) => Err(Error::Io(std::io::Error::other(format!(
+                    "commit failed: {msg}"
+                )))),
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);
