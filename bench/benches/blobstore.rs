@@ -1,6 +1,8 @@
 //! The storage node's write path: streaming a blob to a temp file, hashing,
 //! fsync and rename; and a write of bytes already stored (dedup).
 
+#![allow(clippy::unwrap_used)] // a benchmark aborts on any failure
+
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use storage_node::blobstore::PutExpect;
@@ -46,7 +48,11 @@ fn put(c: &mut Criterion) {
         let same = chunks(size, 0);
         g.bench_with_input(BenchmarkId::new("existing", size), &size, |b, _| {
             b.iter_batched(
-                || same.iter().map(|c| Ok(c.as_ref().unwrap().clone())).collect::<Vec<_>>(),
+                || {
+                    same.iter()
+                        .map(|c| Ok::<_, std::io::Error>(c.as_ref().unwrap().clone()))
+                        .collect::<Vec<_>>()
+                },
                 |body| {
                     rt.block_on(store.put(futures::stream::iter(body), PutExpect::default()))
                         .unwrap()

@@ -1,6 +1,8 @@
 //! A metadata shard: synced puts one at a time and 16 at once (group commit
 //! shares the WAL sync), point gets, and a 256-entry directory listing.
 
+#![allow(clippy::unwrap_used)] // a benchmark aborts on any failure
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions, Op};
 use metadata_tier::Shard;
@@ -56,7 +58,10 @@ fn shard(c: &mut Criterion) {
             limit: 256,
             ..Default::default()
         };
-        b.iter(|| rt.block_on(shard.list(Keyspace::Objects, "/bench/many", &opts)).unwrap())
+        b.iter(|| {
+            rt.block_on(shard.list(Keyspace::Objects, "/bench/many", &opts))
+                .unwrap()
+        })
     });
     g.finish();
 }

@@ -74,13 +74,7 @@ impl MantaPath {
     /// The parent path, `None` for the account root.
     pub fn parent(&self) -> Option<MantaPath> {
         let mut p = self.clone();
-        if p.parts.pop().is_some() {
-            Some(p)
-        } else if p.tree.take().is_some() {
-            Some(p)
-        } else {
-            None
-        }
+        (p.parts.pop().is_some() || p.tree.take().is_some()).then_some(p)
     }
 
     /// The path as users see it: `/login/stor/a/b`.

@@ -15,13 +15,16 @@ use tokio::sync::Mutex;
 
 const REFRESH: Duration = Duration::from_millis(500);
 
+/// The registry as read at an instant.
+type Snapshot = (Instant, Arc<Vec<LiveNode>>);
+
 #[derive(Clone)]
 pub struct Placement {
     meta: MetadataClient,
     timeout: Duration,
     /// Free bytes a node keeps in reserve: it gets no new copies below this.
     reserve_bytes: u64,
-    cache: Arc<Mutex<Option<(Instant, Arc<Vec<LiveNode>>)>>>,
+    cache: Arc<Mutex<Option<Snapshot>>>,
 }
 
 /// A node to read from or write to.
@@ -60,7 +63,12 @@ impl Placement {
 
     /// Number of live nodes: the ceiling for the default durability.
     pub async fn live_count(&self) -> Result<usize> {
-        Ok(self.nodes().await?.iter().filter(|n| self.is_live(n)).count())
+        Ok(self
+            .nodes()
+            .await?
+            .iter()
+            .filter(|n| self.is_live(n))
+            .count())
     }
 
     /// Chooses `n` distinct live nodes with room for `size` more bytes,

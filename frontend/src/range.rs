@@ -11,7 +11,8 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
-    pub fn len(&self) -> u64 {
+    /// Bytes in the range (never zero: `start <= end`).
+    pub fn count(&self) -> u64 {
         self.end - self.start + 1
     }
 }
@@ -57,18 +58,48 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(parse("bytes=0-9", 100).unwrap(), ByteRange { start: 0, end: 9 });
-        assert_eq!(parse("bytes=90-", 100).unwrap(), ByteRange { start: 90, end: 99 });
-        assert_eq!(parse("bytes=-10", 100).unwrap(), ByteRange { start: 90, end: 99 });
-        assert_eq!(parse("bytes=-500", 100).unwrap(), ByteRange { start: 0, end: 99 });
-        assert_eq!(parse("bytes=5-100", 100).unwrap(), ByteRange { start: 5, end: 99 });
+        assert_eq!(
+            parse("bytes=0-9", 100).unwrap(),
+            ByteRange { start: 0, end: 9 }
+        );
+        assert_eq!(
+            parse("bytes=90-", 100).unwrap(),
+            ByteRange { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse("bytes=-10", 100).unwrap(),
+            ByteRange { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse("bytes=-500", 100).unwrap(),
+            ByteRange { start: 0, end: 99 }
+        );
+        assert_eq!(
+            parse("bytes=5-100", 100).unwrap(),
+            ByteRange { start: 5, end: 99 }
+        );
     }
 
     #[test]
     fn refusals() {
-        assert!(matches!(parse("bytes=0-1,3-4", 100), Err(Error::MultiRangeNotImplemented)));
-        for bad in ["bytes=100-", "bytes=5-1", "bytes=x-1", "items=0-1", "bytes=-0"] {
-            assert!(matches!(parse(bad, 100), Err(Error::RangeNotSatisfiable { size: 100 })), "{bad}");
+        assert!(matches!(
+            parse("bytes=0-1,3-4", 100),
+            Err(Error::MultiRangeNotImplemented)
+        ));
+        for bad in [
+            "bytes=100-",
+            "bytes=5-1",
+            "bytes=x-1",
+            "items=0-1",
+            "bytes=-0",
+        ] {
+            assert!(
+                matches!(
+                    parse(bad, 100),
+                    Err(Error::RangeNotSatisfiable { size: 100 })
+                ),
+                "{bad}"
+            );
         }
         assert!(parse("bytes=0-0", 0).is_err());
     }

@@ -13,10 +13,10 @@ use bytes::Bytes;
 use futures::future::try_join_all;
 use futures::StreamExt;
 use md5::{Digest, Md5};
+use std::time::Duration;
 use storage_node::blobstore::PutExpect;
 use storage_node::client::StorageClient;
 use storage_node::BlobHash;
-use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -65,7 +65,7 @@ pub async fn fan_out(
         let (tx, rx) = mpsc::channel::<Chunk>(4);
         senders.push(tx);
         let node_body = reqwest::Body::wrap_stream(ReceiverStream::new(rx));
-        let expect = node_expect.clone();
+        let expect = node_expect;
         puts.push(async move {
             storage
                 .put(&t.addr, node_body, &expect)
@@ -175,10 +175,9 @@ fn node_error(t: &Target, e: storage_node::Error) -> Error {
         storage_node::Error::Md5Mismatch { expected, computed } => {
             Error::ContentMd5Mismatch { expected, computed }
         }
-        storage_node::Error::SizeMismatch { expected, got } => Error::IncompleteBody {
-            got,
-            expected,
-        },
+        storage_node::Error::SizeMismatch { expected, got } => {
+            Error::IncompleteBody { got, expected }
+        }
         other => Error::Internal(format!("storage node {} ({}): {other}", t.id, t.addr)),
     }
 }

@@ -60,7 +60,10 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
             Some(d) => d as usize,
             None => (req.state.settings.default_durability as usize).min(live.max(1)),
         };
-        req.state.placement.choose(n, expect.len.unwrap_or(0)).await?
+        req.state
+            .placement
+            .choose(n, expect.len.unwrap_or(0))
+            .await?
     };
     let up = upload::fan_out(&req.state.storage, &targets, body, &expect).await?;
     let rec = ObjectRecord {
@@ -126,12 +129,19 @@ pub async fn commit(
     seen: Option<String>,
     conditional: bool,
 ) -> Result<Entry> {
-    let key = req.key().ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
-        path: req.path.display(),
-    })?;
+    let key = req
+        .key()
+        .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
+            path: req.path.display(),
+        })?;
     let value = encode(rec)?;
     let cond = |seen: Option<String>| seen.map_or(Condition::Absent, Condition::EtagMatches);
-    match req.state.meta.put(key.clone(), value.clone(), cond(seen)).await {
+    match req
+        .state
+        .meta
+        .put(key.clone(), value.clone(), cond(seen))
+        .await
+    {
         Ok(e) => Ok(e),
         Err(metadata_tier::Error::ConditionFailed { .. }) if !conditional => {
             let seen = current_object(req, &Conditions::default()).await?;
@@ -275,8 +285,12 @@ pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response>
         Some(r) => {
             *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
             let h = resp.headers_mut();
-            set(h, "content-range", &format!("bytes {}-{}/{}", r.start, r.end, rec.size));
-            set(h, "content-length", &r.len().to_string());
+            set(
+                h,
+                "content-range",
+                &format!("bytes {}-{}/{}", r.start, r.end, rec.size),
+            );
+            set(h, "content-length", &r.count().to_string());
         }
         None => {
             set(h, "content-md5", &rec.content_md5);
@@ -303,7 +317,9 @@ async fn stream_from_copies(
                 let stream = resp.bytes_stream().map_err(std::io::Error::other);
                 return Ok(Body::from_stream(stream));
             }
-            Err(e) => tracing::warn!(node = %t.id, blob = %hash, error = %e, "copy unreadable, trying next"),
+            Err(e) => {
+                tracing::warn!(node = %t.id, blob = %hash, error = %e, "copy unreadable, trying next")
+            }
         }
     }
     Err(Error::NoReachableCopy {
@@ -329,9 +345,11 @@ pub async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Respon
 /// stays: other names (snaplinks, equal content) may share it, and reclaiming
 /// unreferenced blobs is garbage collection's job.
 pub async fn delete_entry(req: &Req, entry: Entry) -> Result<Response> {
-    let key = req.key().ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
-        path: req.path.display(),
-    })?;
+    let key = req
+        .key()
+        .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
+            path: req.path.display(),
+        })?;
     req.state
         .meta
         .delete(key, Condition::EtagMatches(entry.etag))

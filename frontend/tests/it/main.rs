@@ -2,6 +2,8 @@
 //! per area, all on the in-process [`harness::TestCluster`] (and real
 //! processes in `kill`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod bad_input;
 mod dirs;
 mod failover;
