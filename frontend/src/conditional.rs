@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn if_match() {
-        assert_eq!(conds(&[("if-match", "\"abc\"")]).check(Some(CUR), false), Outcome::Proceed);
+        assert_eq!(
+            conds(&[("if-match", "\"abc\"")]).check(Some(CUR), false),
+            Outcome::Proceed
+        );
         assert_eq!(
             conds(&[("if-match", "x, y")]).check(Some(CUR), false),
             Outcome::PreconditionFailed
@@ -135,7 +138,10 @@ mod tests {
 
     #[test]
     fn if_none_match() {
-        assert_eq!(conds(&[("if-none-match", "*")]).check(None, false), Outcome::Proceed);
+        assert_eq!(
+            conds(&[("if-none-match", "*")]).check(None, false),
+            Outcome::Proceed
+        );
         assert_eq!(
             conds(&[("if-none-match", "*")]).check(Some(CUR), false),
             Outcome::PreconditionFailed

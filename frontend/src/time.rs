@@ -38,7 +38,10 @@ pub fn http_date(ms: u64) -> String {
 mod tests {
     #[test]
     fn iso() {
-        assert_eq!(super::iso8601(1_369_244_383_714), "2013-05-22T17:39:43.714Z");
+        assert_eq!(
+            super::iso8601(1_369_244_383_714),
+            "2013-05-22T17:39:43.714Z"
+        );
         assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 }

@@ -28,7 +28,9 @@ pub async fn put(req: &Req) -> Result<Response> {
     }
     for h in ["content-md5", "durability-level", "x-durability-level"] {
         if req.headers.contains_key(h) {
-            return Err(Error::BadRequest(format!("{h} is not allowed on a directory")));
+            return Err(Error::BadRequest(format!(
+                "{h} is not allowed on a directory"
+            )));
         }
     }
     req.ensure_parent_dir().await?;
@@ -58,7 +60,11 @@ pub async fn put(req: &Req) -> Result<Response> {
 
 fn done(mtime_ms: u64) -> Response {
     let mut resp = respond::empty(StatusCode::NO_CONTENT);
-    set(resp.headers_mut(), "last-modified", &crate::time::http_date(mtime_ms));
+    set(
+        resp.headers_mut(),
+        "last-modified",
+        &crate::time::http_date(mtime_ms),
+    );
     resp
 }
 
@@ -92,7 +98,11 @@ pub async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Result<Respo
                 let n = req.state.meta.count(Keyspace::Objects, &dir_key).await?;
                 (Vec::new(), n)
             } else {
-                let res = req.state.meta.list(Keyspace::Objects, &dir_key, &opts).await?;
+                let res = req
+                    .state
+                    .meta
+                    .list(Keyspace::Objects, &dir_key, &opts)
+                    .await?;
                 let mut lines = Vec::with_capacity(res.entries.len());
                 for e in &res.entries {
                     lines.push(dir_entry(req, e)?);

@@ -19,7 +19,8 @@ pub async fn put(req: &Req) -> Result<Response> {
         .to_str()
         .map_err(|_| Error::InvalidLink("location is not valid text".into()))?;
     let raw = location.split('?').next().unwrap_or("");
-    let source = MantaPath::parse(raw).map_err(|e| Error::InvalidLink(format!("{location}: {e}")))?;
+    let source =
+        MantaPath::parse(raw).map_err(|e| Error::InvalidLink(format!("{location}: {e}")))?;
     if source.login != req.path.login {
         return Err(Error::AuthorizationFailed(format!(
             "{} may not link to {}",
@@ -71,6 +72,10 @@ pub async fn put(req: &Req) -> Result<Response> {
     let mut resp = respond::empty(StatusCode::NO_CONTENT);
     let h = resp.headers_mut();
     set(h, "etag", &src.etag);
-    set(h, "last-modified", &crate::time::http_date(src_entry.mtime_ms));
+    set(
+        h,
+        "last-modified",
+        &crate::time::http_date(src_entry.mtime_ms),
+    );
     Ok(resp)
 }

@@ -39,7 +39,12 @@ async fn bad_path_components() {
         assert_error(tc.put(bad, "x").await, 400, "InvalidResource").await;
     }
     let long = "n".repeat(1025);
-    assert_error(tc.put(&format!("stor/{long}"), "x").await, 400, "InvalidResource").await;
+    assert_error(
+        tc.put(&format!("stor/{long}"), "x").await,
+        400,
+        "InvalidResource",
+    )
+    .await;
     let ok = "n".repeat(1024);
     assert_eq!(tc.put(&format!("stor/{ok}"), "x").await.status(), 204);
     // `.` and `..` sent literally (reqwest would normalise them away).
@@ -71,9 +76,8 @@ async fn body_shorter_than_content_length_stores_nothing() {
 async fn client_disconnect_mid_upload_stores_nothing() {
     let tc = TestCluster::start().await;
     let mut s = TcpStream::connect(addr(&tc)).await.unwrap();
-    let head = format!(
-        "PUT /{USER}/stor/gone HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
+    let head =
+        format!("PUT /{USER}/stor/gone HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
     s.write_all(head.as_bytes()).await.unwrap();
     for _ in 0..20 {
         s.write_all(format!("{:x}\r\n{}\r\n", 10_000, "z".repeat(10_000)).as_bytes())
@@ -148,9 +152,7 @@ async fn upload_idle_timeout() {
         o.settings.upload_idle = Duration::from_millis(500);
     })
     .await;
-    let req = format!(
-        "PUT /{USER}/stor/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"
-    );
+    let req = format!("PUT /{USER}/stor/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     let mut s = TcpStream::connect(addr(&tc)).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();

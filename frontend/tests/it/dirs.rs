@@ -4,7 +4,9 @@ use crate::harness::*;
 use reqwest::Method;
 
 fn lines(text: &str) -> Vec<serde_json::Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -17,9 +19,19 @@ async fn mkdir_is_idempotent_and_needs_a_parent() {
     tc.put("stor/file", "x").await;
     assert_error(tc.mkdir("stor/file/b").await, 400, "ParentNotDirectory").await;
     assert_error(tc.put("stor/file/b", "y").await, 400, "ParentNotDirectory").await;
-    assert_error(tc.put("stor/nope/b", "y").await, 404, "DirectoryDoesNotExist").await;
+    assert_error(
+        tc.put("stor/nope/b", "y").await,
+        404,
+        "DirectoryDoesNotExist",
+    )
+    .await;
     // An object cannot replace a directory.
-    assert_error(tc.put("stor/a", "y").await, 400, "OperationNotAllowedOnDirectory").await;
+    assert_error(
+        tc.put("stor/a", "y").await,
+        400,
+        "OperationNotAllowedOnDirectory",
+    )
+    .await;
     // mkdir on a root directory is a no-op; on the account root it is refused.
     assert_eq!(tc.mkdir("stor").await.status(), 204);
     let r = tc
@@ -38,7 +50,8 @@ async fn listing_is_sorted_with_marker_and_limit() {
     tc.mkdir("stor/d").await;
     let names = ["b", "a", "c c", "d", "e.txt"];
     for n in names {
-        tc.put(&format!("stor/d/{}", n.replace(' ', "%20")), n).await;
+        tc.put(&format!("stor/d/{}", n.replace(' ', "%20")), n)
+            .await;
     }
     tc.mkdir("stor/d/sub").await;
     let r = tc.get("stor/d").await;
@@ -105,7 +118,9 @@ async fn listing_pages_through_a_large_directory() {
     let mut marker = String::new();
     let mut seen = Vec::new();
     loop {
-        let r = tc.get(&format!("stor/many?limit=1000&marker={marker}")).await;
+        let r = tc
+            .get(&format!("stor/many?limit=1000&marker={marker}"))
+            .await;
         assert_eq!(header(&r, "result-set-size"), n.to_string());
         let l = lines(&r.text().await.unwrap());
         let page: Vec<String> = l
@@ -133,7 +148,12 @@ impl TestCluster {
 #[tokio::test]
 async fn roots_exist_and_cannot_be_deleted() {
     let tc = TestCluster::start().await;
-    let r = tc.http.get(format!("{}/{USER}", tc.cluster.url)).send().await.unwrap();
+    let r = tc
+        .http
+        .get(format!("{}/{USER}", tc.cluster.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "result-set-size"), "5");
     let l = lines(&r.text().await.unwrap());
@@ -143,13 +163,33 @@ async fn roots_exist_and_cannot_be_deleted() {
         let r = tc.get(root).await;
         assert_eq!(r.status(), 200, "{root}");
         assert_eq!(header(&r, "result-set-size"), "0");
-        assert_error(tc.delete(root).await, 400, "OperationNotAllowedOnRootDirectory").await;
-        assert_error(tc.put(root, "x").await, 400, "OperationNotAllowedOnRootDirectory").await;
+        assert_error(
+            tc.delete(root).await,
+            400,
+            "OperationNotAllowedOnRootDirectory",
+        )
+        .await;
+        assert_error(
+            tc.put(root, "x").await,
+            400,
+            "OperationNotAllowedOnRootDirectory",
+        )
+        .await;
     }
-    let r = tc.http.delete(format!("{}/{USER}", tc.cluster.url)).send().await.unwrap();
+    let r = tc
+        .http
+        .delete(format!("{}/{USER}", tc.cluster.url))
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 400, "OperationNotAllowedOnRootDirectory").await;
     assert_error(tc.get("nonsense").await, 404, "ResourceNotFound").await;
-    let r = tc.http.get(format!("{}/nobody/stor", tc.cluster.url)).send().await.unwrap();
+    let r = tc
+        .http
+        .get(format!("{}/nobody/stor", tc.cluster.url))
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 403, "AccountDoesNotExist").await;
 }
 
@@ -169,7 +209,17 @@ async fn accounts_see_only_their_own_names() {
     let tc = TestCluster::start().await;
     tc.put("stor/mine", "secret").await;
     let other = format!("{}/other/stor/mine", tc.cluster.url);
-    assert_error(tc.http.get(other).send().await.unwrap(), 404, "ResourceNotFound").await;
-    let r = tc.http.get(format!("{}/other/stor", tc.cluster.url)).send().await.unwrap();
+    assert_error(
+        tc.http.get(other).send().await.unwrap(),
+        404,
+        "ResourceNotFound",
+    )
+    .await;
+    let r = tc
+        .http
+        .get(format!("{}/other/stor", tc.cluster.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&r, "result-set-size"), "0");
 }

@@ -48,7 +48,9 @@ async fn kill_9_a_storage_node() {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
     let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
     let inflight = tokio::spawn({
-        let req = tc.req(Method::PUT, "stor/inflight").header("durability-level", "3");
+        let req = tc
+            .req(Method::PUT, "stor/inflight")
+            .header("durability-level", "3");
         async move { req.body(body).send().await }
     });
     for i in 0..5 {
@@ -63,7 +65,10 @@ async fn kill_9_a_storage_node() {
     }
     drop(tx);
     let status = inflight.await.unwrap().map(|r| r.status().as_u16());
-    assert!(matches!(status, Ok(s) if s >= 400) || status.is_err(), "{status:?}");
+    assert!(
+        matches!(status, Ok(s) if s >= 400) || status.is_err(),
+        "{status:?}"
+    );
     assert_error(tc.get("stor/inflight").await, 404, "ResourceNotFound").await;
 
     // Reads fail over at once, before the registry notices.
@@ -78,7 +83,9 @@ async fn kill_9_a_storage_node() {
     tc.cluster.state.placement.invalidate().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     for i in 0..8 {
-        let r = tc.put(&format!("stor/after{i}"), bytes(10_000, 200 + i)).await;
+        let r = tc
+            .put(&format!("stor/after{i}"), bytes(10_000, 200 + i))
+            .await;
         assert_eq!(r.status(), 204);
     }
     let account = tc.cluster.state.accounts.resolve(USER).await.unwrap();
@@ -97,10 +104,18 @@ async fn kill_9_a_storage_node() {
         .await
         .unwrap();
     let mut checked = 0;
-    for e in listing.entries.iter().filter(|e| e.name.starts_with("after")) {
+    for e in listing
+        .entries
+        .iter()
+        .filter(|e| e.name.starts_with("after"))
+    {
         let rec: ObjectRecord = serde_json::from_value(e.value.clone()).unwrap();
         assert_eq!(rec.sharks.len(), 2);
-        assert!(!rec.sharks.contains(&"proc-0".to_string()), "{:?}", rec.sharks);
+        assert!(
+            !rec.sharks.contains(&"proc-0".to_string()),
+            "{:?}",
+            rec.sharks
+        );
         checked += 1;
     }
     assert_eq!(checked, 8);

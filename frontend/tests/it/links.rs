@@ -23,7 +23,10 @@ async fn snaplink_shares_bytes_and_survives_source_changes() {
     let r = link(&tc, "stor/dst", Some(&format!("/{USER}/stor/src"))).await;
     assert_eq!(r.status(), 204);
     assert_eq!(header(&r, "etag"), etag);
-    assert_eq!(files_under(&tc.cluster.data_dir().join("storage")).len(), blobs_before);
+    assert_eq!(
+        files_under(&tc.cluster.data_dir().join("storage")).len(),
+        blobs_before
+    );
 
     let r = tc.get("stor/dst").await;
     assert_eq!(header(&r, "etag"), etag);
@@ -41,14 +44,34 @@ async fn snaplink_errors() {
     tc.mkdir("stor/dir").await;
     assert_error(link(&tc, "stor/l", None).await, 400, "LocationRequired").await;
     let loc = format!("/{USER}/stor/missing");
-    assert_error(link(&tc, "stor/l", Some(&loc)).await, 404, "SourceObjectNotFound").await;
+    assert_error(
+        link(&tc, "stor/l", Some(&loc)).await,
+        404,
+        "SourceObjectNotFound",
+    )
+    .await;
     let loc = format!("/{USER}/stor/dir");
     assert_error(link(&tc, "stor/l", Some(&loc)).await, 400, "LinkNotObject").await;
-    assert_error(link(&tc, "stor/l", Some("/x/../y")).await, 400, "InvalidLink").await;
+    assert_error(
+        link(&tc, "stor/l", Some("/x/../y")).await,
+        400,
+        "InvalidLink",
+    )
+    .await;
     tc.put("stor/src", "x").await;
     let loc = format!("/{USER}/stor/src");
-    assert_error(link(&tc, "stor/nodir/l", Some(&loc)).await, 404, "DirectoryDoesNotExist").await;
-    assert_error(link(&tc, "stor/dir", Some(&loc)).await, 400, "OperationNotAllowedOnDirectory").await;
+    assert_error(
+        link(&tc, "stor/nodir/l", Some(&loc)).await,
+        404,
+        "DirectoryDoesNotExist",
+    )
+    .await;
+    assert_error(
+        link(&tc, "stor/dir", Some(&loc)).await,
+        400,
+        "OperationNotAllowedOnDirectory",
+    )
+    .await;
     tc.http
         .put(format!("{}/other/stor/theirs", tc.cluster.url))
         .body("theirs")

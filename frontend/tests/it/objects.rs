@@ -75,7 +75,10 @@ async fn content_md5_mismatch_stores_nothing() {
         files.iter().all(|f| !f.to_string_lossy().contains("/tmp/")),
         "{files:?}"
     );
-    let blobs = files.iter().filter(|f| f.to_string_lossy().contains("/blobs/")).count();
+    let blobs = files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("/blobs/"))
+        .count();
     assert_eq!(blobs, 0, "{files:?}");
 
     let resp = tc
@@ -265,14 +268,23 @@ async fn ranges() {
         ("bytes=-5", 99_995, 99_999),
         ("bytes=50000-200000", 50_000, 99_999),
     ] {
-        let r = tc.req(Method::GET, "stor/r").header("range", range).send().await.unwrap();
+        let r = tc
+            .req(Method::GET, "stor/r")
+            .header("range", range)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 206, "{range}");
         assert_eq!(
             header(&r, "content-range"),
             format!("bytes {start}-{end}/100000")
         );
         assert!(r.headers().get("content-md5").is_none());
-        assert_eq!(r.bytes().await.unwrap().as_ref(), &data[start..=end], "{range}");
+        assert_eq!(
+            r.bytes().await.unwrap().as_ref(),
+            &data[start..=end],
+            "{range}"
+        );
     }
     let r = tc
         .req(Method::GET, "stor/r")
