@@ -35,6 +35,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closer = shard.clone();
+    use axum::serve::ListenerExt;
+    // Small responses go out at once instead of waiting on delayed ACKs.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let r = axum::serve(listener, router(shard))
         .with_graceful_shutdown(shutdown)
         .await;
