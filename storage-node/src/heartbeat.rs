@@ -22,7 +22,12 @@ pub struct HeartbeatConfig {
 /// Beats until `cancel` fires: once at once, then every `interval` +-10%.
 /// Failures are logged and retried at the next beat, since the registry may
 /// be briefly unreachable and the node is still useful meanwhile.
-pub async fn run(meta: MetadataClient, store: BlobStore, cfg: HeartbeatConfig, cancel: CancellationToken) {
+pub async fn run(
+    meta: MetadataClient,
+    store: BlobStore,
+    cfg: HeartbeatConfig,
+    cancel: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -44,6 +49,7 @@ async fn beat(meta: &MetadataClient, store: &BlobStore, cfg: &HeartbeatConfig) {
         used_bytes: counts.used_bytes,
         blob_count: counts.blob_count,
         inflight: store.inflight(),
+        // Format of this record; bump when its fields change meaning.
         version: 1,
     };
     if let Err(e) = meta.heartbeat(&rec).await {

@@ -4,6 +4,7 @@
 
 mod big;
 mod common;
+mod heartbeat;
 mod http;
 mod inflight;
 mod store;
