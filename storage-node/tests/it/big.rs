@@ -7,10 +7,8 @@ use storage_node::client::StorageClient;
 
 use crate::common::*;
 
-/// A GiB through HTTP both ways in bounded memory. Slow on small disks, so
-/// opt-in: `cargo test -p storage-node -- --ignored`.
+/// A GiB through HTTP both ways, streamed (a few seconds on a local disk).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore]
 async fn one_gib_round_trip() {
     let (_dir, store) = new_store().await;
     let node = start_node(store).await;
