@@ -82,6 +82,9 @@ mod tests {
             durability: None,
         };
         let s = serde_json::to_string(&e).unwrap_or_default();
-        assert_eq!(s, r#"{"name":"d","type":"directory","mtime":"2013-05-22T17:39:43.714Z"}"#);
+        assert_eq!(
+            s,
+            r#"{"name":"d","type":"directory","mtime":"2013-05-22T17:39:43.714Z"}"#
+        );
     }
 }

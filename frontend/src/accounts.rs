@@ -32,13 +32,13 @@ impl Accounts {
         if let Some(a) = self.cache.read().ok().and_then(|c| c.get(login).cloned()) {
             return Ok(a);
         }
-        let entry = self
-            .meta
-            .get(&key(login))
-            .await?
-            .ok_or_else(|| Error::AccountDoesNotExist {
-                login: login.to_string(),
-            })?;
+        let entry =
+            self.meta
+                .get(&key(login))
+                .await?
+                .ok_or_else(|| Error::AccountDoesNotExist {
+                    login: login.to_string(),
+                })?;
         let rec: AccountRecord = serde_json::from_value(entry.value)
             .map_err(|e| Error::Internal(format!("account record of {login}: {e}")))?;
         if let Ok(mut c) = self.cache.write() {

@@ -27,7 +27,10 @@ impl Running {
     pub async fn stop(self) {
         self.cancel.cancel();
         for t in self.tasks {
-            if tokio::time::timeout(Duration::from_secs(10), t).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(10), t)
+                .await
+                .is_err()
+            {
                 tracing::warn!(addr = %self.addr, "role did not stop within 10s");
             }
         }
@@ -186,7 +189,10 @@ impl Cluster {
             let dir = opts.data.join("metadata").join(format!("shard-{i}"));
             shards.push(start_shard(any, &dir).await?);
         }
-        let urls = shards.iter().map(|s| format!("http://{}", s.addr)).collect();
+        let urls = shards
+            .iter()
+            .map(|s| format!("http://{}", s.addr))
+            .collect();
         let meta = MetadataClient::new(Ring::new(urls, metadata_tier::ring::DEFAULT_VNODES));
         let mut nodes = Vec::new();
         let mut node_addrs = Vec::new();
@@ -282,7 +288,11 @@ fn dev_node_id(i: usize) -> String {
     format!("stor-{}", i + 1)
 }
 
-fn storage_role(opts: &ClusterOptions, i: usize, listen: SocketAddr) -> anyhow::Result<StorageRole> {
+fn storage_role(
+    opts: &ClusterOptions,
+    i: usize,
+    listen: SocketAddr,
+) -> anyhow::Result<StorageRole> {
     let data = opts.data.join("storage").join(dev_node_id(i));
     std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
     Ok(StorageRole {

@@ -87,8 +87,8 @@ fn nine() -> u32 {
 
 /// Reads and parses a TOML config file.
 pub fn load<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("read config {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("read config {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parse config {}", path.display()))
 }
 
@@ -127,7 +127,9 @@ impl FrontendConfig {
 /// Unknown unit or bad number.
 pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().with_context(|| format!("bad duration {s:?}"))?;
     let secs = match unit.trim() {
@@ -162,7 +164,8 @@ pub fn parse_size(s: &str) -> anyhow::Result<u64> {
         "TB" => 1_000_000_000_000,
         u => bail!("bad size unit {u:?} in {s:?} (use KiB, MiB, GiB, TiB)"),
     };
-    n.checked_mul(mul).with_context(|| format!("size {s:?} overflows"))
+    n.checked_mul(mul)
+        .with_context(|| format!("size {s:?} overflows"))
 }
 
 /// The node id: configured, else kept in `<data>/node-id` (made once).
@@ -200,10 +203,9 @@ mod tests {
 
     #[test]
     fn frontend_refuses_public_listen() {
-        let cfg: FrontendConfig = toml::from_str(
-            "listen = \"0.0.0.0:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]",
-        )
-        .unwrap();
+        let cfg: FrontendConfig =
+            toml::from_str("listen = \"0.0.0.0:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]")
+                .unwrap();
         assert!(cfg.validate().is_err());
         let cfg: FrontendConfig = toml::from_str(
             "listen = \"127.0.0.1:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]",

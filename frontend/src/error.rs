@@ -68,7 +68,9 @@ pub enum Error {
     AuthorizationFailed(String),
     #[error("{method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
-    #[error("durability-level {wanted} needs {wanted} storage nodes with room; {available} available")]
+    #[error(
+        "durability-level {wanted} needs {wanted} storage nodes with room; {available} available"
+    )]
     NotEnoughSpace { wanted: usize, available: usize },
     #[error("no storage nodes available")]
     NoStorageNodes,
@@ -92,9 +94,10 @@ impl Error {
             OperationNotAllowedOnDirectory { .. } => {
                 ("OperationNotAllowedOnDirectory", StatusCode::BAD_REQUEST)
             }
-            OperationNotAllowedOnRootDirectory { .. } => {
-                ("OperationNotAllowedOnRootDirectory", StatusCode::BAD_REQUEST)
-            }
+            OperationNotAllowedOnRootDirectory { .. } => (
+                "OperationNotAllowedOnRootDirectory",
+                StatusCode::BAD_REQUEST,
+            ),
             ConcurrentRequest { .. } => ("ConcurrentRequest", StatusCode::CONFLICT),
             PreconditionFailed { .. } => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
             ContentMd5Mismatch { .. } => ("ContentMD5Mismatch", StatusCode::BAD_REQUEST),

@@ -70,8 +70,7 @@ enum Cmd {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -139,7 +138,10 @@ async fn dev(
     opts.storage_nodes = storage_nodes;
     opts.shards = shards;
     let cluster = Cluster::start(opts).await?;
-    let env = format!("export MANTA_URL={}\nexport MANTA_USER={user}\n", cluster.url);
+    let env = format!(
+        "export MANTA_URL={}\nexport MANTA_USER={user}\n",
+        cluster.url
+    );
     let env_file = data.join("env.sh");
     std::fs::write(&env_file, &env).with_context(|| format!("write {}", env_file.display()))?;
     println!(

@@ -98,7 +98,10 @@ pub async fn assert_error(resp: Response, status: u16, code: &str) {
     assert_eq!(ct.as_deref(), Some("application/json"), "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["code"], code, "{text}");
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{text}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{text}"
+    );
 }
 
 pub fn header(resp: &Response, name: &str) -> String {
