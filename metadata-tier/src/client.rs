@@ -53,9 +53,20 @@ impl MetadataClient {
         route: &str,
         body: &Req,
     ) -> Result<Resp> {
-        let unavailable = |source| Error::Unavailable {
-            shard: shard.to_string(),
-            source,
+        // A shard that answered with a body we cannot read is broken, not
+        // unreachable: retrying elsewhere would not help, so say so.
+        let unavailable = |source: reqwest::Error| {
+            if source.is_decode() {
+                Error::Remote {
+                    status: 0,
+                    message: format!("undecodable answer from {shard}: {source}"),
+                }
+            } else {
+                Error::Unavailable {
+                    shard: shard.to_string(),
+                    source,
+                }
+            }
         };
         let resp = self
             .http

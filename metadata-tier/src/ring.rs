@@ -75,4 +75,19 @@ mod tests {
             ring.vnode(Keyspace::Jobs, "/x")
         );
     }
+
+    #[test]
+    fn vnodes_split_evenly_and_stay_in_range() {
+        let ring = Ring::new(vec!["a".into(), "b".into(), "c".into()], DEFAULT_VNODES);
+        let mut owned = [0usize; 3];
+        for &o in &ring.owner {
+            owned[o as usize] += 1;
+        }
+        assert_eq!(owned, [342, 341, 341]);
+        for i in 0..1000 {
+            assert!(ring.vnode(Keyspace::Buckets, &i.to_string()) < DEFAULT_VNODES);
+        }
+        let lonely = Ring::new(vec!["a".into()], DEFAULT_VNODES);
+        assert_eq!(lonely.shard_for(Keyspace::Nodes, ""), 0);
+    }
 }

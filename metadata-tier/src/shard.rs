@@ -20,7 +20,7 @@ mod writer;
 use crate::error::{Error, Result};
 use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult};
 use keys::Envelope;
-use rocksdb::{IteratorMode, Options, DB};
+use rocksdb::{Direction, IteratorMode, Options, ReadOptions, DB};
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
@@ -150,23 +150,29 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 
 fn scan(db: &DB, prefix: &[u8], opts: &ListOptions) -> Result<Vec<Entry>> {
     let limit = opts.limit.clamp(1, MAX_LIST);
-    let marker = opts.marker.as_ref().map(|m| {
-        let mut k = prefix.to_vec();
-        k.extend_from_slice(m.as_bytes());
-        k
-    });
+    let marker = opts
+        .marker
+        .as_ref()
+        .map(|m| [prefix, m.as_bytes()].concat());
+    // Bounding the iterator to the directory keeps RocksDB from stepping
+    // over the neighbours' keys and tombstones, and makes Start/End mean the
+    // directory's first and last entries.
+    let mut read = ReadOptions::default();
+    read.set_iterate_lower_bound(prefix.to_vec());
+    read.set_iterate_upper_bound(prefix_end(prefix));
+    let dir = if opts.reverse {
+        Direction::Reverse
+    } else {
+        Direction::Forward
+    };
     let mode = match (&marker, opts.reverse) {
-        (Some(m), false) => IteratorMode::From(m, rocksdb::Direction::Forward),
-        (None, false) => IteratorMode::From(prefix, rocksdb::Direction::Forward),
-        (Some(m), true) => IteratorMode::From(m, rocksdb::Direction::Reverse),
-        (None, true) => {
-            // Everything of this directory sorts below prefix + 0xFF..: names
-            // are UTF-8, whose bytes never reach 0xFF.
-            return scan_reverse_from_end(db, prefix, limit);
-        }
+        // Reverse seeks land on the marker or the last name below it.
+        (Some(m), _) => IteratorMode::From(m, dir),
+        (None, false) => IteratorMode::Start,
+        (None, true) => IteratorMode::End,
     };
     let mut out = Vec::new();
-    for item in db.iterator(mode) {
+    for item in db.iterator_opt(mode, read) {
         let (k, v) = item?;
         if !k.starts_with(prefix) {
             break;
@@ -182,21 +188,14 @@ fn scan(db: &DB, prefix: &[u8], opts: &ListOptions) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn scan_reverse_from_end(db: &DB, prefix: &[u8], limit: usize) -> Result<Vec<Entry>> {
+/// The first key after every key starting with `prefix`. A directory prefix
+/// ends in 0x00, so bumping that byte is enough.
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
-    end.push(0xFF);
-    let mut out = Vec::new();
-    for item in db.iterator(IteratorMode::From(&end, rocksdb::Direction::Reverse)) {
-        let (k, v) = item?;
-        if !k.starts_with(prefix) {
-            break;
-        }
-        out.push(decode_item(prefix, &k, &v)?);
-        if out.len() >= limit {
-            break;
-        }
+    if let Some(last) = end.last_mut() {
+        *last += 1;
     }
-    Ok(out)
+    end
 }
 
 fn decode_item(prefix: &[u8], k: &[u8], v: &[u8]) -> Result<Entry> {

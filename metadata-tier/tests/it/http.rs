@@ -116,6 +116,14 @@ async fn client_routes_by_ring_and_maps_errors() {
         .is_some());
     assert!(c.get(&k).await.unwrap().is_none());
 
+    let status: serde_json::Value = reqwest::get(format!("{}/v1/status", c.ring().shards()[0]))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["ok"], json!(true));
+
     // A stopped shard is Unavailable; the other keeps answering.
     let down = c.ring().shard_for(Keyspace::Objects, &a);
     srv.stop[down].cancel();

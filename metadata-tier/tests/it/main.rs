@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 mod http;
+mod list;
 mod shard;

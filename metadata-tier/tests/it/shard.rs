@@ -4,11 +4,11 @@ use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions, Op, OpResu
 use metadata_tier::{Error, Shard};
 use serde_json::json;
 
-fn key(dir: &str, name: &str) -> EntryKey {
+pub(crate) fn key(dir: &str, name: &str) -> EntryKey {
     EntryKey::new(Keyspace::Objects, dir, name)
 }
 
-fn put(k: EntryKey, v: serde_json::Value, cond: Condition) -> Op {
+pub(crate) fn put(k: EntryKey, v: serde_json::Value, cond: Condition) -> Op {
     Op::Put {
         key: k,
         value: v,
@@ -16,7 +16,7 @@ fn put(k: EntryKey, v: serde_json::Value, cond: Condition) -> Op {
     }
 }
 
-async fn put1(
+pub(crate) async fn put1(
     s: &Shard,
     k: EntryKey,
     v: serde_json::Value,
@@ -28,7 +28,7 @@ async fn put1(
     }
 }
 
-fn names(entries: &[metadata_tier::wire::Entry]) -> Vec<&str> {
+pub(crate) fn names(entries: &[metadata_tier::wire::Entry]) -> Vec<&str> {
     entries.iter().map(|e| e.name.as_str()).collect()
 }
 
@@ -137,112 +137,6 @@ async fn batches_are_all_or_nothing() {
         json!(2)
     );
     assert_eq!(s.count(Keyspace::Objects, "/d").await.unwrap(), 1);
-}
-
-#[tokio::test]
-async fn listing_sorted_with_marker_limit_reverse_and_no_bleeding() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
-    for n in ["b", "a", "a b", "c", "é", "B"] {
-        put1(&s, key("/u/stor", n), json!(n), Condition::None)
-            .await
-            .unwrap();
-    }
-    // Neighbouring directories and keyspaces must not show up.
-    put1(&s, key("/u/stor2", "x"), json!(0), Condition::None)
-        .await
-        .unwrap();
-    put1(&s, key("/u/stor/sub", "y"), json!(0), Condition::None)
-        .await
-        .unwrap();
-    put1(&s, key("/u/sto", "z"), json!(0), Condition::None)
-        .await
-        .unwrap();
-    put1(
-        &s,
-        EntryKey::new(Keyspace::Jobs, "/u/stor", "j"),
-        json!(0),
-        Condition::None,
-    )
-    .await
-    .unwrap();
-
-    let all = s
-        .list(Keyspace::Objects, "/u/stor", &ListOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(names(&all.entries), ["B", "a", "a b", "b", "c", "é"]);
-    assert_eq!(all.total, 6);
-    assert!(all.now_ms > 0);
-
-    let page = |marker: Option<&str>, inclusive, limit, reverse| ListOptions {
-        marker: marker.map(str::to_string),
-        inclusive,
-        limit,
-        reverse,
-    };
-    let l = s
-        .list(
-            Keyspace::Objects,
-            "/u/stor",
-            &page(Some("a b"), false, 2, false),
-        )
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["b", "c"]);
-    let l = s
-        .list(
-            Keyspace::Objects,
-            "/u/stor",
-            &page(Some("a b"), true, 2, false),
-        )
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["a b", "b"]);
-    let l = s
-        .list(
-            Keyspace::Objects,
-            "/u/stor",
-            &page(Some("aa"), false, 10, false),
-        )
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["b", "c", "é"]);
-    let l = s
-        .list(Keyspace::Objects, "/u/stor", &page(None, false, 3, true))
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["é", "c", "b"]);
-    let l = s
-        .list(
-            Keyspace::Objects,
-            "/u/stor",
-            &page(Some("b"), false, 10, true),
-        )
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["a b", "a", "B"]);
-    let l = s
-        .list(
-            Keyspace::Objects,
-            "/u/stor",
-            &page(Some("b"), true, 2, true),
-        )
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["b", "a b"]);
-
-    let l = s
-        .list(Keyspace::Objects, "/u/none", &ListOptions::default())
-        .await
-        .unwrap();
-    assert!(l.entries.is_empty());
-    assert_eq!(l.total, 0);
-    let l = s
-        .list(Keyspace::Jobs, "/u/stor", &ListOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(names(&l.entries), ["j"]);
 }
 
 #[tokio::test]
