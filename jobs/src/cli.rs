@@ -81,6 +81,27 @@ pub async fn run_image_command(state_dir: &Path, command: ImageCommand) -> anyho
     Ok(0)
 }
 
+/// Joins argv words into one shell command (tasks run under `sh -c`), quoting
+/// each word so `-- sh -c 'wc -w'` means what it says.
+fn shell_join(words: &[String]) -> String {
+    let safe = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    };
+    words
+        .iter()
+        .map(|w| {
+            if safe(w) {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 async fn run(
     store: ImageStore,
     name: String,
@@ -91,7 +112,7 @@ async fn run(
     let runner = TaskRunner::new(store);
     let spec = TaskSpec {
         image: (name != crate::image::DEFAULT_IMAGE).then_some(name),
-        command: cmd.join(" "),
+        command: shell_join(&cmd),
         runtime,
         stdin,
         ..TaskSpec::default()
@@ -103,4 +124,18 @@ async fn run(
         eprintln!("mantad: {limit}");
     }
     Ok(outcome.exit_code.unwrap_or(137))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shell_join_quotes_words() {
+        let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(super::shell_join(&w(&["wc", "-l"])), "wc -l");
+        assert_eq!(
+            super::shell_join(&w(&["sh", "-c", "wc -w; echo 'x'"])),
+            r"sh -c 'wc -w; echo '\''x'\'''"
+        );
+        assert_eq!(super::shell_join(&w(&[""])), "''");
+    }
 }

@@ -76,6 +76,9 @@ impl ImageStore {
             let dir = root.join(sub);
             fs::create_dir_all(&dir).ctx("create directory", &dir)?;
         }
+        // Bundle paths end up in OCI specs, where a relative path would be
+        // taken relative to the bundle, not to where we started.
+        let root = fs::canonicalize(&root).ctx("resolve state directory", &root)?;
         Ok(Self { root })
     }
 
