@@ -33,7 +33,8 @@ pub enum ImageCommand {
         /// File given to the command on stdin.
         #[arg(long)]
         stdin: Option<PathBuf>,
-        /// The command, run as `/bin/sh -c "CMD..."`.
+        /// The command: one word is a shell command (`sh -c WORD`); several
+        /// are argv words, quoted and run under `sh -c`.
         #[arg(last = true, required = true)]
         cmd: Vec<String>,
     },
@@ -81,9 +82,13 @@ pub async fn run_image_command(state_dir: &Path, command: ImageCommand) -> anyho
     Ok(0)
 }
 
-/// Joins argv words into one shell command (tasks run under `sh -c`), quoting
-/// each word so `-- sh -c 'wc -w'` means what it says.
+/// The shell command a task runs (tasks run under `sh -c`, as Manta's `exec`
+/// does): one word is taken as a shell command (`-- 'grep x | wc -l'`);
+/// several are argv words, quoted so `-- sh -c 'wc -w'` means what it says.
 fn shell_join(words: &[String]) -> String {
+    if let [one] = words {
+        return one.clone();
+    }
     let safe = |w: &str| {
         !w.is_empty()
             && w.chars()
@@ -136,6 +141,7 @@ mod tests {
             super::shell_join(&w(&["sh", "-c", "wc -w; echo 'x'"])),
             r"sh -c 'wc -w; echo '\''x'\'''"
         );
-        assert_eq!(super::shell_join(&w(&[""])), "''");
+        assert_eq!(super::shell_join(&w(&["a", ""])), "a ''");
+        assert_eq!(super::shell_join(&w(&["grep x | wc -l"])), "grep x | wc -l");
     }
 }

@@ -49,11 +49,7 @@ async fn import_ls_run_rm() {
         "--stdin",
         &path,
         "--",
-        "wc",
-        "-c",
-        ">/dev/null;",
-        "exit",
-        "3",
+        "wc -c >/dev/null; exit 3",
     ]);
     assert_eq!(run_image_command(s, run).await.unwrap(), 3);
     let run = parse(&["run", "default", "--", "true"]);
