@@ -7,16 +7,18 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::image::{import_path, ImageStore};
+use crate::image::{import_path, ImageRecord, ImageStore};
 use crate::runtime::{RuntimeKind, TaskRunner, TaskSpec};
 
 /// Image operator commands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum ImageCommand {
     /// Import a `docker save` archive, a tar of an OCI layout or an OCI
-    /// layout directory.
+    /// layout directory, from a local path or from an object in the store
+    /// by URL (a public object or a signed URL from `msign`).
     Import {
-        file: PathBuf,
+        /// A local path, or an `http://`/`https://` URL.
+        source: String,
         #[arg(long)]
         name: String,
     },
@@ -48,11 +50,16 @@ pub enum ImageCommand {
 pub async fn run_image_command(state_dir: &Path, command: ImageCommand) -> anyhow::Result<i32> {
     let store = ImageStore::open(state_dir).context("open image store")?;
     match command {
-        ImageCommand::Import { file, name } => {
-            let record = tokio::task::spawn_blocking(move || import_path(&store, &file, &name))
-                .await
-                .context("import task")?
-                .context("import image")?;
+        ImageCommand::Import { source, name } => {
+            let record = if source.starts_with("http://") || source.starts_with("https://") {
+                import_url(&store, &source, &name).await?
+            } else {
+                let file = PathBuf::from(source);
+                tokio::task::spawn_blocking(move || import_path(&store, &file, &name))
+                    .await
+                    .context("import task")?
+                    .context("import image")?
+            };
             println!(
                 "{} {} layers ({})",
                 record.name,
@@ -80,6 +87,23 @@ pub async fn run_image_command(state_dir: &Path, command: ImageCommand) -> anyho
         } => return run(store, name, runtime, stdin, cmd).await,
     }
     Ok(0)
+}
+
+/// Streams an image archive from a URL (an object of the store) into the
+/// image store; nothing is held whole in memory.
+async fn import_url(store: &ImageStore, url: &str, name: &str) -> anyhow::Result<ImageRecord> {
+    use futures::TryStreamExt;
+    let resp = reqwest::get(url)
+        .await
+        .with_context(|| format!("fetch {url}"))?;
+    if !resp.status().is_success() {
+        anyhow::bail!("fetch {url}: HTTP {}", resp.status());
+    }
+    let body = resp.bytes_stream().map_err(std::io::Error::other);
+    let reader = tokio_util::io::StreamReader::new(body);
+    crate::image::import_async(store, reader, name)
+        .await
+        .context("import image")
 }
 
 /// The shell command a task runs (tasks run under `sh -c`, as Manta's `exec`

@@ -78,3 +78,52 @@ async fn import_from_an_async_stream() {
         "staging removed"
     );
 }
+
+/// Serves `body` once over HTTP/1.1 on loopback, as the store would serve an
+/// object; answers 404 to a second connection.
+async fn serve_once(body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let (status, body) = if first {
+                ("200 OK", &body[..])
+            } else {
+                ("404 Not Found", &b""[..])
+            };
+            first = false;
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body).await;
+        }
+    });
+    format!("http://{addr}/dev/public/image.tar")
+}
+
+#[tokio::test]
+async fn import_from_a_url() {
+    let state = tempfile::tempdir().unwrap();
+    let url = serve_once(docker_save(&standard_layers())).await;
+    let s = state.path();
+    assert_eq!(
+        run_image_command(s, parse(&["import", &url, "--name", "fromurl"]))
+            .await
+            .unwrap(),
+        0
+    );
+    let store = ImageStore::open(s).unwrap();
+    assert_eq!(store.get("fromurl").unwrap().layers.len(), 3);
+    // The second fetch gets 404: a clear error, nothing imported.
+    let err = run_image_command(s, parse(&["import", &url, "--name", "again"]))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("404"), "{err:#}");
+    assert!(store.get("again").is_err());
+}
