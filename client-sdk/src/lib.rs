@@ -1,9 +1,45 @@
-//! Client SDK for the Manta API.
+//! Client SDK for the Manta API, and the public API types the frontend
+//! serves ([`types`]).
 //!
-//! Today this crate holds the public API types that the frontend serves and
-//! clients read ([`types`]): directory listing entries and error bodies. The
-//! HTTP client and the m* commands build on them (see the SDK issue).
+//! - [`Client`] (`client`): a keep-alive connection pool, HTTP Signature
+//!   signing with a fresh `Date` per request, retries with back-off for
+//!   idempotent requests on connection errors and 503.
+//! - Objects (`objects`): [`Client::put`] streams any `AsyncRead`;
+//!   [`Client::put_file`] / [`Client::put_bytes`] retry; [`Client::get`]
+//!   streams (ranges, conditions); [`Client::info`] (HEAD),
+//!   [`Client::delete`], [`Client::link`] (snaplinks).
+//! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
+//!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
+//! - [`Client::sign_url`] (`presign`): msign's presigned URLs.
+//! - [`sign`]: SSH keys from ssh-agent or `~/.ssh` (RSA, ECDSA, Ed25519),
+//!   matched by MD5 or SHA256 fingerprint.
+//! - [`Config`] (`config`): `MANTA_URL`, `MANTA_USER`, `MANTA_SUBUSER`,
+//!   `MANTA_KEY_ID`, `MANTA_TLS_INSECURE`, `MANTA_ROLE`, `MANTA_NO_AUTH`.
+//! - [`Error`] (`error`): typed errors carrying Manta's error code.
+//! - [`path`]: `~~` expansion, normalisation and segment encoding.
+//!
+//! The m* commands (mput, mget, mls, ...) are this crate's binaries
+//! (`src/bin`); they are documented in `docs/cli.md`.
 
+mod client;
+mod config;
+mod dirs;
+mod error;
+mod info;
+mod objects;
+pub mod path;
+mod presign;
+pub mod sign;
 pub mod types;
+mod verify;
 
+pub use client::Client;
+pub use config::Config;
+pub use dirs::ListOptions;
+pub use error::{Error, Result};
+pub use info::ObjectInfo;
+pub use objects::{ByteStream, GetOptions, GetResponse, Progress, PutOptions, PutResult};
+pub use presign::{url_host, SignUrlOptions};
+pub use sign::Signer;
 pub use types::{DirEntry, EntryType, ErrorBody};
+pub use verify::Verifier;

@@ -1,21 +1,40 @@
-//! Account lookup by login, cached: accounts change rarely and every request
-//! needs one.
+//! Accounts on the metadata tier (Keyspace::Accounts, dir `""`, name =
+//! login) and their keys. Lookups are cached for a few seconds: every request
+//! needs its account, and keys change rarely; a key not found in the cache is
+//! looked up again at the source, so a key just added works at once.
+//! S3 access key ids are indexed under dir [`S3_INDEX_DIR`] (name = key id,
+//! value = login).
 
+use crate::auth::keys;
+use crate::auth::secrets::{self, SecretBox};
 use crate::error::{Error, Result};
-use crate::records::{AccountRecord, RECORD_VERSION};
-use metadata_tier::wire::{Condition, EntryKey, Keyspace};
+use crate::records::{AccountRecord, S3KeyRecord, SshKeyRecord};
+use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions};
 use metadata_tier::MetadataClient;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a cached account is trusted (bounds how long a revoked key
+/// keeps working on a frontend).
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+pub const S3_INDEX_DIR: &str = "s3-access-keys";
+
+type Cache = HashMap<String, (Instant, AccountRecord)>;
 
 #[derive(Clone)]
 pub struct Accounts {
     meta: MetadataClient,
-    cache: Arc<RwLock<HashMap<String, AccountRecord>>>,
+    cache: Arc<RwLock<Cache>>,
 }
 
 fn key(login: &str) -> EntryKey {
     EntryKey::new(Keyspace::Accounts, "", login)
+}
+
+fn encode(rec: &AccountRecord) -> Result<serde_json::Value> {
+    serde_json::to_value(rec).map_err(|e| Error::Internal(format!("encode account: {e}")))
 }
 
 impl Accounts {
@@ -29,9 +48,28 @@ impl Accounts {
     /// # Errors
     /// `AccountDoesNotExist` for an unknown login; metadata errors.
     pub async fn resolve(&self, login: &str) -> Result<AccountRecord> {
-        if let Some(a) = self.cache.read().ok().and_then(|c| c.get(login).cloned()) {
-            return Ok(a);
+        if let Some(rec) = self.cached(login) {
+            return Ok(rec);
         }
+        self.fetch(login).await.map(|(_, rec)| rec)
+    }
+
+    /// A fresh cached copy. When the copy is stale, the first caller to see
+    /// it re-reads the account and the others keep using the stale copy
+    /// meanwhile, so an expiry does not send every request in flight to the
+    /// metadata tier at once.
+    fn cached(&self, login: &str) -> Option<AccountRecord> {
+        let mut c = self.cache.write().ok()?;
+        let (at, rec) = c.get_mut(login)?;
+        if at.elapsed() < CACHE_TTL {
+            return Some(rec.clone());
+        }
+        *at = Instant::now();
+        None
+    }
+
+    /// Reads the account at the source (and refreshes the cache).
+    async fn fetch(&self, login: &str) -> Result<(String, AccountRecord)> {
         let entry =
             self.meta
                 .get(&key(login))
@@ -42,9 +80,27 @@ impl Accounts {
         let rec: AccountRecord = serde_json::from_value(entry.value)
             .map_err(|e| Error::Internal(format!("account record of {login}: {e}")))?;
         if let Ok(mut c) = self.cache.write() {
-            c.insert(login.to_string(), rec.clone());
+            c.insert(login.to_string(), (Instant::now(), rec.clone()));
         }
-        Ok(rec)
+        Ok((entry.etag, rec))
+    }
+
+    /// The account and its SSH key with this fingerprint (MD5 or SHA-256
+    /// form); `None` when the account has no such key.
+    ///
+    /// # Errors
+    /// `AccountDoesNotExist`; metadata errors.
+    pub async fn ssh_key(
+        &self,
+        login: &str,
+        fingerprint: &str,
+    ) -> Result<Option<(AccountRecord, SshKeyRecord)>> {
+        let a = self.resolve(login).await?;
+        if let Some(k) = a.ssh_key(fingerprint).cloned() {
+            return Ok(Some((a, k)));
+        }
+        let (_, a) = self.fetch(login).await?;
+        Ok(a.ssh_key(fingerprint).cloned().map(|k| (a, k)))
     }
 
     /// Creates the account if it does not exist; returns it either way.
@@ -52,21 +108,186 @@ impl Accounts {
     /// # Errors
     /// Metadata errors.
     pub async fn ensure(&self, login: &str) -> Result<AccountRecord> {
+        match self.create(login).await {
+            Err(Error::AccountExists { .. }) => self.resolve(login).await,
+            other => other,
+        }
+    }
+
+    /// Creates a new account.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a bad login, `AccountExists`, metadata errors.
+    pub async fn create(&self, login: &str) -> Result<AccountRecord> {
         if !crate::path::valid_login(login) {
             return Err(Error::InvalidArgument(format!("invalid login {login:?}")));
         }
-        let rec = AccountRecord {
-            v: RECORD_VERSION,
-            login: login.to_string(),
-            uuid: uuid::Uuid::new_v4().to_string(),
-            created_ms: crate::time::now_ms(),
-        };
-        let value = serde_json::to_value(&rec)
-            .map_err(|e| Error::Internal(format!("encode account: {e}")))?;
-        match self.meta.put(key(login), value, Condition::Absent).await {
+        let rec = AccountRecord::new(login);
+        match self
+            .meta
+            .put(key(login), encode(&rec)?, Condition::Absent)
+            .await
+        {
             Ok(_) => Ok(rec),
-            Err(metadata_tier::Error::ConditionFailed { .. }) => self.resolve(login).await,
+            Err(metadata_tier::Error::ConditionFailed { .. }) => Err(Error::AccountExists {
+                login: login.to_string(),
+            }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Every account, by login.
+    ///
+    /// # Errors
+    /// Metadata errors.
+    pub async fn list(&self) -> Result<Vec<AccountRecord>> {
+        let mut out = Vec::new();
+        let mut opts = ListOptions {
+            limit: 1000,
+            ..Default::default()
+        };
+        loop {
+            let page = self.meta.list(Keyspace::Accounts, "", &opts).await?;
+            let Some(last) = page.entries.last() else {
+                break;
+            };
+            opts.marker = Some(last.name.clone());
+            for e in page.entries {
+                let rec: AccountRecord = serde_json::from_value(e.value)
+                    .map_err(|err| Error::Internal(format!("account record {}: {err}", e.name)))?;
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Read-modify-write of an account, retried on a concurrent change.
+    ///
+    /// # Errors
+    /// What `change` returns; `ConcurrentRequest` after repeated races;
+    /// metadata errors.
+    pub async fn update<T>(
+        &self,
+        login: &str,
+        mut change: impl FnMut(&mut AccountRecord) -> Result<T>,
+    ) -> Result<T> {
+        for _ in 0..5 {
+            let (etag, mut rec) = self.fetch(login).await?;
+            let out = change(&mut rec)?;
+            match self
+                .meta
+                .put(key(login), encode(&rec)?, Condition::EtagMatches(etag))
+                .await
+            {
+                Ok(_) => {
+                    if let Ok(mut c) = self.cache.write() {
+                        c.insert(login.to_string(), (Instant::now(), rec));
+                    }
+                    return Ok(out);
+                }
+                Err(metadata_tier::Error::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::ConcurrentRequest {
+            path: format!("account {login}"),
+        })
+    }
+
+    /// Adds an SSH public key (OpenSSH text); adding a key twice is a no-op.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for text that is not a supported key; as `update`.
+    pub async fn add_ssh_key(&self, login: &str, openssh: &str) -> Result<SshKeyRecord> {
+        let new = keys::parse_public(openssh)?;
+        self.update(login, |rec| {
+            if let Some(k) = rec.keys.iter().find(|k| k.md5 == new.md5) {
+                return Ok(k.clone());
+            }
+            rec.keys.push(new.clone());
+            Ok(new.clone())
+        })
+        .await
+    }
+
+    /// Makes an S3 access key pair; returns `(access key id, secret)`. The
+    /// secret is stored sealed and shown only this once.
+    ///
+    /// # Errors
+    /// As `update`; metadata errors writing the index.
+    pub async fn create_s3_key(&self, login: &str, sealer: &SecretBox) -> Result<(String, String)> {
+        self.resolve(login).await?;
+        let (id, secret) = secrets::new_access_key();
+        let sealed = sealer.seal(&id, &secret)?;
+        self.meta
+            .put(
+                EntryKey::new(Keyspace::Accounts, S3_INDEX_DIR, &id),
+                serde_json::json!({ "login": login }),
+                Condition::Absent,
+            )
+            .await?;
+        self.update(login, |rec| {
+            rec.s3_keys.push(S3KeyRecord {
+                access_key_id: id.clone(),
+                sealed_secret: sealed.clone(),
+                created_ms: crate::time::now_ms(),
+                revoked_ms: None,
+            });
+            Ok(())
+        })
+        .await?;
+        Ok((id, secret))
+    }
+
+    /// Revokes an S3 access key of `login`.
+    ///
+    /// # Errors
+    /// `ResourceNotFound` for a key the account does not have; as `update`.
+    pub async fn revoke_s3_key(&self, login: &str, access_key_id: &str) -> Result<()> {
+        self.update(login, |rec| {
+            let k = rec
+                .s3_keys
+                .iter_mut()
+                .find(|k| k.access_key_id == access_key_id)
+                .ok_or_else(|| Error::ResourceNotFound {
+                    path: format!("S3 key {access_key_id} of {login}"),
+                })?;
+            k.revoked_ms.get_or_insert_with(crate::time::now_ms);
+            Ok(())
+        })
+        .await
+    }
+
+    /// The account owning a live (not revoked) S3 access key, and the key's
+    /// plain secret; `None` for an unknown or revoked key.
+    ///
+    /// # Errors
+    /// Metadata errors; a secret that does not open with `sealer`.
+    pub async fn s3_secret(
+        &self,
+        access_key_id: &str,
+        sealer: &SecretBox,
+    ) -> Result<Option<(AccountRecord, String)>> {
+        let idx = EntryKey::new(Keyspace::Accounts, S3_INDEX_DIR, access_key_id);
+        let Some(entry) = self.meta.get(&idx).await? else {
+            return Ok(None);
+        };
+        let Some(login) = entry.value.get("login").and_then(|l| l.as_str()) else {
+            return Ok(None);
+        };
+        let rec = match self.resolve(login).await {
+            Ok(r) => r,
+            Err(Error::AccountDoesNotExist { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(k) = rec
+            .s3_keys
+            .iter()
+            .find(|k| k.access_key_id == access_key_id && k.revoked_ms.is_none())
+        else {
+            return Ok(None);
+        };
+        let secret = sealer.open(access_key_id, &k.sealed_secret)?;
+        Ok(Some((rec, secret)))
     }
 }

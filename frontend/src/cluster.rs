@@ -136,6 +136,32 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
     })
 }
 
+/// Serves the S3 API.
+///
+/// # Errors
+/// Binding the address.
+pub async fn start_s3(
+    listen: SocketAddr,
+    state: AppState,
+    cfg: crate::s3::S3Config,
+) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("bind S3 API to {listen}"))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let st = crate::s3::S3State::new(state, cfg);
+    let task = spawn_server(
+        "s3",
+        crate::s3::server::serve(listener, st, cancel.clone().cancelled_owned()),
+    );
+    Ok(Running {
+        addr,
+        cancel,
+        tasks: vec![task],
+    })
+}
+
 /// What [`Cluster::start`] starts.
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -143,6 +169,9 @@ pub struct ClusterOptions {
     pub shards: usize,
     pub storage_nodes: usize,
     pub frontend_listen: SocketAddr,
+    /// The S3 API's address; `None` serves no S3 API.
+    pub s3_listen: Option<SocketAddr>,
+    pub s3: crate::s3::S3Config,
     pub heartbeat_interval: Duration,
     pub settings: Settings,
     pub accounts: Vec<String>,
@@ -157,6 +186,8 @@ impl ClusterOptions {
             shards: 2,
             storage_nodes: 3,
             frontend_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            s3_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9000))),
+            s3: crate::s3::S3Config::default(),
             heartbeat_interval: Duration::from_secs(2),
             settings: Settings::default(),
             accounts: vec!["dev".into()],
@@ -174,6 +205,9 @@ pub struct Cluster {
     nodes: Vec<Option<Running>>,
     node_addrs: Vec<SocketAddr>,
     frontend: Running,
+    /// `http://<addr>` of the S3 API, when served.
+    pub s3_url: Option<String>,
+    s3: Option<Running>,
 }
 
 impl Cluster {
@@ -203,6 +237,10 @@ impl Cluster {
         }
         let state = AppState::new(meta.clone(), opts.settings.clone());
         let frontend = start_frontend(opts.frontend_listen, state.clone()).await?;
+        let s3 = match opts.s3_listen {
+            Some(listen) => Some(start_s3(listen, state.clone(), opts.s3.clone()).await?),
+            None => None,
+        };
         for login in &opts.accounts {
             state
                 .accounts
@@ -219,6 +257,8 @@ impl Cluster {
             nodes,
             node_addrs,
             frontend,
+            s3_url: s3.as_ref().map(|r| format!("http://{}", r.addr)),
+            s3,
         };
         cluster.wait_for_nodes(cluster.opts.storage_nodes).await?;
         Ok(cluster)
@@ -274,6 +314,9 @@ impl Cluster {
     /// Stops the frontend, then the storage nodes, then the shards (the
     /// order requests flow, so nothing in flight loses its next tier).
     pub async fn shutdown(self) {
+        if let Some(s3) = self.s3 {
+            s3.stop().await;
+        }
         self.frontend.stop().await;
         for n in self.nodes.into_iter().flatten() {
             n.stop().await;
@@ -302,4 +345,34 @@ fn storage_role(
         data,
         heartbeat: opts.heartbeat_interval,
     })
+}
+
+/// Gives `login` an Ed25519 key pair kept in `dir` as `id_ed25519` and
+/// `id_ed25519.pub` (the names node-manta looks for in `~/.ssh`), made on
+/// first use, and registers its public half with the account.
+///
+/// # Errors
+/// I/O errors; the account missing; metadata errors.
+pub async fn ensure_key(
+    accounts: &crate::accounts::Accounts,
+    login: &str,
+    dir: &Path,
+) -> anyhow::Result<crate::auth::signer::Signer> {
+    let private = dir.join("id_ed25519");
+    if !private.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        let (sk, pk) = crate::auth::keys::generate_ed25519(&format!("{login}@mantad"))?;
+        crate::auth::secrets::write_private(&private, sk.as_bytes())?;
+        let public = dir.join("id_ed25519.pub");
+        std::fs::write(&public, format!("{pk}\n"))
+            .with_context(|| format!("write {}", public.display()))?;
+    }
+    let text =
+        std::fs::read_to_string(&private).with_context(|| format!("read {}", private.display()))?;
+    let signer = crate::auth::signer::Signer::from_openssh(login, &text)?;
+    accounts
+        .add_ssh_key(login, &signer.public_openssh()?)
+        .await
+        .with_context(|| format!("add key to {login}"))?;
+    Ok(signer)
 }

@@ -54,10 +54,14 @@ pub struct FrontendConfig {
     pub max_streaming_size: String,
     #[serde(default = "zero")]
     pub reserve: String,
-    /// Accounts created at start if missing (until the accounts issue adds
-    /// `mantad account create`).
+    /// Accounts created at start if missing (without keys: add them with
+    /// `mantad account add-key`).
     #[serde(default)]
     pub accounts: Vec<String>,
+    /// File holding the 32-byte key (64 hex digits) that seals S3 secrets
+    /// in the metadata tier (docs/auth.md). Without it, no S3 keys.
+    #[serde(default)]
+    pub s3_key_file: Option<PathBuf>,
 }
 
 fn default_vnodes() -> u32 {
@@ -94,15 +98,8 @@ pub fn load<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 
 impl FrontendConfig {
     /// # Errors
-    /// Bad units, durability bounds, or a listen address that is not
-    /// loopback (there is no authentication yet).
+    /// Bad units or durability bounds.
     pub fn validate(&self) -> anyhow::Result<crate::state::Settings> {
-        if !self.listen.ip().is_loopback() {
-            bail!(
-                "listen = {}: until authentication lands the frontend only binds to loopback",
-                self.listen
-            );
-        }
         if self.metadata_shards.is_empty() {
             bail!("metadata_shards is empty");
         }
@@ -116,6 +113,11 @@ impl FrontendConfig {
             upload_idle: parse_duration(&self.upload_idle_timeout)?,
             heartbeat_timeout: parse_duration(&self.heartbeat_timeout)?,
             reserve_bytes: parse_size(&self.reserve)?,
+            s3_secrets: self
+                .s3_key_file
+                .as_deref()
+                .map(|p| crate::auth::secrets::SecretBox::load(p, false))
+                .transpose()?,
             ..Default::default()
         })
     }
@@ -202,17 +204,16 @@ mod tests {
     }
 
     #[test]
-    fn frontend_refuses_public_listen() {
+    fn frontend_config_defaults() {
+        // Every request is authenticated, so any listen address is fine.
         let cfg: FrontendConfig =
             toml::from_str("listen = \"0.0.0.0:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]")
                 .unwrap();
-        assert!(cfg.validate().is_err());
-        let cfg: FrontendConfig = toml::from_str(
-            "listen = \"127.0.0.1:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]",
-        )
-        .unwrap();
         let s = cfg.validate().unwrap();
         assert_eq!(s.default_durability, 2);
         assert_eq!(s.max_streaming_bytes, 5 << 30);
+        let cfg: FrontendConfig =
+            toml::from_str("listen = \"127.0.0.1:8080\"\nmetadata_shards = []").unwrap();
+        assert!(cfg.validate().is_err());
     }
 }

@@ -64,8 +64,28 @@ pub enum Error {
     MultiRangeNotImplemented,
     #[error("account {login} does not exist")]
     AccountDoesNotExist { login: String },
+    #[error("account {login} already exists")]
+    AccountExists { login: String },
     #[error("{0}")]
     AuthorizationFailed(String),
+    #[error("{0} is not an allowed authorization scheme (use Signature)")]
+    AuthorizationSchemeNotAllowed(String),
+    #[error("{0} is not a supported signing algorithm")]
+    InvalidAlgorithm(String),
+    #[error("invalid keyId {0:?} (expected /LOGIN/keys/FINGERPRINT)")]
+    InvalidKeyId(String),
+    #[error("{key_id} is not a key of this account")]
+    KeyDoesNotExist { key_id: String },
+    #[error("{0} (sub-users are not supported)")]
+    UserDoesNotExist(String),
+    #[error("the signature does not verify")]
+    InvalidSignature,
+    #[error("{0}")]
+    InvalidHeader(String),
+    #[error("{0}")]
+    RequestExpired(String),
+    #[error("{0}")]
+    InvalidQueryStringAuthentication(String),
     #[error("{method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
     #[error(
@@ -126,7 +146,21 @@ impl Error {
             ),
             MultiRangeNotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
             AccountDoesNotExist { .. } => ("AccountDoesNotExist", StatusCode::FORBIDDEN),
+            AccountExists { .. } => ("EntityAlreadyExists", StatusCode::CONFLICT),
             AuthorizationFailed(_) => ("AuthorizationFailed", StatusCode::FORBIDDEN),
+            AuthorizationSchemeNotAllowed(_) => {
+                ("AuthorizationSchemeNotAllowed", StatusCode::FORBIDDEN)
+            }
+            InvalidAlgorithm(_) => ("InvalidAlgorithm", StatusCode::UNAUTHORIZED),
+            InvalidKeyId(_) => ("InvalidKeyId", StatusCode::FORBIDDEN),
+            KeyDoesNotExist { .. } => ("KeyDoesNotExist", StatusCode::FORBIDDEN),
+            UserDoesNotExist(_) => ("UserDoesNotExist", StatusCode::FORBIDDEN),
+            InvalidSignature => ("InvalidSignature", StatusCode::FORBIDDEN),
+            InvalidHeader(_) => ("InvalidHeader", StatusCode::BAD_REQUEST),
+            RequestExpired(_) => ("RequestExpired", StatusCode::BAD_REQUEST),
+            InvalidQueryStringAuthentication(_) => {
+                ("InvalidQueryStringAuthentication", StatusCode::FORBIDDEN)
+            }
             MethodNotAllowed { .. } => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
             NotEnoughSpace { .. } => ("NotEnoughSpace", StatusCode::INSUFFICIENT_STORAGE),
             NoStorageNodes | NoReachableCopy { .. } | Internal(_) => {

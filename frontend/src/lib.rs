@@ -6,12 +6,15 @@
 //! - [`path`], [`range`], [`conditional`] parse what clients send;
 //! - [`records`] and [`accounts`] are what the frontend keeps on the
 //!   metadata tier;
+//! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
+//!   what they may touch;
 //! - [`config`] is the TOML config of each role and [`cluster`] starts the
 //!   roles in one process (`mantad dev`, and the test harness).
 //!
 //! Errors map to Manta's wire codes in one place, [`error`].
 
 pub mod accounts;
+pub mod auth;
 pub mod cluster;
 pub mod conditional;
 pub mod config;
@@ -21,6 +24,7 @@ pub mod path;
 pub mod placement;
 pub mod range;
 pub mod records;
+pub mod s3;
 pub mod server;
 pub mod state;
 pub mod time;

@@ -76,8 +76,9 @@ impl ObjectRecord {
     }
 }
 
-/// An account. The auth issue adds SSH and S3 keys; fields it adds must be
-/// `#[serde(default)]` so older records still read.
+/// An account: its login, uuid, SSH public keys (Manta HTTP Signatures) and
+/// S3 access keys. Fields added after version 1 are `#[serde(default)]` so
+/// older records still read.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct AccountRecord {
     pub v: u32,
@@ -85,4 +86,59 @@ pub struct AccountRecord {
     pub uuid: String,
     #[serde(default)]
     pub created_ms: u64,
+    #[serde(default)]
+    pub keys: Vec<SshKeyRecord>,
+    #[serde(default)]
+    pub s3_keys: Vec<S3KeyRecord>,
+}
+
+impl AccountRecord {
+    pub fn new(login: &str) -> Self {
+        AccountRecord {
+            v: RECORD_VERSION,
+            login: login.to_string(),
+            uuid: uuid::Uuid::new_v4().to_string(),
+            created_ms: crate::time::now_ms(),
+            keys: Vec::new(),
+            s3_keys: Vec::new(),
+        }
+    }
+
+    /// The SSH key with this fingerprint: MD5 (`aa:bb:...`, optionally
+    /// `MD5:`-prefixed) or SHA-256 (`SHA256:base64`).
+    pub fn ssh_key(&self, fingerprint: &str) -> Option<&SshKeyRecord> {
+        let fp = fingerprint.strip_prefix("MD5:").unwrap_or(fingerprint);
+        self.keys
+            .iter()
+            .find(|k| k.md5.eq_ignore_ascii_case(fp) || k.sha256 == fp)
+    }
+}
+
+/// An SSH public key of an account, as `ssh-keygen` writes it, with both
+/// fingerprints computed once when it is added.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SshKeyRecord {
+    /// The OpenSSH public key line (`ssh-ed25519 AAAA... comment`).
+    pub openssh: String,
+    /// `aa:bb:...` (what node-manta puts in keyIds).
+    pub md5: String,
+    /// `SHA256:...` (what `ssh-keygen -l` prints).
+    pub sha256: String,
+    #[serde(default)]
+    pub created_ms: u64,
+}
+
+/// An S3 access key. The secret is sealed with the server's S3 key (see
+/// `auth::secrets` and docs/auth.md): a copy of the metadata alone does not
+/// hand out working secrets.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct S3KeyRecord {
+    pub access_key_id: String,
+    /// base64(nonce || ChaCha20-Poly1305 ciphertext of the secret).
+    pub sealed_secret: String,
+    #[serde(default)]
+    pub created_ms: u64,
+    /// When it was revoked; a revoked key no longer authenticates.
+    #[serde(default)]
+    pub revoked_ms: Option<u64>,
 }

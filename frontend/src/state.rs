@@ -24,6 +24,8 @@ pub struct Settings {
     pub reserve_bytes: u64,
     /// `x-server-name` on every response.
     pub server_name: String,
+    /// Seals and opens S3 secrets (`s3_key_file`); `None`: no S3 keys.
+    pub s3_secrets: Option<crate::auth::secrets::SecretBox>,
 }
 
 impl Default for Settings {
@@ -36,6 +38,7 @@ impl Default for Settings {
             heartbeat_timeout: Duration::from_secs(10),
             reserve_bytes: 0,
             server_name: uuid::Uuid::new_v4().to_string(),
+            s3_secrets: None,
         }
     }
 }

@@ -4,11 +4,15 @@
 //!   metadata shards, the frontend), data under `./data`;
 //! - `mantad metadata|storage|frontend --config FILE`: one role, so the same
 //!   code spreads over machines (see docs/config.md);
+//! - `mantad account create|add-key|list|s3-key`: accounts and keys
+//!   (docs/auth.md);
 //! - `mantad image import|ls|rm|run`: job images and trial runs
 //!   (docs/jobs-runtime.md).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use frontend::auth::admin::{self, AccountCommand};
+use frontend::auth::secrets::SecretBox;
 use frontend::cluster::{self, Cluster, ClusterOptions, StorageRole};
 use frontend::config::{self, FrontendConfig, MetadataConfig, StorageConfig};
 use frontend::state::AppState;
@@ -33,6 +37,9 @@ enum Cmd {
         /// Address of the Manta API.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Address of the S3 API.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        s3_listen: SocketAddr,
         /// The development account's login.
         #[arg(long, default_value = "dev")]
         user: String,
@@ -56,6 +63,18 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Manage accounts, SSH keys and S3 keys (docs/auth.md).
+    Account {
+        /// A frontend config file naming the metadata shards (and
+        /// `s3_key_file`).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// The data dir of a running `mantad dev` (reads its frontend.toml).
+        #[arg(long, global = true)]
+        dev: Option<PathBuf>,
+        #[command(subcommand)]
+        cmd: AccountCommand,
+    },
     /// Manage and try job images (the same code path as job tasks).
     Image {
         /// Jobs state directory (images, layer cache, task bundles).
@@ -78,10 +97,11 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Dev {
             data,
             listen,
+            s3_listen,
             user,
             storage_nodes,
             shards,
-        } => dev(data, listen, user, storage_nodes, shards).await,
+        } => dev(data, listen, s3_listen, user, storage_nodes, shards).await,
         Cmd::Metadata { config } => {
             let cfg: MetadataConfig = config::load(&config)?;
             let running = cluster::start_shard(cfg.listen, &cfg.data).await?;
@@ -101,6 +121,10 @@ async fn main() -> anyhow::Result<()> {
             let running = cluster::start_storage(role, meta).await?;
             tracing::info!(addr = %running.addr, "storage node serving");
             until_signal(running).await
+        }
+        Cmd::Account { config, dev, cmd } => {
+            let path = admin::config_path(config, dev)?;
+            admin::run(&path, cmd).await
         }
         Cmd::Image { state, cmd } => {
             let code = jobs::cli::run_image_command(&state, cmd).await?;
@@ -128,29 +152,36 @@ async fn main() -> anyhow::Result<()> {
 async fn dev(
     data: PathBuf,
     listen: SocketAddr,
+    s3_listen: SocketAddr,
     user: String,
     storage_nodes: usize,
     shards: usize,
 ) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
+    let data = data
+        .canonicalize()
+        .with_context(|| format!("resolve {}", data.display()))?;
     let mut opts = ClusterOptions::dev(data.clone());
     opts.frontend_listen = listen;
+    opts.s3_listen = Some(s3_listen);
     opts.accounts = vec![user.clone()];
     opts.storage_nodes = storage_nodes;
     opts.shards = shards;
+    opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
     let cluster = Cluster::start(opts).await?;
-    let env = format!(
-        "export MANTA_URL={}\nexport MANTA_USER={user}\n",
-        cluster.url
-    );
+    let creds = frontend::auth::dev::prepare(&cluster, &user, &data).await?;
     let env_file = data.join("env.sh");
-    std::fs::write(&env_file, &env).with_context(|| format!("write {}", env_file.display()))?;
     println!(
         "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
-         \n  Manta API  {}\n  account    {user}\n  data       {}\n\n\
-         Use it from a shell with:  source {}\n{env}",
+         \n  Manta API  {}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
+         Use it from a shell with:  source {}\n\
+         Manage accounts with:      mantad account --dev {} list\n",
         cluster.url,
+        creds.private_key.display(),
+        creds.key_id,
         data.display(),
-        env_file.display()
+        env_file.display(),
+        data.display(),
     );
     tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
     println!("stopping");

@@ -62,7 +62,11 @@ async fn handle(
     body: Body,
 ) -> Result<Response> {
     let path = MantaPath::parse(uri.path())?;
+    // The one place requests are authenticated and authorized: the caller
+    // acts only on its own account, except anonymous reads of /public.
+    let caller = crate::auth::authenticate(&state, &method, &uri, &headers).await?;
     let account = state.accounts.resolve(&path.login).await?;
+    crate::auth::authorize(&caller, &account, &path, &method)?;
     let query = uri
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())

@@ -35,6 +35,7 @@ fn no_temp_files(tc: &TestCluster) {
 #[tokio::test]
 async fn bad_path_components() {
     let tc = TestCluster::start().await;
+    let auth = tc.auth_lines();
     for bad in ["stor/a%00b", "stor/a%2Fb", "stor/%ff"] {
         assert_error(tc.put(bad, "x").await, 400, "InvalidResource").await;
     }
@@ -50,7 +51,7 @@ async fn bad_path_components() {
     // `.` and `..` sent literally (reqwest would normalise them away).
     for seg in [".", "..", "%2e%2e"] {
         let req = format!(
-            "PUT /{USER}/stor/{seg}/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
+            "PUT /{USER}/stor/{seg}/x HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 1\r\nConnection: close\r\n\r\nx"
         );
         let out = raw(&tc, req.as_bytes(), false).await;
         assert!(out.starts_with("HTTP/1.1 400"), "{seg}: {out}");
@@ -61,8 +62,9 @@ async fn bad_path_components() {
 #[tokio::test]
 async fn body_shorter_than_content_length_stores_nothing() {
     let tc = TestCluster::start().await;
+    let auth = tc.auth_lines();
     let req = format!(
-        "PUT /{USER}/stor/short HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{}",
+        "PUT /{USER}/stor/short HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 100000\r\n\r\n{}",
         "a".repeat(5000)
     );
     // The client stops sending and closes its side: the upload is cut short.
@@ -75,9 +77,11 @@ async fn body_shorter_than_content_length_stores_nothing() {
 #[tokio::test]
 async fn client_disconnect_mid_upload_stores_nothing() {
     let tc = TestCluster::start().await;
+    let auth = tc.auth_lines();
     let mut s = TcpStream::connect(addr(&tc)).await.unwrap();
-    let head =
-        format!("PUT /{USER}/stor/gone HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let head = format!(
+        "PUT /{USER}/stor/gone HTTP/1.1\r\nHost: x\r\n{auth}Transfer-Encoding: chunked\r\n\r\n"
+    );
     s.write_all(head.as_bytes()).await.unwrap();
     for _ in 0..20 {
         s.write_all(format!("{:x}\r\n{}\r\n", 10_000, "z".repeat(10_000)).as_bytes())
@@ -94,8 +98,9 @@ async fn client_disconnect_mid_upload_stores_nothing() {
 #[tokio::test]
 async fn body_longer_than_content_length_keeps_declared_bytes() {
     let tc = TestCluster::start().await;
+    let auth = tc.auth_lines();
     let req = format!(
-        "PUT /{USER}/stor/long HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhelloEXTRA-GARBAGE"
+        "PUT /{USER}/stor/long HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 5\r\nConnection: close\r\n\r\nhelloEXTRA-GARBAGE"
     );
     let out = raw(&tc, req.as_bytes(), false).await;
     assert!(out.starts_with("HTTP/1.1 204"), "{out}");
@@ -105,9 +110,10 @@ async fn body_longer_than_content_length_keeps_declared_bytes() {
 #[tokio::test]
 async fn expect_continue_errors_come_before_the_body() {
     let tc = TestCluster::start().await;
+    let auth = tc.auth_lines();
     // Missing parent: answered at once, without 100 Continue.
     let req = format!(
-        "PUT /{USER}/stor/nodir/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"
+        "PUT /{USER}/stor/nodir/x HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 3\r\nExpect: 100-continue\r\n\r\n"
     );
     let mut s = TcpStream::connect(addr(&tc)).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
@@ -122,7 +128,7 @@ async fn expect_continue_errors_come_before_the_body() {
 
     // A good upload gets 100 Continue, then 204 after the body.
     let req = format!(
-        "PUT /{USER}/stor/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"
+        "PUT /{USER}/stor/ok HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 3\r\nExpect: 100-continue\r\n\r\n"
     );
     let mut s = TcpStream::connect(addr(&tc)).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
@@ -152,7 +158,9 @@ async fn upload_idle_timeout() {
         o.settings.upload_idle = Duration::from_millis(500);
     })
     .await;
-    let req = format!("PUT /{USER}/stor/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    let auth = tc.auth_lines();
+    let req =
+        format!("PUT /{USER}/stor/slow HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 10\r\n\r\nabc");
     let mut s = TcpStream::connect(addr(&tc)).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();

@@ -35,8 +35,7 @@ async fn mkdir_is_idempotent_and_needs_a_parent() {
     // mkdir on a root directory is a no-op; on the account root it is refused.
     assert_eq!(tc.mkdir("stor").await.status(), 204);
     let r = tc
-        .http
-        .put(format!("{}/{USER}", tc.cluster.url))
+        .at(Method::PUT, &format!("{}/{USER}", tc.cluster.url))
         .header("content-type", "application/json; type=directory")
         .send()
         .await
@@ -149,8 +148,7 @@ impl TestCluster {
 async fn roots_exist_and_cannot_be_deleted() {
     let tc = TestCluster::start().await;
     let r = tc
-        .http
-        .get(format!("{}/{USER}", tc.cluster.url))
+        .at(Method::GET, &format!("{}/{USER}", tc.cluster.url))
         .send()
         .await
         .unwrap();
@@ -177,16 +175,14 @@ async fn roots_exist_and_cannot_be_deleted() {
         .await;
     }
     let r = tc
-        .http
-        .delete(format!("{}/{USER}", tc.cluster.url))
+        .at(Method::DELETE, &format!("{}/{USER}", tc.cluster.url))
         .send()
         .await
         .unwrap();
     assert_error(r, 400, "OperationNotAllowedOnRootDirectory").await;
     assert_error(tc.get("nonsense").await, 404, "ResourceNotFound").await;
     let r = tc
-        .http
-        .get(format!("{}/nobody/stor", tc.cluster.url))
+        .at(Method::GET, &format!("{}/nobody/stor", tc.cluster.url))
         .send()
         .await
         .unwrap();
@@ -210,16 +206,29 @@ async fn accounts_see_only_their_own_names() {
     tc.put("stor/mine", "secret").await;
     let other = format!("{}/other/stor/mine", tc.cluster.url);
     assert_error(
-        tc.http.get(other).send().await.unwrap(),
+        tc.as_user("other", Method::GET, &other)
+            .send()
+            .await
+            .unwrap(),
         404,
         "ResourceNotFound",
     )
     .await;
     let r = tc
-        .http
-        .get(format!("{}/other/stor", tc.cluster.url))
+        .as_user(
+            "other",
+            Method::GET,
+            &format!("{}/other/stor", tc.cluster.url),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(header(&r, "result-set-size"), "0");
+    // And the test account may not look into `other` at all.
+    assert_error(
+        tc.at(Method::GET, &other).send().await.unwrap(),
+        403,
+        "AuthorizationFailed",
+    )
+    .await;
 }

@@ -1,18 +1,26 @@
 //! `TestCluster`: a whole cluster in this process on port-0 listeners and a
-//! temp dir, with a real HTTP client; stop and restart a storage node.
+//! temp dir, with a real HTTP client whose requests are signed (HTTP
+//! Signature, Ed25519) as the test accounts; stop and restart a storage node.
 
 #![allow(dead_code)]
 
-use frontend::cluster::{Cluster, ClusterOptions};
+use frontend::auth::signer::Signer;
+use frontend::cluster::{ensure_key, Cluster, ClusterOptions};
 use reqwest::{Method, RequestBuilder, Response};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 pub const USER: &str = "tester";
+/// Nodes beat every 200 ms; a loaded 2-core CI machine can delay beats by
+/// seconds, so a node counts as dead only after this.
+pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(4);
 
 pub struct TestCluster {
     pub cluster: Cluster,
     pub http: reqwest::Client,
+    /// Signers of the test accounts ([`USER`] and `other`), by login.
+    pub signers: HashMap<String, Signer>,
     _dir: tempfile::TempDir,
 }
 
@@ -25,17 +33,34 @@ impl TestCluster {
         let dir = tempfile::tempdir().unwrap();
         let mut opts = ClusterOptions::dev(dir.path().to_path_buf());
         opts.frontend_listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        opts.s3_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        opts.settings.s3_secrets = Some(frontend::auth::secrets::SecretBox::new(rand::random()));
         opts.storage_nodes = nodes;
         opts.heartbeat_interval = Duration::from_millis(200);
-        opts.settings.heartbeat_timeout = Duration::from_millis(1500);
+        opts.settings.heartbeat_timeout = HEARTBEAT_TIMEOUT;
         opts.accounts = vec![USER.into(), "other".into()];
         tweak(&mut opts);
+        let logins = opts.accounts.clone();
         let cluster = Cluster::start(opts).await.unwrap();
+        let mut signers = HashMap::new();
+        for login in logins {
+            let keys = dir.path().join("keys").join(&login);
+            let s = ensure_key(&cluster.state.accounts, &login, &keys)
+                .await
+                .unwrap();
+            signers.insert(login, s);
+        }
         TestCluster {
             cluster,
             http: reqwest::Client::new(),
+            signers,
             _dir: dir,
         }
+    }
+
+    /// Where the key pair of `login` lives (`id_ed25519`, `.pub`).
+    pub fn key_dir(&self, login: &str) -> std::path::PathBuf {
+        self._dir.path().join("keys").join(login)
     }
 
     /// URL of a path relative to the test account, e.g. `stor/a`.
@@ -43,8 +68,35 @@ impl TestCluster {
         format!("{}/{USER}/{rel}", self.cluster.url)
     }
 
+    /// A request to a path of the test account, signed as the test account.
     pub fn req(&self, method: Method, rel: &str) -> RequestBuilder {
-        self.http.request(method, self.url(rel))
+        self.at(method, &self.url(rel))
+    }
+
+    /// A request to any URL, signed as the test account.
+    pub fn at(&self, method: Method, url: &str) -> RequestBuilder {
+        self.as_user(USER, method, url)
+    }
+
+    /// A request to any URL, signed as `login`.
+    pub fn as_user(&self, login: &str, method: Method, url: &str) -> RequestBuilder {
+        let (date, auth) = self.signers[login].headers_now().unwrap();
+        self.http
+            .request(method, url)
+            .header("date", date)
+            .header("authorization", auth)
+    }
+
+    /// An unsigned request.
+    pub fn anon(&self, method: Method, url: &str) -> RequestBuilder {
+        self.http.request(method, url)
+    }
+
+    /// `Date` and `Authorization` header lines (CRLF-terminated) for a raw
+    /// HTTP request as the test account.
+    pub fn auth_lines(&self) -> String {
+        let (date, auth) = self.signers[USER].headers_now().unwrap();
+        format!("Date: {date}\r\nAuthorization: {auth}\r\n")
     }
 
     pub async fn put(&self, rel: &str, body: impl Into<reqwest::Body>) -> Response {
@@ -69,11 +121,11 @@ impl TestCluster {
 
     /// Waits until exactly `n` storage nodes are live for placement.
     pub async fn wait_live(&self, n: usize) {
-        for _ in 0..100 {
+        for _ in 0..300 {
             let live = self
                 .cluster
                 .meta
-                .live_nodes(Duration::from_millis(1500))
+                .live_nodes(HEARTBEAT_TIMEOUT)
                 .await
                 .unwrap();
             if live.len() == n {

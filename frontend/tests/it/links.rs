@@ -72,12 +72,15 @@ async fn snaplink_errors() {
         "OperationNotAllowedOnDirectory",
     )
     .await;
-    tc.http
-        .put(format!("{}/other/stor/theirs", tc.cluster.url))
-        .body("theirs")
-        .send()
-        .await
-        .unwrap();
+    tc.as_user(
+        "other",
+        Method::PUT,
+        &format!("{}/other/stor/theirs", tc.cluster.url),
+    )
+    .body("theirs")
+    .send()
+    .await
+    .unwrap();
     assert_error(
         link(&tc, "stor/stolen", Some("/other/stor/theirs")).await,
         403,

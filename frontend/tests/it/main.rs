@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod auth;
+mod auth_node_manta;
 mod bad_input;
 mod dirs;
 mod failover;
@@ -11,3 +13,5 @@ mod harness;
 mod kill;
 mod links;
 mod objects;
+mod s3;
+mod s3_clients;

@@ -1,0 +1,241 @@
+//! What the m* commands share: the common flags and environment variables
+//! (node-manta's), building the client, error lines (`cmd: path: Code:
+//! message`), exit statuses, progress bars, content types.
+//!
+//! Each binary includes this module and uses the parts it needs.
+
+#![allow(dead_code)]
+
+pub mod mfind;
+pub mod mget;
+pub mod mls;
+pub mod mput;
+pub mod msign;
+pub mod simple;
+
+use clap::Parser;
+use client_sdk::{Client, Config};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::future::Future;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Flags every command takes (node-manta's `DEFAULT_CLI_OPTIONS`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Manta account (login)
+    #[arg(
+        short = 'a',
+        long = "account",
+        env = "MANTA_USER",
+        value_name = "ACCOUNT"
+    )]
+    pub account: Option<String>,
+    /// Sub-user of the account (RBAC)
+    #[arg(
+        long = "user",
+        alias = "subuser",
+        env = "MANTA_SUBUSER",
+        value_name = "USER"
+    )]
+    pub subuser: Option<String>,
+    /// Fingerprint of the SSH key (MD5 or SHA256 form)
+    #[arg(short = 'k', long = "keyId", env = "MANTA_KEY_ID", value_name = "FP")]
+    pub key_id: Option<String>,
+    /// Manta URL
+    #[arg(short = 'u', long = "url", env = "MANTA_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Do not validate the server's TLS certificate
+    #[arg(short = 'i', long = "insecure")]
+    pub insecure: bool,
+    /// Active roles (comma separated)
+    #[arg(long = "role", env = "MANTA_ROLE", value_name = "ROLE,ROLE")]
+    pub role: Option<String>,
+    /// Verbose output (accepted for compatibility)
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Common {
+    /// The client these flags and the environment describe.
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let mut url = self
+            .url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("url is a required argument"))?;
+        if !url.contains("://") {
+            // As node-manta: a bare host means https.
+            url = format!("https://{url}");
+        }
+        let no_auth = std::env::var("MANTA_NO_AUTH").is_ok_and(|v| v == "true");
+        let account = self.account.clone().unwrap_or_default();
+        if account.is_empty() && !no_auth {
+            anyhow::bail!("account is a required argument");
+        }
+        let mut cfg = Config::new(&url, &account);
+        cfg.subuser = self.subuser.clone();
+        cfg.key_id = self.key_id.clone();
+        cfg.insecure = self.insecure
+            || std::env::var("MANTA_TLS_INSECURE")
+                .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        cfg.no_auth = no_auth;
+        cfg.roles = self.role.clone();
+        Ok(Client::new(cfg)?)
+    }
+
+    /// `~~` expansion and, like mls, relative paths under `/:login/stor`.
+    pub fn user(&self) -> &str {
+        self.account.as_deref().unwrap_or("")
+    }
+}
+
+/// A command: its flags (with [`Common`]) and what it does.
+pub trait Cmd: Parser {
+    fn common(&self) -> &Common;
+    fn run(self, client: Client) -> impl Future<Output = anyhow::Result<()>>;
+}
+
+/// The error a command returns once it has printed its own messages.
+#[derive(Debug)]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("failed")
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// `path: Code: message`, the line scripts can parse.
+pub fn path_err(path: &str, e: &client_sdk::Error) -> anyhow::Error {
+    anyhow::anyhow!("{path}: {}: {}", e.code(), e.message())
+}
+
+/// Parses flags (exit 1 on bad ones, as node-manta; 0 for --help), runs
+/// the command, prints `name: message` on failure and exits 1.
+pub fn main<C: Cmd>(name: &str) -> ExitCode {
+    let cmd = match C::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{name}: start runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        let client = cmd.common().client()?;
+        cmd.run(client).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Reported>() => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A byte-count progress bar on stderr, or `None` when stderr is not a
+/// terminal (unless forced with `--progress`) or `quiet`.
+pub fn progress_bar(
+    label: &str,
+    len: Option<u64>,
+    quiet: bool,
+    force: bool,
+) -> Option<ProgressBar> {
+    if quiet || !(force || std::io::stderr().is_terminal()) {
+        return None;
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(label.to_string());
+    Some(bar)
+}
+
+/// Content type from the extension, as node-manta's `mime.getType`, else
+/// `MANTA_DEFAULT_CONTENT_TYPE` or `application/octet-stream`.
+pub fn content_type(path: &str) -> String {
+    let ext = path
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase());
+    let known = match ext.as_deref() {
+        Some("txt" | "text" | "log" | "conf" | "ini") => "text/plain",
+        Some("html" | "htm") => "text/html",
+        Some("css") => "text/css",
+        Some("csv") => "text/csv",
+        Some("md" | "markdown") => "text/markdown",
+        Some("yaml" | "yml") => "text/yaml",
+        Some("json" | "map") => "application/json",
+        Some("js" | "mjs") => "application/javascript",
+        Some("xml") => "application/xml",
+        Some("pdf") => "application/pdf",
+        Some("zip") => "application/zip",
+        Some("gz") => "application/gzip",
+        Some("tar") => "application/x-tar",
+        Some("sh") => "application/x-sh",
+        Some("wasm") => "application/wasm",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("svg") => "image/svg+xml",
+        Some("mp4") => "video/mp4",
+        _ => "",
+    };
+    if known.is_empty() {
+        std::env::var("MANTA_DEFAULT_CONTENT_TYPE")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "application/octet-stream".into())
+    } else {
+        known.to_string()
+    }
+}
+
+/// `-H 'name: value'` into a pair.
+pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
+    let (k, v) = h
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("header must be in the form of \"[header]: value\""))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+/// All `-H` flags.
+pub fn parse_headers(hs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    hs.iter().map(|h| parse_header(h)).collect()
+}
+
+/// node-manta keeps only absolute paths (after `~~`); none left is a usage
+/// error.
+pub fn manta_paths(client: &Client, args: &[String]) -> anyhow::Result<Vec<String>> {
+    let paths: Vec<String> = args.iter().filter_map(|p| client.resolve(p).ok()).collect();
+    if paths.is_empty() {
+        anyhow::bail!("path required");
+    }
+    Ok(paths)
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the SDK and the m* commands against an in-process
+//! cluster over real HTTP, and the same session run with node-manta.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+mod commands;
+mod compare;
+mod harness;
+mod retry;
+mod sdk;

@@ -1,0 +1,174 @@
+//! Who is calling, and may they touch this path.
+//!
+//! - [`signature`]: the `Authorization: Signature` header node-manta sends,
+//!   and the `Date` clock-skew rules;
+//! - [`presign`]: signed URLs as `msign` makes them;
+//! - [`keys`]: SSH public keys, fingerprints, signature verification;
+//! - [`signer`]: the client side (tests, `mantad dev` tooling);
+//! - [`secrets`]: S3 secrets sealed with the server's key;
+//! - [`admin`]: `mantad account ...`; [`dev`]: the `mantad dev` account;
+//! - [`sigv4`], [`aws_chunked`], [`s3_error`]: AWS SigV4 verification and
+//!   S3's XML errors, for the S3 API.
+//!
+//! [`authenticate`] turns a request into a [`Caller`]; [`authorize`] checks
+//! the caller against the path: an account acts only on its own names, and
+//! anyone may `GET`/`HEAD` under `/:login/public`.
+
+pub mod admin;
+pub mod aws_chunked;
+pub mod dev;
+pub mod keys;
+pub mod presign;
+pub mod s3_error;
+pub mod secrets;
+pub mod signature;
+pub mod signer;
+pub mod sigv4;
+
+use crate::error::{Error, Result};
+use crate::path::MantaPath;
+use crate::records::AccountRecord;
+use crate::state::AppState;
+use axum::http::{HeaderMap, Method, Uri};
+use std::time::SystemTime;
+
+/// Who sent a request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    Account(Box<AccountRecord>),
+}
+
+/// Verifies the request's HTTP Signature or signed URL, if it has one.
+///
+/// # Errors
+/// The Manta auth errors: `InvalidHeader`, `RequestExpired`,
+/// `InvalidKeyId`, `KeyDoesNotExist`, `InvalidSignature`, ...
+pub async fn authenticate(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Caller> {
+    let now = SystemTime::now();
+    signature::check_date(headers, now)?;
+    if let Some(value) = headers.get("authorization") {
+        let value = value
+            .to_str()
+            .map_err(|_| Error::InvalidHeader("Authorization is not text".into()))?;
+        let params = signature::parse_authorization(value)?;
+        signature::check_signed_date(headers, now)?;
+        let signed = signature::signing_string(&params, method, uri, headers)?;
+        let account = verify(
+            state,
+            &params.key_id,
+            &params.algorithm,
+            signed.as_bytes(),
+            &params.signature,
+        )
+        .await?;
+        return Ok(Caller::Account(Box::new(account)));
+    }
+    let pairs = presign::query_pairs(uri);
+    if presign::is_presigned(&pairs) {
+        let now_secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let p = presign::check(method, uri, headers, &pairs, now_secs)?;
+        let alg = keys::Algorithm::parse(&p.algorithm).map_err(|_| {
+            Error::InvalidQueryStringAuthentication(format!(
+                "{} is not a supported algorithm",
+                p.algorithm
+            ))
+        })?;
+        let account = verify_with(state, &p.key_id, alg, p.signed.as_bytes(), &p.signature).await?;
+        return Ok(Caller::Account(Box::new(account)));
+    }
+    Ok(Caller::Anonymous)
+}
+
+async fn verify(
+    state: &AppState,
+    key_id: &str,
+    algorithm: &str,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<AccountRecord> {
+    let alg = keys::Algorithm::parse(algorithm)?;
+    verify_with(state, key_id, alg, data, sig).await
+}
+
+async fn verify_with(
+    state: &AppState,
+    key_id: &str,
+    alg: keys::Algorithm,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<AccountRecord> {
+    let kid = signature::parse_key_id(key_id)?;
+    let (account, key) = state
+        .accounts
+        .ssh_key(&kid.login, &kid.fingerprint)
+        .await?
+        .ok_or_else(|| Error::KeyDoesNotExist {
+            key_id: key_id.to_string(),
+        })?;
+    keys::verify(&key, alg, data, sig)?;
+    Ok(account)
+}
+
+/// May `caller` do `method` on `path` of `owner`?
+///
+/// # Errors
+/// `AuthorizationFailed`.
+pub fn authorize(
+    caller: &Caller,
+    owner: &AccountRecord,
+    path: &MantaPath,
+    method: &Method,
+) -> Result<()> {
+    if let Caller::Account(a) = caller {
+        if a.uuid == owner.uuid {
+            return Ok(());
+        }
+    }
+    let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if read && path.tree.as_deref() == Some("public") {
+        return Ok(());
+    }
+    let who = match caller {
+        Caller::Anonymous => "anonymous".to_string(),
+        Caller::Account(a) => a.login.clone(),
+    };
+    Err(Error::AuthorizationFailed(format!(
+        "{who} is not allowed to access {}",
+        path.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acct(login: &str) -> AccountRecord {
+        AccountRecord::new(login)
+    }
+
+    #[test]
+    fn owner_public_and_others() {
+        let owner = acct("aa");
+        let other = Caller::Account(Box::new(acct("bb")));
+        let me = Caller::Account(Box::new(owner.clone()));
+        let stor = MantaPath::parse("/aa/stor/x").unwrap();
+        let public = MantaPath::parse("/aa/public/x").unwrap();
+        assert!(authorize(&me, &owner, &stor, &Method::PUT).is_ok());
+        for c in [&Caller::Anonymous, &other] {
+            assert!(authorize(c, &owner, &public, &Method::GET).is_ok());
+            assert!(authorize(c, &owner, &public, &Method::HEAD).is_ok());
+            assert!(authorize(c, &owner, &public, &Method::PUT).is_err());
+            assert!(authorize(c, &owner, &stor, &Method::GET).is_err());
+            assert!(authorize(c, &owner, &stor, &Method::DELETE).is_err());
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The `Authorization: Signature ...` header (draft-cavage HTTP Signatures
+//! as node-manta's http-signature writes it and muskie parses it), the
+//! string it signs, the keyId, and the `Date` clock-skew rules.
+
+use crate::error::{Error, Result};
+use axum::http::{HeaderMap, Method, Uri};
+use base64::Engine;
+use std::time::{Duration, SystemTime};
+
+/// How far a `Date` may be from the server's clock (restify `dateParser(300)`
+/// and http-signature's default `clockSkew`).
+pub const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// The parameters of a `Signature` authorization header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureParams {
+    pub key_id: String,
+    pub algorithm: String,
+    /// Lower-case header names signed, in order (default `date`).
+    pub headers: Vec<String>,
+    pub signature: Vec<u8>,
+}
+
+/// Parses `Signature keyId="..",algorithm="..",headers="..",signature=".."`
+/// (any order; quoted or numeric values).
+///
+/// # Errors
+/// `AuthorizationSchemeNotAllowed` for another scheme, `InvalidHeader` for a
+/// malformed header or a missing parameter.
+pub fn parse_authorization(value: &str) -> Result<SignatureParams> {
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("Signature") {
+        return Err(Error::AuthorizationSchemeNotAllowed(scheme.to_string()));
+    }
+    let mut p = Params::default();
+    for (k, v) in split_params(rest)? {
+        match k.as_str() {
+            "keyId" => p.key_id = Some(v),
+            "algorithm" => p.algorithm = Some(v),
+            "headers" => p.headers = Some(v),
+            "signature" => p.signature = Some(v),
+            _ => {}
+        }
+    }
+    let missing = |n: &str| Error::InvalidHeader(format!("Authorization: {n} is missing"));
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(p.signature.ok_or_else(|| missing("signature"))?.trim())
+        .map_err(|_| Error::InvalidHeader("Authorization: signature is not base64".into()))?;
+    let headers = p
+        .headers
+        .map(|h| h.split_whitespace().map(str::to_ascii_lowercase).collect())
+        .unwrap_or_else(|| vec!["date".to_string()]);
+    Ok(SignatureParams {
+        key_id: p.key_id.ok_or_else(|| missing("keyId"))?,
+        algorithm: p.algorithm.ok_or_else(|| missing("algorithm"))?,
+        headers,
+        signature,
+    })
+}
+
+#[derive(Default)]
+struct Params {
+    key_id: Option<String>,
+    algorithm: Option<String>,
+    headers: Option<String>,
+    signature: Option<String>,
+}
+
+/// `k1="v1",k2=2,...` into pairs; a quoted value may contain commas.
+fn split_params(s: &str) -> Result<Vec<(String, String)>> {
+    let bad = || Error::InvalidHeader("Authorization: malformed parameters".into());
+    let mut out = Vec::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=').ok_or_else(bad)?;
+        let key = key.trim().to_string();
+        let after = after.trim_start();
+        let (value, tail) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"').ok_or_else(bad)?;
+            (q[..end].to_string(), &q[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        if key.is_empty() {
+            return Err(bad());
+        }
+        out.push((key, value));
+        let tail = tail.trim_start();
+        rest = match tail.strip_prefix(',') {
+            Some(t) => t.trim_start(),
+            None if tail.is_empty() => tail,
+            None => return Err(bad()),
+        };
+    }
+    Ok(out)
+}
+
+/// The string the client signed: each listed header as `name: value`,
+/// `(request-target)` as `method path?query`, `request-line` as the HTTP
+/// request line; joined with `\n`.
+///
+/// # Errors
+/// `InvalidHeader` when a listed header is absent.
+pub fn signing_string(
+    p: &SignatureParams,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<String> {
+    let target = uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or_else(|| uri.path());
+    let mut lines = Vec::with_capacity(p.headers.len());
+    for h in &p.headers {
+        let line = match h.as_str() {
+            "(request-target)" => format!("{} {target}", method.as_str().to_ascii_lowercase()),
+            "request-line" => format!("{} {target} HTTP/1.1", method.as_str()),
+            name => {
+                let v = headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| {
+                        Error::InvalidHeader(format!("signed header {name} is missing"))
+                    })?;
+                format!("{name}: {}", v.trim())
+            }
+        };
+        lines.push(line);
+    }
+    Ok(lines.join("\n"))
+}
+
+/// Restify's `dateParser`: a `Date` more than [`CLOCK_SKEW`] in the past is
+/// `RequestExpired`; an unparsable one is `InvalidHeader`.
+///
+/// # Errors
+/// As above.
+pub fn check_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
+    let Some(date) = request_date(headers)? else {
+        return Ok(());
+    };
+    if now.duration_since(date).is_ok_and(|d| d > CLOCK_SKEW) {
+        return Err(Error::RequestExpired(format!(
+            "Date header is more than {}s old",
+            CLOCK_SKEW.as_secs()
+        )));
+    }
+    Ok(())
+}
+
+/// http-signature's clock skew check for a signed request: the `x-date` (or
+/// `date`) must be within [`CLOCK_SKEW`] either way.
+///
+/// # Errors
+/// `InvalidHeader` when missing, unparsable or skewed.
+pub fn check_signed_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
+    let date = request_date(headers)?
+        .ok_or_else(|| Error::InvalidHeader("a signed request needs a Date header".into()))?;
+    let skew = now
+        .duration_since(date)
+        .or_else(|_| date.duration_since(now))
+        .unwrap_or_default();
+    if skew > CLOCK_SKEW {
+        return Err(Error::InvalidHeader(format!(
+            "clock skew of {}s exceeds {}s",
+            skew.as_secs(),
+            CLOCK_SKEW.as_secs()
+        )));
+    }
+    Ok(())
+}
+
+fn request_date(headers: &HeaderMap) -> Result<Option<SystemTime>> {
+    let Some(v) = headers.get("x-date").or_else(|| headers.get("date")) else {
+        return Ok(None);
+    };
+    let s = v
+        .to_str()
+        .map_err(|_| Error::InvalidHeader("Date is not text".into()))?;
+    httpdate::parse_http_date(s.trim())
+        .map(Some)
+        .map_err(|_| Error::InvalidHeader(format!("Date {s:?} is not an HTTP date")))
+}
+
+/// A parsed keyId: `/LOGIN/keys/FINGERPRINT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyId {
+    pub login: String,
+    pub fingerprint: String,
+}
+
+/// Parses a keyId. The sub-user form `/LOGIN/USER/keys/FP` is recognised and
+/// refused: this store has no sub-users.
+///
+/// # Errors
+/// `InvalidKeyId`, `UserDoesNotExist`.
+pub fn parse_key_id(s: &str) -> Result<KeyId> {
+    let bad = || Error::InvalidKeyId(s.to_string());
+    let decode = |p: &str| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| bad())
+    };
+    // A SHA-256 fingerprint may itself contain `/`: it is everything after
+    // `/keys/`.
+    let parts: Vec<&str> = s.splitn(4, '/').collect();
+    match parts.as_slice() {
+        ["", login, "keys", fp] if !fp.is_empty() => {
+            let login = decode(login)?;
+            if !crate::path::valid_login(&login) {
+                return Err(bad());
+            }
+            Ok(KeyId {
+                login,
+                fingerprint: decode(fp)?,
+            })
+        }
+        ["", login, user, rest] if rest.starts_with("keys/") => {
+            Err(Error::UserDoesNotExist(format!(
+                "user {} of account {} does not exist",
+                decode(user)?,
+                decode(login)?
+            )))
+        }
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_node_manta_header() {
+        let h = r#"Signature keyId="/dev/keys/aa:bb",algorithm="rsa-sha256",headers="date",signature="AAEC""#;
+        let p = parse_authorization(h).unwrap();
+        assert_eq!(p.key_id, "/dev/keys/aa:bb");
+        assert_eq!(p.algorithm, "rsa-sha256");
+        assert_eq!(p.headers, vec!["date"]);
+        assert_eq!(p.signature, vec![0, 1, 2]);
+        // Any order, no headers param.
+        let p = parse_authorization(
+            r#"Signature signature="AAEC", keyId="/a/keys/x",algorithm="ed25519-sha512""#,
+        )
+        .unwrap();
+        assert_eq!(p.headers, vec!["date"]);
+        assert!(matches!(
+            parse_authorization("Basic abc"),
+            Err(Error::AuthorizationSchemeNotAllowed(_))
+        ));
+        assert!(matches!(
+            parse_authorization(r#"Signature keyId="/a/keys/x""#),
+            Err(Error::InvalidHeader(_))
+        ));
+        assert!(matches!(
+            parse_authorization(r#"Signature keyId="/a/keys/x"#),
+            Err(Error::InvalidHeader(_))
+        ));
+    }
+
+    #[test]
+    fn signing_string_of_date_and_target() {
+        let p = SignatureParams {
+            key_id: String::new(),
+            algorithm: String::new(),
+            headers: vec!["(request-target)".into(), "date".into()],
+            signature: vec![],
+        };
+        let mut h = HeaderMap::new();
+        h.insert("date", "Thu, 29 Nov 2012 23:48:00 GMT".parse().unwrap());
+        let uri: Uri = "/a/stor/x?limit=1".parse().unwrap();
+        assert_eq!(
+            signing_string(&p, &Method::GET, &uri, &h).unwrap(),
+            "get /a/stor/x?limit=1\ndate: Thu, 29 Nov 2012 23:48:00 GMT"
+        );
+    }
+
+    #[test]
+    fn dates() {
+        let now = SystemTime::now();
+        let mut h = HeaderMap::new();
+        assert!(check_date(&h, now).is_ok());
+        assert!(check_signed_date(&h, now).is_err());
+        let old = httpdate::fmt_http_date(now - Duration::from_secs(600));
+        h.insert("date", old.parse().unwrap());
+        assert!(matches!(check_date(&h, now), Err(Error::RequestExpired(_))));
+        let future = httpdate::fmt_http_date(now + Duration::from_secs(600));
+        h.insert("date", future.parse().unwrap());
+        assert!(check_date(&h, now).is_ok());
+        assert!(matches!(
+            check_signed_date(&h, now),
+            Err(Error::InvalidHeader(_))
+        ));
+        h.insert("date", "yesterday".parse().unwrap());
+        assert!(matches!(check_date(&h, now), Err(Error::InvalidHeader(_))));
+    }
+
+    /// Junk in, an error out, never a panic (parsers of untrusted input).
+    #[test]
+    fn junk_never_panics() {
+        let alphabet = b"Signature keyId=\"/a,b\\=%:\t \xff\x00algorithmheaderssignature";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let len = (x % 64) as usize;
+            let s: String = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            let _ = parse_authorization(&s);
+            let _ = parse_key_id(&s);
+        }
+    }
+
+    #[test]
+    fn key_ids() {
+        let k = parse_key_id("/dev/keys/aa:bb").unwrap();
+        assert_eq!((k.login.as_str(), k.fingerprint.as_str()), ("dev", "aa:bb"));
+        assert_eq!(
+            parse_key_id("/dev/keys/SHA256:ab/c+d").unwrap().fingerprint,
+            "SHA256:ab/c+d"
+        );
+        assert!(matches!(
+            parse_key_id("/dev/bob/keys/aa"),
+            Err(Error::UserDoesNotExist(_))
+        ));
+        assert!(matches!(
+            parse_key_id("dev/keys/aa"),
+            Err(Error::InvalidKeyId(_))
+        ));
+        assert!(matches!(
+            parse_key_id("/dev/nokeys/aa"),
+            Err(Error::InvalidKeyId(_))
+        ));
+    }
+}

@@ -1,0 +1,462 @@
+//! AWS Signature Version 4, server side, for the S3 API: the
+//! `Authorization: AWS4-HMAC-SHA256 ...` header form and the presigned
+//! `X-Amz-*` query form, `UNSIGNED-PAYLOAD`, and the seed of a streaming
+//! `aws-chunked` upload (whose chunks [`super::aws_chunked`] verifies).
+//!
+//! Use: [`parse`] the request, look the access key up (its secret, see
+//! `Accounts::s3_secret`), then [`verify`] with the secret. Errors are
+//! [`S3Error`]s, rendered as S3's XML.
+
+use super::s3_error::S3Error;
+use axum::http::HeaderMap;
+use hmac::{Hmac, Mac};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, SystemTime};
+
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub const STREAMING_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// How far a request's time may be from ours (S3's 15 minutes).
+pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+/// Longest presigned URL lifetime S3 accepts (7 days).
+pub const MAX_EXPIRES: u64 = 7 * 24 * 3600;
+
+/// Everything but `A-Za-z0-9-_.~` is escaped (AWS's `UriEncode`).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The parts of an HTTP request SigV4 covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// The path as sent (percent-encoded).
+    pub path: &'a str,
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+}
+
+/// What the payload hash line of the canonical request says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// `UNSIGNED-PAYLOAD`: the body is not covered.
+    Unsigned,
+    /// The hex SHA-256 the body must have (the caller checks it, e.g. with
+    /// [`check_payload`]).
+    Sha256(String),
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: an `aws-chunked` body whose
+    /// chunks are signed in a chain from the seed signature.
+    Streaming,
+}
+
+impl Payload {
+    fn as_str(&self) -> &str {
+        match self {
+            Payload::Unsigned => UNSIGNED_PAYLOAD,
+            Payload::Sha256(h) => h,
+            Payload::Streaming => STREAMING_PAYLOAD,
+        }
+    }
+}
+
+/// A parsed SigV4 authorization (header or query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth {
+    pub access_key_id: String,
+    /// `yyyymmdd` of the credential scope.
+    pub scope_date: String,
+    pub region: String,
+    pub service: String,
+    pub signed_headers: Vec<String>,
+    pub signature: String,
+    /// `yyyymmddThhmmssZ`.
+    pub amz_date: String,
+    /// Presigned: seconds the URL is valid after `amz_date`.
+    pub expires: Option<u64>,
+    pub payload: Payload,
+}
+
+impl Auth {
+    pub fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.scope_date, self.region, self.service
+        )
+    }
+
+    pub fn is_presigned(&self) -> bool {
+        self.expires.is_some()
+    }
+}
+
+/// A request whose signature verified.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub access_key_id: String,
+    pub payload: Payload,
+    /// The request's signature: the seed of an `aws-chunked` chain.
+    pub seed_signature: String,
+    pub(super) signing_key: [u8; 32],
+    pub(super) amz_date: String,
+    pub(super) scope: String,
+}
+
+/// Finds and parses the SigV4 credentials of a request; `Ok(None)` when it
+/// carries none (anonymous).
+///
+/// # Errors
+/// `AuthorizationHeaderMalformed`, `AuthorizationQueryParametersError`,
+/// `InvalidRequest` (no `x-amz-content-sha256`), `AccessDenied` (another
+/// scheme).
+pub fn parse(req: &Request) -> Result<Option<Auth>, S3Error> {
+    if let Some(v) = req.headers.get("authorization") {
+        let v = v
+            .to_str()
+            .map_err(|_| S3Error::header_malformed("Authorization is not text"))?;
+        return parse_header(v, req.headers).map(Some);
+    }
+    let pairs = query_pairs(req.query);
+    if pairs
+        .iter()
+        .any(|(k, _)| k == "X-Amz-Signature" || k == "X-Amz-Credential")
+    {
+        return parse_query(&pairs, req.headers).map(Some);
+    }
+    Ok(None)
+}
+
+fn parse_header(v: &str, headers: &HeaderMap) -> Result<Auth, S3Error> {
+    let rest = v.strip_prefix(ALGORITHM).ok_or_else(|| {
+        S3Error::access_denied("only AWS4-HMAC-SHA256 authorization is supported")
+    })?;
+    let mut credential = None;
+    let mut signed = None;
+    let mut signature = None;
+    for part in rest.split(',') {
+        match part.trim().split_once('=') {
+            Some(("Credential", c)) => credential = Some(c.trim()),
+            Some(("SignedHeaders", s)) => signed = Some(s.trim()),
+            Some(("Signature", s)) => signature = Some(s.trim()),
+            _ => {}
+        }
+    }
+    let missing =
+        |n: &str| S3Error::header_malformed(format!("the authorization header lacks {n}"));
+    let credential = credential.ok_or_else(|| missing("Credential"))?;
+    let signed = signed.ok_or_else(|| missing("SignedHeaders"))?;
+    let signature = signature.ok_or_else(|| missing("Signature"))?;
+    let amz_date = header_date(headers)?;
+    let payload = match header(headers, "x-amz-content-sha256") {
+        Some(p) => payload_of(p)?,
+        None => {
+            return Err(S3Error::invalid_request(
+                "Missing required header for this request: x-amz-content-sha256",
+            ))
+        }
+    };
+    build(
+        credential,
+        signed,
+        signature,
+        amz_date,
+        None,
+        payload,
+        S3Error::header_malformed,
+    )
+}
+
+fn parse_query(pairs: &[(String, String)], headers: &HeaderMap) -> Result<Auth, S3Error> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| {
+                S3Error::query_malformed(format!("Query-string authentication requires {k}"))
+            })
+    };
+    if get("X-Amz-Algorithm")? != ALGORITHM {
+        return Err(S3Error::query_malformed(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"",
+        ));
+    }
+    let expires: u64 = get("X-Amz-Expires")?
+        .parse()
+        .map_err(|_| S3Error::query_malformed("X-Amz-Expires should be a number"))?;
+    if expires > MAX_EXPIRES {
+        return Err(S3Error::query_malformed(
+            "X-Amz-Expires must be less than a week (in seconds)",
+        ));
+    }
+    let payload = match header(headers, "x-amz-content-sha256") {
+        Some(p) => payload_of(p)?,
+        None => Payload::Unsigned,
+    };
+    build(
+        get("X-Amz-Credential")?,
+        get("X-Amz-SignedHeaders")?,
+        get("X-Amz-Signature")?,
+        get("X-Amz-Date")?.to_string(),
+        Some(expires),
+        payload,
+        S3Error::query_malformed,
+    )
+}
+
+fn build(
+    credential: &str,
+    signed: &str,
+    signature: &str,
+    amz_date: String,
+    expires: Option<u64>,
+    payload: Payload,
+    bad: fn(String) -> S3Error,
+) -> Result<Auth, S3Error> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [id, date, region, service, "aws4_request"] = parts.as_slice() else {
+        return Err(bad(format!("malformed credential {credential:?}")));
+    };
+    if parse_amz_date(&amz_date).is_none() {
+        return Err(bad(format!("malformed date {amz_date:?}")));
+    }
+    if !amz_date.starts_with(date) {
+        return Err(bad(format!(
+            "credential date {date} does not match request date {amz_date}"
+        )));
+    }
+    let signed_headers: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
+    if !signed_headers.iter().any(|h| h == "host") {
+        return Err(bad("SignedHeaders must include host".to_string()));
+    }
+    Ok(Auth {
+        access_key_id: id.to_string(),
+        scope_date: date.to_string(),
+        region: region.to_string(),
+        service: service.to_string(),
+        signed_headers,
+        signature: signature.to_ascii_lowercase(),
+        amz_date,
+        expires,
+        payload,
+    })
+}
+
+fn payload_of(v: &str) -> Result<Payload, S3Error> {
+    match v {
+        UNSIGNED_PAYLOAD => Ok(Payload::Unsigned),
+        STREAMING_PAYLOAD => Ok(Payload::Streaming),
+        h if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Payload::Sha256(h.to_ascii_lowercase()))
+        }
+        other => Err(S3Error::invalid_request(format!(
+            "x-amz-content-sha256 {other:?} is not supported"
+        ))),
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `x-amz-date`, else `Date` (an HTTP date) turned into the same form.
+fn header_date(headers: &HeaderMap) -> Result<String, S3Error> {
+    if let Some(d) = header(headers, "x-amz-date") {
+        return Ok(d.trim().to_string());
+    }
+    let d = header(headers, "date").ok_or_else(|| {
+        S3Error::access_denied("AWS authentication requires a valid Date or x-amz-date header")
+    })?;
+    let t = httpdate::parse_http_date(d.trim())
+        .map_err(|_| S3Error::access_denied("the Date header is not a valid date"))?;
+    Ok(format_amz_date(t))
+}
+
+fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let t = time::PrimitiveDateTime::parse(s, &fmt).ok()?.assume_utc();
+    Some(SystemTime::from(t))
+}
+
+pub fn format_amz_date(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Checks the signature of `req` made with `secret`, and its time.
+///
+/// # Errors
+/// `SignatureDoesNotMatch`, `RequestTimeTooSkewed` (header form more than 15
+/// minutes off), `AccessDenied` (presigned URL expired or not yet valid).
+pub fn verify(
+    req: &Request,
+    auth: &Auth,
+    secret: &str,
+    now: SystemTime,
+) -> Result<Verified, S3Error> {
+    let t = parse_amz_date(&auth.amz_date)
+        .ok_or_else(|| S3Error::access_denied("malformed request date"))?;
+    let ahead = t.duration_since(now).unwrap_or_default();
+    let behind = now.duration_since(t).unwrap_or_default();
+    match auth.expires {
+        None if ahead > MAX_SKEW || behind > MAX_SKEW => return Err(S3Error::too_skewed()),
+        Some(_) if ahead > MAX_SKEW => {
+            return Err(S3Error::access_denied("Request is not valid yet"))
+        }
+        Some(exp) if behind > Duration::from_secs(exp) => {
+            return Err(S3Error::access_denied("Request has expired"))
+        }
+        _ => {}
+    }
+    let canonical = canonical_request(req, auth)?;
+    let scope = auth.scope();
+    let sts = string_to_sign(&auth.amz_date, &scope, &canonical);
+    let key = signing_key(secret, &auth.scope_date, &auth.region, &auth.service);
+    let expected = hex::encode(hmac(&key, sts.as_bytes()));
+    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        return Err(S3Error::signature_does_not_match());
+    }
+    Ok(Verified {
+        access_key_id: auth.access_key_id.clone(),
+        payload: auth.payload.clone(),
+        seed_signature: expected,
+        signing_key: key,
+        amz_date: auth.amz_date.clone(),
+        scope,
+    })
+}
+
+/// The canonical request of AWS's SigV4 documentation.
+///
+/// # Errors
+/// `AccessDenied` when a signed header is absent.
+pub fn canonical_request(req: &Request, auth: &Auth) -> Result<String, S3Error> {
+    let mut headers = String::new();
+    for name in &auth.signed_headers {
+        let values: Vec<String> = req
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        if values.is_empty() {
+            return Err(S3Error::access_denied(format!(
+                "signed header {name} is missing"
+            )));
+        }
+        headers.push_str(&format!("{name}:{}\n", values.join(",")));
+    }
+    Ok(format!(
+        "{}\n{}\n{}\n{headers}\n{}\n{}",
+        req.method,
+        canonical_uri(req.path),
+        canonical_query(req.query, auth.is_presigned()),
+        auth.signed_headers.join(";"),
+        auth.payload.as_str()
+    ))
+}
+
+/// Each path segment decoded, then encoded once (S3 does not double-encode
+/// nor normalise the path).
+pub fn canonical_uri(path: &str) -> String {
+    if path.is_empty() {
+        return "/".to_string();
+    }
+    path.split('/')
+        .map(|seg| {
+            let raw: Vec<u8> = percent_decode_str(seg).collect();
+            percent_encoding::percent_encode(&raw, UNRESERVED).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// Pairs encoded, sorted by key then value, `X-Amz-Signature` left out of a
+/// presigned request.
+pub fn canonical_query(query: Option<&str>, presigned: bool) -> String {
+    let mut pairs: Vec<(String, String)> = query_pairs(query)
+        .into_iter()
+        .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
+        .map(|(k, v)| (uri_encode(&k), uri_encode(&v)))
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub fn uri_encode(s: &str) -> String {
+    utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+    )
+}
+
+pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k = hmac(&k, region.as_bytes());
+    let k = hmac(&k, service.as_bytes());
+    hmac(&k, b"aws4_request")
+}
+
+pub(super) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return [0; 32],
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks a body against the `x-amz-content-sha256` it was signed with.
+///
+/// # Errors
+/// `XAmzContentSHA256Mismatch`.
+pub fn check_payload(payload: &Payload, body: &[u8]) -> Result<(), S3Error> {
+    match payload {
+        Payload::Sha256(h) if *h != hex::encode(Sha256::digest(body)) => {
+            Err(S3Error::content_sha256_mismatch())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

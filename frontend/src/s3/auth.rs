@@ -1,0 +1,120 @@
+//! Who sent an S3 request: AWS Signature Version 4 (header or presigned
+//! query form) checked by [`crate::auth::sigv4`] against the secret of the
+//! access key (`Accounts::s3_secret`), and the body wrapped so the bytes an
+//! operation reads are the ones that were signed: a signed SHA-256 is
+//! checked as the body ends, `aws-chunked` chunks are verified one by one
+//! ([`crate::auth::aws_chunked`]). Anonymous requests are refused.
+
+use super::{S3Error, S3Result, S3State};
+use crate::auth::aws_chunked::{verify_stream, ChunkSigner, ChunkedDecoder};
+use crate::auth::sigv4::{self, Payload};
+use crate::records::AccountRecord;
+use axum::body::Body;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// Where a body check that failed mid-stream leaves its error, so the
+/// operation that saw a broken body can answer with the real cause.
+#[derive(Clone, Default)]
+pub struct BodyFault(Arc<Mutex<Option<S3Error>>>);
+
+impl BodyFault {
+    fn set(&self, e: S3Error) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert(e);
+        }
+    }
+
+    pub fn take(&self) -> Option<S3Error> {
+        self.0.lock().ok().and_then(|mut s| s.take())
+    }
+}
+
+/// The account a request acts for, and its body, checked as it streams.
+///
+/// # Errors
+/// `AccessDenied` without credentials or with S3 keys disabled,
+/// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, and the other SigV4
+/// errors.
+pub async fn authenticate(
+    st: &S3State,
+    parts: &Parts,
+    body: Body,
+    fault: &BodyFault,
+) -> S3Result<(AccountRecord, Body)> {
+    let req = sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let auth = sigv4::parse(&req)?
+        .ok_or_else(|| S3Error::AccessDenied("anonymous requests are not allowed".into()))?;
+    let sealer =
+        st.app.settings.s3_secrets.as_ref().ok_or_else(|| {
+            S3Error::AccessDenied("S3 keys are not enabled on this server".into())
+        })?;
+    let (account, secret) = st
+        .app
+        .accounts
+        .s3_secret(&auth.access_key_id, sealer)
+        .await?
+        .ok_or(S3Error::InvalidAccessKeyId)?;
+    let verified = sigv4::verify(&req, &auth, &secret, SystemTime::now())?;
+    let body = match &verified.payload {
+        Payload::Unsigned => body,
+        Payload::Sha256(want) => sha256_checked(body, want.clone(), fault.clone()),
+        Payload::Streaming => {
+            let decoder = ChunkedDecoder::new(ChunkSigner::new(&verified));
+            let f = fault.clone();
+            let stream = verify_stream(body.into_data_stream(), decoder).map(move |r| {
+                r.map_err(|e| {
+                    f.set(S3Error::Sig(e.clone()));
+                    std::io::Error::other(e.to_string())
+                })
+            });
+            Body::from_stream(stream)
+        }
+    };
+    Ok((account, body))
+}
+
+/// The body, failing at its end unless its SHA-256 is `want`.
+fn sha256_checked(body: Body, want: String, fault: BodyFault) -> Body {
+    let inner = body.into_data_stream();
+    let state = Some((inner, Sha256::new()));
+    let stream = futures::stream::unfold(state, move |state| {
+        let want = want.clone();
+        let fault = fault.clone();
+        async move {
+            let (mut inner, mut hasher) = state?;
+            match inner.next().await {
+                Some(Ok(b)) => {
+                    hasher.update(&b);
+                    Some((Ok(b), Some((inner, hasher))))
+                }
+                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
+                None if hex::encode(hasher.finalize()) == want => None,
+                None => {
+                    fault.set(S3Error::ContentSha256Mismatch);
+                    Some((
+                        Err(std::io::Error::other("x-amz-content-sha256 mismatch")),
+                        None,
+                    ))
+                }
+            }
+        }
+    });
+    Body::from_stream(boxed(stream))
+}
+
+fn boxed<S>(s: S) -> futures::stream::BoxStream<'static, std::io::Result<Bytes>>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+{
+    s.boxed()
+}

@@ -1,0 +1,175 @@
+//! ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+//!
+//! A bucket has two records: the global one (names are unique across
+//! accounts, as in S3) and one under its owner (ListBuckets is one listing).
+//! Create writes the global one first, delete removes it last, so a name is
+//! never owned twice.
+
+use super::records::{BucketRecord, DEFAULT_PARTITIONS, S3_RECORD_VERSION};
+use super::store::{self, account_bucket_key, global_bucket_key};
+use super::xml::Xml;
+use super::{S3Error, S3Req, S3Result};
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use futures::future::try_join_all;
+use metadata_tier::wire::{Condition, Keyspace, ListOptions};
+
+pub async fn list(req: &S3Req) -> S3Result<Response> {
+    let mut x = Xml::doc();
+    x.root("ListAllMyBucketsResult");
+    owner(&mut x, req);
+    x.open("Buckets");
+    let mut opts = ListOptions {
+        limit: 1000,
+        ..ListOptions::default()
+    };
+    loop {
+        let page = req
+            .st
+            .app
+            .meta
+            .list(Keyspace::Buckets, &req.account.uuid, &opts)
+            .await?;
+        for e in &page.entries {
+            let b: BucketRecord = store::decode(e)?;
+            x.open("Bucket");
+            x.elem("Name", &b.name);
+            x.elem("CreationDate", &crate::time::iso8601(b.created_ms));
+            x.close("Bucket");
+        }
+        match page.entries.last() {
+            Some(last) if page.entries.len() >= opts.limit => {
+                opts.marker = Some(last.name.clone());
+            }
+            _ => break,
+        }
+    }
+    x.close("Buckets");
+    x.close("ListAllMyBucketsResult");
+    Ok(x.response())
+}
+
+pub fn owner(x: &mut Xml, req: &S3Req) {
+    x.open("Owner");
+    x.elem("ID", &req.account.uuid);
+    x.elem("DisplayName", &req.account.login);
+    x.close("Owner");
+}
+
+/// S3's naming rules for new buckets.
+///
+/// # Errors
+/// `InvalidBucketName`.
+pub fn validate_name(name: &str) -> S3Result<()> {
+    let bad = |why: &str| Err(S3Error::InvalidBucketName(format!("{name:?}: {why}")));
+    if !(3..=63).contains(&name.len()) {
+        return bad("must be 3 to 63 characters");
+    }
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    if !name.chars().all(ok_char) {
+        return bad("only lower-case letters, digits, '.' and '-'");
+    }
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !edge(name.chars().next()) || !edge(name.chars().last()) {
+        return bad("must begin and end with a letter or digit");
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return bad("adjacent periods or dashes");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return bad("must not look like an IP address");
+    }
+    if name.starts_with("xn--") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+        return bad("reserved prefix or suffix");
+    }
+    Ok(())
+}
+
+pub async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
+    let name = req.bucket_name()?.to_string();
+    validate_name(&name)?;
+    // The CreateBucketConfiguration body only names a region: one here.
+    let _ = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map_err(|_| S3Error::MalformedXml)?;
+    let rec = BucketRecord {
+        v: S3_RECORD_VERSION,
+        name: name.clone(),
+        owner: req.account.uuid.clone(),
+        owner_login: req.account.login.clone(),
+        created_ms: crate::time::now_ms(),
+        partitions: DEFAULT_PARTITIONS,
+        request_id: req.request_id.clone(),
+    };
+    let value = store::encode(&rec)?;
+    let meta = &req.st.app.meta;
+    match meta
+        .put(global_bucket_key(&name), value.clone(), Condition::Absent)
+        .await
+    {
+        Ok(_) => {}
+        Err(metadata_tier::Error::ConditionFailed { current, .. }) => {
+            let mine = current
+                .and_then(|e| store::decode::<BucketRecord>(&e).ok())
+                .is_some_and(|b| b.owner == req.account.uuid);
+            return Err(if mine {
+                S3Error::BucketAlreadyOwnedByYou { bucket: name }
+            } else {
+                S3Error::BucketAlreadyExists { bucket: name }
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    meta.put(
+        account_bucket_key(&req.account.uuid, &name),
+        value,
+        Condition::None,
+    )
+    .await?;
+    let mut resp = empty(StatusCode::OK);
+    if let Ok(v) = HeaderValue::from_str(&format!("/{name}")) {
+        resp.headers_mut().insert("location", v);
+    }
+    Ok(resp)
+}
+
+pub async fn head(req: &S3Req) -> S3Result<Response> {
+    store::bucket(req).await?;
+    let mut resp = empty(StatusCode::OK);
+    if let Ok(v) = HeaderValue::from_str(&req.st.cfg.region) {
+        resp.headers_mut().insert("x-amz-bucket-region", v);
+    }
+    Ok(resp)
+}
+
+pub async fn delete(req: &S3Req) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let meta = &req.st.app.meta;
+    let dirs = store::partition_dirs(&b);
+    let counts = try_join_all(dirs.iter().map(|d| meta.count(Keyspace::Buckets, d))).await?;
+    if counts.iter().any(|&c| c > 0) {
+        return Err(S3Error::BucketNotEmpty { bucket: b.name });
+    }
+    meta.delete(account_bucket_key(&b.owner, &b.name), Condition::None)
+        .await?;
+    meta.delete(global_bucket_key(&b.name), Condition::None)
+        .await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+pub async fn location(req: &S3Req) -> S3Result<Response> {
+    store::bucket(req).await?;
+    let region = &req.st.cfg.region;
+    let mut x = Xml::doc();
+    // S3 answers an empty constraint for us-east-1.
+    let text = if region == "us-east-1" { "" } else { region };
+    x.root_text("LocationConstraint", text);
+    Ok(x.response())
+}
+
+pub fn empty(status: StatusCode) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = status;
+    resp
+}

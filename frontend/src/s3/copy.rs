@@ -1,0 +1,209 @@
+//! CopyObject and UploadPartCopy (the new key or part shares the source's
+//! blobs: no bytes move, unless a byte range of the source is asked for),
+//! and DeleteObjects.
+
+use super::multipart::{part_number, save_part, upload};
+use super::objects::{commit, content_type, stored_headers, write_condition};
+use super::read::stream_parts;
+use super::records::{PartRef, S3Object};
+use super::store::{self, object_key};
+use super::xml::{self, Xml};
+use super::{S3Error, S3Req, S3Result};
+use crate::conditional::{Conditions, Current, Outcome};
+use crate::range::{self, ByteRange};
+use crate::upload::Expect;
+use axum::body::Body;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures::StreamExt;
+use metadata_tier::wire::{Condition, Entry};
+use percent_encoding::percent_decode_str;
+
+const MAX_DELETE_BODY: usize = 2 << 20;
+
+/// The source object of `x-amz-copy-source` (`[/]bucket/key[?versionId=]`),
+/// after its `x-amz-copy-source-if-*` conditions.
+async fn source(req: &S3Req) -> S3Result<(String, String, Entry, S3Object)> {
+    let raw = req.header("x-amz-copy-source").unwrap_or_default();
+    let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
+    let decoded = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| S3Error::InvalidArgument("copy source is not UTF-8".into()))?;
+    let (bucket, key) = decoded
+        .trim_start_matches('/')
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .ok_or_else(|| S3Error::InvalidArgument("invalid copy source".into()))?;
+    let b = store::bucket_named(req, bucket).await?;
+    let (entry, rec) = store::object::<S3Object>(req, &b, key)
+        .await?
+        .ok_or_else(|| S3Error::NoSuchKey {
+            key: key.to_string(),
+        })?;
+    let mut h = HeaderMap::new();
+    for name in [
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+    ] {
+        if let Some(v) = req.headers.get(format!("x-amz-copy-source-{name}")) {
+            h.insert(name, v.clone());
+        }
+    }
+    let cur = Current {
+        etag: &rec.etag,
+        mtime_ms: entry.mtime_ms,
+    };
+    if Conditions::from_headers(&h).check(Some(cur), false) != Outcome::Proceed {
+        return Err(S3Error::PreconditionFailed);
+    }
+    Ok((bucket.to_string(), key.to_string(), entry, rec))
+}
+
+fn copy_result(root: &str, etag: &str, mtime_ms: u64) -> Response {
+    let mut x = Xml::doc();
+    x.root(root);
+    x.elem("LastModified", &crate::time::iso8601(mtime_ms));
+    x.elem("ETag", &format!("\"{etag}\""));
+    x.close(root);
+    x.response()
+}
+
+pub async fn copy_object(req: &S3Req) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let key = req.key_name()?;
+    store::validate_key(key)?;
+    let (src_bucket, src_key, _, src) = source(req).await?;
+    let replace = req
+        .header("x-amz-metadata-directive")
+        .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
+    if !replace && src_bucket == b.name && src_key == key {
+        return Err(S3Error::InvalidRequest(
+            "this copy request is illegal because it is trying to copy an object to itself \
+             without changing the object's metadata"
+                .into(),
+        ));
+    }
+    let (content_type, headers) = if replace {
+        (content_type(&req.headers), stored_headers(&req.headers)?)
+    } else {
+        (src.content_type.clone(), src.headers.clone())
+    };
+    let rec = S3Object {
+        content_type,
+        headers,
+        request_id: req.request_id.clone(),
+        ..src
+    };
+    let cond = write_condition(req, &b, key).await?;
+    let entry = commit(req, &b, key, &rec, cond).await?;
+    Ok(copy_result("CopyObjectResult", &rec.etag, entry.mtime_ms))
+}
+
+pub async fn upload_part_copy(req: &S3Req) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let n = part_number(req)?;
+    let up = upload(req, &b).await?;
+    let (_, _, _, src) = source(req).await?;
+    let range = match req.header("x-amz-copy-source-range") {
+        Some(r) => Some(range::parse(r, src.size).map_err(|_| {
+            S3Error::InvalidArgument(
+                "the x-amz-copy-source-range value must be of the form bytes=first-last".into(),
+            )
+        })?),
+        None => None,
+    };
+    let shared = match (&range, src.parts.as_slice()) {
+        (None, [only]) => hex_md5(&src.etag).map(|md5| (only.clone(), md5)),
+        _ => None,
+    };
+    let (part, md5) = match shared {
+        Some(s) => s,
+        None => copy_bytes(req, &src, range).await?,
+    };
+    let resp = save_part(req, &b, &up, n, part, md5).await?;
+    let etag = hex::encode(md5);
+    let mut out = copy_result("CopyPartResult", &etag, crate::time::now_ms());
+    if let Some(v) = resp.headers().get("etag") {
+        out.headers_mut().insert("etag", v.clone());
+    }
+    Ok(out)
+}
+
+fn hex_md5(etag: &str) -> Option<[u8; 16]> {
+    hex::decode(etag).ok()?.try_into().ok()
+}
+
+/// A range (or a multipart source) becomes a new blob: these bytes move.
+async fn copy_bytes(
+    req: &S3Req,
+    src: &S3Object,
+    range: Option<ByteRange>,
+) -> S3Result<(PartRef, [u8; 16])> {
+    if src.size == 0 {
+        let expect = store::expect_empty(req);
+        let (part, up) = store::store_blob(req, Body::empty(), &expect).await?;
+        return Ok((part, up.md5));
+    }
+    let r = range.unwrap_or(ByteRange {
+        start: 0,
+        end: src.size - 1,
+    });
+    let body = stream_parts(&req.st.app, &src.parts, r).await?;
+    let expect = Expect {
+        len: Some(r.count()),
+        ..store::expect_empty(req)
+    };
+    let (part, up) = store::store_blob(req, body, &expect).await?;
+    Ok((part, up.md5))
+}
+
+pub async fn delete_objects(req: &S3Req, body: Body) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let raw = axum::body::to_bytes(body, MAX_DELETE_BODY)
+        .await
+        .map_err(|_| S3Error::MalformedXml)?;
+    let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
+    let quiet = xml::text(doc, "Quiet")?.is_some_and(|q| q.trim() == "true");
+    let mut keys = Vec::new();
+    for o in xml::elements(doc, "Object")? {
+        keys.push(xml::text(o, "Key")?.ok_or(S3Error::MalformedXml)?);
+    }
+    if keys.is_empty() || keys.len() > 1000 {
+        return Err(S3Error::MalformedXml);
+    }
+    let meta = &req.st.app.meta;
+    let results: Vec<(String, Result<(), S3Error>)> = futures::stream::iter(keys)
+        .map(|k| {
+            let key = object_key(&b, &k);
+            async move {
+                let r = meta.delete(key, Condition::None).await;
+                (k, r.map(|_| ()).map_err(S3Error::from))
+            }
+        })
+        .buffered(32)
+        .collect()
+        .await;
+    let mut x = Xml::doc();
+    x.root("DeleteResult");
+    for (k, r) in results {
+        match r {
+            Ok(()) if quiet => {}
+            Ok(()) => {
+                x.open("Deleted");
+                x.elem("Key", &k);
+                x.close("Deleted");
+            }
+            Err(e) => {
+                x.open("Error");
+                x.elem("Key", &k);
+                x.elem("Code", e.code_and_status().0);
+                x.elem("Message", &e.to_string());
+                x.close("Error");
+            }
+        }
+    }
+    x.close("DeleteResult");
+    Ok(x.response())
+}

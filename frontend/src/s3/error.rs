@@ -1,0 +1,195 @@
+//! S3 errors: one enum, its S3 code and HTTP status in one `match`, and the
+//! XML body (`<Error><Code>..<RequestId>..`) every S3 client parses.
+
+use super::xml::Xml;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+
+pub type S3Result<T, E = S3Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("the specified bucket does not exist")]
+    NoSuchBucket { bucket: String },
+    #[error("the specified key does not exist")]
+    NoSuchKey { key: String },
+    #[error("the specified multipart upload does not exist")]
+    NoSuchUpload { upload_id: String },
+    #[error("the bucket you tried to delete is not empty")]
+    BucketNotEmpty { bucket: String },
+    #[error("the requested bucket name is not available")]
+    BucketAlreadyExists { bucket: String },
+    #[error("your previous request to create the named bucket succeeded and you already own it")]
+    BucketAlreadyOwnedByYou { bucket: String },
+    #[error("the specified bucket is not valid: {0}")]
+    InvalidBucketName(String),
+    #[error("{0}")]
+    InvalidPart(String),
+    #[error("the list of parts was not in ascending order")]
+    InvalidPartOrder,
+    #[error("your proposed upload is smaller than the minimum allowed size")]
+    EntityTooSmall,
+    #[error("your proposed upload exceeds the maximum allowed size")]
+    EntityTooLarge,
+    #[error("the requested range is not satisfiable")]
+    InvalidRange { size: u64 },
+    #[error("at least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed,
+    #[error("not modified")]
+    NotModified,
+    #[error("the request signature we calculated does not match the signature you provided")]
+    SignatureDoesNotMatch(String),
+    #[error("the AWS access key id you provided does not exist in our records")]
+    InvalidAccessKeyId,
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("the XML you provided was not well-formed or did not validate")]
+    MalformedXml,
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("the Content-MD5 you specified is not valid")]
+    InvalidDigest,
+    #[error("the Content-MD5 you specified did not match what we received")]
+    BadDigest,
+    #[error("the provided x-amz-content-sha256 header does not match what was computed")]
+    ContentSha256Mismatch,
+    #[error("your key is too long")]
+    KeyTooLongError,
+    #[error("you did not provide the number of bytes specified by the Content-Length header")]
+    IncompleteBody,
+    #[error("your socket connection to the server was not read from or written to within the timeout period")]
+    RequestTimeout,
+    #[error("the specified method is not allowed against this resource")]
+    MethodNotAllowed,
+    #[error("{0} is not implemented")]
+    NotImplemented(String),
+    #[error("please reduce your request rate or retry: {0}")]
+    ServiceUnavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// An authentication failure, as the SigV4 verifier words it.
+    #[error("{}", .0.message)]
+    Sig(crate::auth::s3_error::S3Error),
+}
+
+impl S3Error {
+    /// The S3 error code and HTTP status.
+    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+        use S3Error::*;
+        use StatusCode as S;
+        match self {
+            NoSuchBucket { .. } => ("NoSuchBucket", S::NOT_FOUND),
+            NoSuchKey { .. } => ("NoSuchKey", S::NOT_FOUND),
+            NoSuchUpload { .. } => ("NoSuchUpload", S::NOT_FOUND),
+            BucketNotEmpty { .. } => ("BucketNotEmpty", S::CONFLICT),
+            BucketAlreadyExists { .. } => ("BucketAlreadyExists", S::CONFLICT),
+            BucketAlreadyOwnedByYou { .. } => ("BucketAlreadyOwnedByYou", S::CONFLICT),
+            InvalidBucketName(_) => ("InvalidBucketName", S::BAD_REQUEST),
+            InvalidPart(_) => ("InvalidPart", S::BAD_REQUEST),
+            InvalidPartOrder => ("InvalidPartOrder", S::BAD_REQUEST),
+            EntityTooSmall => ("EntityTooSmall", S::BAD_REQUEST),
+            EntityTooLarge => ("EntityTooLarge", S::BAD_REQUEST),
+            InvalidRange { .. } => ("InvalidRange", S::RANGE_NOT_SATISFIABLE),
+            PreconditionFailed => ("PreconditionFailed", S::PRECONDITION_FAILED),
+            NotModified => ("NotModified", S::NOT_MODIFIED),
+            SignatureDoesNotMatch(_) => ("SignatureDoesNotMatch", S::FORBIDDEN),
+            InvalidAccessKeyId => ("InvalidAccessKeyId", S::FORBIDDEN),
+            AccessDenied(_) => ("AccessDenied", S::FORBIDDEN),
+            MalformedXml => ("MalformedXML", S::BAD_REQUEST),
+            InvalidArgument(_) => ("InvalidArgument", S::BAD_REQUEST),
+            InvalidRequest(_) => ("InvalidRequest", S::BAD_REQUEST),
+            InvalidDigest => ("InvalidDigest", S::BAD_REQUEST),
+            BadDigest => ("BadDigest", S::BAD_REQUEST),
+            ContentSha256Mismatch => ("XAmzContentSHA256Mismatch", S::BAD_REQUEST),
+            KeyTooLongError => ("KeyTooLongError", S::BAD_REQUEST),
+            IncompleteBody => ("IncompleteBody", S::BAD_REQUEST),
+            RequestTimeout => ("RequestTimeout", S::BAD_REQUEST),
+            MethodNotAllowed => ("MethodNotAllowed", S::METHOD_NOT_ALLOWED),
+            NotImplemented(_) => ("NotImplemented", S::NOT_IMPLEMENTED),
+            ServiceUnavailable(_) => ("ServiceUnavailable", S::SERVICE_UNAVAILABLE),
+            Internal(_) => ("InternalError", S::INTERNAL_SERVER_ERROR),
+            Sig(e) => (e.code, e.status),
+        }
+    }
+
+    /// The error as S3 sends it; `resource` is the request path.
+    pub fn into_s3_response(self, resource: &str, request_id: &str) -> Response {
+        let (code, status) = self.code_and_status();
+        let message = match &self {
+            S3Error::Internal(detail) | S3Error::ServiceUnavailable(detail) => {
+                tracing::error!(error = %detail, code, "s3 request failed");
+                "we encountered an internal error, please try again".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = if status == StatusCode::NOT_MODIFIED {
+            Body::empty()
+        } else {
+            let mut x = Xml::doc();
+            x.open("Error");
+            x.elem("Code", code);
+            x.elem("Message", &message);
+            match &self {
+                S3Error::NoSuchBucket { bucket }
+                | S3Error::BucketNotEmpty { bucket }
+                | S3Error::BucketAlreadyExists { bucket }
+                | S3Error::BucketAlreadyOwnedByYou { bucket } => x.elem("BucketName", bucket),
+                S3Error::NoSuchKey { key } => x.elem("Key", key),
+                S3Error::NoSuchUpload { upload_id } => x.elem("UploadId", upload_id),
+                _ => {}
+            }
+            x.elem("Resource", resource);
+            x.elem("RequestId", request_id);
+            x.close("Error");
+            Body::from(x.finish())
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        if status != StatusCode::NOT_MODIFIED {
+            h.insert("content-type", HeaderValue::from_static("application/xml"));
+        }
+        if let S3Error::InvalidRange { size } = self {
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                h.insert("content-range", v);
+            }
+        }
+        resp
+    }
+}
+
+/// The core's errors (uploads, placement, reads, metadata) as S3 errors.
+impl From<crate::Error> for S3Error {
+    fn from(e: crate::Error) -> Self {
+        use crate::Error as E;
+        match e {
+            E::ContentMd5Mismatch { .. } => S3Error::BadDigest,
+            E::IncompleteBody { .. } | E::UploadAbandoned => S3Error::IncompleteBody,
+            E::UploadTimeout { .. } => S3Error::RequestTimeout,
+            E::MaxContentLengthExceeded { .. } => S3Error::EntityTooLarge,
+            E::RangeNotSatisfiable { size } => S3Error::InvalidRange { size },
+            E::MultiRangeNotImplemented => S3Error::NotImplemented("multiple ranges".into()),
+            E::PreconditionFailed { .. } => S3Error::PreconditionFailed,
+            E::BadRequest(m) => S3Error::InvalidRequest(m),
+            E::NoStorageNodes | E::NotEnoughSpace { .. } | E::MetadataUnavailable(_) => {
+                S3Error::ServiceUnavailable(e.to_string())
+            }
+            other => S3Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::auth::s3_error::S3Error> for S3Error {
+    fn from(e: crate::auth::s3_error::S3Error) -> Self {
+        S3Error::Sig(e)
+    }
+}
+
+impl From<metadata_tier::Error> for S3Error {
+    fn from(e: metadata_tier::Error) -> Self {
+        S3Error::from(crate::Error::from(e))
+    }
+}

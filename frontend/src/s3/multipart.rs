@@ -1,0 +1,235 @@
+//! Multipart uploads. Each part is a blob of its own (an UploadPart is one
+//! `fan_out`); completing writes one object record listing the parts' blobs
+//! in order, so it moves no bytes. Upload and part records live beside the
+//! bucket's keys (see [`super::records`]).
+
+use super::objects::{commit, content_type, stored_headers, write_condition};
+use super::records::{
+    part_name, BucketRecord, PartRecord, S3Object, UploadRecord, S3_RECORD_VERSION,
+};
+use super::store::{self, parts_dir, uploads_dir};
+use super::xml::{self, Xml};
+use super::{S3Error, S3Req, S3Result};
+use axum::body::Body;
+use axum::response::Response;
+use md5::{Digest, Md5};
+use metadata_tier::wire::{Condition, Entry, EntryKey, Keyspace, ListOptions, Op};
+
+const MAX_PART_NUMBER: u32 = 10_000;
+/// Every part but the last must be at least this large (S3's rule).
+const MIN_PART_BYTES: u64 = 5 << 20;
+const MAX_BODY: usize = 4 << 20;
+
+fn upload_key(b: &BucketRecord, id: &str) -> EntryKey {
+    EntryKey::new(Keyspace::Buckets, uploads_dir(b), id)
+}
+
+/// Every entry of a dir, read 1000 at a time.
+pub async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut opts = ListOptions {
+        limit: 1000,
+        ..ListOptions::default()
+    };
+    loop {
+        let page = req.st.app.meta.list(Keyspace::Buckets, dir, &opts).await?;
+        let full = page.entries.len() >= opts.limit;
+        opts.marker = page.entries.last().map(|e| e.name.clone());
+        out.extend(page.entries);
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+/// The upload named by `uploadId`, which must be for the request's key.
+pub async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
+    let id = req.q("uploadId").unwrap_or_default();
+    let missing = || S3Error::NoSuchUpload {
+        upload_id: id.to_string(),
+    };
+    let entry = req
+        .st
+        .app
+        .meta
+        .get(&upload_key(b, id))
+        .await?
+        .ok_or_else(missing)?;
+    let up: UploadRecord = store::decode(&entry)?;
+    if Some(up.key.as_str()) != req.key.as_deref() {
+        return Err(missing());
+    }
+    Ok(up)
+}
+
+pub async fn create(req: &S3Req) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let key = req.key_name()?;
+    store::validate_key(key)?;
+    let up = UploadRecord {
+        v: S3_RECORD_VERSION,
+        upload_id: uuid::Uuid::new_v4().simple().to_string(),
+        key: key.to_string(),
+        initiated_ms: crate::time::now_ms(),
+        content_type: content_type(&req.headers),
+        headers: stored_headers(&req.headers)?,
+    };
+    let value = store::encode(&up)?;
+    req.st
+        .app
+        .meta
+        .put(upload_key(&b, &up.upload_id), value, Condition::Absent)
+        .await?;
+    let mut x = Xml::doc();
+    x.root("InitiateMultipartUploadResult");
+    x.elem("Bucket", &b.name);
+    x.elem("Key", key);
+    x.elem("UploadId", &up.upload_id);
+    x.close("InitiateMultipartUploadResult");
+    Ok(x.response())
+}
+
+pub fn part_number(req: &S3Req) -> S3Result<u32> {
+    req.q("partNumber")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            S3Error::InvalidArgument("part number must be an integer between 1 and 10000".into())
+        })
+}
+
+pub async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let n = part_number(req)?;
+    let up = upload(req, &b).await?;
+    let expect = store::expect(req)?;
+    let (part, uploaded) = store::store_blob(req, body, &expect).await?;
+    save_part(req, &b, &up, n, part, uploaded.md5).await
+}
+
+/// Records part `n` and answers with its ETag.
+pub async fn save_part(
+    req: &S3Req,
+    b: &BucketRecord,
+    up: &UploadRecord,
+    n: u32,
+    part: super::records::PartRef,
+    md5: [u8; 16],
+) -> S3Result<Response> {
+    let rec = PartRecord {
+        v: S3_RECORD_VERSION,
+        number: n,
+        etag: hex::encode(md5),
+        md5,
+        part,
+        modified_ms: crate::time::now_ms(),
+    };
+    let key = EntryKey::new(Keyspace::Buckets, parts_dir(b, &up.upload_id), part_name(n));
+    req.st
+        .app
+        .meta
+        .put(key, store::encode(&rec)?, Condition::None)
+        .await?;
+    Ok(super::objects::etag_response(&rec.etag))
+}
+
+/// The (part number, etag) list of a CompleteMultipartUpload body.
+fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for p in xml::elements(doc, "Part")? {
+        let n = xml::text(p, "PartNumber")?
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or(S3Error::MalformedXml)?;
+        let etag = xml::text(p, "ETag")?.ok_or(S3Error::MalformedXml)?;
+        if out.last().is_some_and(|(last, _)| *last >= n) {
+            return Err(S3Error::InvalidPartOrder);
+        }
+        out.push((n, etag.trim().trim_matches('"').to_string()));
+    }
+    if out.is_empty() {
+        return Err(S3Error::MalformedXml);
+    }
+    Ok(out)
+}
+
+pub async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let up = upload(req, &b).await?;
+    let raw = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| S3Error::MalformedXml)?;
+    let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
+    let wanted = requested_parts(doc)?;
+    let stored = list_all(req, &parts_dir(&b, &up.upload_id)).await?;
+    let mut recs = Vec::with_capacity(wanted.len());
+    for (n, etag) in &wanted {
+        let rec: PartRecord = match stored.iter().find(|e| e.name == part_name(*n)) {
+            Some(e) => store::decode(e)?,
+            None => return Err(S3Error::InvalidPart(format!("part {n} was not uploaded"))),
+        };
+        if &rec.etag != etag {
+            return Err(S3Error::InvalidPart(format!("part {n} has another ETag")));
+        }
+        recs.push(rec);
+    }
+    let last = recs.len().saturating_sub(1);
+    if recs[..last].iter().any(|r| r.part.size < MIN_PART_BYTES) {
+        return Err(S3Error::EntityTooSmall);
+    }
+    let mut md5s = Md5::new();
+    for r in &recs {
+        md5s.update(r.md5);
+    }
+    let parts: Vec<_> = recs.into_iter().map(|r| r.part).collect();
+    let obj = S3Object {
+        v: S3_RECORD_VERSION,
+        etag: format!("{}-{}", hex::encode(md5s.finalize()), parts.len()),
+        size: parts.iter().map(|p| p.size).sum(),
+        content_type: up.content_type.clone(),
+        parts,
+        headers: up.headers.clone(),
+        request_id: req.request_id.clone(),
+    };
+    let cond = write_condition(req, &b, &up.key).await?;
+    commit(req, &b, &up.key, &obj, cond).await?;
+    forget(req, &b, &up.upload_id, &stored).await?;
+    let mut x = Xml::doc();
+    x.root("CompleteMultipartUploadResult");
+    x.elem("Location", &format!("/{}/{}", b.name, up.key));
+    x.elem("Bucket", &b.name);
+    x.elem("Key", &up.key);
+    x.elem("ETag", &obj.quoted_etag());
+    x.close("CompleteMultipartUploadResult");
+    Ok(x.response())
+}
+
+/// Removes an upload's part records (one shard: one dir), then the upload.
+async fn forget(req: &S3Req, b: &BucketRecord, id: &str, parts: &[Entry]) -> S3Result<()> {
+    let dir = parts_dir(b, id);
+    for chunk in parts.chunks(1000) {
+        let ops = chunk
+            .iter()
+            .map(|e| Op::Delete {
+                key: EntryKey::new(Keyspace::Buckets, dir.clone(), e.name.clone()),
+                cond: Condition::None,
+            })
+            .collect();
+        req.st.app.meta.apply(ops).await?;
+    }
+    req.st
+        .app
+        .meta
+        .delete(upload_key(b, id), Condition::None)
+        .await?;
+    Ok(())
+}
+
+pub async fn abort(req: &S3Req) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let up = upload(req, &b).await?;
+    let parts = list_all(req, &parts_dir(&b, &up.upload_id)).await?;
+    forget(req, &b, &up.upload_id, &parts).await?;
+    Ok(super::buckets::empty(axum::http::StatusCode::NO_CONTENT))
+}
+
+pub use super::uploads::{list_parts, list_uploads};

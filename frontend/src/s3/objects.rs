@@ -1,0 +1,154 @@
+//! PutObject and DeleteObject, and what object writes share: the stored
+//! headers, conditional writes (`If-None-Match: *`, `If-Match`) and the
+//! commit of a record.
+
+use super::buckets::empty;
+use super::records::{BucketRecord, S3Object, S3_RECORD_VERSION};
+use super::store::{self, object_key};
+use super::{S3Error, S3Req, S3Result};
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use metadata_tier::wire::{Condition, Entry};
+use std::collections::BTreeMap;
+
+/// S3's limit on the size of user metadata.
+const MAX_USER_META_BYTES: usize = 2048;
+/// Standard headers an object keeps and returns.
+const STORED_HEADERS: [&str; 6] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+    "x-amz-website-redirect-location",
+];
+
+pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let key = req.key_name()?;
+    store::validate_key(key)?;
+    let expect = store::expect(req)?;
+    let headers = stored_headers(&req.headers)?;
+    let cond = write_condition(req, &b, key).await?;
+    let (part, up) = store::store_blob(req, body, &expect).await?;
+    let rec = S3Object {
+        v: S3_RECORD_VERSION,
+        etag: hex::encode(up.md5),
+        size: up.size,
+        content_type: content_type(&req.headers),
+        parts: vec![part],
+        headers,
+        request_id: req.request_id.clone(),
+    };
+    commit(req, &b, key, &rec, cond).await?;
+    Ok(etag_response(&rec.etag))
+}
+
+/// A 200 carrying `ETag` (given without quotes).
+pub fn etag_response(etag: &str) -> Response {
+    let mut resp = empty(StatusCode::OK);
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
+        resp.headers_mut().insert("etag", v);
+    }
+    resp
+}
+
+pub fn content_type(h: &HeaderMap) -> String {
+    h.get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .unwrap_or("binary/octet-stream")
+        .to_string()
+}
+
+/// `x-amz-meta-*` and the standard headers S3 keeps with an object.
+///
+/// # Errors
+/// `InvalidArgument` for a non-ASCII value, metadata over 2 KiB.
+pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut meta_bytes = 0;
+    for (name, value) in h {
+        let n = name.as_str();
+        let user = n.starts_with("x-amz-meta-");
+        if !user && !STORED_HEADERS.contains(&n) {
+            continue;
+        }
+        let v = value
+            .to_str()
+            .map_err(|_| S3Error::InvalidArgument(format!("header {n} is not ASCII")))?;
+        if user {
+            meta_bytes += n.len() - "x-amz-meta-".len() + v.len();
+            if meta_bytes > MAX_USER_META_BYTES {
+                return Err(S3Error::InvalidArgument(
+                    "your metadata headers exceed the maximum allowed metadata size".into(),
+                ));
+            }
+        }
+        out.insert(n.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
+/// The condition a write of `key` must commit under: `If-None-Match: *`
+/// (create only) and `If-Match: <etag>` are checked now, to fail before any
+/// byte moves, and again atomically at commit.
+///
+/// # Errors
+/// `PreconditionFailed`, `NoSuchKey` for `If-Match` on a missing key.
+pub async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<Condition> {
+    let none_match = req.header("if-none-match").map(str::trim);
+    let if_match = req.header("if-match").map(|v| v.trim().trim_matches('"'));
+    if none_match.is_none() && if_match.is_none() {
+        return Ok(Condition::None);
+    }
+    let current = store::object::<S3Object>(req, b, key).await?;
+    match (none_match, if_match, current) {
+        (Some("*"), _, Some(_)) => Err(S3Error::PreconditionFailed),
+        (Some("*"), _, None) => Ok(Condition::Absent),
+        (Some(_), _, _) => Err(S3Error::NotImplemented("If-None-Match other than *".into())),
+        (None, Some(_), None) => Err(S3Error::NoSuchKey {
+            key: key.to_string(),
+        }),
+        (None, Some(want), Some((entry, rec))) if want == "*" || want == rec.etag => {
+            Ok(Condition::EtagMatches(entry.etag))
+        }
+        (None, _, _) => Err(S3Error::PreconditionFailed),
+    }
+}
+
+/// Writes the record of `key`.
+///
+/// # Errors
+/// `PreconditionFailed` when `cond` no longer holds; metadata errors.
+pub async fn commit(
+    req: &S3Req,
+    b: &BucketRecord,
+    key: &str,
+    rec: &S3Object,
+    cond: Condition,
+) -> S3Result<Entry> {
+    let value = store::encode(rec)?;
+    match req.st.app.meta.put(object_key(b, key), value, cond).await {
+        Ok(e) => Ok(e),
+        Err(metadata_tier::Error::ConditionFailed { .. }) => Err(S3Error::PreconditionFailed),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// DeleteObject: 204 whether or not the key existed, as S3 answers. The
+/// blobs stay for garbage collection (copies may share them).
+pub async fn delete(req: &S3Req) -> S3Result<Response> {
+    let b = store::bucket(req).await?;
+    let key = req.key_name()?;
+    let cond = match req.header("if-match") {
+        None => Condition::None,
+        Some(_) => write_condition(req, &b, key).await?,
+    };
+    match req.st.app.meta.delete(object_key(&b, key), cond).await {
+        Ok(_) => Ok(empty(StatusCode::NO_CONTENT)),
+        Err(metadata_tier::Error::ConditionFailed { .. }) => Err(S3Error::PreconditionFailed),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,99 @@
+//! What the S3 API keeps on the metadata tier (Keyspace::Buckets), each
+//! record versioned by `v`:
+//!
+//! | dir                                   | name        | record          |
+//! |---------------------------------------|-------------|-----------------|
+//! | `""`                                  | bucket      | [`BucketRecord`] (global: names are unique) |
+//! | `<account uuid>`                      | bucket      | [`BucketRecord`] (ListBuckets) |
+//! | `<account uuid>/<bucket>/<partition>` | key         | [`S3Object`]    |
+//! | `<account uuid>/<bucket>/uploads`     | upload id   | [`UploadRecord`] |
+//! | `<account uuid>/<bucket>/uploads/<id>`| part number | [`PartRecord`]  |
+//!
+//! The ring places entries by (keyspace, dir), so a bucket's keys spread over
+//! its `partitions` dirs, hence over shards; see docs/s3.md.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const S3_RECORD_VERSION: u32 = 1;
+
+/// Partitions of a new bucket's keyspace. Stored in the bucket record, so a
+/// later default applies to new buckets only.
+pub const DEFAULT_PARTITIONS: u32 = 16;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct BucketRecord {
+    pub v: u32,
+    pub name: String,
+    /// Owner account uuid.
+    pub owner: String,
+    pub owner_login: String,
+    pub created_ms: u64,
+    pub partitions: u32,
+    #[serde(default)]
+    pub request_id: String,
+}
+
+/// A stretch of an object's bytes stored as one blob.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct PartRef {
+    /// BLAKE3 hex; `None` when the part is empty.
+    pub blob: Option<String>,
+    pub size: u64,
+    /// Storage node ids holding a copy.
+    pub sharks: Vec<String>,
+}
+
+/// One key of a bucket. A single-part object has one [`PartRef`]; a completed
+/// multipart upload has one per part, read in order.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct S3Object {
+    pub v: u32,
+    /// Without quotes: MD5 hex, or `md5-of-md5s-N` after multipart.
+    pub etag: String,
+    pub size: u64,
+    pub content_type: String,
+    pub parts: Vec<PartRef>,
+    /// `x-amz-meta-*` (lower-case names, prefix kept) and the stored
+    /// standard headers (content-encoding, cache-control...).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub request_id: String,
+}
+
+impl S3Object {
+    pub fn quoted_etag(&self) -> String {
+        format!("\"{}\"", self.etag)
+    }
+}
+
+/// A multipart upload in progress.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct UploadRecord {
+    pub v: u32,
+    pub upload_id: String,
+    pub key: String,
+    pub initiated_ms: u64,
+    pub content_type: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// One uploaded part.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct PartRecord {
+    pub v: u32,
+    pub number: u32,
+    /// MD5 hex of the part, without quotes.
+    pub etag: String,
+    pub md5: [u8; 16],
+    pub part: PartRef,
+    pub modified_ms: u64,
+}
+
+/// The name of part `n` in its upload's dir: zero-padded so names sort by
+/// number.
+pub fn part_name(n: u32) -> String {
+    format!("{n:05}")
+}

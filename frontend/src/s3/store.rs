@@ -1,0 +1,189 @@
+//! Where S3 records live on the metadata tier (see [`super::records`]), and
+//! the lookups and blob writes every operation shares.
+
+use super::records::{BucketRecord, PartRef};
+use super::{S3Error, S3Req, S3Result};
+use crate::upload::{self, Expect, Uploaded};
+use axum::body::Body;
+use metadata_tier::wire::{Entry, EntryKey, Keyspace};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+const MAX_KEY_BYTES: usize = 1024;
+
+pub fn global_bucket_key(name: &str) -> EntryKey {
+    EntryKey::new(Keyspace::Buckets, "", name)
+}
+
+pub fn account_bucket_key(owner: &str, name: &str) -> EntryKey {
+    EntryKey::new(Keyspace::Buckets, owner, name)
+}
+
+/// The partition of `key`: BLAKE3 of the key, modulo the bucket's count.
+pub fn partition(b: &BucketRecord, key: &str) -> u32 {
+    let h = blake3::hash(key.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&h.as_bytes()[..8]);
+    (u64::from_be_bytes(first) % u64::from(b.partitions.max(1))) as u32
+}
+
+pub fn partition_dir(b: &BucketRecord, p: u32) -> String {
+    format!("{}/{}/{p}", b.owner, b.name)
+}
+
+pub fn partition_dirs(b: &BucketRecord) -> Vec<String> {
+    (0..b.partitions.max(1))
+        .map(|p| partition_dir(b, p))
+        .collect()
+}
+
+pub fn object_key(b: &BucketRecord, key: &str) -> EntryKey {
+    EntryKey::new(Keyspace::Buckets, partition_dir(b, partition(b, key)), key)
+}
+
+pub fn uploads_dir(b: &BucketRecord) -> String {
+    format!("{}/{}/uploads", b.owner, b.name)
+}
+
+pub fn parts_dir(b: &BucketRecord, upload_id: &str) -> String {
+    format!("{}/{}/uploads/{upload_id}", b.owner, b.name)
+}
+
+/// # Errors
+/// `KeyTooLongError`, `InvalidArgument` for a NUL.
+pub fn validate_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(S3Error::KeyTooLongError);
+    }
+    if key.contains('\0') {
+        return Err(S3Error::InvalidArgument("key contains NUL".into()));
+    }
+    Ok(())
+}
+
+pub fn decode<T: DeserializeOwned>(entry: &Entry) -> S3Result<T> {
+    serde_json::from_value(entry.value.clone())
+        .map_err(|e| S3Error::Internal(format!("record {}: {e}", entry.name)))
+}
+
+pub fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
+    serde_json::to_value(rec).map_err(|e| S3Error::Internal(format!("encode record: {e}")))
+}
+
+/// The bucket a request names, if the requester owns it.
+///
+/// # Errors
+/// `NoSuchBucket`, `AccessDenied` for another account's bucket.
+pub async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
+    let name = req.bucket_name()?;
+    bucket_named(req, name).await
+}
+
+/// # Errors
+/// As [`bucket`].
+pub async fn bucket_named(req: &S3Req, name: &str) -> S3Result<BucketRecord> {
+    let no_such = || S3Error::NoSuchBucket {
+        bucket: name.to_string(),
+    };
+    let entry = req
+        .st
+        .app
+        .meta
+        .get(&global_bucket_key(name))
+        .await?
+        .ok_or_else(no_such)?;
+    let rec: BucketRecord = decode(&entry)?;
+    if rec.owner != req.account.uuid {
+        return Err(S3Error::AccessDenied(format!("bucket {name}")));
+    }
+    Ok(rec)
+}
+
+/// The entry and record of `key`, if it exists.
+///
+/// # Errors
+/// Metadata errors.
+pub async fn object<T: DeserializeOwned>(
+    req: &S3Req,
+    b: &BucketRecord,
+    key: &str,
+) -> S3Result<Option<(Entry, T)>> {
+    match req.st.app.meta.get(&object_key(b, key)).await? {
+        None => Ok(None),
+        Some(e) => {
+            let rec = decode(&e)?;
+            Ok(Some((e, rec)))
+        }
+    }
+}
+
+/// What the client promised about the body: its length (the decoded length
+/// for `aws-chunked`), `Content-MD5`.
+///
+/// # Errors
+/// `InvalidArgument` for a bad length, `InvalidDigest` for a bad MD5.
+pub fn expect(req: &S3Req) -> S3Result<Expect> {
+    let num = |name: &str| -> S3Result<Option<u64>> {
+        match req.header(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| S3Error::InvalidArgument(format!("invalid {name}"))),
+        }
+    };
+    let len = match num("x-amz-decoded-content-length")? {
+        Some(l) => Some(l),
+        None => num("content-length")?,
+    };
+    let md5 = match req.header("content-md5") {
+        None => None,
+        Some(v) => {
+            use base64::Engine;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .map_err(|_| S3Error::InvalidDigest)?;
+            Some(<[u8; 16]>::try_from(raw).map_err(|_| S3Error::InvalidDigest)?)
+        }
+    };
+    let max = req.st.app.settings.max_streaming_bytes;
+    Ok(Expect {
+        len,
+        max_len: len.map_or(max, |l| l.max(max)),
+        md5,
+        idle: req.st.app.settings.upload_idle,
+    })
+}
+
+/// Streams `body` to the default number of storage nodes as one blob.
+///
+/// # Errors
+/// Placement, upload and digest errors.
+pub async fn store_blob(req: &S3Req, body: Body, expect: &Expect) -> S3Result<(PartRef, Uploaded)> {
+    let app = &req.st.app;
+    let targets = if expect.len == Some(0) {
+        Vec::new()
+    } else {
+        let live = app.placement.live_count().await?;
+        let n = (app.settings.default_durability as usize).min(live.max(1));
+        app.placement.choose(n, expect.len.unwrap_or(0)).await?
+    };
+    let up = upload::fan_out(&app.storage, &targets, body, expect).await?;
+    let part = PartRef {
+        blob: (!targets.is_empty() && up.size > 0).then(|| up.hash.to_hex()),
+        size: up.size,
+        sharks: targets.iter().map(|t| t.id.clone()).collect(),
+    };
+    Ok((part, up))
+}
+
+/// The expectations of a body the server makes itself (copies).
+pub fn expect_empty(req: &S3Req) -> Expect {
+    Expect {
+        len: Some(0),
+        max_len: req.st.app.settings.max_streaming_bytes,
+        md5: None,
+        idle: req.st.app.settings.upload_idle,
+    }
+}

@@ -1,0 +1,112 @@
+//! The S3 API through the aws CLI and s3cmd.
+
+use crate::harness::bytes;
+use crate::s3::S3Env;
+
+impl S3Env {
+    async fn aws(&self, args: &[&str]) -> String {
+        let mut all = vec!["--endpoint-url", self.url.as_str()];
+        all.extend_from_slice(args);
+        self.run("aws", &all).await
+    }
+
+    async fn s3cmd(&self, args: &[&str]) -> String {
+        let cfg = format!("--config={}", self.path("s3cmd.cfg"));
+        let mut all = vec![cfg.as_str()];
+        all.extend_from_slice(args);
+        self.run("s3cmd", &all).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_aws_cli_and_s3cmd() {
+    let env = S3Env::start().await;
+    let big = bytes(20 << 20, 7);
+    let small = b"written by the aws CLI, read by s3cmd\n".to_vec();
+    std::fs::write(env.path("big.bin"), &big).unwrap();
+    std::fs::write(env.path("small.txt"), &small).unwrap();
+
+    let out = env.aws(&["s3", "mb", "s3://cli-bucket"]).await;
+    assert!(out.contains("make_bucket: cli-bucket"), "{out}");
+    // 20 MiB: the CLI uploads it in 8 MiB parts.
+    env.aws(&[
+        "s3",
+        "cp",
+        &env.path("big.bin"),
+        "s3://cli-bucket/dir/big.bin",
+    ])
+    .await;
+    env.aws(&[
+        "s3",
+        "cp",
+        &env.path("small.txt"),
+        "s3://cli-bucket/small.txt",
+    ])
+    .await;
+    let out = env.aws(&["s3", "ls", "s3://cli-bucket/"]).await;
+    assert!(
+        out.contains("PRE dir/") && out.contains("small.txt"),
+        "{out}"
+    );
+    let out = env
+        .aws(&["s3", "ls", "--recursive", "s3://cli-bucket"])
+        .await;
+    assert!(
+        out.contains("dir/big.bin") && out.contains(&big.len().to_string()),
+        "{out}"
+    );
+
+    let head = env
+        .aws(&[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "cli-bucket",
+            "--key",
+            "dir/big.bin",
+        ])
+        .await;
+    let head: serde_json::Value = serde_json::from_str(&head).unwrap();
+    assert_eq!(head["ContentLength"], big.len());
+    assert!(head["ETag"].as_str().unwrap().ends_with("-3\""), "{head}");
+
+    env.aws(&[
+        "s3",
+        "cp",
+        "s3://cli-bucket/dir/big.bin",
+        &env.path("down.bin"),
+    ])
+    .await;
+    assert!(std::fs::read(env.path("down.bin")).unwrap() == big);
+
+    let url = env
+        .aws(&["s3", "presign", "s3://cli-bucket/small.txt"])
+        .await;
+    let resp = env.tc.http.get(url.trim()).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), small.as_slice());
+
+    // Written through S3 (the CLI), read back with s3cmd.
+    env.s3cmd(&["get", "s3://cli-bucket/small.txt", &env.path("s3cmd.txt")])
+        .await;
+    assert_eq!(std::fs::read(env.path("s3cmd.txt")).unwrap(), small);
+    let out = env.s3cmd(&["ls", "s3://cli-bucket/dir/"]).await;
+    assert!(out.contains("s3://cli-bucket/dir/big.bin"), "{out}");
+    env.s3cmd(&[
+        "put",
+        &env.path("small.txt"),
+        "s3://cli-bucket/from-s3cmd.txt",
+    ])
+    .await;
+    let out = env
+        .aws(&["s3", "cp", "s3://cli-bucket/from-s3cmd.txt", "-"])
+        .await;
+    assert_eq!(out.as_bytes(), small.as_slice());
+
+    env.aws(&["s3", "rm", "--recursive", "s3://cli-bucket"])
+        .await;
+    let out = env.aws(&["s3", "rb", "s3://cli-bucket"]).await;
+    assert!(out.contains("remove_bucket: cli-bucket"), "{out}");
+    let out = env.aws(&["s3", "ls"]).await;
+    assert!(!out.contains("cli-bucket"), "{out}");
+}
