@@ -20,10 +20,12 @@ echo "== dd: raw sequential write, 1 GiB, conv=fdatasync (same disk as the data)
 dd if=/dev/zero of="$work/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -1
 rm -f "$work/dd.bin"
 
-RUST_LOG=warn "$bin/mantad" dev --data "$work/data" --listen "127.0.0.1:$port" >"$work/mantad.log" 2>&1 &
+RUST_LOG=warn "$bin/mantad" dev --data "$work/data" --listen "127.0.0.1:$port" \
+  --s3-listen "127.0.0.1:$((port + 1))" >"$work/mantad.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.2; done
 url="http://127.0.0.1:$port"
+export MANTA_DEV_KEY="$work/data/keys/dev/id_ed25519"
 
 echo "== 4 KiB objects, concurrency 16" >&2
 "$bin/mantabench" put-get --url "$url" --user dev -n "$n_small" -s 4KiB -c 16 --dir small

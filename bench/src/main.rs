@@ -9,6 +9,7 @@
 //! --bucket B -n N -s SIZE -c C` runs the same workload through the S3 API
 //! (SigV4-signed requests, see [`s3`]).
 
+mod manta_auth;
 mod s3;
 
 use anyhow::{bail, Context};
@@ -46,6 +47,12 @@ enum Cmd {
         /// Directory (under ~~/stor) to write into; made if missing.
         #[arg(long, default_value = "mantabench")]
         dir: String,
+        /// Private key file to sign with (default: ssh-agent or ~/.ssh,
+        /// matched by MANTA_KEY_ID).
+        #[arg(long, env = "MANTA_DEV_KEY")]
+        key: Option<std::path::PathBuf>,
+        #[arg(long, env = "MANTA_KEY_ID")]
+        key_id: Option<String>,
     },
     /// PUT then GET N objects of SIZE bytes at concurrency C through the S3
     /// API.
@@ -114,9 +121,12 @@ async fn main() -> anyhow::Result<()> {
             size,
             concurrency,
             dir,
+            key,
+            key_id,
         } => {
             let size = parse_size(&size)?;
-            let report = put_get(&url, &user, &dir, count, size, concurrency).await?;
+            let auth = manta_auth::MantaAuth::load(key.as_deref(), key_id.as_deref(), &user)?;
+            let report = put_get(&url, &user, &dir, count, size, concurrency, &auth).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
         Cmd::S3PutGet {
@@ -149,13 +159,14 @@ async fn put_get(
     count: usize,
     size: u64,
     concurrency: usize,
+    auth: &manta_auth::MantaAuth,
 ) -> anyhow::Result<Report> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
     let base = format!("{}/{user}/stor/{dir}", url.trim_end_matches('/'));
-    let r = http
-        .put(&base)
+    let r = auth
+        .sign(http.put(&base))?
         .header("content-type", "application/json; type=directory")
         .send()
         .await?;
@@ -172,6 +183,7 @@ async fn put_get(
     let chunk = Arc::new(chunk);
     let put = run(count, concurrency, size, |i| {
         let http = http.clone();
+        let auth = auth.clone();
         let url = format!("{base}/obj-{i:08}");
         let chunk = chunk.clone();
         async move {
@@ -180,8 +192,8 @@ async fn put_get(
                 let left = size - p * chunk.len() as u64;
                 Ok::<_, std::io::Error>(chunk.slice(0..left.min(chunk.len() as u64) as usize))
             }));
-            let r = http
-                .put(&url)
+            let r = auth
+                .sign(http.put(&url))?
                 .header("content-length", size)
                 .body(reqwest::Body::wrap_stream(body))
                 .send()
@@ -195,9 +207,10 @@ async fn put_get(
     .await?;
     let get = run(count, concurrency, size, |i| {
         let http = http.clone();
+        let auth = auth.clone();
         let url = format!("{base}/obj-{i:08}");
         async move {
-            let r = http.get(&url).send().await?;
+            let r = auth.sign(http.get(&url))?.send().await?;
             if r.status().as_u16() != 200 {
                 bail!("GET {url}: {}", r.status());
             }
