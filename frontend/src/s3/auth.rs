@@ -23,7 +23,7 @@ use std::time::SystemTime;
 pub struct BodyFault(Arc<Mutex<Option<S3Error>>>);
 
 impl BodyFault {
-    fn set(&self, e: S3Error) {
+    pub fn set(&self, e: S3Error) {
         if let Ok(mut slot) = self.0.lock() {
             slot.get_or_insert(e);
         }

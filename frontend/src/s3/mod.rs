@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod buckets;
+pub mod checksum;
 pub mod copy;
 pub mod error;
 pub mod list;
@@ -79,6 +80,8 @@ pub struct S3Req {
     pub headers: HeaderMap,
     pub account: AccountRecord,
     pub request_id: String,
+    /// Where a failed body check leaves its cause.
+    pub fault: auth::BodyFault,
 }
 
 impl S3Req {

@@ -189,6 +189,7 @@ pub async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         parts,
         headers: up.headers.clone(),
         request_id: req.request_id.clone(),
+        checksum: None,
     };
     let cond = write_condition(req, &b, &up.key).await?;
     commit(req, &b, &up.key, &obj, cond).await?;

@@ -31,6 +31,11 @@ pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
     let expect = store::expect(req)?;
     let headers = stored_headers(&req.headers)?;
     let cond = write_condition(req, &b, key).await?;
+    let checksum = super::checksum::requested(&req.headers)?;
+    let body = match &checksum {
+        Some(c) => super::checksum::checked(body, c, req.fault.clone()),
+        None => body,
+    };
     let (part, up) = store::store_blob(req, body, &expect).await?;
     let rec = S3Object {
         v: S3_RECORD_VERSION,
@@ -40,6 +45,7 @@ pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
         parts: vec![part],
         headers,
         request_id: req.request_id.clone(),
+        checksum: checksum.map(|c| (c.header.to_string(), c.value)),
     };
     commit(req, &b, key, &rec, cond).await?;
     Ok(etag_response(&rec.etag))
@@ -75,9 +81,22 @@ pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
         if !user && !STORED_HEADERS.contains(&n) {
             continue;
         }
-        let v = value
+        let mut v = value
             .to_str()
-            .map_err(|_| S3Error::InvalidArgument(format!("header {n} is not ASCII")))?;
+            .map_err(|_| S3Error::InvalidArgument(format!("header {n} is not ASCII")))?
+            .to_string();
+        if n == "content-encoding" {
+            // `aws-chunked` describes this request's framing, not the object.
+            v = v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if v.is_empty() {
+                continue;
+            }
+        }
         if user {
             meta_bytes += n.len() - "x-amz-meta-".len() + v.len();
             if meta_bytes > MAX_USER_META_BYTES {
@@ -86,7 +105,7 @@ pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
                 ));
             }
         }
-        out.insert(n.to_string(), v.to_string());
+        out.insert(n.to_string(), v);
     }
     Ok(out)
 }

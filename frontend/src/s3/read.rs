@@ -77,6 +77,12 @@ pub async fn get(req: &S3Req) -> S3Result<Response> {
         }
         None => set(resp.headers_mut(), "content-length", &rec.size.to_string()),
     }
+    let wants_checksum = req
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    if let (Some((name, value)), None, true) = (&rec.checksum, range, wants_checksum) {
+        set(resp.headers_mut(), name, value);
+    }
     for (param, header) in OVERRIDES {
         if let Some(v) = req.q(param) {
             set(resp.headers_mut(), header, v);

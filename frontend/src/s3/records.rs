@@ -60,6 +60,9 @@ pub struct S3Object {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub request_id: String,
+    /// `x-amz-checksum-*` header and value the client sent and we checked.
+    #[serde(default)]
+    pub checksum: Option<(String, String)>,
 }
 
 impl S3Object {

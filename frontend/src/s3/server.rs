@@ -37,18 +37,32 @@ async fn handle(State(st): State<S3State>, req: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
     let resource = req.uri().path().to_string();
     let span = tracing::info_span!("s3", id = %request_id, method = %req.method());
+    let has_body = has_body(req.headers());
     let result = serve_one(st, req, &request_id).instrument(span).await;
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => e.into_s3_response(&resource, &request_id),
     };
+    let failed = !resp.status().is_success();
     let h = resp.headers_mut();
+    if has_body && failed {
+        // The body may be unread: a kept-alive connection would parse its
+        // rest as the next request.
+        h.insert("connection", HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert("x-amz-request-id", v.clone());
         h.insert("x-amz-id-2", v);
     }
     h.insert("server", HeaderValue::from_static("Manta"));
     resp
+}
+
+fn has_body(h: &HeaderMap) -> bool {
+    h.contains_key("transfer-encoding")
+        || h.get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
 }
 
 async fn serve_one(st: S3State, req: Request, request_id: &str) -> S3Result<Response> {
@@ -70,6 +84,7 @@ async fn serve_one(st: S3State, req: Request, request_id: &str) -> S3Result<Resp
         headers: parts.headers,
         account,
         request_id: request_id.to_string(),
+        fault: fault.clone(),
     };
     // A body that failed its signature check surfaces in the operation as a
     // broken body; answer with the cause.

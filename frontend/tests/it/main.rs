@@ -14,4 +14,5 @@ mod kill;
 mod links;
 mod objects;
 mod s3;
+mod s3_chunked;
 mod s3_clients;

@@ -1,7 +1,10 @@
 """Buckets and object CRUD through boto3, path- and virtual-hosted-style."""
 
+import base64
 import datetime
+import hashlib
 import os
+import zlib
 
 from common import client, etag, expect_error, md5_b64
 
@@ -70,6 +73,19 @@ g = s3.get_object(
 assert g["ContentType"] == "application/x-test"
 assert g["ContentDisposition"] == "attachment; filename=x.txt"
 assert g["CacheControl"] == "no-cache"
+
+# x-amz-checksum-*: checked on the way in, returned when asked for.
+sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+s3.put_object(Bucket=b, Key="summed", Body=data, ChecksumAlgorithm="SHA256")
+g = s3.get_object(Bucket=b, Key="summed", ChecksumMode="ENABLED")
+assert g["ChecksumSHA256"] == sha and g["Body"].read() == data
+crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+s3.put_object(Bucket=b, Key="summed", Body=data, ChecksumCRC32=crc)
+assert s3.head_object(Bucket=b, Key="summed", ChecksumMode="ENABLED")["ChecksumCRC32"] == crc
+expect_error("BadDigest", 400, s3.put_object, Bucket=b, Key="bad-sum", Body=data,
+             ChecksumCRC32="AAAAAA==")
+expect_error("NoSuchKey", 404, s3.get_object, Bucket=b, Key="bad-sum")
+s3.delete_object(Bucket=b, Key="summed")
 
 # Virtual-hosted style sees the same bucket.
 v = client("virtual")
