@@ -62,6 +62,22 @@ pub struct FrontendConfig {
     /// in the metadata tier (docs/auth.md). Without it, no S3 keys.
     #[serde(default)]
     pub s3_key_file: Option<PathBuf>,
+    /// Address of the S3 API; unset serves none.
+    #[serde(default)]
+    pub s3_listen: Option<SocketAddr>,
+    /// Virtual-hosted-style base domain: `<bucket>.<domain>` names a bucket.
+    #[serde(default = "default_s3_domain")]
+    pub s3_domain: String,
+    /// What GetBucketLocation answers.
+    #[serde(default = "default_s3_region")]
+    pub s3_region: String,
+}
+
+fn default_s3_domain() -> String {
+    "localhost".into()
+}
+fn default_s3_region() -> String {
+    "us-east-1".into()
 }
 
 fn default_vnodes() -> u32 {

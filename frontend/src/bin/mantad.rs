@@ -106,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
             let cfg: MetadataConfig = config::load(&config)?;
             let running = cluster::start_shard(cfg.listen, &cfg.data).await?;
             tracing::info!(addr = %running.addr, "metadata shard serving");
-            until_signal(running).await
+            until_signal(vec![running]).await
         }
         Cmd::Storage { config } => {
             let cfg: StorageConfig = config::load(&config)?;
@@ -120,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
             let meta = MetadataClient::new(Ring::new(cfg.metadata_shards, cfg.vnodes));
             let running = cluster::start_storage(role, meta).await?;
             tracing::info!(addr = %running.addr, "storage node serving");
-            until_signal(running).await
+            until_signal(vec![running]).await
         }
         Cmd::Account { config, dev, cmd } => {
             let path = admin::config_path(config, dev)?;
@@ -142,9 +142,20 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("create account {login}"))?;
             }
+            let mut roles = Vec::new();
+            if let Some(s3_listen) = cfg.s3_listen {
+                let s3 = frontend::s3::S3Config {
+                    domain: cfg.s3_domain.clone(),
+                    region: cfg.s3_region.clone(),
+                };
+                let running = cluster::start_s3(s3_listen, state.clone(), s3).await?;
+                tracing::info!(addr = %running.addr, "S3 API serving");
+                roles.push(running);
+            }
             let running = cluster::start_frontend(cfg.listen, state).await?;
             tracing::info!(addr = %running.addr, "frontend serving");
-            until_signal(running).await
+            roles.push(running);
+            until_signal(roles).await
         }
     }
 }
@@ -189,13 +200,15 @@ async fn dev(
     Ok(())
 }
 
-async fn until_signal(running: cluster::Running) -> anyhow::Result<()> {
+async fn until_signal(roles: Vec<cluster::Running>) -> anyhow::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("install SIGTERM handler")?;
     tokio::select! {
         r = tokio::signal::ctrl_c() => r.context("wait for ctrl-c")?,
         _ = term.recv() => {}
     }
-    running.stop().await;
+    for role in roles {
+        role.stop().await;
+    }
     Ok(())
 }
