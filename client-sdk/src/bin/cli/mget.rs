@@ -168,9 +168,11 @@ impl Cmd for Args {
         }
         match self.output.clone() {
             Some(file) => {
-                let mut f = tokio::fs::File::create(&file)
+                let f = tokio::fs::File::create(&file)
                     .await
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                // Large writes: tokio's file I/O costs a thread hop per call.
+                let mut f = tokio::io::BufWriter::with_capacity(1 << 20, f);
                 for p in &paths {
                     self.fetch(&client, p, &mut f, true).await?;
                 }
@@ -179,7 +181,7 @@ impl Cmd for Args {
             None => {
                 // A bar would clobber output going to the terminal.
                 let bar_ok = !std::io::stdout().is_terminal();
-                let mut out = tokio::io::stdout();
+                let mut out = tokio::io::BufWriter::with_capacity(1 << 20, tokio::io::stdout());
                 for p in &paths {
                     self.fetch(&client, p, &mut out, bar_ok).await?;
                 }
