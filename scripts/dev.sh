@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . scripts/env.sh
-cargo build --bin mantad
+# mantad and the m* commands (env.sh puts them on PATH).
+cargo build --bins
 exec "$CARGO_TARGET_DIR/debug/mantad" dev "$@"

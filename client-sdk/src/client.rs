@@ -34,6 +34,8 @@ impl Client {
     pub fn new(config: Config) -> Result<Client> {
         let signer = if config.no_auth {
             None
+        } else if let Some(file) = &config.key_file {
+            Some(Signer::from_file(file)?)
         } else {
             Some(Signer::discover(config.key_id.as_deref())?)
         };

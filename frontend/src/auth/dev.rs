@@ -115,7 +115,9 @@ pub fn env_sh(c: &DevCredentials) -> String {
          # ~/.ssh; this adds it to a running agent (start one with\n\
          # `eval $(ssh-agent)` first), leaving ~/.ssh alone.\n\
          export MANTA_DEV_KEY={key}\n\
-         if [ -n \"${{SSH_AUTH_SOCK:-}}\" ]; then ssh-add -q \"$MANTA_DEV_KEY\" 2>/dev/null || true; fi\n",
+         if [ -n \"${{SSH_AUTH_SOCK:-}}\" ]; then ssh-add -q \"$MANTA_DEV_KEY\" 2>/dev/null || true; fi\n\
+         # Our m* commands also take the key file directly.\n\
+         export MANTA_KEY_FILE={key}\n",
         dir = c
             .private_key
             .parent()
@@ -127,6 +129,18 @@ pub fn env_sh(c: &DevCredentials) -> String {
         user = c.user,
         kid = c.key_id,
     );
+    // Our m* commands are built beside mantad.
+    if let Some(bin) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        if bin.join("mls").exists() {
+            s.push_str(&format!(
+                "export PATH={:?}:\"$PATH\"\n",
+                bin.to_string_lossy()
+            ));
+        }
+    }
     if let (Some(id), Some(secret)) = (&c.access_key_id, &c.secret_access_key) {
         s.push_str(&format!(
             "export AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={secret}\n\

@@ -184,10 +184,12 @@ async fn dev(
     let env_file = data.join("env.sh");
     println!(
         "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
-         \n  Manta API  {}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
+         \n  Manta API  {}\n  S3 API     {}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
          Use it from a shell with:  source {}\n\
+         (m* commands, node-manta with ssh-agent, aws-cli)\n\
          Manage accounts with:      mantad account --dev {} list\n",
         cluster.url,
+        cluster.s3_url.as_deref().unwrap_or("-"),
         creds.private_key.display(),
         creds.key_id,
         data.display(),

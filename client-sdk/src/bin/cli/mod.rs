@@ -76,6 +76,9 @@ impl Common {
         let mut cfg = Config::new(&url, &account);
         cfg.subuser = self.subuser.clone();
         cfg.key_id = self.key_id.clone();
+        cfg.key_file = std::env::var_os("MANTA_KEY_FILE")
+            .filter(|v| !v.is_empty())
+            .map(Into::into);
         cfg.insecure = self.insecure
             || std::env::var("MANTA_TLS_INSECURE")
                 .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
