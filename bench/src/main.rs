@@ -214,11 +214,7 @@ async fn put_get(
             if r.status().as_u16() != 200 {
                 bail!("GET {url}: {}", r.status());
             }
-            let mut got = 0u64;
-            let mut s = r.bytes_stream();
-            while let Some(c) = s.next().await {
-                got += c?.len() as u64;
-            }
+            let got = body_len(r).await?;
             if got != size {
                 bail!("GET {url}: {got} bytes, expected {size}");
             }
@@ -234,6 +230,17 @@ async fn put_get(
         put,
         get,
     })
+}
+
+/// Reads a response body to its end, returning its length (the bench checks
+/// sizes, never keeps bytes).
+pub(crate) async fn body_len(r: reqwest::Response) -> anyhow::Result<u64> {
+    let mut got = 0u64;
+    let mut s = r.bytes_stream();
+    while let Some(c) = s.next().await {
+        got += c?.len() as u64;
+    }
+    Ok(got)
 }
 
 /// Runs `op(0..count)` with `concurrency` in flight, timing each.

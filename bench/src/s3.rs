@@ -5,7 +5,6 @@
 use crate::{run, Report};
 use anyhow::{bail, Context};
 use bytes::Bytes;
-use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -159,11 +158,7 @@ pub async fn put_get(
             if r.status().as_u16() != 200 {
                 bail!("GET object {i}: {}", r.status());
             }
-            let mut got = 0u64;
-            let mut s = r.bytes_stream();
-            while let Some(c) = s.next().await {
-                got += c?.len() as u64;
-            }
+            let got = crate::body_len(r).await?;
             if got != size {
                 bail!("GET object {i}: {got} bytes, expected {size}");
             }

@@ -282,16 +282,7 @@ pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response>
     respond::entry_headers(h, &rec, entry.mtime_ms);
     set(h, "content-type", &rec.content_type);
     match range {
-        Some(r) => {
-            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-            let h = resp.headers_mut();
-            set(
-                h,
-                "content-range",
-                &format!("bytes {}-{}/{}", r.start, r.end, rec.size),
-            );
-            set(h, "content-length", &r.count().to_string());
-        }
+        Some(r) => respond::partial(&mut resp, r, rec.size),
         None => {
             set(h, "content-md5", &rec.content_md5);
             set(h, "content-length", &rec.size.to_string());

@@ -38,6 +38,18 @@ pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
     }
 }
 
+/// Makes `resp` a 206 for `range` of an object of `size` bytes.
+pub fn partial(resp: &mut Response, range: crate::range::ByteRange, size: u64) {
+    *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+    let h = resp.headers_mut();
+    set(
+        h,
+        "content-range",
+        &format!("bytes {}-{}/{size}", range.start, range.end),
+    );
+    set(h, "content-length", &range.count().to_string());
+}
+
 /// Headers describing an entry on GET/HEAD (and Etag/Last-Modified on 304).
 pub fn entry_headers(h: &mut HeaderMap, rec: &ObjectRecord, mtime_ms: u64) {
     set(h, "last-modified", &crate::time::http_date(mtime_ms));

@@ -65,16 +65,7 @@ pub async fn get(req: &S3Req) -> S3Result<Response> {
     set(h, "content-type", &rec.content_type);
     set(h, "accept-ranges", "bytes");
     match range {
-        Some(r) => {
-            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-            let h = resp.headers_mut();
-            set(
-                h,
-                "content-range",
-                &format!("bytes {}-{}/{}", r.start, r.end, rec.size),
-            );
-            set(h, "content-length", &r.count().to_string());
-        }
+        Some(r) => crate::manta::respond::partial(&mut resp, r, rec.size),
         None => set(resp.headers_mut(), "content-length", &rec.size.to_string()),
     }
     let wants_checksum = req
