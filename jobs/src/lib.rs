@@ -8,6 +8,9 @@
 //!   under runsc (default) or runc ([`runtime::RuntimeKind`]) with an
 //!   overlayfs rootfs, limits ([`runtime::Limits`]) and cleanup, returning
 //!   a [`runtime::TaskOutcome`] that names any [`runtime::LimitKind`] hit.
+//! - [`model`]: the Manta-compatible job model: [`model::JobSpec`]
+//!   (CreateJob body and its validation), [`model::Job`] (live/status),
+//!   [`model::JobError`], output naming and `msplit` routing.
 //! - [`cli`]: the `mantad image ...` operator commands.
 //! - [`digest`]: sha256 digests; [`error`]: [`Error`] and [`Result`].
 //!
@@ -17,6 +20,7 @@ pub mod cli;
 pub mod digest;
 pub mod error;
 pub mod image;
+pub mod model;
 pub mod runtime;
 
 pub use error::{Error, Result};

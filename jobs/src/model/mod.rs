@@ -1,0 +1,24 @@
+//! The job model: Manta-compatible wire types for compute jobs, with no
+//! I/O (MANTA-API.md §4).
+//!
+//! - [`spec`]: [`JobSpec`] / [`Phase`], the `POST /:login/jobs` body, with
+//!   [`JobSpec::validate`] returning a [`SpecError`] that names the field
+//!   (answered as `400 InvalidJob`).
+//! - [`job`]: [`Job`], the `live/status` / `job.json` object
+//!   ([`JobState`], [`JobStats`]).
+//! - [`error`]: [`JobError`], one `live/err` line, and [`JobErrorCode`].
+//! - [`naming`]: task output names under `/:login/jobs/:id/stor/` and
+//!   `msplit`'s reducer routing ([`naming::msplit_reducer`]: first 32 bits
+//!   of MD5(key), big-endian, mod count).
+
+pub mod error;
+pub mod job;
+pub mod naming;
+pub mod spec;
+
+pub use error::{JobError, JobErrorCode};
+pub use job::{Job, JobState, JobStats};
+pub use spec::{JobSpec, Phase, PhaseType, SpecError};
+
+#[cfg(test)]
+mod tests;
