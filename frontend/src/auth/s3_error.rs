@@ -123,18 +123,10 @@ impl IntoResponse for S3Error {
     }
 }
 
+/// Text escaped for an XML element, by the S3 API's one escaper.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    crate::s3::xml::escape_into(&mut out, s);
     out
 }
 
