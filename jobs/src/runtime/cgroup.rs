@@ -104,7 +104,12 @@ impl TaskCgroup {
         let pids_events = read(self.pids.join("pids.events"));
         let pids_full =
             read(self.pids.join("pids.current")).trim() == read(self.pids.join("pids.max")).trim();
-        let pids_hit = field(&pids_events, "max ") > 0 || pids_full;
+        // Some kernels count a refused fork in the cgroup of the forking
+        // task (runc's `ctr` child, gone once the container exits) rather
+        // than in the one whose limit refused it: read both while it runs.
+        let child_events = read(self.pids.join("ctr").join("pids.events"));
+        let pids_hit =
+            field(&pids_events, "max ") > 0 || field(&child_events, "max ") > 0 || pids_full;
         if self.v2 {
             let events = read(self.memory.join("memory.events"));
             CgroupStats {
