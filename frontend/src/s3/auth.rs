@@ -11,8 +11,7 @@ use crate::auth::sigv4::{self, Payload};
 use crate::records::AccountRecord;
 use axum::body::Body;
 use axum::http::request::Parts;
-use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -85,36 +84,11 @@ pub async fn authenticate(
 
 /// The body, failing at its end unless its SHA-256 is `want`.
 fn sha256_checked(body: Body, want: String, fault: BodyFault) -> Body {
-    let inner = body.into_data_stream();
-    let state = Some((inner, Sha256::new()));
-    let stream = futures::stream::unfold(state, move |state| {
-        let want = want.clone();
-        let fault = fault.clone();
-        async move {
-            let (mut inner, mut hasher) = state?;
-            match inner.next().await {
-                Some(Ok(b)) => {
-                    hasher.update(&b);
-                    Some((Ok(b), Some((inner, hasher))))
-                }
-                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
-                None if hex::encode(hasher.finalize()) == want => None,
-                None => {
-                    fault.set(S3Error::ContentSha256Mismatch);
-                    Some((
-                        Err(std::io::Error::other("x-amz-content-sha256 mismatch")),
-                        None,
-                    ))
-                }
-            }
-        }
-    });
-    Body::from_stream(boxed(stream))
-}
-
-fn boxed<S>(s: S) -> futures::stream::BoxStream<'static, std::io::Result<Bytes>>
-where
-    S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
-{
-    s.boxed()
+    super::checksum::verified_at_end(
+        body,
+        super::checksum::Hasher::Sha256Hex(Sha256::new()),
+        want,
+        fault,
+        || S3Error::ContentSha256Mismatch,
+    )
 }

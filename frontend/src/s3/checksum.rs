@@ -19,16 +19,19 @@ pub struct Checksum {
     pub value: String,
 }
 
-enum Hasher {
+/// A running digest and how its final value is written.
+pub(crate) enum Hasher {
     Crc32(crc32fast::Hasher),
     Sha256(Sha256),
+    /// SHA-256 as lowercase hex (`x-amz-content-sha256`).
+    Sha256Hex(Sha256),
 }
 
 impl Hasher {
     fn update(&mut self, b: &[u8]) {
         match self {
             Hasher::Crc32(h) => h.update(b),
-            Hasher::Sha256(h) => h.update(b),
+            Hasher::Sha256(h) | Hasher::Sha256Hex(h) => h.update(b),
         }
     }
 
@@ -36,6 +39,7 @@ impl Hasher {
         let raw = match self {
             Hasher::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
             Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha256Hex(h) => return hex::encode(h.finalize()),
         };
         base64::engine::general_purpose::STANDARD.encode(raw)
     }
@@ -67,10 +71,23 @@ pub fn checked(body: Body, want: &Checksum, fault: BodyFault) -> Body {
     } else {
         Hasher::Sha256(Sha256::new())
     };
-    let value = want.value.clone();
+    verified_at_end(body, hasher, want.value.clone(), fault, || {
+        S3Error::BadDigest
+    })
+}
+
+/// The body as it streams, hashed; at its end, unless the digest is `want`,
+/// the body fails and `fault` records `mismatch()`, so nothing is committed.
+pub(crate) fn verified_at_end(
+    body: Body,
+    hasher: Hasher,
+    want: String,
+    fault: BodyFault,
+    mismatch: fn() -> S3Error,
+) -> Body {
     let state = Some((body.into_data_stream(), hasher));
     let stream = futures::stream::unfold(state, move |state| {
-        let value = value.clone();
+        let want = want.clone();
         let fault = fault.clone();
         async move {
             let (mut inner, mut hasher) = state?;
@@ -80,10 +97,12 @@ pub fn checked(body: Body, want: &Checksum, fault: BodyFault) -> Body {
                     Some((Ok(b), Some((inner, hasher))))
                 }
                 Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
-                None if hasher.finish() == value => None,
+                None if hasher.finish() == want => None,
                 None => {
-                    fault.set(S3Error::BadDigest);
-                    Some((Err(std::io::Error::other("checksum mismatch")), None))
+                    let e = mismatch();
+                    let msg = e.to_string();
+                    fault.set(e);
+                    Some((Err(std::io::Error::other(msg)), None))
                 }
             }
         }
