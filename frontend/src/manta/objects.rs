@@ -11,7 +11,7 @@ use crate::upload::{self, b64, Expect};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use metadata_tier::wire::{Condition, Entry};
 use std::collections::BTreeMap;
 use storage_node::BlobHash;
@@ -30,7 +30,18 @@ const STORED_HEADERS: [&str; 8] = [
     "access-control-max-age",
 ];
 
-pub async fn put(req: &Req, body: Body) -> Result<Response> {
+/// What a PUT was checked to be, before its body is read.
+struct Plan {
+    expect: Expect,
+    headers: BTreeMap<String, String>,
+    content_type: String,
+    conds: Conditions,
+    current: Option<String>,
+    targets: Vec<crate::placement::Target>,
+}
+
+/// Everything that can refuse a PUT without its body.
+async fn plan(req: &Req) -> Result<Plan> {
     if req.path.is_root() {
         return Err(Error::OperationNotAllowedOnRootDirectory {
             path: req.path.display(),
@@ -64,6 +75,58 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
             .placement
             .choose(n, expect.len.unwrap_or(0))
             .await?
+    };
+    Ok(Plan {
+        expect,
+        headers,
+        content_type,
+        conds,
+        current,
+        targets,
+    })
+}
+
+/// Before answering an early error, reads a small body the client is
+/// already sending (one without `Expect: 100-continue`), so the client gets
+/// the error instead of a connection reset mid-send. Larger bodies are cut
+/// off by closing the connection, as any server must.
+async fn drain_small_body(req: &Req, body: Body) {
+    const LIMIT: usize = 1 << 20;
+    let waits_for_continue = req
+        .headers
+        .get("expect")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if waits_for_continue {
+        return;
+    }
+    let mut stream = body.into_data_stream();
+    let mut read = 0;
+    let drain = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
+}
+
+pub async fn put(req: &Req, body: Body) -> Result<Response> {
+    let Plan {
+        expect,
+        headers,
+        content_type,
+        conds,
+        current,
+        targets,
+    } = match plan(req).await {
+        Ok(p) => p,
+        Err(e) => {
+            drain_small_body(req, body).await;
+            return Err(e);
+        }
     };
     let up = upload::fan_out(&req.state.storage, &targets, body, &expect).await?;
     let rec = ObjectRecord {
