@@ -16,6 +16,7 @@
 //!
 //! How each limit is enforced under each runtime: `docs/jobs-runtime.md`.
 
+pub mod agent;
 pub mod cli;
 pub mod digest;
 pub mod error;

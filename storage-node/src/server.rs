@@ -63,12 +63,25 @@ pub async fn serve(
     node_id: String,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, router(store, node_id), shutdown).await
+}
+
+/// Serves any router the way [`serve`] does: `mantad` serves the blob routes
+/// merged with the job agent's on one port.
+///
+/// # Errors
+/// I/O errors from the listener.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    routes: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     // Small responses go out at once instead of waiting on delayed ACKs.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(store, node_id))
+    axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown)
         .await
 }

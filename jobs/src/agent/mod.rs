@@ -1,0 +1,3 @@
+//! The job agent: runs tasks on the storage node that holds their input.
+
+pub mod wire;
