@@ -98,6 +98,12 @@ pub enum Error {
     NoReachableCopy { path: String },
     #[error("metadata tier unavailable: {0}")]
     MetadataUnavailable(String),
+    #[error("{0}")]
+    InvalidJob(String),
+    #[error("job {id} was not found")]
+    JobNotFound { id: String },
+    #[error("job {id} {reason}")]
+    InvalidJobState { id: String, reason: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -167,6 +173,9 @@ impl Error {
                 ("InternalError", StatusCode::SERVICE_UNAVAILABLE)
             }
             MetadataUnavailable(_) => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
+            InvalidJob(_) => ("InvalidJob", StatusCode::BAD_REQUEST),
+            JobNotFound { .. } => ("JobNotFound", StatusCode::NOT_FOUND),
+            InvalidJobState { .. } => ("InvalidJobState", StatusCode::CONFLICT),
         }
     }
 }

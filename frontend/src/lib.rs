@@ -11,6 +11,9 @@
 //! - [`config`] is the TOML config of each role and [`cluster`] starts the
 //!   roles in one process (`mantad dev`, and the test harness).
 //!
+//! - [`jobs`] is the jobs API and the supervisor that runs jobs' tasks on
+//!   the storage nodes' agents.
+//!
 //! Errors map to Manta's wire codes in one place, [`error`].
 
 pub mod accounts;
@@ -19,6 +22,7 @@ pub mod cluster;
 pub mod conditional;
 pub mod config;
 pub mod error;
+pub mod jobs;
 pub mod manta;
 pub mod path;
 pub mod placement;

@@ -121,6 +121,19 @@ impl Placement {
         Ok(live)
     }
 
+    /// Every live node (for the job supervisor's scheduling).
+    ///
+    /// # Errors
+    /// Metadata errors reading the registry.
+    pub async fn live_targets(&self) -> Result<Vec<Target>> {
+        let nodes = self.nodes().await?;
+        Ok(nodes
+            .iter()
+            .filter(|n| self.is_live(n))
+            .map(target)
+            .collect())
+    }
+
     /// Forgets the cached registry, so the next call reads it afresh.
     pub async fn invalidate(&self) {
         *self.cache.lock().await = None;

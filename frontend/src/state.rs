@@ -26,6 +26,8 @@ pub struct Settings {
     pub server_name: String,
     /// Seals and opens S3 secrets (`s3_key_file`); `None`: no S3 keys.
     pub s3_secrets: Option<crate::auth::secrets::SecretBox>,
+    /// The job supervisor's scheduling settings.
+    pub jobs: crate::jobs::JobSettings,
 }
 
 impl Default for Settings {
@@ -39,6 +41,7 @@ impl Default for Settings {
             reserve_bytes: 0,
             server_name: uuid::Uuid::new_v4().to_string(),
             s3_secrets: None,
+            jobs: crate::jobs::JobSettings::default(),
         }
     }
 }
@@ -52,6 +55,7 @@ pub struct Inner {
     pub placement: Placement,
     pub accounts: Accounts,
     pub settings: Settings,
+    pub jobs: crate::jobs::Supervisor,
 }
 
 impl AppState {
@@ -64,6 +68,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             accounts: Accounts::new(meta.clone()),
             storage: StorageClient::new(),
+            jobs: crate::jobs::Supervisor::new(settings.jobs.clone()),
             placement,
             meta,
             settings,

@@ -80,6 +80,10 @@ async fn handle(
         query,
         request_id,
     };
+    let body = match crate::jobs::api::route(&req, body).await {
+        Ok(done) => return done,
+        Err(body) => body,
+    };
     match method {
         Method::GET | Method::HEAD => get_or_head(&req).await,
         Method::PUT => match content_type(&req.headers).as_deref() {

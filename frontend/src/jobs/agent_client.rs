@@ -1,0 +1,115 @@
+//! Calls from the supervisor to a node's job agent (`/agent/v1/...`, types
+//! in `jobs::agent::wire`).
+
+use jobs::agent::wire::{ReduceInputs, TaskRequest, TaskStatus};
+use reqwest::StatusCode;
+use std::time::Duration;
+
+/// Why a call to an agent failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// No answer: the node is down or the network failed.
+    #[error("agent unreachable: {0}")]
+    Unreachable(String),
+    /// The agent answered with an error.
+    #[error("agent refused: {0}")]
+    Refused(String),
+}
+
+#[derive(Clone)]
+pub struct AgentClient {
+    http: reqwest::Client,
+}
+
+impl Default for AgentClient {
+    fn default() -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        AgentClient { http }
+    }
+}
+
+fn unreachable(e: reqwest::Error) -> CallError {
+    CallError::Unreachable(e.to_string())
+}
+
+async fn refused(resp: reqwest::Response) -> CallError {
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    CallError::Refused(format!("{status}: {}", body.trim()))
+}
+
+impl AgentClient {
+    pub async fn submit(&self, url: &str, req: &TaskRequest) -> Result<(), CallError> {
+        let resp = self
+            .http
+            .post(format!("{url}/agent/v1/tasks"))
+            .timeout(Duration::from_secs(30))
+            .json(req)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(refused(resp).await)
+        }
+    }
+
+    pub async fn feed(&self, url: &str, task: &str, batch: &ReduceInputs) -> Result<(), CallError> {
+        let resp = self
+            .http
+            .post(format!("{url}/agent/v1/tasks/{task}/inputs"))
+            .timeout(Duration::from_secs(30))
+            .json(batch)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(refused(resp).await)
+        }
+    }
+
+    /// The task's status after waiting up to `wait` for it to finish;
+    /// `None` when the agent does not know it.
+    pub async fn wait(
+        &self,
+        url: &str,
+        task: &str,
+        wait: Duration,
+    ) -> Result<Option<TaskStatus>, CallError> {
+        let resp = self
+            .http
+            .get(format!(
+                "{url}/agent/v1/tasks/{task}?wait_ms={}",
+                wait.as_millis()
+            ))
+            .timeout(wait + Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => resp.json().await.map(Some).map_err(unreachable),
+            _ => Err(refused(resp).await),
+        }
+    }
+
+    /// Stops and forgets a task (best effort).
+    pub async fn forget(&self, url: &str, task: &str) {
+        let r = self
+            .http
+            .delete(format!("{url}/agent/v1/tasks/{task}"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+        if let Err(e) = r {
+            tracing::debug!(url, task, error = %e, "forgetting agent task");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The jobs API routes (MANTA-API.md §4.1): `POST /:login/jobs`,
+//! `POST /:login/jobs/:id/live/{in,in/end,cancel}`,
+//! `GET /:login/jobs/:id/live/{status,in,out,err,fail}` and
+//! `GET /:login/jobs?state=&name=`. Everything else under `/:login/jobs`
+//! (the job directories, `stor/`, the archives) is ordinary objects.
+
+use super::actor::{Command, Snapshot, TAIL};
+use super::records::{job_key, jobs_dir, JobRecord};
+use crate::error::{Error, Result};
+use crate::manta::respond::{self, json_response};
+use crate::manta::Req;
+use crate::path::MantaPath;
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use futures::StreamExt;
+use jobs::model::{JobError, JobSpec, JobState};
+use metadata_tier::wire::{Keyspace, ListOptions};
+use tokio::sync::oneshot;
+
+/// Largest CreateJob body (Manta's JSON parser limit).
+const MAX_JOB_BODY: usize = 100_000;
+/// Largest body of one `live/in` call.
+const MAX_INPUT_BODY: usize = 16 << 20;
+const JOB_ERROR_TYPE: &str = "application/x-json-stream; type=job-error";
+
+/// Handles the request if it is a jobs API call; otherwise gives the body
+/// back for the plain object or directory handlers.
+pub async fn route(req: &Req, body: Body) -> std::result::Result<Result<Response>, Body> {
+    if req.path.tree.as_deref() != Some("jobs") {
+        return Err(body);
+    }
+    let parts: Vec<&str> = req.path.parts.iter().map(String::as_str).collect();
+    let m = &req.method;
+    Ok(match (m, parts.as_slice()) {
+        (&Method::POST, []) => create(req, body).await,
+        (&Method::GET | &Method::HEAD, [])
+            if req.query.contains_key("state") || req.query.contains_key("name") =>
+        {
+            list(req).await
+        }
+        (&Method::POST, [id, "live", "in"]) => add_inputs(req, id, body).await,
+        (&Method::POST, [id, "live", "in", "end"]) => {
+            command(req, id, |reply| Command::EndInput { reply }).await
+        }
+        (&Method::POST, [id, "live", "cancel"]) => {
+            command(req, id, |reply| Command::Cancel { reply }).await
+        }
+        (&Method::GET | &Method::HEAD, [id, "live", what])
+            if ["status", "in", "out", "err", "fail"].contains(what) =>
+        {
+            live_get(req, id, what).await
+        }
+        (_, [_, "live", ..]) => Err(Error::MethodNotAllowed {
+            method: m.to_string(),
+            path: req.path.display(),
+        }),
+        (&Method::POST, _) => Err(Error::MethodNotAllowed {
+            method: m.to_string(),
+            path: req.path.display(),
+        }),
+        _ => return Err(body),
+    })
+}
+
+async fn read_body(body: Body, max: usize, what: &str) -> Result<Vec<u8>> {
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::BadRequest(format!("reading {what}: {e}")))?;
+        if buf.len() + chunk.len() > max {
+            return Err(Error::MaxContentLengthExceeded { max: max as u64 });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+async fn create(req: &Req, body: Body) -> Result<Response> {
+    let bytes = match read_body(body, MAX_JOB_BODY, "job").await {
+        Err(Error::MaxContentLengthExceeded { .. }) => {
+            return Err(Error::InvalidJob(format!(
+                "job description is larger than {MAX_JOB_BODY} bytes"
+            )))
+        }
+        other => other?,
+    };
+    let spec = JobSpec::from_json(&bytes).map_err(|e| Error::InvalidJob(e.to_string()))?;
+    let id = req
+        .state
+        .jobs
+        .create(&req.state, &req.account, &spec)
+        .await?;
+    let mut resp = respond::empty(StatusCode::CREATED);
+    let h = resp.headers_mut();
+    respond::set(h, "location", &format!("/{}/jobs/{id}", req.account.login));
+    respond::set(h, "content-length", "0");
+    Ok(resp)
+}
+
+/// Job ids are uuids; anything else cannot name a job.
+fn check_id(id: &str) -> Result<()> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| Error::JobNotFound { id: id.to_string() })
+}
+
+async fn stored_job(req: &Req, id: &str) -> Result<JobRecord> {
+    check_id(id)?;
+    let entry = req
+        .state
+        .meta
+        .get(&job_key(&req.account.uuid, id))
+        .await?
+        .ok_or_else(|| Error::JobNotFound { id: id.to_string() })?;
+    serde_json::from_value(entry.value)
+        .map_err(|e| Error::Internal(format!("job record {id}: {e}")))
+}
+
+async fn add_inputs(req: &Req, id: &str, body: Body) -> Result<Response> {
+    let bytes = read_body(body, MAX_INPUT_BODY, "job inputs").await?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::BadRequest("job inputs must be UTF-8 text".into()))?;
+    let paths: Vec<String> = text
+        .split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let end = req.query.get("end").is_some_and(|v| v == "true");
+    let status = StatusCode::NO_CONTENT;
+    send(req, id, |reply| Command::AddInputs { paths, end, reply }).await?;
+    Ok(respond::empty(status))
+}
+
+async fn command(
+    req: &Req,
+    id: &str,
+    make: impl FnOnce(oneshot::Sender<Result<()>>) -> Command,
+) -> Result<Response> {
+    send(req, id, make).await?;
+    Ok(respond::empty(StatusCode::ACCEPTED))
+}
+
+/// Sends a command to the job's actor; a job that is not running refuses
+/// (409), an unknown one is 404.
+async fn send(
+    req: &Req,
+    id: &str,
+    make: impl FnOnce(oneshot::Sender<Result<()>>) -> Command,
+) -> Result<()> {
+    let rec = stored_job(req, id).await?;
+    let refused = || Error::InvalidJobState {
+        id: id.to_string(),
+        reason: if rec.job.cancelled {
+            "was cancelled".into()
+        } else {
+            "is done".into()
+        },
+    };
+    let Some(actor) = req.state.jobs.actor(id) else {
+        return Err(refused());
+    };
+    let (tx, rx) = oneshot::channel();
+    actor.send(make(tx)).await.map_err(|_| refused())?;
+    rx.await.map_err(|_| refused())?
+}
+
+async fn snapshot(req: &Req, id: &str) -> Result<Option<Snapshot>> {
+    let Some(actor) = req.state.jobs.actor(id) else {
+        return Ok(None);
+    };
+    let (tx, rx) = oneshot::channel();
+    if actor.send(Command::Snapshot { reply: tx }).await.is_err() {
+        return Ok(None);
+    }
+    Ok(rx.await.ok())
+}
+
+async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
+    let rec = stored_job(req, id).await?;
+    let snap = if rec.job.state == JobState::Done {
+        None
+    } else {
+        snapshot(req, id).await?
+    };
+    if what == "status" {
+        let job = snap.map_or(rec.job, |s| s.job);
+        return Ok(json_response(StatusCode::OK, &job));
+    }
+    let lines: Vec<String> = match snap {
+        Some(s) => match what {
+            "in" => s.inputs,
+            "out" => s.outputs,
+            "fail" => s.failures,
+            _ => s.errors.iter().map(error_line).collect(),
+        },
+        None => {
+            let name = match what {
+                "in" => "in.txt",
+                "out" => "out.txt",
+                "fail" => "fail.txt",
+                _ => "err.txt",
+            };
+            let path = MantaPath::parse(&format!("/{}/jobs/{id}/{name}", req.account.login))?;
+            match super::store::tail_lines(&req.state, &req.account.uuid, &path, TAIL).await {
+                Ok(lines) => lines,
+                // Not archived yet (a job finishing this instant).
+                Err(Error::ResourceNotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let ctype = if what == "err" { JOB_ERROR_TYPE } else { "text/plain" };
+    Ok(text_lines(&lines, ctype))
+}
+
+fn error_line(e: &JobError) -> String {
+    serde_json::to_string(e).unwrap_or_default()
+}
+
+fn text_lines(lines: &[String], ctype: &str) -> Response {
+    let mut body = String::new();
+    for l in lines {
+        body.push_str(l);
+        body.push('\n');
+    }
+    let len = body.len();
+    let mut resp = Response::new(Body::from(body));
+    let h = resp.headers_mut();
+    respond::set(h, "content-type", ctype);
+    respond::set(h, "content-length", &len.to_string());
+    resp
+}
+
+/// `GET /:login/jobs?state=&name=`: the account's jobs, newest first is
+/// not promised (Manta lists by id).
+async fn list(req: &Req) -> Result<Response> {
+    let state = req.query.get("state").map(String::as_str);
+    if let Some(s) = state {
+        if !["running", "live", "queued", "done", "all"].contains(&s) {
+            return Err(Error::InvalidParameter(format!("state {s:?} is not one of running, done, all")));
+        }
+    }
+    let name = req.query.get("name").cloned();
+    if let Some(n) = &name {
+        if !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(Error::InvalidParameter(format!("name {n:?} may only hold [A-Za-z0-9_-]")));
+        }
+    }
+    let limit = req
+        .query
+        .get("limit")
+        .map(|l| l.parse::<usize>().map_err(|_| Error::InvalidParameter(format!("limit {l:?}"))))
+        .transpose()?
+        .unwrap_or(1000)
+        .min(1000);
+    let mut lines = Vec::new();
+    let mut marker = None;
+    'pages: loop {
+        let opts = ListOptions {
+            marker: marker.clone(),
+            limit: 500,
+            ..ListOptions::default()
+        };
+        let page = req.state.meta.list(Keyspace::Jobs, &jobs_dir(&req.account.uuid), &opts).await?;
+        for e in &page.entries {
+            let Ok(rec) = serde_json::from_value::<JobRecord>(e.value.clone()) else {
+                continue;
+            };
+            let job = &rec.job;
+            let keep_state = match state {
+                Some("running" | "live") => job.state != JobState::Done,
+                Some("queued") => job.state == JobState::Queued,
+                Some("done") => job.state == JobState::Done,
+                _ => true,
+            };
+            if !keep_state || name.as_ref().is_some_and(|n| &job.name != n) {
+                continue;
+            }
+            let line = serde_json::json!({
+                "name": job.id,
+                "type": "directory",
+                "mtime": job.time_created,
+            });
+            lines.push(line.to_string());
+            if lines.len() >= limit {
+                break 'pages;
+            }
+        }
+        match page.entries.last() {
+            Some(last) if page.entries.len() == opts.limit => marker = Some(last.name.clone()),
+            _ => break,
+        }
+    }
+    let mut resp = text_lines(&lines, "application/x-json-stream; type=job");
+    respond::set(resp.headers_mut(), "result-set-size", &lines.len().to_string());
+    Ok(resp)
+}

@@ -1,0 +1,151 @@
+//! Bringing a job's actor up: resolving its phases' assets and images, and
+//! after a restart rebuilding its state from its inputs and done records
+//! (see `records.rs`).
+
+use super::actor::{Actor, Item, ReducerState};
+use super::archive::for_each;
+use super::records::{done_dir, inputs_dir, DoneRecord, InputRecord};
+use crate::error::{Error, Result};
+use jobs::agent::wire::ImageRef;
+use jobs::model::JobErrorCode;
+use std::collections::HashMap;
+
+impl Actor {
+    /// Resolves each phase's assets and image object once.
+    pub async fn prepare_phases(&mut self) -> Result<()> {
+        let phases = self.rec.job.phases.clone();
+        for phase in &phases {
+            let mut error = None;
+            let mut assets = Vec::new();
+            for a in phase.assets.iter().flatten() {
+                match super::store::resolve(&self.ctx.st, &self.ctx.login, a).await {
+                    Ok(obj) => assets.push(obj),
+                    Err(Ok(e)) => {
+                        error.get_or_insert((
+                            JobErrorCode::TaskInitError,
+                            format!("failed to fetch asset {a}: {}", e.message),
+                        ));
+                    }
+                    Err(Err(e)) => return Err(e),
+                }
+            }
+            let image = match phase.image.as_deref().map(str::trim) {
+                None | Some("") => ImageRef::Default,
+                Some(p) if p.starts_with('/') => {
+                    match super::store::resolve(&self.ctx.st, &self.ctx.login, p).await {
+                        Ok(object) => ImageRef::Object { object },
+                        Err(Ok(e)) => {
+                            error.get_or_insert((
+                                JobErrorCode::InvalidArgumentError,
+                                format!("image {p}: {}", e.message),
+                            ));
+                            ImageRef::Default
+                        }
+                        Err(Err(e)) => return Err(e),
+                    }
+                }
+                // Manta's images are semver ranges of its own zone images;
+                // any range means our default image.
+                Some(v) if v.starts_with(|c: char| c.is_ascii_digit() || "<>=~^*".contains(c)) => {
+                    ImageRef::Default
+                }
+                Some(name) => ImageRef::Named {
+                    name: name.to_string(),
+                },
+            };
+            self.assets.push(assets);
+            self.images.push(image);
+            self.phase_errors.push(error);
+        }
+        Ok(())
+    }
+
+    /// Rebuilds a job from its records: done tasks are counted and their
+    /// outputs routed again; everything else is scheduled anew.
+    pub async fn replay(&mut self) -> Result<()> {
+        let id = self.rec.job.id.clone();
+        let mut inputs = Vec::new();
+        for_each(&self.ctx, &inputs_dir(&id), |e| {
+            let seq: u64 = e
+                .name
+                .parse()
+                .map_err(|_| Error::Internal(format!("bad input record {}", e.name)))?;
+            let r: InputRecord = serde_json::from_value(e.value.clone())
+                .map_err(|err| Error::Internal(format!("input record {}: {err}", e.name)))?;
+            inputs.push((seq, r.path));
+            Ok(())
+        })
+        .await?;
+        let mut done: HashMap<String, DoneRecord> = HashMap::new();
+        for_each(&self.ctx, &done_dir(&id), |e| {
+            let d: DoneRecord = serde_json::from_value(e.value.clone())
+                .map_err(|err| Error::Internal(format!("done record {}: {err}", e.name)))?;
+            done.insert(d.task_id.clone(), d);
+            Ok(())
+        })
+        .await?;
+        self.next_seq = inputs.last().map_or(0, |(s, _)| s + 1);
+        let mut items: Vec<Item> = Vec::new();
+        for (seq, path) in inputs {
+            super::actor::push_tail(&mut self.tails.inputs, path.clone());
+            items.push(self.input_item(seq, path));
+        }
+        let n = self.phases.len();
+        for p in 0..n {
+            let mut next = Vec::new();
+            // Finished reducers: their inputs need not flow again.
+            let reducers: Vec<String> = self
+                .phases
+                .get(p)
+                .map(|ph| ph.reducers.iter().map(|r| r.task_id.clone()).collect())
+                .unwrap_or_default();
+            for (r, task) in reducers.iter().enumerate() {
+                if let Some(d) = done.get(task) {
+                    if let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r)) {
+                        red.state = ReducerState::Done;
+                        red.counted = true;
+                        red.ended = true;
+                    }
+                    let d = d.clone();
+                    next.extend(self.account(&d, true));
+                }
+            }
+            for item in items.drain(..) {
+                let (task, reducer) = match &item {
+                    Item::Map { task_id, .. } => (task_id.clone(), None),
+                    Item::ReduceInput {
+                        task_id, reducer, ..
+                    } => (task_id.clone(), Some(*reducer as usize)),
+                };
+                let reducer_done = reducer.is_some_and(|r| {
+                    self.phases
+                        .get(p)
+                        .and_then(|ph| ph.reducers.get(r))
+                        .is_some_and(|red| red.state == ReducerState::Done)
+                });
+                if reducer_done {
+                    continue;
+                }
+                match done.get(&task) {
+                    Some(d) => {
+                        let d = d.clone();
+                        next.extend(self.account(&d, true));
+                    }
+                    None => self.add_item(item),
+                }
+            }
+            items = next;
+        }
+        // Reducers the old supervisor started may still run, fed only part
+        // of their inputs: stop them before they start again.
+        self.refresh_live().await;
+        for ph in &self.phases {
+            for red in ph.reducers.iter().filter(|r| r.state != ReducerState::Done) {
+                for node in &self.live {
+                    self.ctx.agent.forget(&node.addr, &red.task_id).await;
+                }
+            }
+        }
+        Ok(())
+    }
+}
