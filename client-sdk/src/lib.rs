@@ -11,6 +11,11 @@
 //! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
 //!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
 //! - [`Client::sign_url`] (`presign`): msign's presigned URLs.
+//! - [`jobs`]: compute jobs: [`Client::create_job`],
+//!   [`Client::add_job_inputs`], [`Client::end_job_input`],
+//!   [`Client::cancel_job`], [`Client::job`], [`Client::list_jobs`],
+//!   [`Client::job_outputs`] (and inputs, failures, errors), with the job
+//!   JSON types ([`JobSpec`], [`Job`], [`JobError`]).
 //! - [`sign`]: SSH keys from ssh-agent or `~/.ssh` (RSA, ECDSA, Ed25519),
 //!   matched by MD5 or SHA256 fingerprint.
 //! - [`Config`] (`config`): `MANTA_URL`, `MANTA_USER`, `MANTA_SUBUSER`,
@@ -19,13 +24,14 @@
 //! - [`path`]: `~~` expansion, normalisation and segment encoding.
 //!
 //! The m* commands (mput, mget, mls, ...) are this crate's binaries
-//! (`src/bin`); they are documented in `docs/cli.md`.
+//! (`src/bin`, with `mjob` for jobs); they are documented in `docs/cli.md`.
 
 mod client;
 mod config;
 mod dirs;
 mod error;
 mod info;
+pub mod jobs;
 mod objects;
 pub mod path;
 mod presign;
@@ -38,6 +44,7 @@ pub use config::Config;
 pub use dirs::ListOptions;
 pub use error::{Error, Result};
 pub use info::ObjectInfo;
+pub use jobs::{Job, JobError, JobSpec, JobState, JobStats, Phase, PhaseType};
 pub use objects::{ByteStream, GetOptions, GetResponse, Progress, PutOptions, PutResult};
 pub use presign::{url_host, SignUrlOptions};
 pub use sign::Signer;

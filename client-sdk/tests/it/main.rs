@@ -6,5 +6,6 @@
 mod commands;
 mod compare;
 mod harness;
+mod mjob;
 mod retry;
 mod sdk;

@@ -8,6 +8,7 @@
 
 pub mod mfind;
 pub mod mget;
+pub mod mjob;
 pub mod mls;
 pub mod mput;
 pub mod msign;
