@@ -13,6 +13,7 @@ use storage_node::BlobStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use jobs::runtime::RuntimeKind;
 
 /// A running role: its address, and how to stop it.
 pub struct Running {
@@ -78,6 +79,25 @@ pub struct StorageRole {
     pub advertise: Option<String>,
     pub data: PathBuf,
     pub heartbeat: Duration,
+    /// The job agent beside the blob store; `None` runs no job tasks.
+    pub agent: Option<AgentRole>,
+}
+
+/// How a node's job agent runs tasks.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentRole {
+    pub runtime: RuntimeKind,
+    /// Tasks run at once; more wait in the agent's queue.
+    pub slots: u32,
+}
+
+impl Default for AgentRole {
+    fn default() -> Self {
+        AgentRole {
+            runtime: RuntimeKind::Runsc,
+            slots: 8,
+        }
+    }
 }
 
 /// Opens the blob store, serves it and heartbeats to the registry.
@@ -93,14 +113,22 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
         .with_context(|| format!("bind storage node to {}", role.listen))?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
+    let mut routes = storage_node::server::router(store.clone(), role.id.clone());
+    if let Some(a) = role.agent {
+        let agent = jobs::agent::Agent::start(jobs::agent::AgentConfig {
+            node_id: role.id.clone(),
+            store: store.clone(),
+            work_dir: role.data.join("jobs"),
+            runtime: a.runtime,
+            slots: a.slots,
+        })
+        .await
+        .with_context(|| format!("start the job agent of {}", role.id))?;
+        routes = routes.merge(agent.router());
+    }
     let server = spawn_server(
         "storage",
-        storage_node::server::serve(
-            listener,
-            store.clone(),
-            role.id.clone(),
-            cancel.clone().cancelled_owned(),
-        ),
+        storage_node::server::serve_router(listener, routes, cancel.clone().cancelled_owned()),
     );
     let cfg = HeartbeatConfig {
         node_id: role.id,
@@ -125,6 +153,7 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
         .with_context(|| format!("bind frontend to {listen}"))?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
+    let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
     let task = spawn_server(
         "frontend",
         crate::server::serve(listener, state, cancel.clone().cancelled_owned()),
@@ -132,8 +161,30 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
     Ok(Running {
         addr,
         cancel,
-        tasks: vec![task],
+        tasks: vec![task, jobs],
     })
+}
+
+/// Runs the job supervisor with the frontend: picks up the jobs a previous
+/// one left running (retrying while the metadata tier is unreachable), and
+/// stops every job's actor when the frontend stops.
+async fn supervise(state: AppState, cancel: CancellationToken) {
+    let recover = async {
+        loop {
+            match state.jobs.recover(&state).await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "recovering running jobs; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = recover => cancel.cancelled().await,
+        () = cancel.cancelled() => {}
+    }
+    state.jobs.shutdown();
 }
 
 /// Serves the S3 API.
@@ -175,6 +226,8 @@ pub struct ClusterOptions {
     pub heartbeat_interval: Duration,
     pub settings: Settings,
     pub accounts: Vec<String>,
+    /// Each storage node's job agent.
+    pub agent: Option<AgentRole>,
 }
 
 impl ClusterOptions {
@@ -191,6 +244,7 @@ impl ClusterOptions {
             heartbeat_interval: Duration::from_secs(2),
             settings: Settings::default(),
             accounts: vec!["dev".into()],
+            agent: Some(AgentRole::default()),
         }
     }
 }
@@ -311,6 +365,27 @@ impl Cluster {
         Ok(())
     }
 
+    /// Restarts the frontend (and so the job supervisor) on its address
+    /// with fresh state: running jobs are picked up from the metadata tier.
+    ///
+    /// # Errors
+    /// Rebinding the address.
+    pub async fn restart_frontend(&mut self) -> anyhow::Result<()> {
+        let addr = self.frontend.addr;
+        let old = std::mem::replace(
+            &mut self.frontend,
+            Running {
+                addr,
+                cancel: CancellationToken::new(),
+                tasks: Vec::new(),
+            },
+        );
+        old.stop().await;
+        self.state = AppState::new(self.meta.clone(), self.opts.settings.clone());
+        self.frontend = start_frontend(addr, self.state.clone()).await?;
+        Ok(())
+    }
+
     /// Stops the frontend, then the storage nodes, then the shards (the
     /// order requests flow, so nothing in flight loses its next tier).
     pub async fn shutdown(self) {
@@ -344,6 +419,7 @@ fn storage_role(
         advertise: None,
         data,
         heartbeat: opts.heartbeat_interval,
+        agent: opts.agent,
     })
 }
 

@@ -32,6 +32,43 @@ pub struct StorageConfig {
     pub vnodes: u32,
     #[serde(default = "default_heartbeat")]
     pub heartbeat_interval: String,
+    /// Runtime of job tasks: `runsc` (gVisor, the default), `runc`, or
+    /// `off` to run no job agent on this node.
+    #[serde(default = "default_jobs_runtime")]
+    pub jobs_runtime: String,
+    /// Job tasks run at once on this node.
+    #[serde(default = "default_job_slots")]
+    pub job_slots: u32,
+}
+
+fn default_jobs_runtime() -> String {
+    "runsc".into()
+}
+fn default_job_slots() -> u32 {
+    8
+}
+
+impl StorageConfig {
+    /// The job agent this node runs, if any.
+    ///
+    /// # Errors
+    /// An unknown runtime or zero slots.
+    pub fn agent(&self) -> anyhow::Result<Option<crate::cluster::AgentRole>> {
+        use jobs::runtime::RuntimeKind;
+        let runtime = match self.jobs_runtime.as_str() {
+            "off" => return Ok(None),
+            "runsc" => RuntimeKind::Runsc,
+            "runc" => RuntimeKind::Runc,
+            other => bail!("jobs_runtime must be runsc, runc or off (got {other:?})"),
+        };
+        if self.job_slots == 0 {
+            bail!("job_slots must be at least 1");
+        }
+        Ok(Some(crate::cluster::AgentRole {
+            runtime,
+            slots: self.job_slots,
+        }))
+    }
 }
 
 /// `mantad frontend --config F`: the public API.
@@ -71,6 +108,16 @@ pub struct FrontendConfig {
     /// What GetBucketLocation answers.
     #[serde(default = "default_s3_region")]
     pub s3_region: String,
+    /// Job tasks the supervisor runs at once on one storage node.
+    #[serde(default = "default_job_node_slots")]
+    pub job_slots_per_node: u32,
+    /// Times a task lost to a node failure is run again elsewhere.
+    #[serde(default = "two")]
+    pub job_max_retries: u32,
+}
+
+fn default_job_node_slots() -> u32 {
+    4
 }
 
 fn default_s3_domain() -> String {
@@ -134,6 +181,10 @@ impl FrontendConfig {
                 .as_deref()
                 .map(|p| crate::auth::secrets::SecretBox::load(p, false))
                 .transpose()?,
+            jobs: crate::jobs::JobSettings {
+                slots_per_node: self.job_slots_per_node.max(1),
+                max_retries: self.job_max_retries,
+            },
             ..Default::default()
         })
     }

@@ -47,6 +47,9 @@ enum Cmd {
         storage_nodes: usize,
         #[arg(long, default_value_t = 2)]
         shards: usize,
+        /// Runtime of job tasks on the storage nodes.
+        #[arg(long, value_enum, default_value_t = jobs::runtime::RuntimeKind::Runsc)]
+        jobs_runtime: jobs::runtime::RuntimeKind,
     },
     /// Run one metadata shard.
     Metadata {
@@ -101,7 +104,18 @@ async fn main() -> anyhow::Result<()> {
             user,
             storage_nodes,
             shards,
-        } => dev(data, listen, s3_listen, user, storage_nodes, shards).await,
+            jobs_runtime,
+        } => {
+            let opts = DevOptions {
+                listen,
+                s3_listen,
+                user,
+                storage_nodes,
+                shards,
+                jobs_runtime,
+            };
+            dev(data, opts).await
+        }
         Cmd::Metadata { config } => {
             let cfg: MetadataConfig = config::load(&config)?;
             let running = cluster::start_shard(cfg.listen, &cfg.data).await?;
@@ -116,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
                 advertise: cfg.advertise.clone(),
                 data: cfg.data.clone(),
                 heartbeat: config::parse_duration(&cfg.heartbeat_interval)?,
+                agent: cfg.agent()?,
             };
             let meta = MetadataClient::new(Ring::new(cfg.metadata_shards, cfg.vnodes));
             let running = cluster::start_storage(role, meta).await?;
@@ -160,14 +175,24 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn dev(
-    data: PathBuf,
+struct DevOptions {
     listen: SocketAddr,
     s3_listen: SocketAddr,
     user: String,
     storage_nodes: usize,
     shards: usize,
-) -> anyhow::Result<()> {
+    jobs_runtime: jobs::runtime::RuntimeKind,
+}
+
+async fn dev(data: PathBuf, o: DevOptions) -> anyhow::Result<()> {
+    let DevOptions {
+        listen,
+        s3_listen,
+        user,
+        storage_nodes,
+        shards,
+        jobs_runtime,
+    } = o;
     std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
     let data = data
         .canonicalize()
@@ -178,6 +203,10 @@ async fn dev(
     opts.accounts = vec![user.clone()];
     opts.storage_nodes = storage_nodes;
     opts.shards = shards;
+    opts.agent = Some(cluster::AgentRole {
+        runtime: jobs_runtime,
+        ..cluster::AgentRole::default()
+    });
     opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
     let cluster = Cluster::start(opts).await?;
     let creds = frontend::auth::dev::prepare(&cluster, &user, &data).await?;

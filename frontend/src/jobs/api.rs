@@ -158,7 +158,19 @@ async fn send(
             "is done".into()
         },
     };
-    let Some(actor) = req.state.jobs.actor(id) else {
+    let actor = if rec.job.state == JobState::Done {
+        None
+    } else {
+        req.state.jobs.running_actor(id).await
+    };
+    let Some(actor) = actor else {
+        // It may have finished meanwhile.
+        let now = stored_job(req, id).await?;
+        if now.job.state != JobState::Done {
+            return Err(Error::MetadataUnavailable(format!(
+                "job {id} is not picked up by a supervisor yet"
+            )));
+        }
         return Err(refused());
     };
     let (tx, rx) = oneshot::channel();
@@ -167,7 +179,7 @@ async fn send(
 }
 
 async fn snapshot(req: &Req, id: &str) -> Result<Option<Snapshot>> {
-    let Some(actor) = req.state.jobs.actor(id) else {
+    let Some(actor) = req.state.jobs.running_actor(id).await else {
         return Ok(None);
     };
     let (tx, rx) = oneshot::channel();

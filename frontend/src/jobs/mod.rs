@@ -41,6 +41,8 @@ pub struct Supervisor(Arc<Inner>);
 
 struct Inner {
     actors: Mutex<HashMap<String, mpsc::Sender<Command>>>,
+    /// Set once the jobs a previous supervisor left running are picked up.
+    recovered: tokio::sync::watch::Sender<bool>,
     stop: CancellationToken,
     agent: AgentClient,
     cfg: JobSettings,
@@ -50,6 +52,7 @@ impl Supervisor {
     pub fn new(cfg: JobSettings) -> Self {
         Supervisor(Arc::new(Inner {
             actors: Mutex::new(HashMap::new()),
+            recovered: tokio::sync::watch::channel(false).0,
             stop: CancellationToken::new(),
             agent: AgentClient::default(),
             cfg,
@@ -59,6 +62,18 @@ impl Supervisor {
     /// The running job's actor, if this supervisor runs it.
     pub fn actor(&self, id: &str) -> Option<mpsc::Sender<Command>> {
         self.0.actors.lock().ok()?.get(id).cloned()
+    }
+
+    /// The actor of a job that is not done, waiting (a bounded time) for
+    /// recovery after a restart to pick it up.
+    pub async fn running_actor(&self, id: &str) -> Option<mpsc::Sender<Command>> {
+        let mut ready = self.0.recovered.subscribe();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            ready.wait_for(|r| *r),
+        )
+        .await;
+        self.actor(id)
     }
 
     /// Stops every actor (tasks on the agents keep running; a new
@@ -141,6 +156,7 @@ impl Supervisor {
         if n > 0 {
             tracing::info!(jobs = n, "recovered running jobs");
         }
+        self.0.recovered.send_replace(true);
         Ok(n)
     }
 

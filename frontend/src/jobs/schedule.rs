@@ -167,7 +167,7 @@ impl Actor {
             let task_id = done.task_id.clone();
             let _ = events.send(Event::Finished {
                 task_id,
-                finish: Finish::Done(done),
+                finish: Finish::Done(Box::new(done)),
             });
         });
     }

@@ -45,7 +45,7 @@ pub struct TaskMeta {
 /// How a dispatched task ended, for the job.
 pub enum Finish {
     /// Committed: its outputs or its error are on the metadata tier.
-    Done(DoneRecord),
+    Done(Box<DoneRecord>),
     /// The node or our side failed; the task may run again elsewhere.
     Lost(String),
 }
@@ -71,7 +71,7 @@ pub async fn run(
         return Finish::Lost(format!("node {}: {message}", node.id));
     }
     match commit(&ctx, &req, &meta, &node.id, result).await {
-        Ok(done) => Finish::Done(done),
+        Ok(done) => Finish::Done(Box::new(done)),
         Err(e) => Finish::Lost(format!("committing the task's outputs: {e}")),
     }
 }

@@ -39,6 +39,12 @@ impl TestCluster {
         opts.heartbeat_interval = Duration::from_millis(200);
         opts.settings.heartbeat_timeout = HEARTBEAT_TIMEOUT;
         opts.accounts = vec![USER.into(), "other".into()];
+        // Job tests run their tasks under runc unless they ask for runsc:
+        // the same code path, a fraction of the start-up time.
+        opts.agent = Some(frontend::cluster::AgentRole {
+            runtime: jobs::runtime::RuntimeKind::Runc,
+            slots: 8,
+        });
         tweak(&mut opts);
         let logins = opts.accounts.clone();
         let cluster = Cluster::start(opts).await.unwrap();

@@ -8,11 +8,12 @@ use reqwest::Method;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
-fn spawn_node(dir: &std::path::Path, i: usize, shards: &[String]) -> Child {
+/// Starts `mantad storage` number `i`; `extra` is appended to its config.
+pub fn spawn_node(dir: &std::path::Path, i: usize, shards: &[String], extra: &str) -> Child {
     let data = dir.join(format!("proc-{i}"));
     let shards: Vec<String> = shards.iter().map(|s| format!("{s:?}")).collect();
     let cfg = format!(
-        "id = \"proc-{i}\"\nlisten = \"127.0.0.1:0\"\ndata = {:?}\nmetadata_shards = [{}]\nheartbeat_interval = \"200ms\"\n",
+        "id = \"proc-{i}\"\nlisten = \"127.0.0.1:0\"\ndata = {:?}\nmetadata_shards = [{}]\nheartbeat_interval = \"200ms\"\n{extra}\n",
         data.to_string_lossy(),
         shards.join(", ")
     );
@@ -32,7 +33,7 @@ async fn kill_9_a_storage_node() {
     let tc = TestCluster::start_with(0, |_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let shards = tc.cluster.meta.ring().shards().to_vec();
-    let mut procs: Vec<Child> = (0..3).map(|i| spawn_node(dir.path(), i, &shards)).collect();
+    let mut procs: Vec<Child> = (0..3).map(|i| spawn_node(dir.path(), i, &shards, "jobs_runtime = \"off\"")).collect();
     tc.wait_live(3).await;
 
     let mut objects = Vec::new();

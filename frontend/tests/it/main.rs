@@ -10,6 +10,7 @@ mod bad_input;
 mod dirs;
 mod failover;
 mod harness;
+mod jobs;
 mod kill;
 mod links;
 mod objects;
