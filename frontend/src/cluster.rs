@@ -4,6 +4,7 @@
 
 use crate::state::{AppState, Settings};
 use anyhow::Context;
+use jobs::runtime::RuntimeKind;
 use metadata_tier::{MetadataClient, Ring, Shard};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,6 @@ use storage_node::BlobStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use jobs::runtime::RuntimeKind;
 
 /// A running role: its address, and how to stop it.
 pub struct Running {

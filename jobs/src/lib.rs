@@ -11,6 +11,8 @@
 //! - [`model`]: the Manta-compatible job model: [`model::JobSpec`]
 //!   (CreateJob body and its validation), [`model::Job`] (live/status),
 //!   [`model::JobError`], output naming and `msplit` routing.
+//! - [`agent`]: the job agent each storage node runs: tasks from the
+//!   supervisor ([`agent::wire`]) run in containers beside their input.
 //! - [`cli`]: the `mantad image ...` operator commands.
 //! - [`digest`]: sha256 digests; [`error`]: [`Error`] and [`Result`].
 //!

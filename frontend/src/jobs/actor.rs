@@ -128,7 +128,11 @@ pub struct PhaseRun {
 
 pub enum Running {
     Map(MapTask, Target),
-    Reduce { phase: u32, reducer: u32, node: Target },
+    Reduce {
+        phase: u32,
+        reducer: u32,
+        node: Target,
+    },
 }
 
 #[derive(Default)]
@@ -187,7 +191,12 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn new(ctx: Arc<JobCtx>, rec: JobRecord, cfg: JobSettings, events: mpsc::UnboundedSender<Event>) -> Self {
+    pub fn new(
+        ctx: Arc<JobCtx>,
+        rec: JobRecord,
+        cfg: JobSettings,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
         let phases = rec
             .job
             .phases
@@ -409,7 +418,11 @@ impl Actor {
         self.ctx
             .st
             .meta
-            .put(job_key(&self.rec.owner, &self.rec.job.id), value, Condition::None)
+            .put(
+                job_key(&self.rec.owner, &self.rec.job.id),
+                value,
+                Condition::None,
+            )
             .await?;
         Ok(())
     }
@@ -469,7 +482,11 @@ impl Actor {
                 push_tail(&mut self.tails.failures, input);
             }
         }
-        let p0 = done.p0input.clone().or_else(|| done.input.clone()).unwrap_or_default();
+        let p0 = done
+            .p0input
+            .clone()
+            .or_else(|| done.input.clone())
+            .unwrap_or_default();
         let mut next = Vec::new();
         for (i, out) in done.outputs.iter().enumerate() {
             if done.phase >= self.last_phase() {
@@ -478,7 +495,8 @@ impl Actor {
                 continue;
             }
             let phase = done.phase + 1;
-            let task_id = super::records::task_id(&self.rec.job.id, &[&done.task_id, &i.to_string()]);
+            let task_id =
+                super::records::task_id(&self.rec.job.id, &[&done.task_id, &i.to_string()]);
             let is_map = self
                 .rec
                 .job

@@ -223,7 +223,11 @@ async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
             }
         }
     };
-    let ctype = if what == "err" { JOB_ERROR_TYPE } else { "text/plain" };
+    let ctype = if what == "err" {
+        JOB_ERROR_TYPE
+    } else {
+        "text/plain"
+    };
     Ok(text_lines(&lines, ctype))
 }
 
@@ -251,19 +255,29 @@ async fn list(req: &Req) -> Result<Response> {
     let state = req.query.get("state").map(String::as_str);
     if let Some(s) = state {
         if !["running", "live", "queued", "done", "all"].contains(&s) {
-            return Err(Error::InvalidParameter(format!("state {s:?} is not one of running, done, all")));
+            return Err(Error::InvalidParameter(format!(
+                "state {s:?} is not one of running, done, all"
+            )));
         }
     }
     let name = req.query.get("name").cloned();
     if let Some(n) = &name {
-        if !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(Error::InvalidParameter(format!("name {n:?} may only hold [A-Za-z0-9_-]")));
+        if !n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(Error::InvalidParameter(format!(
+                "name {n:?} may only hold [A-Za-z0-9_-]"
+            )));
         }
     }
     let limit = req
         .query
         .get("limit")
-        .map(|l| l.parse::<usize>().map_err(|_| Error::InvalidParameter(format!("limit {l:?}"))))
+        .map(|l| {
+            l.parse::<usize>()
+                .map_err(|_| Error::InvalidParameter(format!("limit {l:?}")))
+        })
         .transpose()?
         .unwrap_or(1000)
         .min(1000);
@@ -275,7 +289,11 @@ async fn list(req: &Req) -> Result<Response> {
             limit: 500,
             ..ListOptions::default()
         };
-        let page = req.state.meta.list(Keyspace::Jobs, &jobs_dir(&req.account.uuid), &opts).await?;
+        let page = req
+            .state
+            .meta
+            .list(Keyspace::Jobs, &jobs_dir(&req.account.uuid), &opts)
+            .await?;
         for e in &page.entries {
             let Ok(rec) = serde_json::from_value::<JobRecord>(e.value.clone()) else {
                 continue;
@@ -306,6 +324,10 @@ async fn list(req: &Req) -> Result<Response> {
         }
     }
     let mut resp = text_lines(&lines, "application/x-json-stream; type=job");
-    respond::set(resp.headers_mut(), "result-set-size", &lines.len().to_string());
+    respond::set(
+        resp.headers_mut(),
+        "result-set-size",
+        &lines.len().to_string(),
+    );
     Ok(resp)
 }

@@ -93,14 +93,25 @@ pub async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
         ("in", "in.txt", "text/plain"),
         ("out", "out.txt", "text/plain"),
         ("fail", "fail.txt", "text/plain"),
-        ("err", "err.txt", "application/x-json-stream; type=job-error"),
+        (
+            "err",
+            "err.txt",
+            "application/x-json-stream; type=job-error",
+        ),
     ];
     for (file, name, ctype) in files {
         let path = MantaPath::parse(&format!("/{}/jobs/{}/{name}", rec.login, rec.job.id))?;
         let mut headers = BTreeMap::new();
         headers.insert("access-control-allow-origin".to_string(), "*".to_string());
-        super::store::put_file(&ctx.st, &rec.owner, &path, &tmp.path().join(file), ctype, headers)
-            .await?;
+        super::store::put_file(
+            &ctx.st,
+            &rec.owner,
+            &path,
+            &tmp.path().join(file),
+            ctype,
+            headers,
+        )
+        .await?;
     }
     Ok(())
 }

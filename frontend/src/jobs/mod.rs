@@ -68,11 +68,8 @@ impl Supervisor {
     /// recovery after a restart to pick it up.
     pub async fn running_actor(&self, id: &str) -> Option<mpsc::Sender<Command>> {
         let mut ready = self.0.recovered.subscribe();
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(30),
-            ready.wait_for(|r| *r),
-        )
-        .await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(30), ready.wait_for(|r| *r)).await;
         self.actor(id)
     }
 
@@ -86,7 +83,12 @@ impl Supervisor {
     ///
     /// # Errors
     /// Metadata and storage errors.
-    pub async fn create(&self, st: &AppState, account: &AccountRecord, spec: &JobSpec) -> Result<String> {
+    pub async fn create(
+        &self,
+        st: &AppState,
+        account: &AccountRecord,
+        spec: &JobSpec,
+    ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
         let now = crate::time::iso8601(crate::time::now_ms());
         let stor = crate::path::MantaPath::parse(&format!("/{}/jobs/{id}/stor/x", account.login))?;
@@ -105,10 +107,18 @@ impl Supervisor {
             v.map_err(|e| Error::Internal(format!("encode job: {e}")))
         };
         st.meta
-            .put(running_key(&id), encode(serde_json::to_value(&running))?, Condition::Absent)
+            .put(
+                running_key(&id),
+                encode(serde_json::to_value(&running))?,
+                Condition::Absent,
+            )
             .await?;
         st.meta
-            .put(job_key(&account.uuid, &id), encode(serde_json::to_value(&rec))?, Condition::Absent)
+            .put(
+                job_key(&account.uuid, &id),
+                encode(serde_json::to_value(&rec))?,
+                Condition::Absent,
+            )
             .await?;
         self.spawn(st, rec, false).await?;
         Ok(id)

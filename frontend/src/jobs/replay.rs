@@ -101,7 +101,8 @@ impl Actor {
                 .unwrap_or_default();
             for (r, task) in reducers.iter().enumerate() {
                 if let Some(d) = done.get(task) {
-                    if let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r)) {
+                    if let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r))
+                    {
                         red.state = ReducerState::Done;
                         red.counted = true;
                         red.ended = true;

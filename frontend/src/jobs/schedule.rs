@@ -6,7 +6,7 @@ use super::actor::{Actor, Event, Item, MapTask, ReducerState, ResolveFail, Runni
 use super::records::{done_key, DoneRecord};
 use super::task::{self, Finish, TaskMeta};
 use crate::placement::Target;
-use jobs::agent::wire::{ImageRef, InputObject, ReduceInputs, TaskKind, TaskRequest, NodeAddr};
+use jobs::agent::wire::{ImageRef, InputObject, NodeAddr, ReduceInputs, TaskKind, TaskRequest};
 use jobs::model::{JobErrorCode, JobState, Phase};
 use metadata_tier::wire::Condition;
 use std::time::Duration;
@@ -82,12 +82,14 @@ impl Actor {
                 });
                 self.pump();
             }
-            Item::ReduceInput {
-                phase, reducer, ..
-            } => {
-                let count = self.phases.get(phase as usize).map_or(0, |p| p.reducers.len());
+            Item::ReduceInput { phase, reducer, .. } => {
+                let count = self
+                    .phases
+                    .get(phase as usize)
+                    .map_or(0, |p| p.reducers.len());
                 if reducer as usize >= count {
-                    let msg = format!("reducer {reducer} does not exist (phase {phase} has {count})");
+                    let msg =
+                        format!("reducer {reducer} does not exist (phase {phase} has {count})");
                     self.settle_with_error(&item, JobErrorCode::InvalidArgumentError, msg);
                     return;
                 }
@@ -352,7 +354,15 @@ impl Actor {
         self.rec.job.phases.get(phase as usize).cloned()
     }
 
-    fn request(&self, phase: u32, task_id: &str, kind: TaskKind, node: &Target, live: &[Target], base: String) -> Option<TaskRequest> {
+    fn request(
+        &self,
+        phase: u32,
+        task_id: &str,
+        kind: TaskKind,
+        node: &Target,
+        live: &[Target],
+        base: String,
+    ) -> Option<TaskRequest> {
         let spec = self.phase_spec(phase)?;
         let copies = self.ctx.st.settings.default_durability.max(1) as usize;
         let replicas = live
@@ -373,7 +383,11 @@ impl Actor {
             kind,
             exec: spec.exec.clone(),
             init: spec.init.clone(),
-            image: self.images.get(phase as usize).cloned().unwrap_or(ImageRef::Default),
+            image: self
+                .images
+                .get(phase as usize)
+                .cloned()
+                .unwrap_or(ImageRef::Default),
             assets,
             memory_mb: spec.memory_mb(),
             disk_gb: spec.disk_gb(),
@@ -393,7 +407,12 @@ impl Actor {
             self.settle_with_error(&item, code, msg);
             return;
         }
-        let base = jobs::model::naming::map_output_base(&self.rec.login, &self.rec.job.id, &t.input.path, t.phase);
+        let base = jobs::model::naming::map_output_base(
+            &self.rec.login,
+            &self.rec.job.id,
+            &t.input.path,
+            t.phase,
+        );
         let kind = TaskKind::Map {
             input: t.input.clone(),
         };
@@ -411,11 +430,18 @@ impl Actor {
             self.rec.job.stats.tasks += 1;
         }
         *self.load.entry(node.id.clone()).or_default() += 1;
-        self.running.insert(t.task_id.clone(), Running::Map(t, node.clone()));
+        self.running
+            .insert(t.task_id.clone(), Running::Map(t, node.clone()));
         self.spawn_task(node, req, meta, None);
     }
 
-    fn spawn_task(&mut self, node: Target, req: TaskRequest, meta: TaskMeta, feed: Option<mpsc::UnboundedReceiver<ReduceInputs>>) {
+    fn spawn_task(
+        &mut self,
+        node: Target,
+        req: TaskRequest,
+        meta: TaskMeta,
+        feed: Option<mpsc::UnboundedReceiver<ReduceInputs>>,
+    ) {
         let ctx = self.ctx.clone();
         let events = self.events.clone();
         self.tasks.spawn(async move {
@@ -486,9 +512,17 @@ impl Actor {
             // No live node: try again on the next event.
             return;
         };
-        let base = jobs::model::naming::reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
+        let base =
+            jobs::model::naming::reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
         let task_id = red.task_id.clone();
-        let Some(req) = self.request(phase, &task_id, TaskKind::Reduce { reducer: r }, &node, &live, base) else {
+        let Some(req) = self.request(
+            phase,
+            &task_id,
+            TaskKind::Reduce { reducer: r },
+            &node,
+            &live,
+            base,
+        ) else {
             return;
         };
         let meta = TaskMeta {
@@ -538,12 +572,18 @@ impl Actor {
         let mut upstream_done = self.rec.job.input_done;
         let n = self.phases.len();
         for p in 0..n {
-            let is_map = self.rec.job.phases.get(p).is_some_and(|ph| ph.phase_type.is_map());
+            let is_map = self
+                .rec
+                .job
+                .phases
+                .get(p)
+                .is_some_and(|ph| ph.phase_type.is_map());
             let open = self.phases.get(p).map_or(0, |ph| ph.open);
             if !is_map && upstream_done && open == 0 {
                 let count = self.phases.get(p).map_or(0, |ph| ph.reducers.len());
                 for r in 0..count {
-                    let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r)) else {
+                    let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r))
+                    else {
                         continue;
                     };
                     if red.ended {

@@ -273,7 +273,12 @@ pub async fn put_file(
 ///
 /// # Errors
 /// Missing object; unreadable copies.
-pub async fn tail_lines(st: &AppState, owner: &str, path: &MantaPath, n: usize) -> Result<Vec<String>> {
+pub async fn tail_lines(
+    st: &AppState,
+    owner: &str,
+    path: &MantaPath,
+    n: usize,
+) -> Result<Vec<String>> {
     use futures::StreamExt;
     let Some((dir, name)) = path.key(owner) else {
         return Ok(Vec::new());
@@ -301,7 +306,8 @@ pub async fn tail_lines(st: &AppState, owner: &str, path: &MantaPath, n: usize) 
         let mut stream = resp.bytes_stream();
         let mut partial = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Error::Internal(format!("read {}: {e}", path.display())))?;
+            let chunk =
+                chunk.map_err(|e| Error::Internal(format!("read {}: {e}", path.display())))?;
             for &b in chunk.iter() {
                 if b == b'\n' {
                     lines.push_back(String::from_utf8_lossy(&partial).into_owned());

@@ -131,7 +131,11 @@ async fn feed_loop(
     std::future::pending().await
 }
 
-async fn wait_loop(ctx: &JobCtx, node: &Target, task: &str) -> std::result::Result<TaskResult, String> {
+async fn wait_loop(
+    ctx: &JobCtx,
+    node: &Target,
+    task: &str,
+) -> std::result::Result<TaskResult, String> {
     let mut failures = 0;
     loop {
         match ctx.agent.wait(&node.addr, task, POLL_WAIT).await {

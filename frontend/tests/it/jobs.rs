@@ -53,7 +53,10 @@ async fn wait_done(tc: &TestCluster, id: &str, limit: Duration) -> Value {
         if job["state"] == "done" {
             return job;
         }
-        assert!(start.elapsed() < limit, "job not done after {limit:?}: {job}");
+        assert!(
+            start.elapsed() < limit,
+            "job not done after {limit:?}: {job}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -66,7 +69,11 @@ async fn live_lines(tc: &TestCluster, id: &str, what: &str) -> Vec<String> {
 }
 
 async fn object_text(tc: &TestCluster, path: &str) -> String {
-    let r = tc.at(Method::GET, &format!("{}{path}", tc.cluster.url)).send().await.unwrap();
+    let r = tc
+        .at(Method::GET, &format!("{}{path}", tc.cluster.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.text().await.unwrap()
 }
@@ -91,7 +98,9 @@ pub fn text(seed: u64, words: usize) -> String {
     let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
     let mut s = String::new();
     for i in 0..words {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         s.push_str(VOCAB[(x >> 33) as usize % VOCAB.len()]);
         s.push_str(if i % 11 == 10 { ".\n" } else { ", " });
     }
@@ -136,7 +145,10 @@ async fn word_frequency_matches_the_host_and_runs_where_the_data_is() {
     for i in 0..20 {
         let t = text(i, 300 + i as usize * 7);
         all.push_str(&t);
-        assert_eq!(tc.put(&format!("stor/books/b{i:02}.txt"), t).await.status(), 204);
+        assert_eq!(
+            tc.put(&format!("stor/books/b{i:02}.txt"), t).await.status(),
+            204
+        );
         inputs.push(format!("/{USER}/stor/books/b{i:02}.txt"));
     }
     let id = create(
@@ -158,7 +170,10 @@ async fn word_frequency_matches_the_host_and_runs_where_the_data_is() {
     assert_eq!(job["name"], "words");
     let outs = live_lines(&tc, &id, "out").await;
     assert_eq!(outs.len(), 1, "{outs:?}");
-    assert!(outs[0].starts_with(&format!("/{USER}/jobs/{id}/stor/reduce.1.")), "{outs:?}");
+    assert!(
+        outs[0].starts_with(&format!("/{USER}/jobs/{id}/stor/reduce.1.")),
+        "{outs:?}"
+    );
     let got = counts(&object_text(&tc, &outs[0]).await);
     assert_eq!(got, host_word_counts(&all));
     assert!(!got.is_empty());
@@ -167,9 +182,17 @@ async fn word_frequency_matches_the_host_and_runs_where_the_data_is() {
     let total: u64 = inputs.len() as u64;
     let stats = agents(&tc).await;
     assert_eq!(stats.len(), 3);
-    assert_eq!(stats.iter().map(|s| s.map_remote_bytes).sum::<u64>(), 0, "{stats:?}");
-    assert_eq!(stats.iter().map(|s| s.map_local_bytes).sum::<u64>(), all.len() as u64, "{stats:?}");
-    assert!(stats.iter().map(|s| s.tasks_done).sum::<u64>() >= total + 1);
+    assert_eq!(
+        stats.iter().map(|s| s.map_remote_bytes).sum::<u64>(),
+        0,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.iter().map(|s| s.map_local_bytes).sum::<u64>(),
+        all.len() as u64,
+        "{stats:?}"
+    );
+    assert!(stats.iter().map(|s| s.tasks_done).sum::<u64>() > total);
 
     // Intermediate outputs are named after their input, as Manta does.
     let r = tc.get(&format!("jobs/{id}/stor/{USER}/stor/books")).await;
@@ -179,15 +202,26 @@ async fn word_frequency_matches_the_host_and_runs_where_the_data_is() {
 
     // Archived like Manta: job.json and the lists.
     let archived: Value =
-        serde_json::from_str(&object_text(&tc, &format!("/{USER}/jobs/{id}/job.json")).await).unwrap();
+        serde_json::from_str(&object_text(&tc, &format!("/{USER}/jobs/{id}/job.json")).await)
+            .unwrap();
     assert_eq!(archived["state"], "done");
     assert_eq!(archived["id"], id.as_str());
     let in_txt = object_text(&tc, &format!("/{USER}/jobs/{id}/in.txt")).await;
     assert_eq!(in_txt.lines().collect::<Vec<_>>(), inputs);
-    assert_eq!(object_text(&tc, &format!("/{USER}/jobs/{id}/out.txt")).await.trim(), outs[0]);
+    assert_eq!(
+        object_text(&tc, &format!("/{USER}/jobs/{id}/out.txt"))
+            .await
+            .trim(),
+        outs[0]
+    );
     assert_eq!(live_lines(&tc, &id, "in").await, inputs);
     // A done job takes no more input.
-    let r = tc.req(Method::POST, &format!("jobs/{id}/live/in")).body("/x").send().await.unwrap();
+    let r = tc
+        .req(Method::POST, &format!("jobs/{id}/live/in"))
+        .body("/x")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 409, "InvalidJobState").await;
 }
 
@@ -259,38 +293,76 @@ async fn bad_jobs_and_states_get_manta_errors() {
             .unwrap();
         assert_error(r, 400, "InvalidJob").await;
     }
-    let r = tc.req(Method::POST, "jobs").body("not json").send().await.unwrap();
+    let r = tc
+        .req(Method::POST, "jobs")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 400, "InvalidJob").await;
     let unknown = uuid::Uuid::new_v4();
-    assert_error(tc.get(&format!("jobs/{unknown}/live/status")).await, 404, "JobNotFound").await;
+    assert_error(
+        tc.get(&format!("jobs/{unknown}/live/status")).await,
+        404,
+        "JobNotFound",
+    )
+    .await;
     // Another account cannot see or drive the job.
     let id = create(&tc, json!({"phases": [{"exec": "cat"}]})).await;
     let other = tc
-        .as_user("other", Method::GET, &tc.url(&format!("jobs/{id}/live/status")))
+        .as_user(
+            "other",
+            Method::GET,
+            &tc.url(&format!("jobs/{id}/live/status")),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(other.status(), 403);
     let mine_as_other = tc
-        .as_user("other", Method::GET, &format!("{}/other/jobs/{id}/live/status", tc.cluster.url))
+        .as_user(
+            "other",
+            Method::GET,
+            &format!("{}/other/jobs/{id}/live/status", tc.cluster.url),
+        )
         .send()
         .await
         .unwrap();
     assert_error(mine_as_other, 404, "JobNotFound").await;
     // End twice is fine; input after end is not.
-    let r = tc.req(Method::POST, &format!("jobs/{id}/live/in/end")).send().await.unwrap();
+    let r = tc
+        .req(Method::POST, &format!("jobs/{id}/live/in/end"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
-    let r = tc.req(Method::POST, &format!("jobs/{id}/live/in/end")).send().await.unwrap();
+    let r = tc
+        .req(Method::POST, &format!("jobs/{id}/live/in/end"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status() == 202 || r.status() == 409, "{}", r.status());
-    let r = tc.req(Method::POST, &format!("jobs/{id}/live/in")).body("/x").send().await.unwrap();
+    let r = tc
+        .req(Method::POST, &format!("jobs/{id}/live/in"))
+        .body("/x")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 409, "InvalidJobState").await;
     let job = wait_done(&tc, &id, Duration::from_secs(60)).await;
     assert_eq!(job["stats"]["tasks"], 0);
     // Listing: running/done filters and the plain directory listing.
     let r = tc.req(Method::GET, "jobs?state=done").send().await.unwrap();
-    assert_eq!(header(&r, "content-type"), "application/x-json-stream; type=job");
+    assert_eq!(
+        header(&r, "content-type"),
+        "application/x-json-stream; type=job"
+    );
     assert!(r.text().await.unwrap().contains(&id));
-    let r = tc.req(Method::GET, "jobs?state=running").send().await.unwrap();
+    let r = tc
+        .req(Method::GET, "jobs?state=running")
+        .send()
+        .await
+        .unwrap();
     assert!(!r.text().await.unwrap().contains(&id));
     let r = tc.get("jobs").await;
     assert_eq!(r.status(), 200);
@@ -311,7 +383,11 @@ async fn cancel_stops_running_tasks_and_ends_the_job() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(agents(&tc).await.iter().any(|a| a.running > 0));
-    let r = tc.req(Method::POST, &format!("jobs/{id}/live/cancel")).send().await.unwrap();
+    let r = tc
+        .req(Method::POST, &format!("jobs/{id}/live/cancel"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
     let job = wait_done(&tc, &id, Duration::from_secs(20)).await;
     assert_eq!(job["cancelled"], true);
@@ -322,8 +398,15 @@ async fn cancel_stops_running_tasks_and_ends_the_job() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(agents(&tc).await.iter().all(|a| a.running == 0), "task still running after cancel");
-    let r = tc.req(Method::POST, &format!("jobs/{id}/live/cancel")).send().await.unwrap();
+    assert!(
+        agents(&tc).await.iter().all(|a| a.running == 0),
+        "task still running after cancel"
+    );
+    let r = tc
+        .req(Method::POST, &format!("jobs/{id}/live/cancel"))
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 409, "InvalidJobState").await;
 }
 
@@ -360,11 +443,21 @@ async fn msplit_routes_lines_to_three_reducers() {
     for o in outs {
         let text = object_text(&tc, &o).await;
         let mut lines = text.lines();
-        let r: u32 = lines.next().unwrap().strip_prefix("reducer ").unwrap().parse().unwrap();
+        let r: u32 = lines
+            .next()
+            .unwrap()
+            .strip_prefix("reducer ")
+            .unwrap()
+            .parse()
+            .unwrap();
         reducers.push(r);
         for l in lines {
             let key = l.split('\t').next().unwrap();
-            assert_eq!(jobs::model::naming::msplit_reducer(key.as_bytes(), 3), r, "{key} went to {r}");
+            assert_eq!(
+                jobs::model::naming::msplit_reducer(key.as_bytes(), 3),
+                r,
+                "{key} went to {r}"
+            );
             seen.push(key.to_string());
         }
     }
@@ -380,7 +473,11 @@ async fn a_restarted_supervisor_finishes_the_job() {
     let mut tc = TestCluster::start().await;
     let mut inputs = Vec::new();
     for i in 0..6 {
-        tc.put(&format!("stor/r{i}"), format!("{}\n", "line\n".repeat(i + 1))).await;
+        tc.put(
+            &format!("stor/r{i}"),
+            format!("{}\n", "line\n".repeat(i + 1)),
+        )
+        .await;
         inputs.push(format!("/{USER}/stor/r{i}"));
     }
     let id = create(
@@ -425,4 +522,58 @@ async fn runsc_runs_a_job_too() {
     assert_eq!(got, vec!["3", &format!("/{USER}/stor/a"), "2"]);
     let stats = agents(&tc).await;
     assert!(stats.iter().all(|s| s.runtime == "runsc"), "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_killed_node_loses_no_work() {
+    let tc = TestCluster::start_with(0, |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let shards = tc.cluster.meta.ring().shards().to_vec();
+    let mut procs: Vec<_> = (0..3)
+        .map(|i| {
+            crate::kill::spawn_node(
+                dir.path(),
+                i,
+                &shards,
+                "jobs_runtime = \"runc\"\njob_slots = 8",
+            )
+        })
+        .collect();
+    tc.wait_live(3).await;
+    let mut inputs = Vec::new();
+    let mut total = 0;
+    for i in 0..12 {
+        let body = bytes(1000 + i * 100, i as u64);
+        total += body.len();
+        assert_eq!(tc.put(&format!("stor/k{i}"), body).await.status(), 204);
+        inputs.push(format!("/{USER}/stor/k{i}"));
+    }
+    let id = create(
+        &tc,
+        json!({"phases": [
+            {"exec": "sleep 2; wc -c"},
+            {"type": "reduce", "exec": "awk '{s += $1} END {print s}'"}
+        ]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &inputs, true).await;
+    // Kill a node while its tasks run.
+    for _ in 0..50 {
+        if agents(&tc).await.iter().all(|a| a.running > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = agents(&tc).await;
+    assert!(before.iter().all(|a| a.running > 0), "{before:?}");
+    procs[0].start_kill().unwrap();
+    procs[0].wait().await.unwrap();
+    let job = wait_done(&tc, &id, Duration::from_secs(180)).await;
+    assert_eq!(job["stats"]["errors"], 0, "{job}");
+    assert!(job["stats"]["retries"].as_u64().unwrap() >= 1, "{job}");
+    let outs = live_lines(&tc, &id, "out").await;
+    assert_eq!(object_text(&tc, &outs[0]).await.trim(), total.to_string());
+    for p in procs.iter_mut().skip(1) {
+        p.start_kill().unwrap();
+    }
 }

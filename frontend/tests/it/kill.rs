@@ -33,7 +33,9 @@ async fn kill_9_a_storage_node() {
     let tc = TestCluster::start_with(0, |_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let shards = tc.cluster.meta.ring().shards().to_vec();
-    let mut procs: Vec<Child> = (0..3).map(|i| spawn_node(dir.path(), i, &shards, "jobs_runtime = \"off\"")).collect();
+    let mut procs: Vec<Child> = (0..3)
+        .map(|i| spawn_node(dir.path(), i, &shards, "jobs_runtime = \"off\""))
+        .collect();
     tc.wait_live(3).await;
 
     let mut objects = Vec::new();

@@ -11,7 +11,7 @@ mod dirs;
 mod failover;
 mod harness;
 mod jobs;
-mod kill;
+pub mod kill;
 mod links;
 mod objects;
 mod s3;

@@ -1,3 +1,152 @@
 //! The job agent: runs tasks on the storage node that holds their input.
+//!
+//! The supervisor drives it over HTTP ([`wire`] is the contract; routes in
+//! [`Agent::router`]). For each task the agent prepares a container
+//! (`prepare.rs`, `image.rs`: image, `/manta` input, `/assets`, the
+//! utilities and the spool, env), runs it with [`crate::runtime`]
+//! streaming stdout into the local [`BlobStore`] (`execute.rs`; a
+//! reducer's inputs are streamed into stdin by `reduce_feed.rs`), then
+//! turns the utilities' spool records (`spool.rs`, `msplit.rs`,
+//! `outputs.rs`) into outputs stored here and copied to the replicas
+//! (`publish.rs`). `tasks.rs` holds the task table and the slots. Design
+//! notes: `docs/jobs-agent.md`.
 
+mod counters;
+mod execute;
+mod failure;
+mod fetch;
+mod http;
+mod image;
+mod msplit;
+mod outputs;
+mod prepare;
+mod publish;
+mod reduce_feed;
+mod spool;
+mod task_dir;
+mod tasks;
+mod utilities;
 pub mod wire;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use storage_node::client::StorageClient;
+use storage_node::BlobStore;
+use tokio::sync::Semaphore;
+
+use crate::error::IoContext;
+use crate::image::{ensure_default_image, ImageStore};
+use crate::runtime::{RuntimeKind, TaskRunner};
+use crate::Result;
+
+/// What an agent needs from the node it runs in.
+pub struct AgentConfig {
+    pub node_id: String,
+    /// The node's blobs: inputs are read from it, outputs written to it.
+    pub store: BlobStore,
+    /// Image store, runtime state and task spools.
+    pub work_dir: PathBuf,
+    pub runtime: RuntimeKind,
+    /// Tasks that may run at once.
+    pub slots: u32,
+}
+
+/// A running agent; clones share it.
+#[derive(Clone)]
+pub struct Agent {
+    shared: Arc<Shared>,
+}
+
+/// What every task of the agent uses.
+pub(crate) struct Shared {
+    node_id: String,
+    runtime: RuntimeKind,
+    runner: TaskRunner,
+    fetcher: fetch::Fetcher,
+    /// The utilities, mounted read-only into every task.
+    bin_dir: PathBuf,
+    /// Task directories (`task_dir.rs`).
+    tasks_dir: PathBuf,
+    counters: counters::Counters,
+    /// Serializes imports of image objects.
+    image_imports: tokio::sync::Mutex<()>,
+    slots: Arc<Semaphore>,
+    slot_count: u32,
+    table: tasks::Table,
+}
+
+impl Agent {
+    /// Opens the image store at `work_dir`, cleans up what a killed agent
+    /// left (containers, mounts, task directories) and installs the
+    /// utilities.
+    ///
+    /// # Errors
+    /// I/O errors preparing `work_dir`.
+    pub async fn start(cfg: AgentConfig) -> Result<Agent> {
+        let images = ImageStore::open(&cfg.work_dir)?;
+        let runner = TaskRunner::new(images.clone());
+        let recovered = runner.recover().await?;
+        if recovered > 0 {
+            tracing::info!(tasks = recovered, "cleaned up tasks of a previous run");
+        }
+        let root = images.state_dir().join("agent");
+        let (bin_dir, tasks_dir) = (root.join("bin"), root.join("tasks"));
+        utilities::install(&bin_dir)?;
+        match std::fs::remove_dir_all(&tasks_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).ctx("remove old task directories", &tasks_dir)
+            }
+            _ => {}
+        }
+        std::fs::create_dir_all(&tasks_dir).ctx("create task directories", &tasks_dir)?;
+        let default = tokio::task::spawn_blocking(move || ensure_default_image(&images)).await;
+        if let Ok(Err(e)) = default {
+            tracing::warn!(error = %e, "no default image: tasks must name one");
+        }
+        if let Err(e) = cfg.runtime.locate() {
+            tracing::warn!(error = %e, "tasks will fail until the runtime is installed");
+        }
+        let slot_count = cfg.slots.max(1);
+        let shared = Arc::new(Shared {
+            node_id: cfg.node_id,
+            runtime: cfg.runtime,
+            runner,
+            fetcher: fetch::Fetcher {
+                store: cfg.store,
+                client: StorageClient::new(),
+            },
+            bin_dir,
+            tasks_dir,
+            counters: counters::Counters::default(),
+            image_imports: tokio::sync::Mutex::new(()),
+            slots: Arc::new(Semaphore::new(slot_count as usize)),
+            slot_count,
+            table: tasks::Table::default(),
+        });
+        tasks::spawn_sweeper(Arc::downgrade(&shared));
+        Ok(Agent { shared })
+    }
+
+    /// The routes under `/agent/v1`, state applied; merge them with the
+    /// storage node's.
+    pub fn router(&self) -> axum::Router {
+        http::routes(self.clone())
+    }
+
+    /// Counters since start.
+    pub fn status(&self) -> wire::AgentStatus {
+        let shared = &self.shared;
+        let (queued, running) = tasks::counts(shared);
+        let mut status = wire::AgentStatus {
+            node_id: shared.node_id.clone(),
+            slots: shared.slot_count,
+            queued,
+            running,
+            runtime: shared.runtime.to_string(),
+            ..wire::AgentStatus::default()
+        };
+        shared.counters.fill(&mut status);
+        status
+    }
+}

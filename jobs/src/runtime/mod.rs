@@ -13,4 +13,4 @@ mod task;
 pub(crate) use cleanup::layers_in_use;
 pub use kind::RuntimeKind;
 pub use runner::TaskRunner;
-pub use task::{LimitKind, Limits, ReadOnlyMount, TaskOutcome, TaskSpec};
+pub use task::{BindMount, LimitKind, Limits, TaskOutcome, TaskSpec};

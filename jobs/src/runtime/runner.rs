@@ -6,8 +6,10 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 use std::time::Instant;
 
-use tokio::io::AsyncWrite;
-use tokio::process::{Child, Command};
+use std::future::Future;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin, Command};
 
 use super::cgroup::TaskCgroup;
 use super::cleanup::{cleanup_task, write_task_record};
@@ -63,6 +65,37 @@ impl TaskRunner {
         spec: &TaskSpec,
         stdout: &mut W,
     ) -> Result<TaskOutcome> {
+        self.run_task(spec, None, stdout).await
+    }
+
+    /// Runs `spec` with a pipe on stdin fed from `stdin` while the task
+    /// runs (a reducer's inputs); `spec.stdin` is ignored. The pipe is
+    /// closed at the end of `stdin`. When the task exits or closes its
+    /// stdin first, feeding stops without error and the rest of `stdin` is
+    /// left unread.
+    ///
+    /// # Errors
+    /// As [`TaskRunner::run`]; an error reading `stdin` is not one (the
+    /// task just sees its stdin end).
+    pub async fn run_with_stdin<R, W>(
+        &self,
+        spec: &TaskSpec,
+        mut stdin: R,
+        stdout: &mut W,
+    ) -> Result<TaskOutcome>
+    where
+        R: AsyncRead + Unpin + Send,
+        W: AsyncWrite + Unpin,
+    {
+        self.run_task(spec, Some(&mut stdin), stdout).await
+    }
+
+    async fn run_task<W: AsyncWrite + Unpin>(
+        &self,
+        spec: &TaskSpec,
+        stdin: Option<&mut (dyn AsyncRead + Unpin + Send)>,
+        stdout: &mut W,
+    ) -> Result<TaskOutcome> {
         let binary = spec.runtime.locate()?;
         let image = match &spec.image {
             None => ensure_default_image(&self.store)?,
@@ -81,7 +114,7 @@ impl TaskRunner {
         write_task_record(&task.dir, spec.runtime, &image.layers)?;
         let mut guard = CleanupOnDrop(Some((state.to_path_buf(), task.id.clone(), spec.runtime)));
         let result = match self.prepare(&task, &image) {
-            Ok(cgroup) => execute(&task, &cgroup, stdout).await,
+            Ok(cgroup) => execute(&task, &cgroup, stdin, stdout).await,
             Err(e) => Err(e),
         };
         guard.0 = None;
@@ -145,11 +178,13 @@ struct Task<'a> {
 async fn execute<W: AsyncWrite + Unpin>(
     task: &Task<'_>,
     cgroup: &TaskCgroup,
+    stdin: Option<&mut (dyn AsyncRead + Unpin + Send)>,
     stdout: &mut W,
 ) -> Result<TaskOutcome> {
-    let mut child = spawn(task, cgroup)?;
+    let mut child = spawn(task, cgroup, stdin.is_some())?;
     let started = Instant::now();
     let (out, err) = (child.stdout.take(), child.stderr.take());
+    let feed = feed_stdin(stdin, child.stdin.take());
     let copy_out = async {
         match out {
             Some(mut out) => tokio::io::copy(&mut out, stdout).await,
@@ -159,7 +194,7 @@ async fn execute<W: AsyncWrite + Unpin>(
     let read_err = read_bounded(err, task.spec.limits.stderr_bytes);
     let watch = monitor(&mut child, cgroup, task.spec, task.state, &task.id);
     let (copied, (stderr, stderr_total), (status, mut hit)) =
-        tokio::join!(copy_out, read_err, watch);
+        tokio::join!(copy_out, read_err, until_done(watch, feed));
     let wall_time = started.elapsed();
     let stdout_bytes = copied.ctx("copy task stdout", &task.dir)?;
     let stats = cgroup.stats();
@@ -180,8 +215,36 @@ async fn execute<W: AsyncWrite + Unpin>(
     })
 }
 
-fn spawn(task: &Task<'_>, cgroup: &TaskCgroup) -> Result<Child> {
+/// Runs `watch` to completion and `feed` beside it, dropping `feed` (and
+/// so the write end of the pipe) if the task ends first.
+async fn until_done<T>(watch: impl Future<Output = T>, feed: impl Future<Output = ()>) -> T {
+    tokio::pin!(watch, feed);
+    let mut fed = false;
+    loop {
+        tokio::select! {
+            out = &mut watch => return out,
+            () = &mut feed, if !fed => fed = true,
+        }
+    }
+}
+
+/// Copies `source` into the task's stdin pipe, then closes it. A task that
+/// exits or closes its stdin early makes the write fail: that just ends
+/// the feeding.
+async fn feed_stdin(source: Option<&mut (dyn AsyncRead + Unpin + Send)>, pipe: Option<ChildStdin>) {
+    let (Some(source), Some(mut pipe)) = (source, pipe) else {
+        return;
+    };
+    if let Err(e) = tokio::io::copy(source, &mut pipe).await {
+        tracing::debug!(error = %e, "task stdin feeding stopped");
+        return;
+    }
+    let _ = pipe.shutdown().await;
+}
+
+fn spawn(task: &Task<'_>, cgroup: &TaskCgroup, piped_stdin: bool) -> Result<Child> {
     let stdin = match &task.spec.stdin {
+        _ if piped_stdin => Stdio::piped(),
         Some(path) => Stdio::from(std::fs::File::open(path).ctx("open task stdin", path)?),
         None => Stdio::null(),
     };
@@ -230,7 +293,7 @@ fn merge_env(image: &[String], task: &[(String, String)]) -> Vec<String> {
     env
 }
 
-fn check_mounts(spec: &TaskSpec) -> Result<Vec<(PathBuf, PathBuf)>> {
+fn check_mounts(spec: &TaskSpec) -> Result<Vec<(PathBuf, PathBuf, bool)>> {
     spec.mounts
         .iter()
         .map(|m| {
@@ -248,7 +311,7 @@ fn check_mounts(spec: &TaskSpec) -> Result<Vec<(PathBuf, PathBuf)>> {
                 .source
                 .canonicalize()
                 .ctx("find mount source", &m.source)?;
-            Ok((source, m.destination.clone()))
+            Ok((source, m.destination.clone(), m.writable))
         })
         .collect()
 }

@@ -21,7 +21,8 @@ pub(crate) struct SpecInput<'a> {
     pub cwd: String,
     pub uid: u32,
     pub gid: u32,
-    pub binds: &'a [(PathBuf, PathBuf)],
+    /// Host source, container destination, writable.
+    pub binds: &'a [(PathBuf, PathBuf, bool)],
     pub cgroups_path: Option<String>,
     /// Host directory on the write-capped tmpfs mounted at `/tmp`.
     pub tmp: PathBuf,
@@ -78,13 +79,14 @@ pub(crate) fn build(input: SpecInput<'_>) -> Result<Spec> {
             .options(strings(&["rbind", "rw", "nosuid", "nodev"]))
             .build()?,
     );
-    for (source, destination) in input.binds {
+    for (source, destination, writable) in input.binds {
+        let mode = if *writable { "rw" } else { "ro" };
         mounts.push(
             MountBuilder::default()
                 .destination(destination.clone())
                 .typ("bind")
                 .source(source.clone())
-                .options(strings(&["rbind", "ro", "nosuid", "nodev"]))
+                .options(strings(&["rbind", mode, "nosuid", "nodev"]))
                 .build()?,
         );
     }

@@ -33,12 +33,34 @@ impl Default for Limits {
     }
 }
 
-/// A host path shown read-only inside the container.
+/// A host file or directory shown inside the container; read-only unless
+/// `writable` (the agent's spool directory).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReadOnlyMount {
+pub struct BindMount {
     pub source: PathBuf,
     /// Absolute path in the container, e.g. `/manta/<login>/stor/obj`.
     pub destination: PathBuf,
+    pub writable: bool,
+}
+
+impl BindMount {
+    /// `source` shown read-only at `destination`.
+    pub fn read_only(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
+        Self {
+            source: source.into(),
+            destination: destination.into(),
+            writable: false,
+        }
+    }
+
+    /// `source` shown read-write at `destination`: writes reach the host
+    /// and are not counted against [`Limits::write_bytes`].
+    pub fn read_write(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
+        Self {
+            writable: true,
+            ..Self::read_only(source, destination)
+        }
+    }
 }
 
 /// One task: a shell command run in a container made from an image.
@@ -51,8 +73,9 @@ pub struct TaskSpec {
     pub command: String,
     pub runtime: RuntimeKind,
     /// File given to the task on stdin (the input blob); none means empty.
+    /// Ignored by [`super::TaskRunner::run_with_stdin`], which pipes it.
     pub stdin: Option<PathBuf>,
-    pub mounts: Vec<ReadOnlyMount>,
+    pub mounts: Vec<BindMount>,
     /// Added to (and overriding) the image's `Env`.
     pub env: Vec<(String, String)>,
     pub limits: Limits,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jobs::runtime::{LimitKind, ReadOnlyMount, TaskRunner};
+use jobs::runtime::{BindMount, LimitKind, TaskRunner};
 
 use crate::common::*;
 
@@ -45,10 +45,8 @@ async fn host_files_are_invisible_and_input_is_read_only() {
         assert!(!out.contains("host secret"));
 
         spec.command = "cat /in; echo more >> /in".into();
-        spec.mounts.push(ReadOnlyMount {
-            source: secret.clone(),
-            destination: "/in".into(),
-        });
+        spec.mounts
+            .push(BindMount::read_only(secret.clone(), "/in"));
         let (outcome, out) = run(&runner, &spec).await;
         assert_eq!(out, "host secret", "{runtime}");
         assert_ne!(outcome.exit_code, Some(0), "{runtime}");

@@ -3,6 +3,7 @@
 // Test helpers panic on setup failures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent;
 mod cli;
 mod common;
 mod images;

@@ -69,10 +69,10 @@ async fn hundred_mib_input_streams_byte_exact() {
         // read-only mount at its Manta path.
         let mut spec = task(runtime, "sha256sum; wc -c < /manta/u/stor/in");
         spec.stdin = Some(input.clone());
-        spec.mounts.push(jobs::runtime::ReadOnlyMount {
-            source: input.clone(),
-            destination: "/manta/u/stor/in".into(),
-        });
+        spec.mounts.push(jobs::runtime::BindMount::read_only(
+            input.clone(),
+            "/manta/u/stor/in",
+        ));
         let (outcome, out) = run(&runner, &spec).await;
         assert!(outcome.success(), "{runtime}: {}", stderr(&outcome));
         assert_eq!(out, format!("{expected}  -\n{}\n", 100 << 20), "{runtime}");

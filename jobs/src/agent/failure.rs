@@ -1,0 +1,46 @@
+//! Why a task did not succeed, before it becomes a wire [`Outcome`].
+
+use std::fmt::Display;
+
+use super::wire::Outcome;
+use crate::model::JobErrorCode;
+
+/// A task's failure: the user's (never retried) or ours (retried
+/// elsewhere).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Failure {
+    User { code: JobErrorCode, message: String },
+    Infra(String),
+}
+
+impl Failure {
+    pub(crate) fn user(code: JobErrorCode, message: impl Into<String>) -> Self {
+        Self::User {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Ours: `action` failed because of `err`.
+    pub(crate) fn infra(action: &str, err: impl Display) -> Self {
+        Self::Infra(format!("{action}: {err}"))
+    }
+
+    pub(crate) fn into_outcome(self) -> Outcome {
+        match self {
+            Self::User { code, message } => Outcome::UserError { code, message },
+            Self::Infra(message) => Outcome::InfraError { message },
+        }
+    }
+}
+
+/// Turns any error into an infrastructure failure naming the action.
+pub(crate) trait InfraContext<T> {
+    fn infra(self, action: &str) -> Result<T, Failure>;
+}
+
+impl<T, E: Display> InfraContext<T> for Result<T, E> {
+    fn infra(self, action: &str) -> Result<T, Failure> {
+        self.map_err(|e| Failure::infra(action, e))
+    }
+}

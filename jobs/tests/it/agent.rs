@@ -1,0 +1,620 @@
+//! The job agent over real HTTP: two storage nodes in-process, each with
+//! its agent merged into its router, real blob stores and containers.
+
+use std::time::{Duration, Instant};
+
+use jobs::agent::wire::{
+    AgentStatus, BlobRef, ImageRef, InputObject, NodeAddr, Outcome, ReduceInputs, TaskKind,
+    TaskOutput, TaskRequest, TaskResult, TaskState, TaskStatus,
+};
+use jobs::agent::{Agent, AgentConfig};
+use jobs::model::naming::msplit_reducer;
+use jobs::model::JobErrorCode;
+use jobs::runtime::RuntimeKind;
+use storage_node::blobstore::PutExpect;
+use storage_node::client::StorageClient;
+use storage_node::BlobStore;
+
+const BASE: &str = "/u/jobs/j1/stor/u/stor/in.0.";
+
+struct Node {
+    id: String,
+    url: String,
+    dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Node {
+    async fn start(id: &str, runtime: RuntimeKind) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&dir.path().join("blobs")).await.unwrap();
+        let agent = Agent::start(AgentConfig {
+            node_id: id.into(),
+            store: store.clone(),
+            work_dir: dir.path().join("work"),
+            runtime,
+            slots: 2,
+        })
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes = storage_node::server::router(store.clone(), id.into()).merge(agent.router());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(storage_node::server::serve_router(
+            listener,
+            routes,
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Node {
+            id: id.into(),
+            url,
+            dir,
+            _shutdown: tx,
+        }
+    }
+
+    fn addr(&self) -> NodeAddr {
+        NodeAddr {
+            id: self.id.clone(),
+            url: self.url.clone(),
+        }
+    }
+}
+
+struct Cluster {
+    a: Node,
+    b: Node,
+    http: reqwest::Client,
+    blobs: StorageClient,
+}
+
+impl Cluster {
+    async fn start(runtime: RuntimeKind) -> Cluster {
+        Cluster {
+            a: Node::start("node-a", runtime).await,
+            b: Node::start("node-b", runtime).await,
+            http: reqwest::Client::new(),
+            blobs: StorageClient::new(),
+        }
+    }
+
+    /// Stores `data` on `nodes`; the ref lists them in that order.
+    async fn put(&self, data: &[u8], nodes: &[&Node]) -> BlobRef {
+        let mut hash = None;
+        for node in nodes {
+            let body = reqwest::Body::from(data.to_vec());
+            let put = self
+                .blobs
+                .put(&node.url, body, &PutExpect::default())
+                .await
+                .unwrap();
+            hash = Some(put.hash);
+        }
+        BlobRef {
+            hash: hash.unwrap(),
+            size: data.len() as u64,
+            nodes: nodes.iter().map(|n| n.addr()).collect(),
+        }
+    }
+
+    async fn read(&self, node: &Node, output: &TaskOutput) -> String {
+        let blob = output.blob.as_ref().expect("output has a blob");
+        let resp = self.blobs.get(&node.url, &blob.hash, None).await.unwrap();
+        String::from_utf8(resp.bytes().await.unwrap().to_vec()).unwrap()
+    }
+
+    async fn submit(&self, node: &Node, req: &TaskRequest) {
+        let resp = self
+            .http
+            .post(format!("{}/agent/v1/tasks", node.url))
+            .json(req)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202, "{}", resp.text().await.unwrap());
+    }
+
+    async fn status(&self, node: &Node, id: &str, wait_ms: u64) -> reqwest::Response {
+        self.http
+            .get(format!(
+                "{}/agent/v1/tasks/{id}?wait_ms={wait_ms}",
+                node.url
+            ))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn wait(&self, node: &Node, id: &str) -> TaskResult {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        while Instant::now() < deadline {
+            let status: TaskStatus = self.status(node, id, 20_000).await.json().await.unwrap();
+            if status.state == TaskState::Done {
+                return status.result.expect("a done task has a result");
+            }
+        }
+        panic!("task {id} did not finish");
+    }
+
+    async fn run(&self, node: &Node, req: &TaskRequest) -> TaskResult {
+        self.submit(node, req).await;
+        self.wait(node, &req.task_id).await
+    }
+
+    async fn inputs(&self, node: &Node, id: &str, batch: &ReduceInputs) {
+        let resp = self
+            .http
+            .post(format!("{}/agent/v1/tasks/{id}/inputs", node.url))
+            .json(batch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204);
+    }
+
+    async fn agent_status(&self, node: &Node) -> AgentStatus {
+        let url = format!("{}/agent/v1/status", node.url);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn input(path: &str, blob: Option<BlobRef>) -> InputObject {
+    InputObject {
+        path: path.into(),
+        blob,
+    }
+}
+
+fn request(id: &str, kind: TaskKind, exec: &str) -> TaskRequest {
+    TaskRequest {
+        task_id: id.into(),
+        job_id: "j1".into(),
+        login: "u".into(),
+        phase: 0,
+        kind,
+        exec: exec.into(),
+        init: None,
+        image: ImageRef::Default,
+        assets: Vec::new(),
+        memory_mb: 256,
+        disk_gb: 1,
+        output_base: BASE.into(),
+        replicas: Vec::new(),
+    }
+}
+
+fn map(id: &str, blob: Option<BlobRef>, exec: &str) -> TaskRequest {
+    request(
+        id,
+        TaskKind::Map {
+            input: input("/u/stor/in", blob),
+        },
+        exec,
+    )
+}
+
+#[track_caller]
+fn assert_ok(result: &TaskResult) {
+    assert_eq!(result.outcome, Outcome::Ok, "{result:#?}");
+}
+
+#[track_caller]
+fn assert_user_error(result: &TaskResult, code: JobErrorCode, message: &str) {
+    match &result.outcome {
+        Outcome::UserError {
+            code: c,
+            message: m,
+        } => {
+            assert_eq!((c, m.as_str()), (&code, message), "{result:#?}");
+        }
+        other => panic!("expected a user error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn map_over_a_local_input_is_stored_on_both_nodes() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let blob = c.put(b"a\nb\nc\n", &[&c.a]).await;
+    let mut req = map("t1", Some(blob), "wc -l");
+    req.replicas = vec![c.b.addr()];
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    assert_eq!(result.node_id, "node-a");
+    assert_eq!(
+        (result.input_local_bytes, result.input_remote_bytes),
+        (6, 0)
+    );
+    assert_eq!(result.outputs.len(), 1, "{result:#?}");
+    let out = &result.outputs[0];
+    assert_eq!(out.path, format!("{BASE}t1"));
+    let stored = out.blob.as_ref().unwrap();
+    assert_eq!(stored.nodes, vec!["node-a", "node-b"]);
+    assert_eq!(c.read(&c.a, out).await.trim(), "3");
+    assert_eq!(c.read(&c.b, out).await.trim(), "3");
+    let status = c.agent_status(&c.a).await;
+    assert_eq!((status.map_local_bytes, status.map_remote_bytes), (6, 0));
+    assert_eq!((status.tasks_started, status.tasks_done), (1, 1));
+    assert_eq!((status.queued, status.running), (0, 0));
+    assert_eq!(status.runtime, "runc");
+
+    // The same id again starts nothing new.
+    c.submit(&c.a, &req).await;
+    assert_eq!(c.wait(&c.a, "t1").await, result);
+    assert_eq!(c.agent_status(&c.a).await.tasks_started, 1);
+}
+
+#[tokio::test]
+async fn env_input_file_and_init_are_visible() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let blob = c.put(b"hello\n", &[&c.a]).await;
+    let exec = "env | grep -i -e ^MANTA_ -e ^mc_ -e ^HOME= -e ^PATH= | sort; cat \"$MANTA_INPUT_FILE\"; cat /tmp/init";
+    let mut req = map("t1", Some(blob), exec);
+    req.init = Some("echo 'init ran' > /tmp/init; echo 'init stdout'".into());
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    let out = c.read(&c.a, &result.outputs[0]).await;
+    for line in [
+        "MANTA_USER=u",
+        "MANTA_JOB_ID=j1",
+        &format!("MANTA_OUTPUT_BASE={BASE}"),
+        "MANTA_NO_AUTH=true",
+        "MANTA_URL=http://localhost:80/",
+        "MANTA_INPUT_OBJECT=/u/stor/in",
+        "MANTA_INPUT_FILE=/manta/u/stor/in",
+        "mc_input_key=/u/stor/in",
+        "mc_input_file=/manta/u/stor/in",
+        "HOME=/root",
+        "PATH=/opt/manta/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        "hello",
+        "init ran",
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "{line:?} missing in:\n{out}"
+        );
+    }
+    assert!(!out.contains("MANTA_REDUCER"), "{out}");
+    assert!(!out.contains("init stdout"), "{out}");
+}
+
+#[tokio::test]
+async fn an_input_on_another_node_is_fetched_and_counted_remote() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let blob = c.put(b"far away\n", &[&c.b]).await;
+    let result = c.run(&c.a, &map("t1", Some(blob), "tr a-z A-Z")).await;
+    assert_ok(&result);
+    assert_eq!(
+        (result.input_local_bytes, result.input_remote_bytes),
+        (0, 9)
+    );
+    assert_eq!(c.read(&c.a, &result.outputs[0]).await, "FAR AWAY\n");
+    assert_eq!(c.agent_status(&c.a).await.map_remote_bytes, 9);
+
+    // No node has it: ours, retried elsewhere.
+    let mut lost = c.put(b"gone", &[&c.b]).await;
+    lost.nodes = vec![NodeAddr {
+        id: "dead".into(),
+        url: "http://127.0.0.1:9".into(),
+    }];
+    let result = c.run(&c.a, &map("t2", Some(lost), "cat")).await;
+    assert!(
+        matches!(result.outcome, Outcome::InfraError { .. }),
+        "{result:#?}"
+    );
+}
+
+#[tokio::test]
+async fn mpipe_mcat_and_mtee_make_outputs() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let blob = c.put(b"one\ntwo\n", &[&c.a]).await;
+    let exec = "wc -l | mpipe -r 2 /u/stor/count; \
+                echo hi | mpipe -p -H 'Content-Type: text/plain'; \
+                mcat /u/stor/x /u/stor/y; \
+                echo printed";
+    let mut req = map("t1", Some(blob.clone()), exec);
+    req.replicas = vec![c.b.addr()];
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    // stdout is not captured once mpipe ran.
+    let outs = &result.outputs;
+    assert_eq!(outs.len(), 4, "{outs:#?}");
+    assert_eq!(
+        (outs[0].path.as_str(), outs[0].reducer),
+        ("/u/stor/count", Some(2))
+    );
+    assert_eq!(c.read(&c.b, &outs[0]).await.trim(), "2");
+    assert!(outs[1].path.starts_with(BASE) && outs[1].path.len() == BASE.len() + 36);
+    assert!(outs[1].mkdirs);
+    assert_eq!(
+        outs[1].headers,
+        vec![("content-type".into(), "text/plain".into())]
+    );
+    assert_eq!(c.read(&c.a, &outs[1]).await, "hi\n");
+    for (out, path) in outs[2..].iter().zip(["/u/stor/x", "/u/stor/y"]) {
+        assert_eq!(out.path, path);
+        assert!(out.reference && out.blob.is_none(), "{out:?}");
+    }
+
+    let result = c
+        .run(&c.a, &map("t2", Some(blob), "mtee /u/stor/copy | wc -l"))
+        .await;
+    assert_ok(&result);
+    assert_eq!(result.outputs.len(), 1);
+    assert_eq!(c.read(&c.a, &result.outputs[0]).await.trim(), "2");
+    assert_eq!(result.saved.len(), 1);
+    assert_eq!(result.saved[0].path, "/u/stor/copy");
+    assert_eq!(c.read(&c.a, &result.saved[0]).await, "one\ntwo\n");
+
+    let result = c
+        .run(&c.a, &map("t3", None, "echo x | mpipe relative/path"))
+        .await;
+    assert_user_error(
+        &result,
+        JobErrorCode::InvalidArgumentError,
+        "mpipe: relative/path is not an absolute Manta path",
+    );
+}
+
+#[tokio::test]
+async fn msplit_routes_lines_like_msplit_reducer() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let lines: Vec<String> = (0..30).map(|i| format!("key{}\tvalue{i}", i % 7)).collect();
+    let text = lines.join("\n") + "\n";
+    let blob = c.put(text.as_bytes(), &[&c.a]).await;
+    let result = c.run(&c.a, &map("t1", Some(blob), "msplit -n 3")).await;
+    assert_ok(&result);
+    let mut seen = 0;
+    let mut reducers = Vec::new();
+    for out in &result.outputs {
+        let reducer = out.reducer.expect("msplit outputs name a reducer");
+        reducers.push(reducer);
+        for line in c.read(&c.a, out).await.lines() {
+            let key = line.split('\t').next().unwrap();
+            assert_eq!(reducer, msplit_reducer(key.as_bytes(), 3), "{line}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 30);
+    reducers.dedup();
+    assert_eq!(
+        reducers.len(),
+        result.outputs.len(),
+        "one output per reducer"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_command_saves_its_stderr() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let result = c.run(&c.a, &map("t1", None, "echo oops >&2; exit 3")).await;
+    assert_user_error(
+        &result,
+        JobErrorCode::UserTaskError,
+        "user command exited with code 3",
+    );
+    assert!(result.outputs.is_empty());
+    let stderr = result.stderr.as_ref().expect("stderr saved");
+    assert_eq!(stderr.path, format!("{BASE}err.t1"));
+    assert!(c.read(&c.a, stderr).await.contains("oops"));
+}
+
+#[tokio::test]
+async fn init_failure_and_missing_assets_are_task_init_errors() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let mut req = map("t1", None, "echo never");
+    req.init = Some("exit 4".into());
+    let result = c.run(&c.a, &req).await;
+    assert_user_error(
+        &result,
+        JobErrorCode::TaskInitError,
+        "user init command exited with code 4",
+    );
+
+    let asset = c.put(b"#!/bin/sh\necho from asset\n", &[&c.b]).await;
+    let mut req = map("t2", None, "sh /assets/u/stor/tool.sh");
+    req.assets = vec![input("/u/stor/tool.sh", Some(asset.clone()))];
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    assert_eq!(c.read(&c.a, &result.outputs[0]).await, "from asset\n");
+    assert_eq!(c.agent_status(&c.a).await.asset_bytes, asset.size);
+
+    let mut gone = asset;
+    gone.nodes.clear();
+    let mut req = map("t3", None, "true");
+    req.assets = vec![input("/u/stor/gone.sh", Some(gone))];
+    let result = c.run(&c.a, &req).await;
+    assert_user_error(
+        &result,
+        JobErrorCode::TaskInitError,
+        "failed to fetch asset /u/stor/gone.sh",
+    );
+
+    let mut req = map("t4", None, "true");
+    req.image = ImageRef::Named {
+        name: "nonexistent".into(),
+    };
+    let result = c.run(&c.a, &req).await;
+    assert!(
+        matches!(
+            &result.outcome,
+            Outcome::UserError {
+                code: JobErrorCode::InvalidArgumentError,
+                ..
+            }
+        ),
+        "{result:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reducer_gets_its_batches_in_order() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let one = c.put(b"one\n", &[&c.a]).await;
+    let two = c.put(b"two\n", &[&c.b]).await;
+    let three = c.put(b"three\n", &[&c.b, &c.a]).await;
+    let req = request(
+        "r1",
+        TaskKind::Reduce { reducer: 1 },
+        "echo \"reducer $MANTA_REDUCER\"; cat",
+    );
+    c.submit(&c.a, &req).await;
+    let batch = ReduceInputs {
+        inputs: vec![
+            input("/u/stor/1", Some(one)),
+            input("/u/stor/e", None),
+            input("/u/stor/2", Some(two)),
+        ],
+        end: false,
+    };
+    c.inputs(&c.a, "r1", &batch).await;
+    let running: TaskStatus = c.status(&c.a, "r1", 300).await.json().await.unwrap();
+    assert_ne!(running.state, TaskState::Done, "waits for its last batch");
+    let last = ReduceInputs {
+        inputs: vec![input("/u/stor/3", Some(three))],
+        end: true,
+    };
+    c.inputs(&c.a, "r1", &last).await;
+    let result = c.wait(&c.a, "r1").await;
+    assert_ok(&result);
+    assert_eq!(
+        c.read(&c.a, &result.outputs[0]).await,
+        "reducer 1\none\ntwo\nthree\n"
+    );
+    // `three` is on both nodes: read locally.
+    assert_eq!(
+        (result.input_local_bytes, result.input_remote_bytes),
+        (10, 4)
+    );
+    let status = c.agent_status(&c.a).await;
+    assert_eq!(
+        (status.reduce_local_bytes, status.reduce_remote_bytes),
+        (10, 4)
+    );
+
+    // A reducer that reads nothing finishes without its inputs ending.
+    let req = request("r2", TaskKind::Reduce { reducer: 0 }, "echo done");
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    assert_eq!(c.read(&c.a, &result.outputs[0]).await, "done\n");
+}
+
+#[tokio::test]
+async fn delete_stops_a_running_task() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    c.submit(&c.a, &map("t1", None, "sleep 60")).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status: TaskStatus = c.status(&c.a, "t1", 0).await.json().await.unwrap();
+        if status.state == TaskState::Running && containers(&c.a).await > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "task never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let started = Instant::now();
+    let resp = c
+        .http
+        .delete(format!("{}/agent/v1/tasks/t1", c.a.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(c.status(&c.a, "t1", 0).await.status(), 404);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while containers(&c.a).await > 0 || tasks_left(&c.a) > 0 {
+        assert!(Instant::now() < deadline, "the container is still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Containers in the node's runc root.
+async fn containers(node: &Node) -> usize {
+    let root = node
+        .dir
+        .path()
+        .join("work")
+        .canonicalize()
+        .unwrap()
+        .join("runc");
+    let out = tokio::process::Command::new("runc")
+        .arg("--root")
+        .arg(root)
+        .args(["list", "-q"])
+        .output()
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// Runtime bundles and agent task directories left.
+fn tasks_left(node: &Node) -> usize {
+    let work = node.dir.path().join("work");
+    ["tasks", "agent/tasks"]
+        .iter()
+        .map(|d| std::fs::read_dir(work.join(d)).map_or(0, |e| e.count()))
+        .sum()
+}
+
+#[tokio::test]
+async fn map_and_mpipe_under_runsc() {
+    if RuntimeKind::Runsc.locate().is_err() {
+        eprintln!("skipping: runsc is not installed");
+        return;
+    }
+    let c = Cluster::start(RuntimeKind::Runsc).await;
+    let blob = c.put(b"a\nb\n", &[&c.b]).await;
+    let mut req = map(
+        "t1",
+        Some(blob),
+        "wc -l; cat $MANTA_INPUT_FILE | mpipe /u/stor/copy",
+    );
+    req.replicas = vec![c.b.addr()];
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    assert_eq!(result.input_remote_bytes, 4);
+    assert_eq!(result.outputs.len(), 1, "{result:#?}");
+    assert_eq!(result.outputs[0].path, "/u/stor/copy");
+    assert_eq!(c.read(&c.b, &result.outputs[0]).await, "a\nb\n");
+    assert_eq!(c.agent_status(&c.a).await.runtime, "runsc");
+}
+
+#[tokio::test]
+async fn an_image_stored_as_an_object_is_imported_once() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let archive = crate::common::docker_save(&crate::common::standard_layers());
+    let image = c.put(&archive, &[&c.b]).await;
+    let exec = "echo piped | mpipe /u/stor/p";
+    for id in ["t1", "t2"] {
+        let mut req = map(id, None, exec);
+        req.image = ImageRef::Object {
+            object: input("/u/stor/image.tar", Some(image.clone())),
+        };
+        let result = c.run(&c.a, &req).await;
+        assert_ok(&result);
+        assert_eq!(result.outputs.len(), 1, "{result:#?}");
+        assert_eq!(c.read(&c.a, &result.outputs[0]).await, "piped\n");
+    }
+    assert_eq!(c.agent_status(&c.a).await.asset_bytes, image.size);
+
+    let mut req = map("t3", None, "id -u; echo $PATH");
+    req.image = ImageRef::Object {
+        object: input("/u/stor/image.tar", Some(image)),
+    };
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    assert_eq!(
+        c.read(&c.a, &result.outputs[0]).await,
+        "1000\n/opt/manta/bin:/bin\n"
+    );
+}
