@@ -199,6 +199,11 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
+            // A storage node's `jobs/` is the job agent's (images, task
+            // state), not the blob store's.
+            if p.file_name().is_some_and(|n| n == "jobs") {
+                continue;
+            }
             out.extend(files_under(&p));
         } else {
             out.push(p);
