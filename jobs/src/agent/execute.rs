@@ -42,6 +42,7 @@ pub(crate) async fn run(
         input_remote_bytes: 0,
         wall_ms: 0,
         node_id: shared.node_id.clone(),
+        items: Vec::new(),
     };
     if let Err(failure) = attempt(shared, req, inputs, &mut result).await {
         tracing::info!(task = %req.task_id, ?failure, "task failed");

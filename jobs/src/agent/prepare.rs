@@ -71,6 +71,9 @@ pub(crate) async fn task_spec(
             env.push(("mc_input_key".into(), object.path.clone()));
             env.push(("mc_input_file".into(), dest.display().to_string()));
         }
+        TaskKind::MapBatch { .. } => {
+            return Err(Failure::infra("run a batch", "not supported yet"));
+        }
         TaskKind::Reduce { reducer } => {
             spec.env.push(("MANTA_REDUCER".into(), reducer.to_string()));
         }

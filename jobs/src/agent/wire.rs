@@ -55,6 +55,40 @@ pub enum TaskKind {
     /// Reducer `reducer` of its phase; its inputs arrive through
     /// `POST .../inputs` and are concatenated on stdin.
     Reduce { reducer: u32 },
+    /// Several map tasks of one job phase run one after the other in one
+    /// container (Manta's zone reuse): the container's start-up cost is
+    /// paid once. Each item is a task of its own (its input at
+    /// `/manta<path>` and on stdin, its env, its outputs and errors, in
+    /// [`TaskResult::items`]); `init` runs once. The request's `task_id`
+    /// names the batch and its `output_base` is unused.
+    #[serde(rename = "mapbatch")]
+    MapBatch { items: Vec<BatchItem> },
+}
+
+/// One map task of a [`TaskKind::MapBatch`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct BatchItem {
+    pub task_id: String,
+    pub input: InputObject,
+    /// This task's `MANTA_OUTPUT_BASE`.
+    pub output_base: String,
+}
+
+/// How one item of a batch ended (the fields of [`TaskResult`] for it).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ItemResult {
+    pub task_id: String,
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub outputs: Vec<TaskOutput>,
+    #[serde(default)]
+    pub saved: Vec<TaskOutput>,
+    #[serde(default)]
+    pub stderr: Option<TaskOutput>,
+    #[serde(default)]
+    pub input_local_bytes: u64,
+    #[serde(default)]
+    pub input_remote_bytes: u64,
 }
 
 /// Where a phase's image comes from.
@@ -199,6 +233,12 @@ pub struct TaskResult {
     pub wall_ms: u64,
     /// The node that ran it.
     pub node_id: String,
+    /// A batch's per-task results, in request order. With a batch the
+    /// top-level `outcome` is the container's: `Ok` when the items ran
+    /// (each then has its own outcome), `InfraError` or `UserError` (a
+    /// missing image, a failed init or asset) for every item at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemResult>,
 }
 
 /// Counters of one agent since it started.
