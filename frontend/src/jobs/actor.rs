@@ -128,11 +128,21 @@ pub struct PhaseRun {
 
 pub enum Running {
     Map(MapTask, Target),
+    /// Several map tasks in one container on one node (one slot).
+    Batch(Vec<MapTask>, Target),
     Reduce {
         phase: u32,
         reducer: u32,
         node: Target,
     },
+}
+
+impl Running {
+    pub fn node(&self) -> &Target {
+        match self {
+            Running::Map(_, n) | Running::Batch(_, n) | Running::Reduce { node: n, .. } => n,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -394,9 +404,7 @@ impl Actor {
         self.rec.job.cancel();
         self.tasks.abort_all();
         for (task, running) in self.running.drain() {
-            let node = match running {
-                Running::Map(_, n) | Running::Reduce { node: n, .. } => n,
-            };
+            let node = running.node().clone();
             let agent = self.ctx.agent.clone();
             tokio::spawn(async move { agent.forget(&node.addr, &task).await });
         }

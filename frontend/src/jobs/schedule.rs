@@ -6,7 +6,9 @@ use super::actor::{Actor, Event, Item, MapTask, ReducerState, ResolveFail, Runni
 use super::records::{done_key, DoneRecord};
 use super::task::{self, Finish, TaskMeta};
 use crate::placement::Target;
-use jobs::agent::wire::{ImageRef, InputObject, NodeAddr, ReduceInputs, TaskKind, TaskRequest};
+use jobs::agent::wire::{
+    BatchItem, ImageRef, InputObject, NodeAddr, ReduceInputs, TaskKind, TaskRequest,
+};
 use jobs::model::{JobErrorCode, JobState, Phase};
 use metadata_tier::wire::Condition;
 use std::time::Duration;
@@ -14,6 +16,10 @@ use tokio::sync::mpsc;
 
 /// Most queued map tasks looked at per scheduling pass.
 const SCAN: usize = 2000;
+/// Most map tasks run in one container.
+const MAX_BATCH: u64 = 16;
+/// Largest input of a task that may share a container.
+const BATCH_INPUT_MAX: u64 = 1 << 20;
 
 impl Actor {
     /// Starts resolving an item that entered a phase.
@@ -177,13 +183,54 @@ impl Actor {
     fn finished(&mut self, task_id: String, finish: Finish) {
         let running = self.running.remove(&task_id);
         if let Some(r) = &running {
-            let node = match r {
-                Running::Map(_, n) | Running::Reduce { node: n, .. } => &n.id,
-            };
-            if let Some(l) = self.load.get_mut(node) {
+            if let Some(l) = self.load.get_mut(&r.node().id) {
                 *l = l.saturating_sub(1);
             }
         }
+        if let Some(Running::Batch(tasks, node)) = running {
+            self.batch_finished(tasks, node, finish);
+            self.pump();
+            return;
+        }
+        self.settle(running, finish);
+        self.pump();
+    }
+
+    /// Splits a batch's result into its tasks'.
+    fn batch_finished(&mut self, tasks: Vec<MapTask>, node: Target, finish: Finish) {
+        match finish {
+            Finish::Batch(results) => {
+                let mut tasks = tasks;
+                for (id, f) in results {
+                    if let Some(i) = tasks.iter().position(|t| t.task_id == id) {
+                        let t = tasks.swap_remove(i);
+                        self.settle(Some(Running::Map(t, node.clone())), f);
+                    }
+                }
+                // Tasks the result did not mention are lost.
+                for t in tasks {
+                    let reason = format!("node {} sent no result for it", node.id);
+                    self.settle(Some(Running::Map(t, node.clone())), Finish::Lost(reason));
+                }
+            }
+            other => {
+                let reason = match other {
+                    Finish::Lost(r) => r,
+                    _ => format!("node {} answered a batch with a single result", node.id),
+                };
+                for t in tasks {
+                    self.settle(
+                        Some(Running::Map(t, node.clone())),
+                        Finish::Lost(reason.clone()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Counts a task's end: its outputs enter the next phase, or it is
+    /// retried.
+    fn settle(&mut self, running: Option<Running>, finish: Finish) {
         match finish {
             Finish::Done(done) => {
                 let phase = done.phase;
@@ -213,8 +260,14 @@ impl Actor {
                 }
             }
             Finish::Lost(reason) => self.lost(running, reason),
+            Finish::Batch(results) => {
+                // Only a batch's poller sends these; a stray one settles
+                // its tasks without their running entries.
+                for (_, f) in results {
+                    self.settle(None, f);
+                }
+            }
         }
-        self.pump();
     }
 
     /// A task lost to a node or infrastructure failure runs again on
@@ -239,6 +292,11 @@ impl Actor {
                 t.tried.push(node.id);
                 self.rec.job.stats.retries += 1;
                 self.queue.push_front(t);
+            }
+            Running::Batch(tasks, node) => {
+                for t in tasks {
+                    self.lost(Some(Running::Map(t, node.clone())), reason.clone());
+                }
             }
             Running::Reduce {
                 phase,
@@ -342,12 +400,115 @@ impl Actor {
                 .min_by_key(|(l, _)| *l)
                 .map(|(_, n)| n.clone());
             match best {
-                Some(node) => self.dispatch_map(t, node, &live),
+                Some(node) => {
+                    let batch = self.take_batch(&t, &node, live.len());
+                    if batch.is_empty() {
+                        self.dispatch_map(t, node, &live);
+                    } else {
+                        let mut tasks = vec![t];
+                        tasks.extend(batch);
+                        self.dispatch_batch(tasks, node, &live);
+                    }
+                }
                 None => kept.push_back(t),
             }
         }
         kept.append(&mut self.queue);
         self.queue = kept;
+    }
+
+    /// Queued tasks to run in one container with `first` on `node`: only
+    /// when the queue is long enough that batching does not idle other
+    /// slots, and only small inputs (a big input's work dwarfs a
+    /// container's start-up; its output should stream, not be buffered in
+    /// a file).
+    fn take_batch(&mut self, first: &MapTask, node: &Target, live: usize) -> Vec<MapTask> {
+        let small = |t: &MapTask| {
+            t.input
+                .blob
+                .as_ref()
+                .is_none_or(|b| b.size <= BATCH_INPUT_MAX)
+        };
+        if !small(first) {
+            return Vec::new();
+        }
+        let slots = (live.max(1) as u64) * u64::from(self.cfg.slots_per_node.max(1));
+        let want = (self.queue.len() as u64 / slots).min(MAX_BATCH - 1) as usize;
+        if want == 0 {
+            return Vec::new();
+        }
+        let holds = |t: &MapTask| {
+            t.phase == first.phase
+                && small(t)
+                && !t.tried.contains(&node.id)
+                && t.input
+                    .blob
+                    .as_ref()
+                    .is_none_or(|b| b.nodes.iter().any(|h| h.id == node.id))
+        };
+        let mut batch = Vec::new();
+        let mut rest = std::collections::VecDeque::with_capacity(self.queue.len());
+        while let Some(t) = self.queue.pop_front() {
+            if batch.len() < want && holds(&t) {
+                batch.push(t);
+            } else {
+                rest.push_back(t);
+            }
+        }
+        self.queue = rest;
+        batch
+    }
+
+    fn dispatch_batch(&mut self, tasks: Vec<MapTask>, node: Target, live: &[Target]) {
+        let Some(first) = tasks.first() else { return };
+        let phase = first.phase;
+        let ids: Vec<&str> = tasks.iter().map(|t| t.task_id.as_str()).collect();
+        let mut parts = vec!["batch"];
+        parts.extend(ids.iter().copied());
+        let retries = tasks.iter().map(|t| t.retries).sum::<u32>().to_string();
+        parts.push(&retries);
+        let batch_id = super::records::task_id(&self.rec.job.id, &parts);
+        let items = tasks
+            .iter()
+            .map(|t| BatchItem {
+                task_id: t.task_id.clone(),
+                input: t.input.clone(),
+                output_base: jobs::model::naming::map_output_base(
+                    &self.rec.login,
+                    &self.rec.job.id,
+                    &t.input.path,
+                    t.phase,
+                ),
+            })
+            .collect();
+        let kind = TaskKind::MapBatch { items };
+        let Some(req) = self.request(phase, &batch_id, kind, &node, live, String::new()) else {
+            return;
+        };
+        let metas = tasks
+            .iter()
+            .map(|t| {
+                let meta = TaskMeta {
+                    phase: t.phase,
+                    input: Some(t.input.path.clone()),
+                    reducer: None,
+                    p0input: Some(t.p0input.clone()),
+                    retries: t.retries,
+                };
+                (t.task_id.clone(), meta)
+            })
+            .collect();
+        self.rec.job.stats.tasks += tasks.iter().filter(|t| t.retries == 0).count() as u64;
+        *self.load.entry(node.id.clone()).or_default() += 1;
+        self.running
+            .insert(batch_id, Running::Batch(tasks, node.clone()));
+        let ctx = self.ctx.clone();
+        let events = self.events.clone();
+        self.tasks.spawn(async move {
+            let task_id = req.task_id.clone();
+            let finish = task::run_batch(ctx, node, req, metas).await;
+            let _ = events.send(Event::Finished { task_id, finish });
+        });
     }
 
     fn phase_spec(&self, phase: u32) -> Option<Phase> {

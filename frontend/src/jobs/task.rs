@@ -48,6 +48,8 @@ pub enum Finish {
     Done(Box<DoneRecord>),
     /// The node or our side failed; the task may run again elsewhere.
     Lost(String),
+    /// A batch's tasks, each done or lost, by task id.
+    Batch(Vec<(String, Finish)>),
 }
 
 /// Runs `req` on `node` and commits its result.
@@ -70,10 +72,77 @@ pub async fn run(
     if let Outcome::InfraError { message } = &result.outcome {
         return Finish::Lost(format!("node {}: {message}", node.id));
     }
-    match commit(&ctx, &req, &meta, &node.id, result).await {
+    committed(commit(&ctx, &req.task_id, &meta, &node.id, result).await)
+}
+
+fn committed(r: Result<DoneRecord>) -> Finish {
+    match r {
         Ok(done) => Finish::Done(Box::new(done)),
         Err(e) => Finish::Lost(format!("committing the task's outputs: {e}")),
     }
+}
+
+/// Runs a batch of map tasks (`TaskKind::MapBatch`) on `node` and commits
+/// each task's result on its own.
+pub async fn run_batch(
+    ctx: Arc<JobCtx>,
+    node: Target,
+    req: TaskRequest,
+    metas: Vec<(String, TaskMeta)>,
+) -> Finish {
+    let result = match drive(&ctx, &node, &req, None).await {
+        Ok(r) => r,
+        Err(reason) => {
+            ctx.agent.forget(&node.addr, &req.task_id).await;
+            return Finish::Lost(reason);
+        }
+    };
+    ctx.agent.forget(&node.addr, &req.task_id).await;
+    let mut out = Vec::with_capacity(metas.len());
+    match &result.outcome {
+        Outcome::InfraError { message } => {
+            return Finish::Lost(format!("node {}: {message}", node.id))
+        }
+        // The container's own failure (image, init, assets) is every task's.
+        Outcome::UserError { .. } => {
+            for (task, meta) in &metas {
+                let r = TaskResult {
+                    items: Vec::new(),
+                    ..result.clone()
+                };
+                let done = commit(&ctx, task, meta, &node.id, r).await;
+                out.push((task.clone(), committed(done)));
+            }
+        }
+        Outcome::Ok => {
+            for (task, meta) in &metas {
+                let Some(item) = result.items.iter().find(|i| &i.task_id == task) else {
+                    let lost = Finish::Lost(format!("node {} sent no result for it", node.id));
+                    out.push((task.clone(), lost));
+                    continue;
+                };
+                if let Outcome::InfraError { message } = &item.outcome {
+                    let lost = Finish::Lost(format!("node {}: {message}", node.id));
+                    out.push((task.clone(), lost));
+                    continue;
+                }
+                let r = TaskResult {
+                    outcome: item.outcome.clone(),
+                    outputs: item.outputs.clone(),
+                    saved: item.saved.clone(),
+                    stderr: item.stderr.clone(),
+                    input_local_bytes: item.input_local_bytes,
+                    input_remote_bytes: item.input_remote_bytes,
+                    wall_ms: 0,
+                    node_id: result.node_id.clone(),
+                    items: Vec::new(),
+                };
+                let done = commit(&ctx, task, meta, &node.id, r).await;
+                out.push((task.clone(), committed(done)));
+            }
+        }
+    }
+    Finish::Batch(out)
 }
 
 /// Submits, feeds and waits; `Err` means lost.
@@ -180,14 +249,14 @@ where
 /// Writes the task's objects and its done record.
 async fn commit(
     ctx: &JobCtx,
-    req: &TaskRequest,
+    task_id: &str,
     meta: &TaskMeta,
     node: &str,
     result: TaskResult,
 ) -> Result<DoneRecord> {
     let mut done = DoneRecord {
         phase: meta.phase,
-        task_id: req.task_id.clone(),
+        task_id: task_id.to_string(),
         input: meta.input.clone(),
         reducer: meta.reducer,
         p0input: meta.p0input.clone(),
@@ -241,7 +310,7 @@ async fn commit(
         .map_err(|e| Error::Internal(format!("encode done record: {e}")))?;
     ctx.st
         .meta
-        .put(done_key(&ctx.job_id, &req.task_id), value, Condition::None)
+        .put(done_key(&ctx.job_id, task_id), value, Condition::None)
         .await?;
     Ok(done)
 }

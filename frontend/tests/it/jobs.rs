@@ -577,3 +577,55 @@ async fn a_killed_node_loses_no_work() {
         p.start_kill().unwrap();
     }
 }
+
+#[tokio::test]
+async fn many_small_inputs_share_containers() {
+    let tc = TestCluster::start_with(2, |_| {}).await;
+    tc.mkdir("stor/many").await;
+    let mut inputs = Vec::new();
+    let mut total = 0;
+    for i in 0..120 {
+        let body = if i == 7 {
+            "bad\n".to_string()
+        } else {
+            format!("object {i}\n")
+        };
+        if i != 7 {
+            total += body.len();
+        }
+        assert_eq!(
+            tc.put(&format!("stor/many/o{i:03}"), body).await.status(),
+            204
+        );
+        inputs.push(format!("/{USER}/stor/many/o{i:03}"));
+    }
+    let id = create(
+        &tc,
+        json!({"phases": [
+            {"exec": "if grep -q bad; then echo no >&2; exit 2; fi; wc -c < $MANTA_INPUT_FILE"},
+            {"type": "reduce", "exec": "awk '{s += $1} END {print s}'"}
+        ]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &inputs, true).await;
+    let job = wait_done(&tc, &id, Duration::from_secs(180)).await;
+    assert_eq!(job["stats"]["errors"], 1, "{job}");
+    assert_eq!(job["stats"]["tasks"], 121, "{job}");
+    assert_eq!(job["stats"]["tasksDone"], 121, "{job}");
+    let outs = live_lines(&tc, &id, "out").await;
+    assert_eq!(object_text(&tc, &outs[0]).await.trim(), total.to_string());
+    let errs = live_lines(&tc, &id, "err").await;
+    assert!(
+        errs[0].contains("UserTaskError") && errs[0].contains("o007"),
+        "{errs:?}"
+    );
+    // Fewer containers than tasks: map tasks ran in batches.
+    let started: u64 = agents(&tc).await.iter().map(|a| a.tasks_started).sum();
+    assert!(started < 60, "{started} agent tasks for 120 inputs");
+    // Each map output is still its own object, named after its input.
+    let r = tc.get(&format!("jobs/{id}/stor/{USER}/stor/many")).await;
+    let listing = r.text().await.unwrap();
+    let named = |pat: &str| listing.lines().filter(|l| l.contains(pat)).count();
+    assert_eq!(named(".0.") - named(".0.err."), 119, "{listing}");
+    assert_eq!(named("o007.0.err."), 1, "{listing}");
+}

@@ -1,6 +1,7 @@
 //! Running one task from request to [`TaskResult`]: prepare, run with
 //! stdout streamed into the local blob store (and a reducer's inputs
-//! streamed into stdin), judge the exit, store the outputs.
+//! streamed into stdin), judge the exit and store the outputs
+//! (`conclude.rs`). A batch goes to `batch.rs`.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -11,17 +12,16 @@ use tokio::io::DuplexStream;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::io::ReaderStream;
 
+use super::conclude::{conclude, init_failed, Products, Ran, Stdout};
 use super::failure::{Failure, InfraContext};
-use super::outputs::{collect, output};
+use super::outputs::output;
 use super::prepare::{task_spec, InputBytes, INIT_STATUS};
 use super::publish::Publisher;
 use super::reduce_feed::{feed, FedBytes};
-use super::spool::{self, Kind, Record};
 use super::task_dir::TaskDir;
-use super::wire::{Outcome, ReduceInputs, TaskRequest, TaskResult};
+use super::wire::{Outcome, ReduceInputs, TaskKind, TaskRequest, TaskResult};
 use super::Shared;
 use crate::model::naming::stderr_object;
-use crate::model::JobErrorCode;
 use crate::runtime::{TaskOutcome, TaskSpec};
 
 const PIPE: usize = 256 << 10;
@@ -44,14 +44,29 @@ pub(crate) async fn run(
         node_id: shared.node_id.clone(),
         items: Vec::new(),
     };
-    if let Err(failure) = attempt(shared, req, inputs, &mut result).await {
+    let attempted = match &req.kind {
+        TaskKind::MapBatch { items } => super::batch::run(shared, req, items, &mut result).await,
+        _ => attempt(shared, req, inputs, &mut result).await,
+    };
+    if let Err(failure) = attempted {
         tracing::info!(task = %req.task_id, ?failure, "task failed");
         result.outcome = failure.into_outcome();
         result.outputs.clear();
         result.saved.clear();
+        result.items.clear();
     }
     result.wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     result
+}
+
+/// Where the outputs of `req`'s tasks go.
+pub(crate) fn publisher(shared: &Shared, req: &TaskRequest) -> Publisher {
+    Publisher {
+        store: shared.fetcher.store.clone(),
+        client: shared.fetcher.client.clone(),
+        node_id: shared.node_id.clone(),
+        replicas: req.replicas.clone(),
+    }
 }
 
 async fn attempt(
@@ -75,60 +90,33 @@ async fn attempt(
             ran?
         }
     };
-    let publisher = Publisher {
-        store: shared.fetcher.store.clone(),
-        client: shared.fetcher.client.clone(),
-        node_id: shared.node_id.clone(),
-        replicas: req.replicas.clone(),
+    let publisher = publisher(shared, req);
+    let spool = dir.spool();
+    let mut products = Products::default();
+    let concluded = match std::fs::read_to_string(spool.join(INIT_STATUS)) {
+        Ok(status) => {
+            let saved = publisher.bytes(outcome.stderr).await?;
+            let name = stderr_object(&req.output_base, &req.task_id);
+            products.stderr = Some(output(name, saved));
+            Err(init_failed(&status))
+        }
+        Err(_) => {
+            let ran = Ran {
+                task_id: &req.task_id,
+                output_base: &req.output_base,
+                spool: &spool,
+                exit_code: outcome.exit_code,
+                limit: outcome.limits_hit.first().copied(),
+                stderr: outcome.stderr,
+                stdout: Stdout::Stored(stdout),
+            };
+            conclude(&publisher, ran, &dir, &mut products).await
+        }
     };
-    let records = spool::read(&dir.spool())?;
-    if let Some(failure) = judge(&outcome, &dir, &records) {
-        let saved = publisher.bytes(outcome.stderr).await?;
-        result.stderr = Some(output(stderr_object(&req.output_base, &req.task_id), saved));
-        return Err(failure);
-    }
-    if spool::captures_stdout(&records) {
-        let name = format!("{}{}", req.output_base, req.task_id);
-        let blob = publisher.replicate(stdout).await;
-        result.outputs.push(output(name, blob));
-    }
-    let produced = collect(&publisher, records, &req.output_base, &dir).await?;
-    result.outputs.extend(produced.outputs);
-    result.saved = produced.saved;
-    Ok(())
-}
-
-/// The user's failure, if the task had one: init, a relative path given
-/// to a utility, a limit, or a non-zero exit.
-fn judge(outcome: &TaskOutcome, dir: &TaskDir, records: &[Record]) -> Option<Failure> {
-    if let Ok(status) = std::fs::read_to_string(dir.spool().join(INIT_STATUS)) {
-        return Some(Failure::user(
-            JobErrorCode::TaskInitError,
-            format!("user init command exited with code {}", status.trim()),
-        ));
-    }
-    let invalid = records.iter().find_map(|r| match &r.kind {
-        Kind::Invalid(message) => Some(message.clone()),
-        _ => None,
-    });
-    if let Some(message) = invalid {
-        return Some(Failure::user(JobErrorCode::InvalidArgumentError, message));
-    }
-    if let Some(limit) = outcome.limits_hit.first() {
-        return Some(Failure::user(
-            JobErrorCode::TaskKilledError,
-            format!("task killed (excessive resource usage): {limit}"),
-        ));
-    }
-    let code = match outcome.exit_code {
-        Some(0) => return None,
-        Some(code) => code.to_string(),
-        None => "unknown".to_owned(),
-    };
-    Some(Failure::user(
-        JobErrorCode::UserTaskError,
-        format!("user command exited with code {code}"),
-    ))
+    result.outputs = products.outputs;
+    result.saved = products.saved;
+    result.stderr = products.stderr;
+    concluded
 }
 
 /// Runs `spec`, its stdout streamed into the local blob store.

@@ -8,9 +8,13 @@
 //! reducer's inputs are streamed into stdin by `reduce_feed.rs`), then
 //! turns the utilities' spool records (`spool.rs`, `msplit.rs`,
 //! `outputs.rs`) into outputs stored here and copied to the replicas
-//! (`publish.rs`). `tasks.rs` holds the task table and the slots. Design
-//! notes: `docs/jobs-agent.md`.
+//! (`publish.rs`; `conclude.rs` judges the exit). A batch of map tasks
+//! runs in one container (`batch.rs`, `batch_items.rs`). `tasks.rs` holds
+//! the task table and the slots. Design notes: `docs/jobs-agent.md`.
 
+mod batch;
+mod batch_items;
+mod conclude;
 mod counters;
 mod execute;
 mod failure;

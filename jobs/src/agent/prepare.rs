@@ -1,7 +1,7 @@
 //! Everything a task's container is given: image, mounts (utilities,
 //! spool, assets, the map input), environment, command and limits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::counters::add;
@@ -27,7 +27,7 @@ e=$MANTA_EXEC; unset MANTA_INIT MANTA_EXEC; exec /bin/sh -c "$e""#;
 const WALL_TIME: Duration = Duration::from_secs(3600);
 
 /// Bytes read to prepare the task.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct InputBytes {
     pub local: u64,
     pub remote: u64,
@@ -36,12 +36,51 @@ pub(crate) struct InputBytes {
 /// The task's spec; a map task's input is mounted and on stdin.
 ///
 /// # Errors
-/// The user's: a bad image, asset or path; ours: fetching or disk.
+/// The user's: a bad image, asset or path; ours: fetching or disk (and a
+/// batch, which `batch.rs` prepares).
 pub(crate) async fn task_spec(
     shared: &Shared,
     req: &TaskRequest,
     dir: &TaskDir,
     input: &mut InputBytes,
+) -> Result<TaskSpec, Failure> {
+    let mut spec = common_spec(shared, req, dir).await?;
+    match &req.kind {
+        TaskKind::Map { input: object } => {
+            let dest = container_path("/manta", &object.path)?;
+            let file = map_input(shared, object, &dir.file("input"), input).await?;
+            spec.mounts.push(BindMount::read_only(&file, &dest));
+            spec.stdin = Some(file);
+            let env = &mut spec.env;
+            env.push(("MANTA_INPUT_OBJECT".into(), object.path.clone()));
+            env.push(("MANTA_INPUT_FILE".into(), dest.display().to_string()));
+            env.push(("mc_input_key".into(), object.path.clone()));
+            env.push(("mc_input_file".into(), dest.display().to_string()));
+        }
+        TaskKind::MapBatch { .. } => {
+            return Err(Failure::infra("prepare a task", "a batch is not a task"));
+        }
+        TaskKind::Reduce { reducer } => {
+            spec.env.push(("MANTA_REDUCER".into(), reducer.to_string()));
+        }
+    }
+    if let Some(init) = &req.init {
+        spec.env.push(("MANTA_INIT".into(), init.clone()));
+        spec.env.push(("MANTA_EXEC".into(), req.exec.clone()));
+        spec.command = INIT_WRAPPER.into();
+    }
+    Ok(spec)
+}
+
+/// What every container of `req` gets, whatever its kind: image, the
+/// utilities, the spool, assets, the shared environment and limits.
+///
+/// # Errors
+/// As [`task_spec`].
+pub(crate) async fn common_spec(
+    shared: &Shared,
+    req: &TaskRequest,
+    dir: &TaskDir,
 ) -> Result<TaskSpec, Failure> {
     let image = super::image::resolve(shared, &req.image, dir).await?;
     let mut spec = TaskSpec {
@@ -58,30 +97,6 @@ pub(crate) async fn task_spec(
     };
     for (i, asset) in req.assets.iter().enumerate() {
         spec.mounts.push(mount_asset(shared, asset, dir, i).await?);
-    }
-    match &req.kind {
-        TaskKind::Map { input: object } => {
-            let file = map_input(shared, object, dir, input).await?;
-            let dest = container_path("/manta", &object.path)?;
-            spec.mounts.push(BindMount::read_only(&file, &dest));
-            spec.stdin = Some(file);
-            let env = &mut spec.env;
-            env.push(("MANTA_INPUT_OBJECT".into(), object.path.clone()));
-            env.push(("MANTA_INPUT_FILE".into(), dest.display().to_string()));
-            env.push(("mc_input_key".into(), object.path.clone()));
-            env.push(("mc_input_file".into(), dest.display().to_string()));
-        }
-        TaskKind::MapBatch { .. } => {
-            return Err(Failure::infra("run a batch", "not supported yet"));
-        }
-        TaskKind::Reduce { reducer } => {
-            spec.env.push(("MANTA_REDUCER".into(), reducer.to_string()));
-        }
-    }
-    if let Some(init) = &req.init {
-        spec.env.push(("MANTA_INIT".into(), init.clone()));
-        spec.env.push(("MANTA_EXEC".into(), req.exec.clone()));
-        spec.command = INIT_WRAPPER.into();
     }
     Ok(spec)
 }
@@ -129,15 +144,21 @@ pub(crate) fn container_path(prefix: &str, path: &str) -> Result<PathBuf, Failur
     Ok(PathBuf::from(format!("{prefix}{path}")))
 }
 
-async fn map_input(
+/// A file with a map input's bytes: the local blob file, or a copy
+/// fetched into `dest`; the bytes are counted in `bytes` and the agent's
+/// map counters.
+///
+/// # Errors
+/// No node could give it, or `dest` could not be written (ours).
+pub(crate) async fn map_input(
     shared: &Shared,
     object: &InputObject,
-    dir: &TaskDir,
+    dest: &Path,
     bytes: &mut InputBytes,
 ) -> Result<PathBuf, Failure> {
     let fetched = shared
         .fetcher
-        .materialize(object.blob.as_ref(), &dir.file("input"))
+        .materialize(object.blob.as_ref(), dest)
         .await
         .map_err(|e| match e {
             StreamError::Source(why) => {

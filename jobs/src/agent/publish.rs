@@ -32,7 +32,11 @@ impl Publisher {
     /// # Errors
     /// Reading the file or storing it locally failed.
     pub(crate) async fn file(&self, path: &Path) -> Result<Option<StoredBlob>, Failure> {
-        let file = tokio::fs::File::open(path)
+        // The task could have left a symlink to a host file there.
+        let file = tokio::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(path)
             .await
             .infra("open task output")?;
         let stream = ReaderStream::with_capacity(file, CHUNK);

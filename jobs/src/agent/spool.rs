@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::failure::{Failure, InfraContext};
+use super::task_dir::read_head;
 use crate::model::JobErrorCode;
 
 /// What a record asks for.
@@ -43,6 +44,9 @@ pub(crate) struct Record {
     pub headers: Vec<(String, String)>,
 }
 
+/// More than any honest record's description.
+const MAX_META: usize = 1 << 20;
+
 /// The committed records under `spool`, oldest commit first.
 ///
 /// # Errors
@@ -57,7 +61,9 @@ pub(crate) fn read(spool: &Path) -> Result<Vec<Record>, Failure> {
             continue;
         };
         let meta = entry.metadata().infra("stat a spool record")?;
-        let text = std::fs::read_to_string(entry.path()).infra("read a spool record")?;
+        let text = read_head(&entry.path(), MAX_META)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .infra("read a spool record")?;
         let record = parse(&text, spool.join(format!("{id}.data"))).map_err(|why| {
             Failure::user(
                 JobErrorCode::InvalidArgumentError,

@@ -96,10 +96,12 @@ async fn run_task(
     // Reducers wait on map tasks for their input: if they held slots, a
     // node full of reducers would starve the maps feeding them.
     let _slot = match req.kind {
-        TaskKind::Map { .. } | TaskKind::MapBatch { .. } => match shared.slots.clone().acquire_owned().await {
-            Ok(permit) => Some(permit),
-            Err(_) => return,
-        },
+        TaskKind::Map { .. } | TaskKind::MapBatch { .. } => {
+            match shared.slots.clone().acquire_owned().await {
+                Ok(permit) => Some(permit),
+                Err(_) => return,
+            }
+        }
         TaskKind::Reduce { .. } => None,
     };
     status.send_modify(|s| s.state = TaskState::Running);

@@ -1,7 +1,8 @@
 //! The in-task utilities (`mpipe`, `mcat`, `mtee`, `msplit`): POSIX shell
 //! scripts written at start into a directory every task sees read-only at
 //! [`BIN_DIR`]. They only write records into the task's spool
-//! ([`SPOOL_DIR`]); `spool.rs` reads them after the task exits.
+//! ([`SPOOL_DIR`]); `spool.rs` reads them after the task exits. Beside
+//! them, the driver of a batch (`.batch.sh`, see `batch.rs`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -13,13 +14,18 @@ use crate::Result;
 pub(crate) const BIN_DIR: &str = "/opt/manta/bin";
 /// Where the task's spool appears in the container (`MANTA_SPOOL`).
 pub(crate) const SPOOL_DIR: &str = "/opt/manta/spool";
+/// The batch driver (`utilities/batch.sh`), in [`BIN_DIR`].
+const BATCH_DRIVER_NAME: &str = ".batch.sh";
+/// The command of a batch's container: the driver.
+pub(crate) const BATCH_COMMAND: &str = "exec /bin/sh /opt/manta/bin/.batch.sh";
 
-const SCRIPTS: [(&str, &str); 5] = [
+const SCRIPTS: [(&str, &str); 6] = [
     (".spool.sh", include_str!("utilities/spool.sh")),
     ("mpipe", include_str!("utilities/mpipe.sh")),
     ("mcat", include_str!("utilities/mcat.sh")),
     ("mtee", include_str!("utilities/mtee.sh")),
     ("msplit", include_str!("utilities/msplit.sh")),
+    (BATCH_DRIVER_NAME, include_str!("utilities/batch.sh")),
 ];
 
 /// Writes the scripts into `dir` (replacing older versions).

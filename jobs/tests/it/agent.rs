@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use jobs::agent::wire::{
-    AgentStatus, BlobRef, ImageRef, InputObject, NodeAddr, Outcome, ReduceInputs, TaskKind,
-    TaskOutput, TaskRequest, TaskResult, TaskState, TaskStatus,
+    AgentStatus, BatchItem, BlobRef, ImageRef, InputObject, ItemResult, NodeAddr, Outcome,
+    ReduceInputs, TaskKind, TaskOutput, TaskRequest, TaskResult, TaskState, TaskStatus,
 };
 use jobs::agent::{Agent, AgentConfig};
 use jobs::model::naming::msplit_reducer;
@@ -617,4 +617,234 @@ async fn an_image_stored_as_an_object_is_imported_once() {
         c.read(&c.a, &result.outputs[0]).await,
         "1000\n/opt/manta/bin:/bin\n"
     );
+}
+
+/// A batch whose item `name` reads `/u/stor/<name>` and has the output
+/// base `/u/jobs/j1/stor/u/stor/<name>.0.`.
+fn batch(id: &str, items: Vec<(&str, Option<BlobRef>)>, exec: &str) -> TaskRequest {
+    let items = items
+        .into_iter()
+        .map(|(name, blob)| BatchItem {
+            task_id: format!("{id}-{name}"),
+            input: input(&format!("/u/stor/{name}"), blob),
+            output_base: item_base(name),
+        })
+        .collect();
+    let mut req = request(id, TaskKind::MapBatch { items }, exec);
+    req.output_base = String::new();
+    req
+}
+
+fn item_base(name: &str) -> String {
+    format!("/u/jobs/j1/stor/u/stor/{name}.0.")
+}
+
+#[track_caller]
+fn assert_item_ok(item: &ItemResult) {
+    assert_eq!(item.outcome, Outcome::Ok, "{item:#?}");
+    assert!(item.stderr.is_none(), "{item:#?}");
+}
+
+/// Each item of `exec` below prints its object, input size, output base
+/// and the lines init wrote, unless its input says "bad" (exit 3) or its
+/// name says to use a utility.
+const BATCH_EXEC: &str = r#"case "$MANTA_INPUT_OBJECT" in
+*/pipe) wc -c | mpipe -r 1 /u/stor/piped ;;
+*/cat) mcat /u/stor/ref ;;
+*) if grep -q bad; then echo "bad input in $MANTA_INPUT_OBJECT" >&2; exit 3; fi
+   echo "$MANTA_INPUT_OBJECT $(wc -c < "$MANTA_INPUT_FILE") $MANTA_OUTPUT_BASE $(wc -l < /tmp/init)" ;;
+esac"#;
+
+#[tokio::test]
+async fn a_batch_runs_each_item_as_a_task_of_its_own() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let a = c.put(b"hello\n", &[&c.a]).await;
+    let bad = c.put(b"bad\n", &[&c.a]).await;
+    let far = c.put(b"far away\n", &[&c.b]).await;
+    let pipe = c.put(b"x\ny\n", &[&c.a]).await;
+    let cat = c.put(b"whatever", &[&c.a]).await;
+    let mut req = batch(
+        "b1",
+        vec![
+            ("a", Some(a)),
+            ("bad", Some(bad)),
+            ("far", Some(far)),
+            ("pipe", Some(pipe)),
+            ("cat", Some(cat)),
+            ("empty", None),
+        ],
+        BATCH_EXEC,
+    );
+    req.init = Some("echo ran >> /tmp/init; echo init stdout".into());
+    req.replicas = vec![c.b.addr()];
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    assert!(result.outputs.is_empty() && result.saved.is_empty() && result.stderr.is_none());
+    let ids: Vec<&str> = result.items.iter().map(|i| i.task_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["b1-a", "b1-bad", "b1-far", "b1-pipe", "b1-cat", "b1-empty"]
+    );
+    let [a, bad, far, pipe, cat, empty] = &result.items[..] else {
+        panic!("{result:#?}");
+    };
+
+    for (item, name, size) in [(a, "a", 6), (far, "far", 9), (empty, "empty", 0)] {
+        assert_item_ok(item);
+        assert_eq!(item.outputs.len(), 1, "{item:#?}");
+        let out = &item.outputs[0];
+        assert_eq!(out.path, format!("{}{}", item_base(name), item.task_id));
+        assert_eq!(out.blob.as_ref().unwrap().nodes, ["node-a", "node-b"]);
+        let expected = format!("/u/stor/{name} {size} {} 1\n", item_base(name));
+        assert_eq!(c.read(&c.b, out).await, expected);
+    }
+    assert_eq!((a.input_local_bytes, a.input_remote_bytes), (6, 0));
+    assert_eq!((far.input_local_bytes, far.input_remote_bytes), (0, 9));
+
+    assert_user_error_item(bad, "user command exited with code 3");
+    assert!(bad.outputs.is_empty());
+    let stderr = bad.stderr.as_ref().expect("stderr saved");
+    assert_eq!(stderr.path, format!("{}err.b1-bad", item_base("bad")));
+    assert_eq!(c.read(&c.a, stderr).await, "bad input in /u/stor/bad\n");
+
+    assert_item_ok(pipe);
+    assert_eq!(pipe.outputs.len(), 1, "stdout is not captured: {pipe:#?}");
+    let piped = &pipe.outputs[0];
+    assert_eq!(
+        (piped.path.as_str(), piped.reducer),
+        ("/u/stor/piped", Some(1))
+    );
+    assert_eq!(c.read(&c.a, piped).await.trim(), "4");
+
+    assert_item_ok(cat);
+    assert_eq!(cat.outputs.len(), 1, "{cat:#?}");
+    assert_eq!(cat.outputs[0].path, "/u/stor/ref");
+    assert!(cat.outputs[0].reference && cat.outputs[0].blob.is_none());
+
+    assert_eq!(
+        (result.input_local_bytes, result.input_remote_bytes),
+        (6 + 4 + 4 + 8, 9)
+    );
+    let status = c.agent_status(&c.a).await;
+    assert_eq!((status.map_local_bytes, status.map_remote_bytes), (22, 9));
+    assert_eq!((status.tasks_started, status.tasks_done), (1, 1));
+    assert_eq!(tasks_left(&c.a), 0);
+}
+
+#[track_caller]
+fn assert_user_error_item(item: &ItemResult, message: &str) {
+    let expected = Outcome::UserError {
+        code: JobErrorCode::UserTaskError,
+        message: message.into(),
+    };
+    assert_eq!(item.outcome, expected, "{item:#?}");
+}
+
+#[tokio::test]
+async fn a_batch_fails_as_a_whole_when_init_fails_and_item_by_item_otherwise() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let mut req = batch("b1", vec![("x", None), ("y", None)], "echo never");
+    req.init = Some("echo init failing >&2; exit 4".into());
+    let result = c.run(&c.a, &req).await;
+    assert_user_error(
+        &result,
+        JobErrorCode::TaskInitError,
+        "user init command exited with code 4",
+    );
+    assert!(result.items.is_empty(), "{result:#?}");
+
+    // An unusable path or an input no node has fails that item alone.
+    let mut lost = c.put(b"gone", &[&c.b]).await;
+    lost.nodes.clear();
+    let mut req = batch(
+        "b2",
+        vec![("x", None), ("lost", Some(lost)), ("y", None)],
+        "echo $MANTA_INPUT_OBJECT",
+    );
+    let BatchItem { input, .. } = match &mut req.kind {
+        TaskKind::MapBatch { items } => &mut items[2],
+        _ => unreachable!(),
+    };
+    input.path = "/u/../y".into();
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    let [x, lost, y] = &result.items[..] else {
+        panic!("{result:#?}");
+    };
+    assert_item_ok(x);
+    assert_eq!(c.read(&c.a, &x.outputs[0]).await, "/u/stor/x\n");
+    assert!(
+        matches!(lost.outcome, Outcome::InfraError { .. }),
+        "{lost:#?}"
+    );
+    assert!(
+        matches!(
+            &y.outcome,
+            Outcome::UserError {
+                code: JobErrorCode::InvalidArgumentError,
+                ..
+            }
+        ),
+        "{y:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_killed_for_memory_keeps_what_finished() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let hog = "awk 'BEGIN { s = \"xxxxxxxx\"; while (1) s = s s }'";
+    let exec = format!("case $MANTA_INPUT_OBJECT in */hog) {hog} ;; *) echo fine ;; esac");
+    let mut req = batch(
+        "b1",
+        vec![("one", None), ("hog", None), ("two", None)],
+        &exec,
+    );
+    req.memory_mb = 64;
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    let [one, hog, two] = &result.items[..] else {
+        panic!("{result:#?}");
+    };
+    assert_item_ok(one);
+    assert_eq!(c.read(&c.a, &one.outputs[0]).await, "fine\n");
+    let killed = Outcome::UserError {
+        code: JobErrorCode::TaskKilledError,
+        message: "task killed (excessive resource usage): memory limit exceeded".into(),
+    };
+    assert_eq!(hog.outcome, killed, "{hog:#?}");
+    assert!(
+        matches!(two.outcome, Outcome::InfraError { .. }),
+        "{two:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_under_runsc() {
+    if RuntimeKind::Runsc.locate().is_err() {
+        eprintln!("skipping: runsc is not installed");
+        return;
+    }
+    let c = Cluster::start(RuntimeKind::Runsc).await;
+    let one = c.put(b"1\n", &[&c.a]).await;
+    let bad = c.put(b"bad\n", &[&c.a]).await;
+    let pipe = c.put(b"a\nb\nc\n", &[&c.b]).await;
+    let mut req = batch(
+        "b1",
+        vec![("one", Some(one)), ("bad", Some(bad)), ("pipe", Some(pipe))],
+        BATCH_EXEC,
+    );
+    req.init = Some("echo ran >> /tmp/init".into());
+    let result = c.run(&c.a, &req).await;
+    assert_ok(&result);
+    let [one, bad, pipe] = &result.items[..] else {
+        panic!("{result:#?}");
+    };
+    assert_item_ok(one);
+    let expected = format!("/u/stor/one 2 {} 1\n", item_base("one"));
+    assert_eq!(c.read(&c.a, &one.outputs[0]).await, expected);
+    assert_user_error_item(bad, "user command exited with code 3");
+    assert_item_ok(pipe);
+    assert_eq!(pipe.input_remote_bytes, 6);
+    assert_eq!(c.read(&c.a, &pipe.outputs[0]).await.trim(), "6");
+    assert_eq!(c.agent_status(&c.a).await.runtime, "runsc");
 }
