@@ -4,11 +4,11 @@
 //! `replay.rs`, archiving in `archive.rs`.
 
 use super::records::{job_key, running_key, DoneRecord, JobRecord};
-use super::store::InputError;
-use super::task::{Finish, JobCtx};
+use super::task::JobCtx;
+pub use super::work::*;
 use crate::error::{Error, Result};
 use crate::placement::Target;
-use jobs::agent::wire::{ImageRef, InputObject, ReduceInputs};
+use jobs::agent::wire::{ImageRef, InputObject};
 use jobs::model::{Job, JobError, JobErrorCode, JobState};
 use metadata_tier::wire::Condition;
 use std::collections::{HashMap, VecDeque};
@@ -45,137 +45,6 @@ pub struct Snapshot {
     pub outputs: Vec<String>,
     pub errors: Vec<JobError>,
     pub failures: Vec<String>,
-}
-
-/// A unit of work entering a phase.
-#[derive(Debug, Clone)]
-pub enum Item {
-    Map {
-        phase: u32,
-        task_id: String,
-        input: String,
-        p0input: String,
-    },
-    ReduceInput {
-        phase: u32,
-        reducer: u32,
-        task_id: String,
-        input: String,
-        p0input: String,
-    },
-}
-
-impl Item {
-    pub fn phase(&self) -> u32 {
-        match self {
-            Item::Map { phase, .. } | Item::ReduceInput { phase, .. } => *phase,
-        }
-    }
-}
-
-pub enum ResolveFail {
-    Job(InputError),
-    Ours(String),
-}
-
-pub enum Event {
-    Resolved {
-        item: Item,
-        result: std::result::Result<InputObject, ResolveFail>,
-    },
-    Finished {
-        task_id: String,
-        finish: Finish,
-    },
-}
-
-/// A map task waiting for a slot or running.
-#[derive(Debug, Clone)]
-pub struct MapTask {
-    pub phase: u32,
-    pub task_id: String,
-    pub input: InputObject,
-    pub p0input: String,
-    pub tried: Vec<String>,
-    pub retries: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReducerState {
-    Idle,
-    Running,
-    Done,
-}
-
-pub struct Reducer {
-    pub task_id: String,
-    pub inputs: Vec<InputObject>,
-    pub state: ReducerState,
-    pub retries: u32,
-    pub tried: Vec<String>,
-    pub feed: Option<mpsc::UnboundedSender<ReduceInputs>>,
-    pub ended: bool,
-    pub counted: bool,
-}
-
-#[derive(Default)]
-pub struct PhaseRun {
-    /// Items that entered the phase and are not settled yet (resolving,
-    /// queued or running map tasks; reduce inputs not yet fed).
-    pub open: u64,
-    pub reducers: Vec<Reducer>,
-}
-
-pub enum Running {
-    Map(MapTask, Target),
-    /// Several map tasks in one container on one node (one slot).
-    Batch(Vec<MapTask>, Target),
-    Reduce {
-        phase: u32,
-        reducer: u32,
-        node: Target,
-    },
-}
-
-impl Running {
-    pub fn node(&self) -> &Target {
-        match self {
-            Running::Map(_, n) | Running::Batch(_, n) | Running::Reduce { node: n, .. } => n,
-        }
-    }
-}
-
-#[derive(Default)]
-pub struct Tails {
-    pub inputs: VecDeque<String>,
-    pub outputs: VecDeque<String>,
-    pub errors: VecDeque<JobError>,
-    pub failures: VecDeque<String>,
-}
-
-pub fn push_tail<T>(q: &mut VecDeque<T>, v: T) {
-    q.push_back(v);
-    if q.len() > TAIL {
-        q.pop_front();
-    }
-}
-
-/// Settings of the supervisor.
-#[derive(Debug, Clone)]
-pub struct JobSettings {
-    /// Tasks this supervisor runs at once on one node.
-    pub slots_per_node: u32,
-    /// Times a task lost to a node or infrastructure failure is run again.
-    pub max_retries: u32,
-}
-
-impl Default for JobSettings {
-    fn default() -> Self {
-        JobSettings {
-            slots_per_node: 4,
-            max_retries: 2,
-        }
-    }
 }
 
 pub struct Actor {

@@ -15,11 +15,15 @@ pub mod actor;
 mod agent_client;
 pub mod api;
 mod archive;
+mod placing;
 pub mod records;
+mod reducers;
 mod replay;
 mod schedule;
+mod settling;
 mod store;
 mod task;
+mod work;
 
 use crate::error::{Error, Result};
 use crate::records::AccountRecord;

@@ -1,0 +1,285 @@
+//! Placing map tasks: on the least loaded live node holding the input,
+//! within the per-node slots, several small ones to a container when tasks
+//! queue up.
+
+use super::actor::{Actor, Event, Item, MapTask, Running};
+use super::task::{self, TaskMeta};
+use crate::placement::Target;
+use jobs::agent::wire::{BatchItem, ImageRef, NodeAddr, ReduceInputs, TaskKind, TaskRequest};
+use jobs::model::{JobErrorCode, Phase};
+use tokio::sync::mpsc;
+
+/// Most queued map tasks looked at per scheduling pass.
+const SCAN: usize = 2000;
+/// Most map tasks run in one container.
+const MAX_BATCH: u64 = 16;
+/// Largest input of a task that may share a container.
+const BATCH_INPUT_MAX: u64 = 1 << 20;
+
+impl Actor {
+    /// Live nodes, from the placement's (shortly cached) registry view.
+    pub(super) fn live_nodes(&self) -> Vec<Target> {
+        // The cache refreshes at most every 500 ms; a blocking read here
+        // would stall the job, so scheduling uses what the last read saw.
+        self.live.clone()
+    }
+
+    /// Places queued map tasks while nodes have free slots.
+    pub fn pump(&mut self) {
+        let live = self.live_nodes();
+        let slots = self.cfg.slots_per_node;
+        let mut kept = std::collections::VecDeque::new();
+        let mut scanned = 0;
+        while let Some(t) = self.queue.pop_front() {
+            scanned += 1;
+            if scanned > SCAN {
+                kept.push_back(t);
+                break;
+            }
+            let holders: Vec<&Target> = match &t.input.blob {
+                Some(b) => live
+                    .iter()
+                    .filter(|n| b.nodes.iter().any(|h| h.id == n.id))
+                    .filter(|n| !t.tried.contains(&n.id))
+                    .collect(),
+                None => live.iter().filter(|n| !t.tried.contains(&n.id)).collect(),
+            };
+            if holders.is_empty() {
+                let item = Item::Map {
+                    phase: t.phase,
+                    task_id: t.task_id.clone(),
+                    input: t.input.path.clone(),
+                    p0input: t.p0input.clone(),
+                };
+                let msg = if t.tried.is_empty() {
+                    format!("no live storage node holds a copy of {}", t.input.path)
+                } else {
+                    format!("every node holding {} failed the task", t.input.path)
+                };
+                self.settle_with_error(&item, JobErrorCode::ServiceUnavailableError, msg);
+                continue;
+            }
+            let best = holders
+                .into_iter()
+                .map(|n| (self.load.get(&n.id).copied().unwrap_or(0), n))
+                .filter(|(l, _)| *l < slots)
+                .min_by_key(|(l, _)| *l)
+                .map(|(_, n)| n.clone());
+            match best {
+                Some(node) => {
+                    let batch = self.take_batch(&t, &node, live.len());
+                    if batch.is_empty() {
+                        self.dispatch_map(t, node, &live);
+                    } else {
+                        let mut tasks = vec![t];
+                        tasks.extend(batch);
+                        self.dispatch_batch(tasks, node, &live);
+                    }
+                }
+                None => kept.push_back(t),
+            }
+        }
+        kept.append(&mut self.queue);
+        self.queue = kept;
+    }
+
+    /// Queued tasks to run in one container with `first` on `node`: only
+    /// when the queue is long enough that batching does not idle other
+    /// slots, and only small inputs (a big input's work dwarfs a
+    /// container's start-up; its output should stream, not be buffered in
+    /// a file).
+    pub(super) fn take_batch(
+        &mut self,
+        first: &MapTask,
+        node: &Target,
+        live: usize,
+    ) -> Vec<MapTask> {
+        let small = |t: &MapTask| {
+            t.input
+                .blob
+                .as_ref()
+                .is_none_or(|b| b.size <= BATCH_INPUT_MAX)
+        };
+        if !small(first) {
+            return Vec::new();
+        }
+        let slots = (live.max(1) as u64) * u64::from(self.cfg.slots_per_node.max(1));
+        let want = (self.queue.len() as u64 / slots).min(MAX_BATCH - 1) as usize;
+        if want == 0 {
+            return Vec::new();
+        }
+        let holds = |t: &MapTask| {
+            t.phase == first.phase
+                && small(t)
+                && !t.tried.contains(&node.id)
+                && t.input
+                    .blob
+                    .as_ref()
+                    .is_none_or(|b| b.nodes.iter().any(|h| h.id == node.id))
+        };
+        let mut batch = Vec::new();
+        let mut rest = std::collections::VecDeque::with_capacity(self.queue.len());
+        while let Some(t) = self.queue.pop_front() {
+            if batch.len() < want && holds(&t) {
+                batch.push(t);
+            } else {
+                rest.push_back(t);
+            }
+        }
+        self.queue = rest;
+        batch
+    }
+
+    pub(super) fn dispatch_batch(&mut self, tasks: Vec<MapTask>, node: Target, live: &[Target]) {
+        let Some(first) = tasks.first() else { return };
+        let phase = first.phase;
+        let ids: Vec<&str> = tasks.iter().map(|t| t.task_id.as_str()).collect();
+        let mut parts = vec!["batch"];
+        parts.extend(ids.iter().copied());
+        let retries = tasks.iter().map(|t| t.retries).sum::<u32>().to_string();
+        parts.push(&retries);
+        let batch_id = super::records::task_id(&self.rec.job.id, &parts);
+        let items = tasks
+            .iter()
+            .map(|t| BatchItem {
+                task_id: t.task_id.clone(),
+                input: t.input.clone(),
+                output_base: jobs::model::naming::map_output_base(
+                    &self.rec.login,
+                    &self.rec.job.id,
+                    &t.input.path,
+                    t.phase,
+                ),
+            })
+            .collect();
+        let kind = TaskKind::MapBatch { items };
+        let Some(req) = self.request(phase, &batch_id, kind, &node, live, String::new()) else {
+            return;
+        };
+        let metas = tasks
+            .iter()
+            .map(|t| {
+                let meta = TaskMeta {
+                    phase: t.phase,
+                    input: Some(t.input.path.clone()),
+                    reducer: None,
+                    p0input: Some(t.p0input.clone()),
+                    retries: t.retries,
+                };
+                (t.task_id.clone(), meta)
+            })
+            .collect();
+        self.rec.job.stats.tasks += tasks.iter().filter(|t| t.retries == 0).count() as u64;
+        *self.load.entry(node.id.clone()).or_default() += 1;
+        self.running
+            .insert(batch_id, Running::Batch(tasks, node.clone()));
+        let ctx = self.ctx.clone();
+        let events = self.events.clone();
+        self.tasks.spawn(async move {
+            let task_id = req.task_id.clone();
+            let finish = task::run_batch(ctx, node, req, metas).await;
+            let _ = events.send(Event::Finished { task_id, finish });
+        });
+    }
+
+    pub(super) fn phase_spec(&self, phase: u32) -> Option<Phase> {
+        self.rec.job.phases.get(phase as usize).cloned()
+    }
+
+    pub(super) fn request(
+        &self,
+        phase: u32,
+        task_id: &str,
+        kind: TaskKind,
+        node: &Target,
+        live: &[Target],
+        base: String,
+    ) -> Option<TaskRequest> {
+        let spec = self.phase_spec(phase)?;
+        let copies = self.ctx.st.settings.default_durability.max(1) as usize;
+        let replicas = live
+            .iter()
+            .filter(|n| n.id != node.id)
+            .take(copies - 1)
+            .map(|n| NodeAddr {
+                id: n.id.clone(),
+                url: n.addr.clone(),
+            })
+            .collect();
+        let assets = self.assets.get(phase as usize).cloned().unwrap_or_default();
+        Some(TaskRequest {
+            task_id: task_id.to_string(),
+            job_id: self.rec.job.id.clone(),
+            login: self.rec.login.clone(),
+            phase,
+            kind,
+            exec: spec.exec.clone(),
+            init: spec.init.clone(),
+            image: self
+                .images
+                .get(phase as usize)
+                .cloned()
+                .unwrap_or(ImageRef::Default),
+            assets,
+            memory_mb: spec.memory_mb(),
+            disk_gb: spec.disk_gb(),
+            output_base: base,
+            replicas,
+        })
+    }
+
+    pub(super) fn dispatch_map(&mut self, t: MapTask, node: Target, live: &[Target]) {
+        if let Some(Some((code, msg))) = self.phase_errors.get(t.phase as usize).cloned() {
+            let item = Item::Map {
+                phase: t.phase,
+                task_id: t.task_id.clone(),
+                input: t.input.path.clone(),
+                p0input: t.p0input.clone(),
+            };
+            self.settle_with_error(&item, code, msg);
+            return;
+        }
+        let base = jobs::model::naming::map_output_base(
+            &self.rec.login,
+            &self.rec.job.id,
+            &t.input.path,
+            t.phase,
+        );
+        let kind = TaskKind::Map {
+            input: t.input.clone(),
+        };
+        let Some(req) = self.request(t.phase, &t.task_id, kind, &node, live, base) else {
+            return;
+        };
+        let meta = TaskMeta {
+            phase: t.phase,
+            input: Some(t.input.path.clone()),
+            reducer: None,
+            p0input: Some(t.p0input.clone()),
+            retries: t.retries,
+        };
+        if t.retries == 0 {
+            self.rec.job.stats.tasks += 1;
+        }
+        *self.load.entry(node.id.clone()).or_default() += 1;
+        self.running
+            .insert(t.task_id.clone(), Running::Map(t, node.clone()));
+        self.spawn_task(node, req, meta, None);
+    }
+
+    pub(super) fn spawn_task(
+        &mut self,
+        node: Target,
+        req: TaskRequest,
+        meta: TaskMeta,
+        feed: Option<mpsc::UnboundedReceiver<ReduceInputs>>,
+    ) {
+        let ctx = self.ctx.clone();
+        let events = self.events.clone();
+        self.tasks.spawn(async move {
+            let task_id = req.task_id.clone();
+            let finish = task::run(ctx, node, req, meta, feed).await;
+            let _ = events.send(Event::Finished { task_id, finish });
+        });
+    }
+}
