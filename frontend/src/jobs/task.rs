@@ -393,6 +393,13 @@ async fn write_output(ctx: &JobCtx, out: &TaskOutput) -> std::result::Result<(),
         headers,
         &format!("job:{}", ctx.job_id),
     );
+    // An object never replaces a directory (its entries would be orphaned).
+    if store::resolve_dir(&ctx.st, &ctx.owner, &path).await? {
+        return Err(OutputError::Job(
+            JobErrorCode::InvalidArgumentError,
+            format!("{} is a directory", out.path),
+        ));
+    }
     store::put_record(&ctx.st, &ctx.owner, &path, &rec).await?;
     Ok(())
 }

@@ -629,3 +629,56 @@ async fn many_small_inputs_share_containers() {
     assert_eq!(named(".0.") - named(".0.err."), 119, "{listing}");
     assert_eq!(named("o007.0.err."), 1, "{listing}");
 }
+
+#[tokio::test]
+async fn outputs_stay_in_the_account_and_never_replace_directories() {
+    let tc = TestCluster::start().await;
+    tc.mkdir("stor/adir").await;
+    tc.put("stor/to-dir", "x\n").await;
+    tc.put("stor/to-other", "y\n").await;
+    tc.put("stor/named", "z\n").await;
+    let exec = format!(
+        "case $MANTA_INPUT_OBJECT in \
+         */to-dir) mpipe /{USER}/stor/adir ;; \
+         */to-other) mpipe /other/stor/stolen ;; \
+         *) mpipe -p /{USER}/stor/made/by/job ;; esac"
+    );
+    let id = create(&tc, json!({"phases": [{"exec": exec}]})).await;
+    let inputs: Vec<String> = ["to-dir", "to-other", "named"]
+        .iter()
+        .map(|n| format!("/{USER}/stor/{n}"))
+        .collect();
+    add_inputs(&tc, &id, &inputs, true).await;
+    let job = wait_done(&tc, &id, Duration::from_secs(120)).await;
+    assert_eq!(job["stats"]["errors"], 2, "{job}");
+    let errs = live_lines(&tc, &id, "err").await.join("\n");
+    assert!(
+        errs.contains("InvalidArgumentError") && errs.contains("is a directory"),
+        "{errs}"
+    );
+    assert!(errs.contains("AuthorizationError"), "{errs}");
+    // The directory is still one; nothing landed in the other account.
+    let r = tc.get("stor/adir").await;
+    assert_eq!(
+        header(&r, "content-type"),
+        "application/x-json-stream; type=directory"
+    );
+    let r = tc
+        .as_user(
+            "other",
+            Method::GET,
+            &format!("{}/other/stor/stolen", tc.cluster.url),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        object_text(&tc, &format!("/{USER}/stor/made/by/job")).await,
+        "z\n"
+    );
+    assert_eq!(
+        live_lines(&tc, &id, "out").await,
+        vec![format!("/{USER}/stor/made/by/job")]
+    );
+}
