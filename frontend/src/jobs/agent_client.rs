@@ -44,27 +44,20 @@ async fn refused(resp: reqwest::Response) -> CallError {
 
 impl AgentClient {
     pub async fn submit(&self, url: &str, req: &TaskRequest) -> Result<(), CallError> {
-        let resp = self
-            .http
-            .post(format!("{url}/agent/v1/tasks"))
-            .timeout(Duration::from_secs(30))
-            .json(req)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(refused(resp).await)
-        }
+        self.post(format!("{url}/agent/v1/tasks"), req).await
     }
 
     pub async fn feed(&self, url: &str, task: &str, batch: &ReduceInputs) -> Result<(), CallError> {
+        self.post(format!("{url}/agent/v1/tasks/{task}/inputs"), batch)
+            .await
+    }
+
+    async fn post<T: serde::Serialize>(&self, url: String, body: &T) -> Result<(), CallError> {
         let resp = self
             .http
-            .post(format!("{url}/agent/v1/tasks/{task}/inputs"))
+            .post(url)
             .timeout(Duration::from_secs(30))
-            .json(batch)
+            .json(body)
             .send()
             .await
             .map_err(unreachable)?;

@@ -27,6 +27,18 @@ async fn create(tc: &TestCluster, job: Value) -> String {
     id
 }
 
+/// Reduce that sums the first column of its input.
+const SUM: &str = "awk '{s += $1} END {print s}'";
+
+/// A job whose map runs `map` and whose one reducer sums the results.
+async fn map_sum_job(tc: &TestCluster, map: &str) -> String {
+    create(
+        tc,
+        json!({"phases": [{"exec": map}, {"type": "reduce", "exec": SUM}]}),
+    )
+    .await
+}
+
 async fn add_inputs(tc: &TestCluster, id: &str, paths: &[String], end: bool) {
     let q = if end { "?end=true" } else { "" };
     let r = tc
@@ -480,14 +492,7 @@ async fn a_restarted_supervisor_finishes_the_job() {
         .await;
         inputs.push(format!("/{USER}/stor/r{i}"));
     }
-    let id = create(
-        &tc,
-        json!({"phases": [
-            {"exec": "sleep 1; wc -l"},
-            {"type": "reduce", "exec": "awk '{s += $1} END {print s}'"}
-        ]}),
-    )
-    .await;
+    let id = map_sum_job(&tc, "sleep 1; wc -l").await;
     add_inputs(&tc, &id, &inputs[..3], false).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     tc.cluster.restart_frontend().await.unwrap();
@@ -548,14 +553,7 @@ async fn a_killed_node_loses_no_work() {
         assert_eq!(tc.put(&format!("stor/k{i}"), body).await.status(), 204);
         inputs.push(format!("/{USER}/stor/k{i}"));
     }
-    let id = create(
-        &tc,
-        json!({"phases": [
-            {"exec": "sleep 2; wc -c"},
-            {"type": "reduce", "exec": "awk '{s += $1} END {print s}'"}
-        ]}),
-    )
-    .await;
+    let id = map_sum_job(&tc, "sleep 2; wc -c").await;
     add_inputs(&tc, &id, &inputs, true).await;
     // Kill a node while its tasks run.
     for _ in 0..50 {
@@ -599,12 +597,9 @@ async fn many_small_inputs_share_containers() {
         );
         inputs.push(format!("/{USER}/stor/many/o{i:03}"));
     }
-    let id = create(
+    let id = map_sum_job(
         &tc,
-        json!({"phases": [
-            {"exec": "if grep -q bad; then echo no >&2; exit 2; fi; wc -c < $MANTA_INPUT_FILE"},
-            {"type": "reduce", "exec": "awk '{s += $1} END {print s}'"}
-        ]}),
+        "if grep -q bad; then echo no >&2; exit 2; fi; wc -c < $MANTA_INPUT_FILE",
     )
     .await;
     add_inputs(&tc, &id, &inputs, true).await;
