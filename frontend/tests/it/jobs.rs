@@ -677,3 +677,44 @@ async fn outputs_stay_in_the_account_and_never_replace_directories() {
         vec![format!("/{USER}/stor/made/by/job")]
     );
 }
+
+#[tokio::test]
+async fn assets_mcat_and_mtee_across_phases() {
+    let tc = TestCluster::start().await;
+    tc.put("stor/script.sh", "tr a-z A-Z\n").await;
+    tc.put("stor/extra", "extra object\n").await;
+    tc.put("stor/in1", "hello\n").await;
+    let id = create(
+        &tc,
+        json!({"phases": [
+            {"exec": format!("sh /assets/{USER}/stor/script.sh | mtee /{USER}/stor/teed; mcat /{USER}/stor/extra"),
+             "assets": [format!("/{USER}/stor/script.sh")]},
+            {"type": "reduce", "exec": "sort"}
+        ]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &[format!("/{USER}/stor/in1")], true).await;
+    let job = wait_done(&tc, &id, Duration::from_secs(120)).await;
+    assert_eq!(job["stats"]["errors"], 0, "{job}");
+    let outs = live_lines(&tc, &id, "out").await;
+    // mcat turned stdout capture off: the reducer got only the mcat'ed object.
+    assert_eq!(object_text(&tc, &outs[0]).await, "extra object\n");
+    assert_eq!(
+        object_text(&tc, &format!("/{USER}/stor/teed")).await,
+        "HELLO\n"
+    );
+
+    // A missing asset fails each task with TaskInitError.
+    let id = create(
+        &tc,
+        json!({"phases": [{"exec": "cat", "assets": [format!("/{USER}/stor/nope")]}]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &[format!("/{USER}/stor/in1")], true).await;
+    wait_done(&tc, &id, Duration::from_secs(60)).await;
+    let errs = live_lines(&tc, &id, "err").await.join("\n");
+    assert!(
+        errs.contains("TaskInitError") && errs.contains("/stor/nope"),
+        "{errs}"
+    );
+}
