@@ -32,11 +32,13 @@ pub(crate) async fn resolve(
 ) -> Result<Resolved, Failure> {
     let (name, record) = match image {
         ImageRef::Default => {
-            let store = shared.runner.store();
-            (
-                None,
-                ensure_default_image(store).infra("build the default image")?,
-            )
+            // One build at a time; later tasks find it made.
+            let _one = shared.image_imports.lock().await;
+            let store = shared.runner.store().clone();
+            let built = tokio::task::spawn_blocking(move || ensure_default_image(&store))
+                .await
+                .infra("build the default image")?;
+            (None, built.infra("build the default image")?)
         }
         ImageRef::Named { name } => (Some(name.clone()), named(shared, name)?),
         ImageRef::Object { object } => {

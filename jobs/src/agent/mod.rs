@@ -40,7 +40,7 @@ use storage_node::BlobStore;
 use tokio::sync::Semaphore;
 
 use crate::error::IoContext;
-use crate::image::{ensure_default_image, ImageStore};
+use crate::image::ImageStore;
 use crate::runtime::{RuntimeKind, TaskRunner};
 use crate::Result;
 
@@ -104,10 +104,8 @@ impl Agent {
             _ => {}
         }
         std::fs::create_dir_all(&tasks_dir).ctx("create task directories", &tasks_dir)?;
-        let default = tokio::task::spawn_blocking(move || ensure_default_image(&images)).await;
-        if let Ok(Err(e)) = default {
-            tracing::warn!(error = %e, "no default image: tasks must name one");
-        }
+        // The default image is built by the first task that needs it
+        // (image.rs), so a node that runs no job never pays for it.
         if let Err(e) = cfg.runtime.locate() {
             tracing::warn!(error = %e, "tasks will fail until the runtime is installed");
         }
