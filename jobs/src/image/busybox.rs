@@ -1,8 +1,10 @@
 //! The default image: the host's static busybox with a link per applet,
-//! built on first use so a job that names no image just works.
+//! plus a layer of the host's GNU tools ([`super::host_tools`]), built on
+//! first use so a job that names no image just works.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::store::{ImageConfig, ImageRecord, ImageStore};
 use crate::digest::Digest;
@@ -15,28 +17,58 @@ pub const DEFAULT_IMAGE: &str = "default";
 const BUSYBOX_PATHS: [&str; 2] = ["/bin/busybox", "/usr/bin/busybox"];
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n";
 const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
+/// `source` of a default image with the host tools layer; a record with
+/// another `busybox...` source was built by an older version (or fell back
+/// to busybox only) and is rebuilt.
+const SOURCE: &str = "busybox+host-tools/1";
+const BUSYBOX_ONLY: &str = "busybox";
+/// Set when this process could not copy the host tools, so a busybox-only
+/// default image is not rebuilt for every task.
+static NO_HOST_TOOLS: AtomicBool = AtomicBool::new(false);
 
-/// Builds the default image from the host's busybox-static unless it is
-/// already in the store; returns its record.
+/// Builds the default image from the host's busybox-static and GNU tools
+/// unless the store has one from this version; returns its record. An
+/// image named `default` that the user imported is left alone.
 ///
 /// # Errors
 /// [`Error::BusyboxMissing`], [`Error::BusyboxNotStatic`] or I/O errors.
 pub fn ensure_default_image(store: &ImageStore) -> Result<ImageRecord> {
-    match store.get(DEFAULT_IMAGE) {
-        Err(Error::ImageNotFound(_)) => {}
-        other => return other,
-    }
+    let old = match store.get(DEFAULT_IMAGE) {
+        Err(Error::ImageNotFound(_)) => None,
+        Ok(r) if r.source == SOURCE || !r.source.starts_with(BUSYBOX_ONLY) => return Ok(r),
+        // Fell back earlier in this process: retried at the next start.
+        Ok(r) if r.source == BUSYBOX_ONLY && NO_HOST_TOOLS.load(Ordering::Relaxed) => return Ok(r),
+        Ok(r) => Some(r),
+        Err(e) => return Err(e),
+    };
     let busybox = find_busybox()?;
     let layer = busybox_layer(&busybox)?;
     let diff_id = Digest::of(&layer);
     store.ensure_layer(&diff_id, &layer[..])?;
+    let mut layers = vec![diff_id];
+    let mut source = BUSYBOX_ONLY;
+    if let Some(tools) = super::host_tools::layer() {
+        let diff_id = Digest::of(&tools);
+        store.ensure_layer(&diff_id, &tools[..])?;
+        layers.push(diff_id);
+        source = SOURCE;
+    } else {
+        NO_HOST_TOOLS.store(true, Ordering::Relaxed);
+    }
     let config = ImageConfig {
         env: vec!["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into()],
         working_dir: Some("/".into()),
         user: None,
     };
-    let record = ImageRecord::new(DEFAULT_IMAGE, vec![diff_id], config, "busybox");
+    let record = ImageRecord::new(DEFAULT_IMAGE, layers, config, source);
+    if old.as_ref() == Some(&record) {
+        return Ok(record);
+    }
     store.put(&record)?;
+    if old.is_some() {
+        // Drops the layers only the old default image used.
+        store.collect_garbage()?;
+    }
     Ok(record)
 }
 
@@ -116,7 +148,7 @@ fn busybox_layer(busybox: &Path) -> Result<Vec<u8>> {
     tar.into_inner().map_err(io)
 }
 
-fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+pub(super) fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
     h.set_mode(mode);

@@ -1,9 +1,11 @@
 //! Images: import ([`import_path`], [`import_reader`], [`import_async`]),
 //! the store of records and cached layers ([`ImageStore`]) and the default
-//! busybox image ([`ensure_default_image`]).
+//! image: busybox plus the host's GNU tools ([`ensure_default_image`]).
 
 mod busybox;
+mod elf;
 mod format;
+mod host_tools;
 mod import;
 mod store;
 mod unpack;

@@ -43,7 +43,8 @@ pub struct ImageRecord {
     /// Uncompressed layer digests, bottom layer first.
     pub layers: Vec<Digest>,
     pub config: ImageConfig,
-    /// `docker-save`, `oci-layout` or `busybox`.
+    /// `docker-save`, `oci-layout`, `busybox+host-tools/<version>` or
+    /// `busybox` (the default image).
     pub source: String,
 }
 
@@ -157,7 +158,7 @@ impl ImageStore {
         self.collect_garbage()
     }
 
-    fn collect_garbage(&self) -> Result<()> {
+    pub(crate) fn collect_garbage(&self) -> Result<()> {
         let mut keep: BTreeSet<String> = crate::runtime::layers_in_use(&self.root)?;
         for record in self.list()? {
             keep.extend(record.layers.iter().map(|d| d.hex().to_owned()));

@@ -6,6 +6,7 @@
 mod agent;
 mod cli;
 mod common;
+mod default_image;
 mod images;
 mod limits;
 mod run;
