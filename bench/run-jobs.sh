@@ -7,7 +7,7 @@
 #     MIB MiB of text in 16 MiB objects, under runc and runsc, against the same
 #     pipeline on the host over the same bytes (GNU tools, LC_ALL=C, as in
 #     the default image); the outputs are compared.
-# Usage: bench/run-jobs.sh [N_SMALL] [MIB] [BIN_DIR]
+# Usage: [RUNTIMES="runc runsc"] bench/run-jobs.sh [N_SMALL] [MIB] [BIN_DIR]
 #   BIN_DIR defaults to the debug build; pass e.g. /var/cache/mantad-release/release
 #   after `CARGO_TARGET_DIR=/var/cache/mantad-release cargo build --release --bins`.
 set -euo pipefail
@@ -41,10 +41,12 @@ host_gnu=$(echo "$(date +%s.%N) - $s" | bc)
 printf 'host (GNU tools, LC_ALL=C): %.1f s\n' "$host_gnu"
 
 start_dev() {
+  port=$((port + 2))
   RUST_LOG=warn "$bin/mantad" dev --data "$work/data-$1" --listen "127.0.0.1:$port" \
     --s3-listen "127.0.0.1:$((port + 1))" --jobs-runtime "$1" >"$work/mantad-$1.log" 2>&1 &
   pid=$!
-  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.2; done
+  for _ in $(seq 300); do [ -f "$work/data-$1/env.sh" ] && break; sleep 0.2; done
+  [ -f "$work/data-$1/env.sh" ] || { echo "mantad dev ($1) did not start:" >&2; cat "$work/mantad-$1.log" >&2; exit 1; }
   # shellcheck disable=SC1090
   . "$work/data-$1/env.sh"
   export PATH="$bin:$PATH"
@@ -86,7 +88,7 @@ timed_job() { # prints seconds; output to $1
   echo "$(date +%s.%N) - $s" | bc
 }
 
-for rt in runc runsc; do
+for rt in ${RUNTIMES:-runc runsc}; do
   start_dev "$rt"
   mput -q -f "$work/small" ~~/stor/small >/dev/null
   mput -q -f "$work/text" ~~/stor/text >/dev/null
