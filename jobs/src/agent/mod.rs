@@ -52,7 +52,8 @@ pub struct AgentConfig {
     /// Image store, runtime state and task spools.
     pub work_dir: PathBuf,
     pub runtime: RuntimeKind,
-    /// Tasks that may run at once.
+    /// Map tasks (or batches) that may run at once; four times as many
+    /// reducers may run besides them.
     pub slots: u32,
 }
 
@@ -76,6 +77,8 @@ pub(crate) struct Shared {
     /// Serializes imports of image objects.
     image_imports: tokio::sync::Mutex<()>,
     slots: Arc<Semaphore>,
+    /// Reducers have their own: they wait on map tasks for their input.
+    reduce_slots: Arc<Semaphore>,
     slot_count: u32,
     table: tasks::Table,
 }
@@ -123,6 +126,7 @@ impl Agent {
             counters: counters::Counters::default(),
             image_imports: tokio::sync::Mutex::new(()),
             slots: Arc::new(Semaphore::new(slot_count as usize)),
+            reduce_slots: Arc::new(Semaphore::new(4 * slot_count as usize)),
             slot_count,
             table: tasks::Table::default(),
         });

@@ -93,16 +93,16 @@ async fn run_task(
     batches: Option<UnboundedReceiver<ReduceInputs>>,
     status: watch::Sender<TaskStatus>,
 ) {
-    // Reducers wait on map tasks for their input: if they held slots, a
-    // node full of reducers would starve the maps feeding them.
-    let _slot = match req.kind {
-        TaskKind::Map { .. } | TaskKind::MapBatch { .. } => {
-            match shared.slots.clone().acquire_owned().await {
-                Ok(permit) => Some(permit),
-                Err(_) => return,
-            }
-        }
-        TaskKind::Reduce { .. } => None,
+    // Reducers wait on map tasks for their input: if they shared slots
+    // with maps, a node full of reducers would starve the maps feeding
+    // them; their own pool still bounds how many containers a job with
+    // many reducers starts at once.
+    let pool = match req.kind {
+        TaskKind::Map { .. } | TaskKind::MapBatch { .. } => &shared.slots,
+        TaskKind::Reduce { .. } => &shared.reduce_slots,
+    };
+    let Ok(_slot) = pool.clone().acquire_owned().await else {
+        return;
     };
     status.send_modify(|s| s.state = TaskState::Running);
     add(&shared.counters.tasks_started, 1);
