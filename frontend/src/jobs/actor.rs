@@ -145,6 +145,9 @@ impl Actor {
             return;
         }
         self.progress().await;
+        // Work that waited for a live node (all down for a moment) is
+        // retried on this beat even if no event comes.
+        let mut beat = tokio::time::interval(std::time::Duration::from_secs(2));
         while self.rec.job.state != JobState::Done {
             tokio::select! {
                 () = stop.cancelled() => return,
@@ -152,6 +155,7 @@ impl Actor {
                 Some(ev) = events.recv() => self.event(ev).await,
                 // Drain finished join handles so the set does not grow.
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+                _ = beat.tick() => self.retry_waiting().await,
             }
         }
     }

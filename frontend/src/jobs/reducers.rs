@@ -169,6 +169,25 @@ impl Actor {
         }
     }
 
+    /// Places what could not be placed when it came: queued map tasks,
+    /// and reducers that have input (or whose input ended) but no node.
+    pub async fn retry_waiting(&mut self) {
+        self.refresh_live().await;
+        self.pump();
+        let mut idle = Vec::new();
+        for (p, ph) in self.phases.iter().enumerate() {
+            for (r, red) in ph.reducers.iter().enumerate() {
+                if red.state == ReducerState::Idle && (red.ended || !red.inputs.is_empty()) {
+                    idle.push((p as u32, r as u32));
+                }
+            }
+        }
+        for (p, r) in idle {
+            self.start_reducer(p, r);
+        }
+        self.progress().await;
+    }
+
     /// Refreshes the live node list used by scheduling.
     pub async fn refresh_live(&mut self) {
         match self.ctx.st.placement.live_targets().await {
