@@ -44,6 +44,11 @@ impl Actor {
                     .collect(),
                 None => live.iter().filter(|n| !t.tried.contains(&n.id)).collect(),
             };
+            if live.is_empty() {
+                // No registry view (or no node at all) yet: wait for the beat.
+                kept.push_back(t);
+                continue;
+            }
             if holders.is_empty() {
                 let item = Item::Map {
                     phase: t.phase,
