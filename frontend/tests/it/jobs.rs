@@ -718,3 +718,51 @@ async fn assets_mcat_and_mtee_across_phases() {
         "{errs}"
     );
 }
+
+#[tokio::test]
+async fn map_map_reduce_and_reduce_only_jobs() {
+    let tc = TestCluster::start().await;
+    for i in 0..3 {
+        tc.put(
+            &format!("stor/m{i}"),
+            format!("{}\n", "word ".repeat(i + 1).trim()),
+        )
+        .await;
+    }
+    let inputs: Vec<String> = (0..3).map(|i| format!("/{USER}/stor/m{i}")).collect();
+    let id = create(
+        &tc,
+        json!({"phases": [
+            {"exec": "wc -w"},
+            {"exec": "awk '{print $1 * 10}'"},
+            {"type": "reduce", "exec": SUM}
+        ]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &inputs, true).await;
+    let job = wait_done(&tc, &id, Duration::from_secs(120)).await;
+    assert_eq!(job["stats"]["errors"], 0, "{job}");
+    assert_eq!(job["stats"]["tasks"], 7, "{job}");
+    let outs = live_lines(&tc, &id, "out").await;
+    assert_eq!(object_text(&tc, &outs[0]).await.trim(), "60");
+    // Phase 1 outputs are named after phase 0's, without the job prefix.
+    let r = tc.get(&format!("jobs/{id}/stor/{USER}/stor")).await;
+    let listing = r.text().await.unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.contains("m0.0.") && l.contains(".1.")),
+        "{listing}"
+    );
+
+    // A job whose only phase is a reduce: every input goes to reducer 0.
+    let id = create(
+        &tc,
+        json!({"phases": [{"type": "reduce", "exec": "wc -l"}]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &inputs, true).await;
+    wait_done(&tc, &id, Duration::from_secs(60)).await;
+    let outs = live_lines(&tc, &id, "out").await;
+    assert_eq!(object_text(&tc, &outs[0]).await.trim(), "3");
+}
