@@ -34,22 +34,8 @@ enum Cmd {
         /// Where all data lives.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
-        /// Address of the Manta API.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Address of the S3 API.
-        #[arg(long, default_value = "127.0.0.1:9000")]
-        s3_listen: SocketAddr,
-        /// The development account's login.
-        #[arg(long, default_value = "dev")]
-        user: String,
-        #[arg(long, default_value_t = 3)]
-        storage_nodes: usize,
-        #[arg(long, default_value_t = 2)]
-        shards: usize,
-        /// Runtime of job tasks on the storage nodes.
-        #[arg(long, value_enum, default_value_t = jobs::runtime::RuntimeKind::Runsc)]
-        jobs_runtime: jobs::runtime::RuntimeKind,
+        #[command(flatten)]
+        opts: DevOptions,
     },
     /// Run one metadata shard.
     Metadata {
@@ -97,25 +83,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
-        Cmd::Dev {
-            data,
-            listen,
-            s3_listen,
-            user,
-            storage_nodes,
-            shards,
-            jobs_runtime,
-        } => {
-            let opts = DevOptions {
-                listen,
-                s3_listen,
-                user,
-                storage_nodes,
-                shards,
-                jobs_runtime,
-            };
-            dev(data, opts).await
-        }
+        Cmd::Dev { data, opts } => dev(data, opts).await,
         Cmd::Metadata { config } => {
             let cfg: MetadataConfig = config::load(&config)?;
             let running = cluster::start_shard(cfg.listen, &cfg.data).await?;
@@ -175,12 +143,26 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `mantad dev`'s options besides `--data`.
+#[derive(clap::Args)]
 struct DevOptions {
+    /// Address of the Manta API.
+    #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Address of the S3 API.
+    #[arg(long, default_value = "127.0.0.1:9000")]
     s3_listen: SocketAddr,
+    /// The development account's login.
+    #[arg(long, default_value = "dev")]
     user: String,
+    /// Storage nodes (each with a job agent).
+    #[arg(long, default_value_t = 3)]
     storage_nodes: usize,
+    /// Metadata shards.
+    #[arg(long, default_value_t = 2)]
     shards: usize,
+    /// Runtime of job tasks on the storage nodes.
+    #[arg(long, value_enum, default_value_t = jobs::runtime::RuntimeKind::Runsc)]
     jobs_runtime: jobs::runtime::RuntimeKind,
 }
 

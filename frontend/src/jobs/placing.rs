@@ -163,16 +163,7 @@ impl Actor {
         };
         let metas = tasks
             .iter()
-            .map(|t| {
-                let meta = TaskMeta {
-                    phase: t.phase,
-                    input: Some(t.input.path.clone()),
-                    reducer: None,
-                    p0input: Some(t.p0input.clone()),
-                    retries: t.retries,
-                };
-                (t.task_id.clone(), meta)
-            })
+            .map(|t| (t.task_id.clone(), t.meta()))
             .collect();
         self.rec.job.stats.tasks += tasks.iter().filter(|t| t.retries == 0).count() as u64;
         *self.load.entry(node.id.clone()).or_default() += 1;
@@ -256,13 +247,7 @@ impl Actor {
         let Some(req) = self.request(t.phase, &t.task_id, kind, &node, live, base) else {
             return;
         };
-        let meta = TaskMeta {
-            phase: t.phase,
-            input: Some(t.input.path.clone()),
-            reducer: None,
-            p0input: Some(t.p0input.clone()),
-            retries: t.retries,
-        };
+        let meta = t.meta();
         if t.retries == 0 {
             self.rec.job.stats.tasks += 1;
         }

@@ -4,7 +4,7 @@
 
 use super::actor::TAIL;
 use super::store::InputError;
-use super::task::Finish;
+use super::task::{Finish, TaskMeta};
 use crate::placement::Target;
 use jobs::agent::wire::{InputObject, ReduceInputs};
 use jobs::model::JobError;
@@ -62,6 +62,19 @@ pub struct MapTask {
     pub p0input: String,
     pub tried: Vec<String>,
     pub retries: u32,
+}
+
+impl MapTask {
+    /// What the supervisor keeps about it while it runs.
+    pub fn meta(&self) -> TaskMeta {
+        TaskMeta {
+            phase: self.phase,
+            input: Some(self.input.path.clone()),
+            reducer: None,
+            p0input: Some(self.p0input.clone()),
+            retries: self.retries,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
