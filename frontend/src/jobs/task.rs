@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::path::MantaPath;
 use crate::placement::Target;
 use crate::state::AppState;
-use jobs::agent::wire::{Outcome, ReduceInputs, TaskOutput, TaskRequest, TaskResult, TaskState};
+use jobs::agent::wire::{
+    ItemResult, Outcome, ReduceInputs, TaskOutput, TaskRequest, TaskResult, TaskState,
+};
 use jobs::model::{JobError, JobErrorCode};
 use metadata_tier::wire::Condition;
 use std::collections::BTreeMap;
@@ -72,7 +74,16 @@ pub async fn run(
     if let Outcome::InfraError { message } = &result.outcome {
         return Finish::Lost(format!("node {}: {message}", node.id));
     }
-    committed(commit(&ctx, &req.task_id, &meta, &node.id, result).await)
+    let item = ItemResult {
+        task_id: req.task_id,
+        outcome: result.outcome,
+        outputs: result.outputs,
+        saved: result.saved,
+        stderr: result.stderr,
+        input_local_bytes: result.input_local_bytes,
+        input_remote_bytes: result.input_remote_bytes,
+    };
+    committed(commit(&ctx, &meta, &node.id, item).await)
 }
 
 fn committed(r: Result<DoneRecord>) -> Finish {
@@ -99,48 +110,40 @@ pub async fn run_batch(
     };
     ctx.agent.forget(&node.addr, &req.task_id).await;
     let mut out = Vec::with_capacity(metas.len());
-    match &result.outcome {
-        Outcome::InfraError { message } => {
-            return Finish::Lost(format!("node {}: {message}", node.id))
-        }
-        // The container's own failure (image, init, assets) is every task's.
-        Outcome::UserError { .. } => {
-            for (task, meta) in &metas {
-                let r = TaskResult {
-                    items: Vec::new(),
-                    ..result.clone()
-                };
-                let done = commit(&ctx, task, meta, &node.id, r).await;
-                out.push((task.clone(), committed(done)));
-            }
-        }
-        Outcome::Ok => {
-            for (task, meta) in &metas {
-                let Some(item) = result.items.iter().find(|i| &i.task_id == task) else {
+    if let Outcome::InfraError { message } = &result.outcome {
+        return Finish::Lost(format!("node {}: {message}", node.id));
+    }
+    let mut items = result.items;
+    for (task, meta) in &metas {
+        let item = match &result.outcome {
+            // The container's own failure (image, init, assets) is every task's.
+            Outcome::UserError { .. } => ItemResult {
+                task_id: task.clone(),
+                outcome: result.outcome.clone(),
+                outputs: Vec::new(),
+                saved: Vec::new(),
+                stderr: result.stderr.clone(),
+                input_local_bytes: 0,
+                input_remote_bytes: 0,
+            },
+            _ => match items.iter().position(|i| &i.task_id == task) {
+                Some(i) => items.swap_remove(i),
+                None => {
                     let lost = Finish::Lost(format!("node {} sent no result for it", node.id));
                     out.push((task.clone(), lost));
                     continue;
-                };
-                if let Outcome::InfraError { message } = &item.outcome {
-                    let lost = Finish::Lost(format!("node {}: {message}", node.id));
-                    out.push((task.clone(), lost));
-                    continue;
                 }
-                let r = TaskResult {
-                    outcome: item.outcome.clone(),
-                    outputs: item.outputs.clone(),
-                    saved: item.saved.clone(),
-                    stderr: item.stderr.clone(),
-                    input_local_bytes: item.input_local_bytes,
-                    input_remote_bytes: item.input_remote_bytes,
-                    wall_ms: 0,
-                    node_id: result.node_id.clone(),
-                    items: Vec::new(),
-                };
-                let done = commit(&ctx, task, meta, &node.id, r).await;
-                out.push((task.clone(), committed(done)));
-            }
+            },
+        };
+        if let Outcome::InfraError { message } = &item.outcome {
+            let lost = Finish::Lost(format!("node {}: {message}", node.id));
+            out.push((task.clone(), lost));
+            continue;
         }
+        out.push((
+            task.clone(),
+            committed(commit(&ctx, meta, &node.id, item).await),
+        ));
     }
     Finish::Batch(out)
 }
@@ -249,14 +252,13 @@ where
 /// Writes the task's objects and its done record.
 async fn commit(
     ctx: &JobCtx,
-    task_id: &str,
     meta: &TaskMeta,
     node: &str,
-    result: TaskResult,
+    result: ItemResult,
 ) -> Result<DoneRecord> {
     let mut done = DoneRecord {
         phase: meta.phase,
-        task_id: task_id.to_string(),
+        task_id: result.task_id.clone(),
         input: meta.input.clone(),
         reducer: meta.reducer,
         p0input: meta.p0input.clone(),
@@ -310,7 +312,7 @@ async fn commit(
         .map_err(|e| Error::Internal(format!("encode done record: {e}")))?;
     ctx.st
         .meta
-        .put(done_key(&ctx.job_id, task_id), value, Condition::None)
+        .put(done_key(&ctx.job_id, &done.task_id), value, Condition::None)
         .await?;
     Ok(done)
 }
