@@ -4,10 +4,13 @@
 //! looked up again at the source, so a key just added works at once.
 //! S3 access key ids are indexed under dir [`S3_INDEX_DIR`] (name = key id,
 //! value = login).
+//!
+//! Accounts are core state both APIs share, so their errors are the
+//! object service's neutral [`crate::store::Error`].
 
 use crate::auth::keys;
 use crate::auth::secrets::{self, SecretBox};
-use crate::error::{Error, Result};
+use crate::store::{Error, Result};
 use crate::records::{AccountRecord, S3KeyRecord, SshKeyRecord};
 use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions};
 use metadata_tier::MetadataClient;
@@ -46,7 +49,7 @@ impl Accounts {
     }
 
     /// # Errors
-    /// `AccountDoesNotExist` for an unknown login; metadata errors.
+    /// `AccountNotFound` for an unknown login; metadata errors.
     pub async fn resolve(&self, login: &str) -> Result<AccountRecord> {
         if let Some(rec) = self.cached(login) {
             return Ok(rec);
@@ -74,7 +77,7 @@ impl Accounts {
             self.meta
                 .get(&key(login))
                 .await?
-                .ok_or_else(|| Error::AccountDoesNotExist {
+                .ok_or_else(|| Error::AccountNotFound {
                     login: login.to_string(),
                 })?;
         let rec: AccountRecord = serde_json::from_value(entry.value)
@@ -89,7 +92,7 @@ impl Accounts {
     /// form); `None` when the account has no such key.
     ///
     /// # Errors
-    /// `AccountDoesNotExist`; metadata errors.
+    /// `AccountNotFound`; metadata errors.
     pub async fn ssh_key(
         &self,
         login: &str,
@@ -164,7 +167,7 @@ impl Accounts {
     /// Read-modify-write of an account, retried on a concurrent change.
     ///
     /// # Errors
-    /// What `change` returns; `ConcurrentRequest` after repeated races;
+    /// What `change` returns; `ConditionFailed` after repeated races;
     /// metadata errors.
     pub async fn update<T>(
         &self,
@@ -189,8 +192,8 @@ impl Accounts {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::ConcurrentRequest {
-            path: format!("account {login}"),
+        Err(Error::ConditionFailed {
+            name: format!("account {login}"),
         })
     }
 
@@ -199,7 +202,7 @@ impl Accounts {
     /// # Errors
     /// `InvalidArgument` for text that is not a supported key; as `update`.
     pub async fn add_ssh_key(&self, login: &str, openssh: &str) -> Result<SshKeyRecord> {
-        let new = keys::parse_public(openssh)?;
+        let new = keys::parse_public(openssh).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         self.update(login, |rec| {
             if let Some(k) = rec.keys.iter().find(|k| k.md5 == new.md5) {
                 return Ok(k.clone());
@@ -218,7 +221,9 @@ impl Accounts {
     pub async fn create_s3_key(&self, login: &str, sealer: &SecretBox) -> Result<(String, String)> {
         self.resolve(login).await?;
         let (id, secret) = secrets::new_access_key();
-        let sealed = sealer.seal(&id, &secret)?;
+        let sealed = sealer
+            .seal(&id, &secret)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         self.meta
             .put(
                 EntryKey::new(Keyspace::Accounts, S3_INDEX_DIR, &id),
@@ -242,15 +247,15 @@ impl Accounts {
     /// Revokes an S3 access key of `login`.
     ///
     /// # Errors
-    /// `ResourceNotFound` for a key the account does not have; as `update`.
+    /// `NotFound` for a key the account does not have; as `update`.
     pub async fn revoke_s3_key(&self, login: &str, access_key_id: &str) -> Result<()> {
         self.update(login, |rec| {
             let k = rec
                 .s3_keys
                 .iter_mut()
                 .find(|k| k.access_key_id == access_key_id)
-                .ok_or_else(|| Error::ResourceNotFound {
-                    path: format!("S3 key {access_key_id} of {login}"),
+                .ok_or_else(|| Error::NotFound {
+                    name: format!("S3 key {access_key_id} of {login}"),
                 })?;
             k.revoked_ms.get_or_insert_with(crate::time::now_ms);
             Ok(())
@@ -277,7 +282,7 @@ impl Accounts {
         };
         let rec = match self.resolve(login).await {
             Ok(r) => r,
-            Err(Error::AccountDoesNotExist { .. }) => return Ok(None),
+            Err(Error::AccountNotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
         let Some(k) = rec
@@ -287,7 +292,9 @@ impl Accounts {
         else {
             return Ok(None);
         };
-        let secret = sealer.open(access_key_id, &k.sealed_secret)?;
+        let secret = sealer
+            .open(access_key_id, &k.sealed_secret)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Some((rec, secret)))
     }
 }

@@ -327,7 +327,7 @@ impl Cluster {
         for _ in 0..300 {
             if let Ok(live) = self.meta.live_nodes(timeout).await {
                 if live.len() >= n {
-                    self.state.placement.invalidate().await;
+                    self.state.store.placement().invalidate().await;
                     return Ok(());
                 }
             }

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use crate::store::Error as StoreError;
 use client_sdk::ErrorBody;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -28,8 +29,6 @@ pub enum Error {
     ConcurrentRequest { path: String },
     #[error("if-match, if-none-match or if-unmodified-since failed for {path}")]
     PreconditionFailed { path: String },
-    #[error("Content-MD5 expected to be {expected}, but was {computed}")]
-    ContentMd5Mismatch { expected: String, computed: String },
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -40,16 +39,8 @@ pub enum Error {
     InvalidArgument(String),
     #[error("{0}")]
     InvalidParameter(String),
-    #[error("request body exceeded max-content-length of {max} bytes")]
-    MaxContentLengthExceeded { max: u64 },
     #[error("{0}")]
     InvalidMaxContentLength(String),
-    #[error("request body ended after {got} of {expected} bytes")]
-    IncompleteBody { got: u64, expected: u64 },
-    #[error("the client went away during the upload")]
-    UploadAbandoned,
-    #[error("no request body data received for {secs} seconds")]
-    UploadTimeout { secs: u64 },
     #[error("Location header required to create a link")]
     LocationRequired,
     #[error("{0}")]
@@ -58,14 +49,6 @@ pub enum Error {
     SourceObjectNotFound { path: String },
     #[error("{path} is a directory, only objects can be linked")]
     LinkNotObject { path: String },
-    #[error("the requested range cannot be satisfied")]
-    RangeNotSatisfiable { size: u64 },
-    #[error("multiple ranges are not supported")]
-    MultiRangeNotImplemented,
-    #[error("account {login} does not exist")]
-    AccountDoesNotExist { login: String },
-    #[error("account {login} already exists")]
-    AccountExists { login: String },
     #[error("{0}")]
     AuthorizationFailed(String),
     #[error("{0} is not an allowed authorization scheme (use Signature)")]
@@ -88,16 +71,6 @@ pub enum Error {
     InvalidQueryStringAuthentication(String),
     #[error("{method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
-    #[error(
-        "durability-level {wanted} needs {wanted} storage nodes with room; {available} available"
-    )]
-    NotEnoughSpace { wanted: usize, available: usize },
-    #[error("no storage nodes available")]
-    NoStorageNodes,
-    #[error("no copy of {path} could be read")]
-    NoReachableCopy { path: String },
-    #[error("metadata tier unavailable: {0}")]
-    MetadataUnavailable(String),
     #[error("{0}")]
     InvalidJob(String),
     #[error("job {id} was not found")]
@@ -106,6 +79,9 @@ pub enum Error {
     InvalidJobState { id: String, reason: String },
     #[error("internal error: {0}")]
     Internal(String),
+    /// What the object service (and accounts) refused; mapped below.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
 }
 
 impl Error {
@@ -126,33 +102,17 @@ impl Error {
             ),
             ConcurrentRequest { .. } => ("ConcurrentRequest", StatusCode::CONFLICT),
             PreconditionFailed { .. } => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
-            ContentMd5Mismatch { .. } => ("ContentMD5Mismatch", StatusCode::BAD_REQUEST),
-            BadRequest(_) | IncompleteBody { .. } => ("BadRequest", StatusCode::BAD_REQUEST),
+            BadRequest(_) => ("BadRequest", StatusCode::BAD_REQUEST),
             InvalidResource(_) => ("InvalidResource", StatusCode::BAD_REQUEST),
             InvalidDurabilityLevel { .. } => ("InvalidDurabilityLevel", StatusCode::BAD_REQUEST),
             // Manta's restCode really carries the "Error" suffix here.
             InvalidArgument(_) => ("InvalidArgumentError", StatusCode::BAD_REQUEST),
             InvalidParameter(_) => ("InvalidParameter", StatusCode::BAD_REQUEST),
-            MaxContentLengthExceeded { .. } => {
-                ("MaxContentLengthExceeded", StatusCode::PAYLOAD_TOO_LARGE)
-            }
             InvalidMaxContentLength(_) => ("InvalidMaxContentLength", StatusCode::BAD_REQUEST),
-            UploadAbandoned => (
-                "UploadAbandoned",
-                StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
-            ),
-            UploadTimeout { .. } => ("UploadTimeout", StatusCode::REQUEST_TIMEOUT),
             LocationRequired => ("LocationRequired", StatusCode::BAD_REQUEST),
             InvalidLink(_) => ("InvalidLink", StatusCode::BAD_REQUEST),
             SourceObjectNotFound { .. } => ("SourceObjectNotFound", StatusCode::NOT_FOUND),
             LinkNotObject { .. } => ("LinkNotObject", StatusCode::BAD_REQUEST),
-            RangeNotSatisfiable { .. } => (
-                "RequestedRangeNotSatisfiable",
-                StatusCode::RANGE_NOT_SATISFIABLE,
-            ),
-            MultiRangeNotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
-            AccountDoesNotExist { .. } => ("AccountDoesNotExist", StatusCode::FORBIDDEN),
-            AccountExists { .. } => ("EntityAlreadyExists", StatusCode::CONFLICT),
             AuthorizationFailed(_) => ("AuthorizationFailed", StatusCode::FORBIDDEN),
             AuthorizationSchemeNotAllowed(_) => {
                 ("AuthorizationSchemeNotAllowed", StatusCode::FORBIDDEN)
@@ -168,24 +128,59 @@ impl Error {
                 ("InvalidQueryStringAuthentication", StatusCode::FORBIDDEN)
             }
             MethodNotAllowed { .. } => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
-            NotEnoughSpace { .. } => ("NotEnoughSpace", StatusCode::INSUFFICIENT_STORAGE),
-            NoStorageNodes | NoReachableCopy { .. } | Internal(_) => {
-                ("InternalError", StatusCode::SERVICE_UNAVAILABLE)
-            }
-            MetadataUnavailable(_) => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Internal(_) => ("InternalError", StatusCode::SERVICE_UNAVAILABLE),
             InvalidJob(_) => ("InvalidJob", StatusCode::BAD_REQUEST),
             JobNotFound { .. } => ("JobNotFound", StatusCode::NOT_FOUND),
             InvalidJobState { .. } => ("InvalidJobState", StatusCode::CONFLICT),
+            Store(e) => store_code_and_status(e),
         }
+    }
+
+    /// Whether the detail is ours, for the log, not the client.
+    fn is_internal(&self) -> bool {
+        match self {
+            Error::Internal(_) => true,
+            Error::Store(e) => e.is_internal(),
+            _ => false,
+        }
+    }
+}
+
+/// The object service's errors as Manta words them.
+fn store_code_and_status(e: &StoreError) -> (&'static str, StatusCode) {
+    use StoreError::*;
+    match e {
+        ConditionFailed { .. } => ("ConcurrentRequest", StatusCode::CONFLICT),
+        IsDirectory { .. } => ("OperationNotAllowedOnDirectory", StatusCode::BAD_REQUEST),
+        Md5Mismatch { .. } => ("ContentMD5Mismatch", StatusCode::BAD_REQUEST),
+        IncompleteBody { .. } | BodyRejected(_) => ("BadRequest", StatusCode::BAD_REQUEST),
+        UploadAbandoned => (
+            "UploadAbandoned",
+            StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        ),
+        UploadTimeout { .. } => ("UploadTimeout", StatusCode::REQUEST_TIMEOUT),
+        TooLarge { .. } => ("MaxContentLengthExceeded", StatusCode::PAYLOAD_TOO_LARGE),
+        RangeNotSatisfiable { .. } => (
+            "RequestedRangeNotSatisfiable",
+            StatusCode::RANGE_NOT_SATISFIABLE,
+        ),
+        MultiRange => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
+        NoStorageNodes | NoReachableCopy { .. } | Internal(_) => {
+            ("InternalError", StatusCode::SERVICE_UNAVAILABLE)
+        }
+        NotEnoughSpace { .. } => ("NotEnoughSpace", StatusCode::INSUFFICIENT_STORAGE),
+        AccountNotFound { .. } => ("AccountDoesNotExist", StatusCode::FORBIDDEN),
+        AccountExists { .. } => ("EntityAlreadyExists", StatusCode::CONFLICT),
+        // Manta's restCode really carries the "Error" suffix here.
+        InvalidArgument(_) => ("InvalidArgumentError", StatusCode::BAD_REQUEST),
+        NotFound { .. } => ("ResourceNotFound", StatusCode::NOT_FOUND),
+        MetadataUnavailable(_) => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
     }
 }
 
 impl From<metadata_tier::Error> for Error {
     fn from(e: metadata_tier::Error) -> Self {
-        match e {
-            metadata_tier::Error::Unavailable { .. } => Error::MetadataUnavailable(e.to_string()),
-            other => Error::Internal(format!("metadata: {other}")),
-        }
+        Error::Store(e.into())
     }
 }
 
@@ -193,23 +188,22 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (code, status) = self.code_and_status();
         // Internal detail goes to the log; the client gets a generic message.
-        let message = match &self {
-            Error::Internal(detail) | Error::MetadataUnavailable(detail) => {
-                tracing::error!(error = %detail, code, "request failed");
-                if matches!(self, Error::Internal(_)) {
-                    "internal error".to_string()
-                } else {
-                    "metadata tier unavailable".to_string()
-                }
+        let message = if self.is_internal() {
+            tracing::error!(error = %self, code, "request failed");
+            match self {
+                Error::Store(StoreError::MetadataUnavailable(_)) => "metadata tier unavailable",
+                _ => "internal error",
             }
-            other => other.to_string(),
+            .to_string()
+        } else {
+            self.to_string()
         };
         let body = ErrorBody {
             code: code.to_string(),
             message,
         };
         let mut resp = crate::manta::respond::json_response(status, &body);
-        if let Error::RangeNotSatisfiable { size } = self {
+        if let Error::Store(StoreError::RangeNotSatisfiable { size }) = self {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 resp.headers_mut().insert("content-range", v);
             }

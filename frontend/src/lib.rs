@@ -25,13 +25,11 @@ pub mod error;
 pub mod jobs;
 pub mod manta;
 pub mod path;
-pub mod placement;
-pub mod range;
 pub mod records;
 pub mod s3;
 pub mod server;
 pub mod state;
+pub mod store;
 pub mod time;
-pub mod upload;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 //! (Keyspace::Accounts, keyed by login). Each carries a version marker `v` so
 //! a later release can read and migrate what an earlier one wrote.
 
+use crate::store::{AccountId, NodeId, Stored};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -22,15 +23,14 @@ pub struct ObjectRecord {
     pub v: u32,
     #[serde(rename = "type")]
     pub kind: Kind,
-    pub owner: String,
+    pub owner: AccountId,
     /// Object id (uuid): the object's `Etag`; empty for directories.
     #[serde(default)]
     pub etag: String,
-    /// BLAKE3 of the bytes (hex); `None` for directories and empty objects.
-    #[serde(default)]
-    pub blob: Option<String>,
-    #[serde(default)]
-    pub size: u64,
+    /// The bytes (stored as `blob`, `size`, `sharks`); empty for
+    /// directories and empty objects.
+    #[serde(flatten)]
+    pub stored: Stored,
     #[serde(default)]
     pub content_md5: String,
     #[serde(default)]
@@ -38,9 +38,6 @@ pub struct ObjectRecord {
     /// Stored user headers (`m-*`, cache-control, CORS...), lower-case names.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Storage node ids holding a copy.
-    #[serde(default)]
-    pub sharks: Vec<String>,
     #[serde(default)]
     pub created_from: Option<String>,
     /// Request that wrote this record, for tracing.
@@ -49,18 +46,20 @@ pub struct ObjectRecord {
 }
 
 impl ObjectRecord {
-    pub fn directory(owner: &str, headers: BTreeMap<String, String>, request_id: &str) -> Self {
+    pub fn directory(
+        owner: &AccountId,
+        headers: BTreeMap<String, String>,
+        request_id: &str,
+    ) -> Self {
         ObjectRecord {
             v: RECORD_VERSION,
             kind: Kind::Directory,
-            owner: owner.to_string(),
+            owner: owner.clone(),
             etag: String::new(),
-            blob: None,
-            size: 0,
+            stored: Stored::Empty,
             content_md5: String::new(),
             content_type: client_sdk::types::DIRECTORY_CONTENT_TYPE.to_string(),
             headers,
-            sharks: Vec::new(),
             created_from: None,
             request_id: request_id.to_string(),
         }
@@ -70,9 +69,18 @@ impl ObjectRecord {
         self.kind == Kind::Directory
     }
 
+    pub fn size(&self) -> u64 {
+        self.stored.size()
+    }
+
+    /// The nodes holding a copy.
+    pub fn copies(&self) -> &[NodeId] {
+        self.stored.copies()
+    }
+
     /// Number of copies, as `durability-level` reports it.
     pub fn durability(&self) -> u32 {
-        self.sharks.len() as u32
+        self.copies().len() as u32
     }
 }
 
@@ -83,7 +91,7 @@ impl ObjectRecord {
 pub struct AccountRecord {
     pub v: u32,
     pub login: String,
-    pub uuid: String,
+    pub uuid: AccountId,
     #[serde(default)]
     pub created_ms: u64,
     #[serde(default)]
@@ -97,7 +105,7 @@ impl AccountRecord {
         AccountRecord {
             v: RECORD_VERSION,
             login: login.to_string(),
-            uuid: uuid::Uuid::new_v4().to_string(),
+            uuid: AccountId::new_random(),
             created_ms: crate::time::now_ms(),
             keys: Vec::new(),
             s3_keys: Vec::new(),

@@ -1,11 +1,10 @@
 //! The frontend's shared state: clients of the tiers it calls, and settings.
 
 use crate::accounts::Accounts;
-use crate::placement::Placement;
+use crate::store::ObjectStore;
 use metadata_tier::MetadataClient;
 use std::sync::Arc;
 use std::time::Duration;
-use storage_node::client::StorageClient;
 
 /// Runtime settings of the Manta API (validated from the config file).
 #[derive(Debug, Clone)]
@@ -51,8 +50,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub meta: MetadataClient,
-    pub storage: StorageClient,
-    pub placement: Placement,
+    /// Every object read and write goes through here.
+    pub store: ObjectStore,
     pub accounts: Accounts,
     pub settings: Settings,
     pub jobs: crate::jobs::Supervisor,
@@ -60,16 +59,16 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(meta: MetadataClient, settings: Settings) -> Self {
-        let placement = Placement::new(
+        let store = ObjectStore::new(
             meta.clone(),
+            settings.default_durability,
             settings.heartbeat_timeout,
             settings.reserve_bytes,
         );
         AppState(Arc::new(Inner {
             accounts: Accounts::new(meta.clone()),
-            storage: StorageClient::new(),
             jobs: crate::jobs::Supervisor::new(settings.jobs.clone()),
-            placement,
+            store,
             meta,
             settings,
         }))

@@ -75,6 +75,14 @@ pub enum Condition {
     Absent,
     Exists,
     EtagMatches(String),
+    /// The entry is absent, or the field at JSON `pointer` of its value is
+    /// not `value`. Lets an unconditional replace refuse, atomically, to
+    /// overwrite a record of another kind (an object never replaces a
+    /// directory that appeared after the caller looked).
+    FieldNot {
+        pointer: String,
+        value: serde_json::Value,
+    },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

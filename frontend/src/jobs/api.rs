@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::manta::respond::{self, json_response};
 use crate::manta::Req;
 use crate::path::MantaPath;
+use crate::store::Error as StoreError;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -69,7 +70,7 @@ async fn read_body(body: Body, max: usize, what: &str) -> Result<Vec<u8>> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Error::BadRequest(format!("reading {what}: {e}")))?;
         if buf.len() + chunk.len() > max {
-            return Err(Error::MaxContentLengthExceeded { max: max as u64 });
+            return Err(StoreError::TooLarge { max: max as u64 }.into());
         }
         buf.extend_from_slice(&chunk);
     }
@@ -78,7 +79,7 @@ async fn read_body(body: Body, max: usize, what: &str) -> Result<Vec<u8>> {
 
 async fn create(req: &Req, body: Body) -> Result<Response> {
     let bytes = match read_body(body, MAX_JOB_BODY, "job").await {
-        Err(Error::MaxContentLengthExceeded { .. }) => {
+        Err(Error::Store(StoreError::TooLarge { .. })) => {
             return Err(Error::InvalidJob(format!(
                 "job description is larger than {MAX_JOB_BODY} bytes"
             )))
@@ -167,9 +168,10 @@ async fn send(
         // It may have finished meanwhile.
         let now = stored_job(req, id).await?;
         if now.job.state != JobState::Done {
-            return Err(Error::MetadataUnavailable(format!(
+            return Err(StoreError::MetadataUnavailable(format!(
                 "job {id} is not picked up by a supervisor yet"
-            )));
+            ))
+            .into());
         }
         return Err(refused());
     };
@@ -215,7 +217,7 @@ async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
                 _ => "err.txt",
             };
             let path = MantaPath::parse(&format!("/{}/jobs/{id}/{name}", req.account.login))?;
-            match super::store::tail_lines(&req.state, &req.account.uuid, &path, TAIL).await {
+            match super::store::tail_lines(&req.state, req.account.uuid.as_str(), &path, TAIL).await {
                 Ok(lines) => lines,
                 // Not archived yet (a job finishing this instant).
                 Err(Error::ResourceNotFound { .. }) => Vec::new(),

@@ -96,7 +96,7 @@ impl Supervisor {
         let id = uuid::Uuid::new_v4().to_string();
         let now = crate::time::iso8601(crate::time::now_ms());
         let stor = crate::path::MantaPath::parse(&format!("/{}/jobs/{id}/stor/x", account.login))?;
-        store::mkdirs(st, &account.uuid, &stor, &store::DirCache::default()).await?;
+        store::mkdirs(st, account.uuid.as_str(), &stor, &store::DirCache::default()).await?;
         let rec = JobRecord {
             v: JOB_RECORD_VERSION,
             owner: account.uuid.clone(),

@@ -5,14 +5,17 @@ use crate::error::{Error, Result};
 use crate::path::MantaPath;
 use crate::records::{Kind, ObjectRecord, RECORD_VERSION};
 use crate::state::AppState;
-use crate::upload::Expect;
+use crate::store::{self, AccountId, Copies, Error as StoreError, Expect, NodeId, Stored, WriteCond};
+use futures::StreamExt;
 use jobs::agent::wire::{BlobRef, InputObject, NodeAddr, StoredBlob};
 use jobs::model::JobErrorCode;
-use metadata_tier::wire::{Condition, EntryKey, Keyspace};
+use metadata_tier::wire::{EntryKey, Keyspace};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
-use storage_node::BlobHash;
+
+/// Longest line [`tail_lines`] keeps whole.
+const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Why an input could not be given to a task, as a job error.
 #[derive(Debug, Clone)]
@@ -55,15 +58,15 @@ pub async fn resolve(
     }
     let account = match st.accounts.resolve(&path.login).await {
         Ok(a) => a,
-        Err(Error::AccountDoesNotExist { .. }) => {
+        Err(StoreError::AccountNotFound { .. }) => {
             return Err(Ok(InputError::new(
                 JobErrorCode::ResourceNotFoundError,
                 format!("{raw} does not exist"),
             )))
         }
-        Err(e) => return Err(Err(e)),
+        Err(e) => return Err(Err(e.into())),
     };
-    let Some((dir, name)) = path.key(&account.uuid) else {
+    let Some((dir, name)) = path.key(account.uuid.as_str()) else {
         return Err(Ok(InputError::new(
             JobErrorCode::InvalidArgumentError,
             format!("{raw} is a directory"),
@@ -87,24 +90,26 @@ pub async fn resolve(
             format!("{raw} is a directory"),
         )));
     }
-    let blob = match (&rec.blob, rec.size) {
-        (Some(hex), size) if size > 0 => {
-            let hash = BlobHash::from_hex(hex)
-                .ok_or_else(|| Err(Error::Internal(format!("bad blob hash in {raw}"))))?;
+    let blob = match rec.stored.blob() {
+        Some(b) => {
             let nodes = st
-                .placement
-                .read_order(&rec.sharks)
+                .store
+                .holders(b)
                 .await
-                .map_err(Err)?
+                .map_err(|e| Err(e.into()))?
                 .into_iter()
                 .map(|t| NodeAddr {
-                    id: t.id,
+                    id: t.id.0,
                     url: t.addr,
                 })
                 .collect();
-            Some(BlobRef { hash, size, nodes })
+            Some(BlobRef {
+                hash: b.hash,
+                size: b.size,
+                nodes,
+            })
         }
-        _ => None,
+        None => None,
     };
     Ok(InputObject {
         path: path.display(),
@@ -151,11 +156,14 @@ pub async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCac
             continue;
         };
         let key = EntryKey::new(Keyspace::Objects, d, n);
-        let rec = ObjectRecord::directory(owner, BTreeMap::new(), "jobs");
-        let value = crate::manta::encode(&rec)?;
-        match st.meta.put(key.clone(), value, Condition::Absent).await {
+        let rec = ObjectRecord::directory(&AccountId(owner.into()), BTreeMap::new(), "jobs");
+        match st
+            .store
+            .write_record(key.clone(), &shown, &rec, WriteCond::Create)
+            .await
+        {
             Ok(_) => {}
-            Err(metadata_tier::Error::ConditionFailed { .. }) => {
+            Err(StoreError::ConditionFailed { .. }) => {
                 let entry = st.meta.get(&key).await?;
                 let is_dir = entry
                     .map(|e| crate::manta::decode(&e, &dir).map(|r| r.is_dir()))
@@ -180,17 +188,23 @@ pub fn object_record(
     headers: BTreeMap<String, String>,
     request_id: &str,
 ) -> ObjectRecord {
+    let stored = match blob {
+        Some(b) if b.size > 0 => Stored::Blob(store::BlobRef {
+            hash: b.hash,
+            size: b.size,
+            copies: b.nodes.iter().cloned().map(NodeId).collect(),
+        }),
+        _ => Stored::Empty,
+    };
     ObjectRecord {
         v: RECORD_VERSION,
         kind: Kind::Object,
-        owner: owner.to_string(),
+        owner: AccountId(owner.to_string()),
         etag: uuid::Uuid::new_v4().to_string(),
-        blob: blob.filter(|b| b.size > 0).map(|b| b.hash.to_hex()),
-        size: blob.map_or(0, |b| b.size),
+        stored,
         content_md5: blob.map_or_else(empty_md5, |b| b.md5.clone()),
         content_type: content_type.to_string(),
         headers,
-        sharks: blob.map(|b| b.nodes.clone()).unwrap_or_default(),
         created_from: None,
         request_id: request_id.to_string(),
     }
@@ -198,7 +212,7 @@ pub fn object_record(
 
 fn empty_md5() -> String {
     use md5::{Digest, Md5};
-    crate::upload::b64(&Md5::digest(b""))
+    crate::store::upload::b64(&Md5::digest(b""))
 }
 
 /// Writes (or replaces) the record of `path`.
@@ -217,8 +231,8 @@ pub async fn put_record(
             path: path.display(),
         })?;
     let key = EntryKey::new(Keyspace::Objects, dir, name);
-    st.meta
-        .put(key, crate::manta::encode(rec)?, Condition::None)
+    st.store
+        .write_record(key, &path.display(), rec, WriteCond::Replace)
         .await?;
     Ok(())
 }
@@ -245,26 +259,16 @@ pub async fn put_file(
         .map_err(|e| Error::Internal(format!("stat {}: {e}", file.display())))?
         .len();
     let mut rec = object_record(owner, None, content_type, headers, "jobs-archive");
-    if len > 0 {
-        let copies = st
-            .settings
-            .default_durability
-            .min(st.placement.live_count().await? as u32)
-            .max(1) as usize;
-        let targets = st.placement.choose(copies, len).await?;
-        let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f));
-        let expect = Expect {
-            len: Some(len),
-            max_len: len,
-            md5: None,
-            idle: st.settings.upload_idle,
-        };
-        let up = crate::upload::fan_out(&st.storage, &targets, body, &expect).await?;
-        rec.blob = Some(up.hash.to_hex());
-        rec.size = up.size;
-        rec.content_md5 = crate::upload::b64(&up.md5);
-        rec.sharks = targets.into_iter().map(|t| t.id).collect();
-    }
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f));
+    let expect = Expect {
+        len: Some(len),
+        max_len: len,
+        md5: None,
+        idle: st.settings.upload_idle,
+    };
+    let written = st.store.write_blob(body, Copies::Default, &expect).await?;
+    rec.stored = written.stored;
+    rec.content_md5 = crate::store::upload::b64(&written.md5);
     put_record(st, owner, path, &rec).await
 }
 
@@ -279,7 +283,6 @@ pub async fn tail_lines(
     path: &MantaPath,
     n: usize,
 ) -> Result<Vec<String>> {
-    use futures::StreamExt;
     let Some((dir, name)) = path.key(owner) else {
         return Ok(Vec::new());
     };
@@ -293,44 +296,34 @@ pub async fn tail_lines(
         });
     };
     let rec = crate::manta::decode(&entry, path)?;
-    let Some(hex) = rec.blob.as_deref() else {
-        return Ok(Vec::new());
-    };
-    let hash = BlobHash::from_hex(hex)
-        .ok_or_else(|| Error::Internal(format!("bad blob hash in {}", path.display())))?;
+    let name = path.display();
+    let parts = std::slice::from_ref(&rec.stored);
+    let mut stream = st.store.open_read(&name, parts, None).await?;
     let mut lines = std::collections::VecDeque::new();
-    for t in st.placement.read_order(&rec.sharks).await? {
-        let Ok(resp) = st.storage.get(&t.addr, &hash, None).await else {
-            continue;
-        };
-        let mut stream = resp.bytes_stream();
-        let mut partial = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk =
-                chunk.map_err(|e| Error::Internal(format!("read {}: {e}", path.display())))?;
-            for &b in chunk.iter() {
-                if b == b'\n' {
-                    lines.push_back(String::from_utf8_lossy(&partial).into_owned());
-                    partial.clear();
-                    if lines.len() > n {
-                        lines.pop_front();
-                    }
-                } else {
-                    partial.push(b);
-                }
+    let mut partial = Vec::new();
+    let mut push = |line: &mut Vec<u8>, lines: &mut std::collections::VecDeque<String>| {
+        lines.push_back(String::from_utf8_lossy(line).into_owned());
+        line.clear();
+        if lines.len() > n {
+            lines.pop_front();
+        }
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::Internal(format!("read {name}: {e}")))?;
+        for &b in chunk.iter() {
+            if b == b'\n' {
+                push(&mut partial, &mut lines);
+            } else if partial.len() < MAX_LINE_BYTES {
+                // A line is kept to a bounded length: these are listings
+                // of paths, and an object need not be one.
+                partial.push(b);
             }
         }
-        if !partial.is_empty() {
-            lines.push_back(String::from_utf8_lossy(&partial).into_owned());
-            if lines.len() > n {
-                lines.pop_front();
-            }
-        }
-        return Ok(lines.into());
     }
-    Err(Error::NoReachableCopy {
-        path: path.display(),
-    })
+    if !partial.is_empty() {
+        push(&mut partial, &mut lines);
+    }
+    Ok(lines.into())
 }
 
 /// Whether `dir` exists as a directory of `owner`.

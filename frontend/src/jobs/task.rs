@@ -8,7 +8,7 @@ use super::records::{done_key, DoneRecord, OutRef};
 use super::store::{self, DirCache};
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
-use crate::placement::Target;
+use crate::store::Target;
 use crate::state::AppState;
 use jobs::agent::wire::{
     ItemResult, Outcome, ReduceInputs, TaskOutput, TaskRequest, TaskResult, TaskState,

@@ -6,6 +6,7 @@ use super::respond::{self, set};
 use super::{decode, Lookup, Req};
 use crate::error::{Error, Result};
 use crate::path::TREES;
+use crate::store::{Error as StoreError, WriteCond};
 use crate::records::ObjectRecord;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
@@ -45,10 +46,11 @@ pub async fn put(req: &Req) -> Result<Response> {
         stored_headers(&req.headers)?,
         &req.request_id,
     );
-    match commit(req, &rec, seen, true).await {
+    let cond = seen.map_or(WriteCond::Create, WriteCond::Matches);
+    match commit(req, &rec, cond).await {
         Ok(entry) => Ok(done(entry.mtime_ms)),
         // A concurrent mkdir of the same directory won: that is success.
-        Err(Error::ConcurrentRequest { .. }) => match req.lookup(&req.path).await? {
+        Err(Error::Store(StoreError::ConditionFailed { .. })) => match req.lookup(&req.path).await? {
             Lookup::Found(entry, rec) if rec.is_dir() => Ok(done(entry.mtime_ms)),
             _ => Err(Error::ConcurrentRequest {
                 path: req.path.display(),
@@ -190,7 +192,7 @@ fn dir_entry(req: &Req, e: &Entry) -> Result<DirEntry> {
         DirEntry {
             name: e.name.clone(),
             etag: Some(rec.etag.clone()),
-            size: Some(rec.size),
+            size: Some(rec.size()),
             kind: EntryType::Object,
             content_type: Some(rec.content_type.clone()),
             content_md5: Some(rec.content_md5.clone()),

@@ -2,7 +2,7 @@
 //! copies the source's blob, copies and metadata; no bytes move, and later
 //! writes to either name leave the other as it was.
 
-use super::objects::{commit, current_object};
+use super::objects::{commit, write_cond};
 use super::respond::{self, set};
 use super::{Lookup, Req};
 use crate::conditional::{Conditions, Current, Outcome};
@@ -63,12 +63,12 @@ pub async fn put(req: &Req) -> Result<Response> {
         });
     }
     req.ensure_parent_dir().await?;
-    let seen = current_object(req, &Conditions::default()).await?;
+    let cond = write_cond(req, &Conditions::default()).await?;
     let mut rec = src.clone();
     rec.owner = req.account.uuid.clone();
     rec.created_from = Some(source.display());
     rec.request_id = req.request_id.clone();
-    commit(req, &rec, seen, false).await?;
+    commit(req, &rec, cond).await?;
     let mut resp = respond::empty(StatusCode::NO_CONTENT);
     let h = resp.headers_mut();
     set(h, "etag", &src.etag);

@@ -1,20 +1,21 @@
-//! Objects: streamed PUT to N storage nodes, GET/HEAD with ranges and
-//! fail-over between copies, DELETE.
+//! Objects on the Manta API: PUT, GET/HEAD with ranges, DELETE, over the
+//! object service ([`crate::store`]), which does the placement, streaming
+//! and copy fail-over.
 
 use super::respond::{self, set};
 use super::{encode, Lookup, Req};
 use crate::conditional::{Conditions, Current, Outcome};
 use crate::error::{Error, Result};
-use crate::range;
 use crate::records::{Kind, ObjectRecord, RECORD_VERSION};
-use crate::upload::{self, b64, Expect};
+use crate::store::range;
+use crate::store::upload::b64;
+use crate::store::{Copies, Expect, WriteCond, Written};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use futures::{StreamExt, TryStreamExt};
-use metadata_tier::wire::{Condition, Entry};
+use futures::StreamExt;
+use metadata_tier::wire::Entry;
 use std::collections::BTreeMap;
-use storage_node::BlobHash;
 
 /// Total bytes of `m-*` values kept per entry (Manta's 4 KiB).
 const MAX_USER_META_BYTES: usize = 4096;
@@ -35,9 +36,8 @@ struct Plan {
     expect: Expect,
     headers: BTreeMap<String, String>,
     content_type: String,
-    conds: Conditions,
-    current: Option<String>,
-    targets: Vec<crate::placement::Target>,
+    cond: WriteCond,
+    copies: Copies,
 }
 
 /// Everything that can refuse a PUT without its body.
@@ -58,31 +58,15 @@ async fn plan(req: &Req) -> Result<Plan> {
         .unwrap_or("application/octet-stream")
         .to_string();
     req.ensure_parent_dir().await?;
-    let conds = Conditions::from_headers(&req.headers);
-    let current = current_object(req, &conds).await?;
-
+    let cond = write_cond(req, &Conditions::from_headers(&req.headers)).await?;
     // Everything that can be refused without the body has been: only now is
     // the body read, which is when hyper sends `100 Continue`.
-    let targets = if expect.len == Some(0) {
-        Vec::new()
-    } else {
-        let live = req.state.placement.live_count().await?;
-        let n = match durability {
-            Some(d) => d as usize,
-            None => (req.state.settings.default_durability as usize).min(live.max(1)),
-        };
-        req.state
-            .placement
-            .choose(n, expect.len.unwrap_or(0))
-            .await?
-    };
     Ok(Plan {
         expect,
         headers,
         content_type,
-        conds,
-        current,
-        targets,
+        cond,
+        copies: durability.map_or(Copies::Default, Copies::Exactly),
     })
 }
 
@@ -118,9 +102,8 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
         expect,
         headers,
         content_type,
-        conds,
-        current,
-        targets,
+        cond,
+        copies,
     } = match plan(req).await {
         Ok(p) => p,
         Err(e) => {
@@ -128,22 +111,27 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
             return Err(e);
         }
     };
-    let up = upload::fan_out(&req.state.storage, &targets, body, &expect).await?;
-    let rec = ObjectRecord {
+    let key = req.key().ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
+        path: req.path.display(),
+    })?;
+    let build = |w: Written| ObjectRecord {
         v: RECORD_VERSION,
         kind: Kind::Object,
         owner: req.account.uuid.clone(),
         etag: uuid::Uuid::new_v4().to_string(),
-        blob: (!targets.is_empty()).then(|| up.hash.to_hex()),
-        size: up.size,
-        content_md5: b64(&up.md5),
+        stored: w.stored,
+        content_md5: b64(&w.md5),
         content_type,
         headers,
-        sharks: targets.iter().map(|t| t.id.clone()).collect(),
         created_from: None,
         request_id: req.request_id.clone(),
     };
-    let entry = commit(req, &rec, current, conds.any()).await?;
+    let name = req.path.display();
+    let (rec, entry) = req
+        .state
+        .store
+        .put(key, &name, body, copies, &expect, cond, build)
+        .await?;
     let mut resp = respond::empty(StatusCode::NO_CONTENT);
     let h = resp.headers_mut();
     set(h, "etag", &rec.etag);
@@ -152,9 +140,14 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
     Ok(resp)
 }
 
-/// The entry a write replaces (its shard etag), after checking it is not a
-/// directory and that the client's conditions hold.
-pub async fn current_object(req: &Req, conds: &Conditions) -> Result<Option<String>> {
+/// How a write of the request path must commit, after checking it names no
+/// directory and that the client's conditions hold now. Without conditions
+/// it is a plain replace (last writer wins); with them it commits only if
+/// the entry is still the one checked.
+pub async fn write_cond(req: &Req, conds: &Conditions) -> Result<WriteCond> {
+    let precondition = || Error::PreconditionFailed {
+        path: req.path.display(),
+    };
     match req.lookup(&req.path).await? {
         Lookup::Root => Err(Error::OperationNotAllowedOnRootDirectory {
             path: req.path.display(),
@@ -168,63 +161,34 @@ pub async fn current_object(req: &Req, conds: &Conditions) -> Result<Option<Stri
                 mtime_ms: entry.mtime_ms,
             };
             match conds.check(Some(cur), false) {
-                Outcome::Proceed => Ok(Some(entry.etag)),
-                _ => Err(Error::PreconditionFailed {
-                    path: req.path.display(),
-                }),
+                Outcome::Proceed if conds.any() => Ok(WriteCond::Matches(entry.etag)),
+                Outcome::Proceed => Ok(WriteCond::Replace),
+                _ => Err(precondition()),
             }
         }
         Lookup::Missing => match conds.check(None, false) {
-            Outcome::Proceed => Ok(None),
-            _ => Err(Error::PreconditionFailed {
-                path: req.path.display(),
-            }),
+            Outcome::Proceed if conds.any() => Ok(WriteCond::Create),
+            Outcome::Proceed => Ok(WriteCond::Replace),
+            _ => Err(precondition()),
         },
     }
 }
 
-/// Writes the record only if the entry is still the one checked. Without
-/// client conditions a lost race is retried once against the new entry
-/// (last writer wins, as in Manta); with them it is a `ConcurrentRequest`.
-pub async fn commit(
-    req: &Req,
-    rec: &ObjectRecord,
-    seen: Option<String>,
-    conditional: bool,
-) -> Result<Entry> {
+/// Writes `rec` at the request path under `cond`.
+///
+/// # Errors
+/// A root path; the store's write errors.
+pub async fn commit(req: &Req, rec: &ObjectRecord, cond: WriteCond) -> Result<Entry> {
     let key = req
         .key()
         .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
             path: req.path.display(),
         })?;
-    let value = encode(rec)?;
-    let cond = |seen: Option<String>| seen.map_or(Condition::Absent, Condition::EtagMatches);
-    match req
+    Ok(req
         .state
-        .meta
-        .put(key.clone(), value.clone(), cond(seen))
-        .await
-    {
-        Ok(e) => Ok(e),
-        Err(metadata_tier::Error::ConditionFailed { .. }) if !conditional => {
-            let seen = current_object(req, &Conditions::default()).await?;
-            req.state
-                .meta
-                .put(key, value, cond(seen))
-                .await
-                .map_err(|e| concurrent(req, e))
-        }
-        Err(e) => Err(concurrent(req, e)),
-    }
-}
-
-fn concurrent(req: &Req, e: metadata_tier::Error) -> Error {
-    match e {
-        metadata_tier::Error::ConditionFailed { .. } => Error::ConcurrentRequest {
-            path: req.path.display(),
-        },
-        other => other.into(),
-    }
+        .store
+        .write_record(key, &req.path.display(), rec, cond)
+        .await?)
 }
 
 fn requested_durability(req: &Req) -> Result<Option<u32>> {
@@ -329,56 +293,31 @@ pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response>
             })
         }
     }
+    let size = rec.size();
     let range = match req.headers.get("range").and_then(|v| v.to_str().ok()) {
-        Some(r) => Some(range::parse(r, rec.size)?),
+        Some(r) => Some(range::parse(r, size)?),
         None => None,
     };
-    let head = req.method == axum::http::Method::HEAD;
-    let body = match (&rec.blob, head) {
-        (Some(hex), false) if rec.size > 0 => {
-            stream_from_copies(req, hex, range.map(|r| (r.start, r.end)), &rec).await?
-        }
-        _ => Body::empty(),
+    let body = if req.method == axum::http::Method::HEAD {
+        Body::empty()
+    } else {
+        let name = req.path.display();
+        let parts = std::slice::from_ref(&rec.stored);
+        Body::from_stream(req.state.store.open_read(&name, parts, range).await?)
     };
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
     respond::entry_headers(h, &rec, entry.mtime_ms);
     set(h, "content-type", &rec.content_type);
     match range {
-        Some(r) => respond::partial(&mut resp, r, rec.size),
+        Some(r) => respond::partial(&mut resp, r, size),
         None => {
             set(h, "content-md5", &rec.content_md5);
-            set(h, "content-length", &rec.size.to_string());
+            set(h, "content-length", &size.to_string());
             set(h, "accept-ranges", "bytes");
         }
     }
     Ok(resp)
-}
-
-/// Opens the blob on the first copy that answers; later failures can only
-/// cut the body short (the client sees a short read, never wrong bytes).
-async fn stream_from_copies(
-    req: &Req,
-    hex: &str,
-    range: Option<(u64, u64)>,
-    rec: &ObjectRecord,
-) -> Result<Body> {
-    let hash = BlobHash::from_hex(hex)
-        .ok_or_else(|| Error::Internal(format!("bad blob hash {hex:?} in record")))?;
-    for t in req.state.placement.read_order(&rec.sharks).await? {
-        match req.state.storage.get(&t.addr, &hash, range).await {
-            Ok(resp) => {
-                let stream = resp.bytes_stream().map_err(std::io::Error::other);
-                return Ok(Body::from_stream(stream));
-            }
-            Err(e) => {
-                tracing::warn!(node = %t.id, blob = %hash, error = %e, "copy unreadable, trying next")
-            }
-        }
-    }
-    Err(Error::NoReachableCopy {
-        path: req.path.display(),
-    })
 }
 
 pub async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
@@ -405,9 +344,8 @@ pub async fn delete_entry(req: &Req, entry: Entry) -> Result<Response> {
             path: req.path.display(),
         })?;
     req.state
-        .meta
-        .delete(key, Condition::EtagMatches(entry.etag))
-        .await
-        .map_err(|e| concurrent(req, e))?;
+        .store
+        .delete_record(key, &req.path.display(), WriteCond::Matches(entry.etag))
+        .await?;
     Ok(respond::empty(StatusCode::NO_CONTENT))
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 /// `formatJSON` sends every JSON body.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    let md5 = crate::upload::b64(&Md5::digest(&body));
+    let md5 = crate::store::upload::b64(&Md5::digest(&body));
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -39,7 +39,7 @@ pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
 }
 
 /// Makes `resp` a 206 for `range` of an object of `size` bytes.
-pub fn partial(resp: &mut Response, range: crate::range::ByteRange, size: u64) {
+pub fn partial(resp: &mut Response, range: crate::store::range::ByteRange, size: u64) {
     *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
     let h = resp.headers_mut();
     set(

@@ -12,26 +12,9 @@ use crate::records::AccountRecord;
 use axum::body::Body;
 use axum::http::request::Parts;
 use futures::StreamExt;
+use crate::store::Rejected;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-
-/// Where a body check that failed mid-stream leaves its error, so the
-/// operation that saw a broken body can answer with the real cause.
-#[derive(Clone, Default)]
-pub struct BodyFault(Arc<Mutex<Option<S3Error>>>);
-
-impl BodyFault {
-    pub fn set(&self, e: S3Error) {
-        if let Ok(mut slot) = self.0.lock() {
-            slot.get_or_insert(e);
-        }
-    }
-
-    pub fn take(&self) -> Option<S3Error> {
-        self.0.lock().ok().and_then(|mut s| s.take())
-    }
-}
 
 /// The account a request acts for, and its body, checked as it streams.
 ///
@@ -43,7 +26,6 @@ pub async fn authenticate(
     st: &S3State,
     parts: &Parts,
     body: Body,
-    fault: &BodyFault,
 ) -> S3Result<(AccountRecord, Body)> {
     let req = sigv4::Request {
         method: parts.method.as_str(),
@@ -66,16 +48,11 @@ pub async fn authenticate(
     let verified = sigv4::verify(&req, &auth, &secret, SystemTime::now())?;
     let body = match &verified.payload {
         Payload::Unsigned => body,
-        Payload::Sha256(want) => sha256_checked(body, want.clone(), fault.clone()),
+        Payload::Sha256(want) => sha256_checked(body, want.clone()),
         Payload::Streaming => {
             let decoder = ChunkedDecoder::new(ChunkSigner::new(&verified));
-            let f = fault.clone();
-            let stream = verify_stream(body.into_data_stream(), decoder).map(move |r| {
-                r.map_err(|e| {
-                    f.set(S3Error::Sig(e.clone()));
-                    std::io::Error::other(e.to_string())
-                })
-            });
+            let stream = verify_stream(body.into_data_stream(), decoder)
+                .map(|r| r.map_err(|e| Rejected::new(S3Error::from(e)).into_io()));
             Body::from_stream(stream)
         }
     };
@@ -83,12 +60,11 @@ pub async fn authenticate(
 }
 
 /// The body, failing at its end unless its SHA-256 is `want`.
-fn sha256_checked(body: Body, want: String, fault: BodyFault) -> Body {
+fn sha256_checked(body: Body, want: String) -> Body {
     super::checksum::verified_at_end(
         body,
         super::checksum::Hasher::Sha256Hex(Sha256::new()),
         want,
-        fault,
         || S3Error::ContentSha256Mismatch,
     )
 }

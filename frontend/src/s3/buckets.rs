@@ -90,9 +90,7 @@ pub async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
     let name = req.bucket_name()?.to_string();
     validate_name(&name)?;
     // The CreateBucketConfiguration body only names a region: one here.
-    let _ = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .map_err(|_| S3Error::MalformedXml)?;
+    super::store::read_small(body, 64 * 1024).await?;
     let rec = BucketRecord {
         v: S3_RECORD_VERSION,
         name: name.clone(),

@@ -4,8 +4,8 @@
 //! returned on a whole-object GET/HEAD with `x-amz-checksum-mode: ENABLED`.
 //! Other algorithms (CRC32C, CRC64NVME) are accepted unchecked.
 
-use super::auth::BodyFault;
 use super::{S3Error, S3Result};
+use crate::store::Rejected;
 use axum::body::Body;
 use axum::http::HeaderMap;
 use base64::Engine;
@@ -65,30 +65,27 @@ pub fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
 }
 
 /// The body, failing at its end unless it has checksum `want`.
-pub fn checked(body: Body, want: &Checksum, fault: BodyFault) -> Body {
+pub fn checked(body: Body, want: &Checksum) -> Body {
     let hasher = if want.header == HEADERS[0] {
         Hasher::Crc32(crc32fast::Hasher::new())
     } else {
         Hasher::Sha256(Sha256::new())
     };
-    verified_at_end(body, hasher, want.value.clone(), fault, || {
-        S3Error::BadDigest
-    })
+    verified_at_end(body, hasher, want.value.clone(), || S3Error::BadDigest)
 }
 
 /// The body as it streams, hashed; at its end, unless the digest is `want`,
-/// the body fails and `fault` records `mismatch()`, so nothing is committed.
+/// the body fails with `mismatch()` as its [`Rejected`] cause, so nothing
+/// is committed and the operation answers with that error.
 pub(crate) fn verified_at_end(
     body: Body,
     hasher: Hasher,
     want: String,
-    fault: BodyFault,
     mismatch: fn() -> S3Error,
 ) -> Body {
     let state = Some((body.into_data_stream(), hasher));
     let stream = futures::stream::unfold(state, move |state| {
         let want = want.clone();
-        let fault = fault.clone();
         async move {
             let (mut inner, mut hasher) = state?;
             match inner.next().await {
@@ -98,12 +95,7 @@ pub(crate) fn verified_at_end(
                 }
                 Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
                 None if hasher.finish() == want => None,
-                None => {
-                    let e = mismatch();
-                    let msg = e.to_string();
-                    fault.set(e);
-                    Some((Err(std::io::Error::other(msg)), None))
-                }
+                None => Some((Err(Rejected::new(mismatch()).into_io()), None)),
             }
         }
     });

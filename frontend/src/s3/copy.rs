@@ -4,14 +4,13 @@
 
 use super::multipart::{part_number, save_part, upload};
 use super::objects::{commit, content_type, stored_headers, write_condition};
-use super::read::stream_parts;
-use super::records::{PartRef, S3Object};
+use super::records::S3Object;
 use super::store::{self, object_key};
 use super::xml::{self, Xml};
 use super::{S3Error, S3Req, S3Result};
 use crate::conditional::{Conditions, Current, Outcome};
-use crate::range::{self, ByteRange};
-use crate::upload::Expect;
+use crate::store::range::{self, ByteRange};
+use crate::store::{Copies, Expect, Stored};
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -140,30 +139,31 @@ async fn copy_bytes(
     req: &S3Req,
     src: &S3Object,
     range: Option<ByteRange>,
-) -> S3Result<(PartRef, [u8; 16])> {
+) -> S3Result<(Stored, [u8; 16])> {
+    let app = &req.st.app;
     if src.size == 0 {
         let expect = store::expect_empty(req);
-        let (part, up) = store::store_blob(req, Body::empty(), &expect).await?;
-        return Ok((part, up.md5));
+        let w = app.store.write_blob(Body::empty(), Copies::Default, &expect).await?;
+        return Ok((w.stored, w.md5));
     }
     let r = range.unwrap_or(ByteRange {
         start: 0,
         end: src.size - 1,
     });
-    let body = stream_parts(&req.st.app, &src.parts, r).await?;
+    let name = req.header("x-amz-copy-source").unwrap_or_default();
+    let bytes = app.store.open_read(name, &src.parts, Some(r)).await?;
     let expect = Expect {
         len: Some(r.count()),
         ..store::expect_empty(req)
     };
-    let (part, up) = store::store_blob(req, body, &expect).await?;
-    Ok((part, up.md5))
+    let body = Body::from_stream(bytes);
+    let w = app.store.write_blob(body, Copies::Default, &expect).await?;
+    Ok((w.stored, w.md5))
 }
 
 pub async fn delete_objects(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
-    let raw = axum::body::to_bytes(body, MAX_DELETE_BODY)
-        .await
-        .map_err(|_| S3Error::MalformedXml)?;
+    let raw = store::read_small(body, MAX_DELETE_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
     let quiet = xml::text(doc, "Quiet")?.is_some_and(|q| q.trim() == "true");
     let mut keys = Vec::new();

@@ -2,6 +2,7 @@
 //! XML body (`<Error><Code>..<RequestId>..`) every S3 client parses.
 
 use super::xml::Xml;
+use crate::store::Error as StoreError;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
@@ -161,23 +162,39 @@ impl S3Error {
     }
 }
 
-/// The core's errors (uploads, placement, reads, metadata) as S3 errors.
-impl From<crate::Error> for S3Error {
-    fn from(e: crate::Error) -> Self {
-        use crate::Error as E;
+/// The object service's errors as S3 words them: one exhaustive match, so
+/// a new store error does not compile until it has an S3 code.
+impl From<StoreError> for S3Error {
+    fn from(e: StoreError) -> Self {
+        use StoreError as E;
         match e {
-            E::ContentMd5Mismatch { .. } => S3Error::BadDigest,
+            E::ConditionFailed { .. } => S3Error::PreconditionFailed,
+            // S3 keys are never directories; only a Manta path can be one.
+            E::IsDirectory { name } => {
+                S3Error::InvalidRequest(format!("{name} is a directory"))
+            }
+            E::Md5Mismatch { .. } => S3Error::BadDigest,
             E::IncompleteBody { .. } | E::UploadAbandoned => S3Error::IncompleteBody,
             E::UploadTimeout { .. } => S3Error::RequestTimeout,
-            E::MaxContentLengthExceeded { .. } => S3Error::EntityTooLarge,
+            E::TooLarge { .. } => S3Error::EntityTooLarge,
+            // A body check of ours refused the bytes: answer with its error.
+            E::BodyRejected(cause) => match cause.downcast::<S3Error>() {
+                Ok(e) => *e,
+                Err(other) => S3Error::InvalidRequest(other.to_string()),
+            },
             E::RangeNotSatisfiable { size } => S3Error::InvalidRange { size },
-            E::MultiRangeNotImplemented => S3Error::NotImplemented("multiple ranges".into()),
-            E::PreconditionFailed { .. } => S3Error::PreconditionFailed,
-            E::BadRequest(m) => S3Error::InvalidRequest(m),
-            E::NoStorageNodes | E::NotEnoughSpace { .. } | E::MetadataUnavailable(_) => {
-                S3Error::ServiceUnavailable(e.to_string())
+            E::MultiRange => S3Error::NotImplemented("multiple ranges".into()),
+            E::NoStorageNodes
+            | E::NotEnoughSpace { .. }
+            | E::NoReachableCopy { .. }
+            | E::MetadataUnavailable(_) => S3Error::ServiceUnavailable(e.to_string()),
+            E::AccountNotFound { .. } => S3Error::InvalidAccessKeyId,
+            E::AccountExists { login } => {
+                S3Error::InvalidRequest(format!("account {login} already exists"))
             }
-            other => S3Error::Internal(other.to_string()),
+            E::InvalidArgument(m) => S3Error::InvalidArgument(m),
+            E::NotFound { name } => S3Error::NoSuchKey { key: name },
+            E::Internal(m) => S3Error::Internal(m),
         }
     }
 }
@@ -190,6 +207,6 @@ impl From<crate::auth::s3_error::S3Error> for S3Error {
 
 impl From<metadata_tier::Error> for S3Error {
     fn from(e: metadata_tier::Error) -> Self {
-        S3Error::from(crate::Error::from(e))
+        S3Error::from(StoreError::from(e))
     }
 }

@@ -80,8 +80,6 @@ pub struct S3Req {
     pub headers: HeaderMap,
     pub account: AccountRecord,
     pub request_id: String,
-    /// Where a failed body check leaves its cause.
-    pub fault: auth::BodyFault,
 }
 
 impl S3Req {

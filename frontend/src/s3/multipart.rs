@@ -10,6 +10,7 @@ use super::records::{
 use super::store::{self, parts_dir, uploads_dir};
 use super::xml::{self, Xml};
 use super::{S3Error, S3Req, S3Result};
+use crate::store::{Copies, Stored};
 use axum::body::Body;
 use axum::response::Response;
 use md5::{Digest, Md5};
@@ -103,8 +104,9 @@ pub async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
     let n = part_number(req)?;
     let up = upload(req, &b).await?;
     let expect = store::expect(req)?;
-    let (part, uploaded) = store::store_blob(req, body, &expect).await?;
-    save_part(req, &b, &up, n, part, uploaded.md5).await
+    let store = &req.st.app.store;
+    let w = store.write_blob(body, Copies::Default, &expect).await?;
+    save_part(req, &b, &up, n, w.stored, w.md5).await
 }
 
 /// Records part `n` and answers with its ETag.
@@ -113,7 +115,7 @@ pub async fn save_part(
     b: &BucketRecord,
     up: &UploadRecord,
     n: u32,
-    part: super::records::PartRef,
+    part: Stored,
     md5: [u8; 16],
 ) -> S3Result<Response> {
     let rec = PartRecord {
@@ -155,9 +157,7 @@ fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
 pub async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let up = upload(req, &b).await?;
-    let raw = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| S3Error::MalformedXml)?;
+    let raw = store::read_small(body, MAX_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
     let wanted = requested_parts(doc)?;
     let stored = list_all(req, &parts_dir(&b, &up.upload_id)).await?;
@@ -173,7 +173,7 @@ pub async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         recs.push(rec);
     }
     let last = recs.len().saturating_sub(1);
-    if recs[..last].iter().any(|r| r.part.size < MIN_PART_BYTES) {
+    if recs[..last].iter().any(|r| r.part.size() < MIN_PART_BYTES) {
         return Err(S3Error::EntityTooSmall);
     }
     let mut md5s = Md5::new();
@@ -184,7 +184,7 @@ pub async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     let obj = S3Object {
         v: S3_RECORD_VERSION,
         etag: format!("{}-{}", hex::encode(md5s.finalize()), parts.len()),
-        size: parts.iter().map(|p| p.size).sum(),
+        size: parts.iter().map(Stored::size).sum(),
         content_type: up.content_type.clone(),
         parts,
         headers: up.headers.clone(),

@@ -8,8 +8,9 @@ use super::store::{self, object_key};
 use super::{S3Error, S3Req, S3Result};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use crate::store::{Copies, WriteCond, Written};
 use axum::response::Response;
-use metadata_tier::wire::{Condition, Entry};
+use metadata_tier::wire::Entry;
 use std::collections::BTreeMap;
 
 /// S3's limit on the size of user metadata.
@@ -33,21 +34,25 @@ pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
     let cond = write_condition(req, &b, key).await?;
     let checksum = super::checksum::requested(&req.headers)?;
     let body = match &checksum {
-        Some(c) => super::checksum::checked(body, c, req.fault.clone()),
+        Some(c) => super::checksum::checked(body, c),
         None => body,
     };
-    let (part, up) = store::store_blob(req, body, &expect).await?;
-    let rec = S3Object {
+    let build = |w: Written| S3Object {
         v: S3_RECORD_VERSION,
-        etag: hex::encode(up.md5),
-        size: up.size,
+        etag: hex::encode(w.md5),
+        size: w.stored.size(),
         content_type: content_type(&req.headers),
-        parts: vec![part],
+        parts: vec![w.stored],
         headers,
         request_id: req.request_id.clone(),
         checksum: checksum.map(|c| (c.header.to_string(), c.value)),
     };
-    commit(req, &b, key, &rec, cond).await?;
+    let (rec, _) = req
+        .st
+        .app
+        .store
+        .put(object_key(&b, key), key, body, Copies::Default, &expect, cond, build)
+        .await?;
     Ok(etag_response(&rec.etag))
 }
 
@@ -116,22 +121,22 @@ pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
 ///
 /// # Errors
 /// `PreconditionFailed`, `NoSuchKey` for `If-Match` on a missing key.
-pub async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<Condition> {
+pub async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<WriteCond> {
     let none_match = req.header("if-none-match").map(str::trim);
     let if_match = req.header("if-match").map(|v| v.trim().trim_matches('"'));
     if none_match.is_none() && if_match.is_none() {
-        return Ok(Condition::None);
+        return Ok(WriteCond::Replace);
     }
     let current = store::object::<S3Object>(req, b, key).await?;
     match (none_match, if_match, current) {
         (Some("*"), _, Some(_)) => Err(S3Error::PreconditionFailed),
-        (Some("*"), _, None) => Ok(Condition::Absent),
+        (Some("*"), _, None) => Ok(WriteCond::Create),
         (Some(_), _, _) => Err(S3Error::NotImplemented("If-None-Match other than *".into())),
         (None, Some(_), None) => Err(S3Error::NoSuchKey {
             key: key.to_string(),
         }),
         (None, Some(want), Some((entry, rec))) if want == "*" || want == rec.etag => {
-            Ok(Condition::EtagMatches(entry.etag))
+            Ok(WriteCond::Matches(entry.etag))
         }
         (None, _, _) => Err(S3Error::PreconditionFailed),
     }
@@ -146,14 +151,10 @@ pub async fn commit(
     b: &BucketRecord,
     key: &str,
     rec: &S3Object,
-    cond: Condition,
+    cond: WriteCond,
 ) -> S3Result<Entry> {
-    let value = store::encode(rec)?;
-    match req.st.app.meta.put(object_key(b, key), value, cond).await {
-        Ok(e) => Ok(e),
-        Err(metadata_tier::Error::ConditionFailed { .. }) => Err(S3Error::PreconditionFailed),
-        Err(e) => Err(e.into()),
-    }
+    let store = &req.st.app.store;
+    Ok(store.write_record(object_key(b, key), key, rec, cond).await?)
 }
 
 /// DeleteObject: 204 whether or not the key existed, as S3 answers. The
@@ -162,12 +163,10 @@ pub async fn delete(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     let cond = match req.header("if-match") {
-        None => Condition::None,
+        None => WriteCond::Replace,
         Some(_) => write_condition(req, &b, key).await?,
     };
-    match req.st.app.meta.delete(object_key(&b, key), cond).await {
-        Ok(_) => Ok(empty(StatusCode::NO_CONTENT)),
-        Err(metadata_tier::Error::ConditionFailed { .. }) => Err(S3Error::PreconditionFailed),
-        Err(e) => Err(e.into()),
-    }
+    let store = &req.st.app.store;
+    store.delete_record(object_key(&b, key), key, cond).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
 }

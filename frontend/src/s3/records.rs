@@ -12,6 +12,7 @@
 //! The ring places entries by (keyspace, dir), so a bucket's keys spread over
 //! its `partitions` dirs, hence over shards; see docs/s3.md.
 
+use crate::store::Stored;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -34,17 +35,7 @@ pub struct BucketRecord {
     pub request_id: String,
 }
 
-/// A stretch of an object's bytes stored as one blob.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct PartRef {
-    /// BLAKE3 hex; `None` when the part is empty.
-    pub blob: Option<String>,
-    pub size: u64,
-    /// Storage node ids holding a copy.
-    pub sharks: Vec<String>,
-}
-
-/// One key of a bucket. A single-part object has one [`PartRef`]; a completed
+/// One key of a bucket. A single-part object has one [`Stored`] part; a completed
 /// multipart upload has one per part, read in order.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct S3Object {
@@ -53,7 +44,7 @@ pub struct S3Object {
     pub etag: String,
     pub size: u64,
     pub content_type: String,
-    pub parts: Vec<PartRef>,
+    pub parts: Vec<Stored>,
     /// `x-amz-meta-*` (lower-case names, prefix kept) and the stored
     /// standard headers (content-encoding, cache-control...).
     #[serde(default)]
@@ -91,7 +82,7 @@ pub struct PartRecord {
     /// MD5 hex of the part, without quotes.
     pub etag: String,
     pub md5: [u8; 16],
-    pub part: PartRef,
+    pub part: Stored,
     pub modified_ms: u64,
 }
 

@@ -73,8 +73,7 @@ async fn serve_one(st: S3State, req: Request, request_id: &str) -> S3Result<Resp
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let fault = auth::BodyFault::default();
-    let (account, body) = auth::authenticate(&st, &parts, body, &fault).await?;
+    let (account, body) = auth::authenticate(&st, &parts, body).await?;
     let req = S3Req {
         st,
         method: parts.method,
@@ -84,13 +83,8 @@ async fn serve_one(st: S3State, req: Request, request_id: &str) -> S3Result<Resp
         headers: parts.headers,
         account,
         request_id: request_id.to_string(),
-        fault: fault.clone(),
     };
-    // A body that failed its signature check surfaces in the operation as a
-    // broken body; answer with the cause.
-    route(req, body)
-        .await
-        .map_err(|e| fault.take().unwrap_or(e))
+    route(req, body).await
 }
 
 type Address = (Option<String>, Option<String>);

@@ -1,10 +1,9 @@
 //! Where S3 records live on the metadata tier (see [`super::records`]), and
-//! the lookups and blob writes every operation shares.
+//! the lookups and body expectations every operation shares.
 
-use super::records::{BucketRecord, PartRef};
+use super::records::BucketRecord;
 use super::{S3Error, S3Req, S3Result};
-use crate::upload::{self, Expect, Uploaded};
-use axum::body::Body;
+use crate::store::Expect;
 use metadata_tier::wire::{Entry, EntryKey, Keyspace};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -156,28 +155,6 @@ pub fn expect(req: &S3Req) -> S3Result<Expect> {
     })
 }
 
-/// Streams `body` to the default number of storage nodes as one blob.
-///
-/// # Errors
-/// Placement, upload and digest errors.
-pub async fn store_blob(req: &S3Req, body: Body, expect: &Expect) -> S3Result<(PartRef, Uploaded)> {
-    let app = &req.st.app;
-    let targets = if expect.len == Some(0) {
-        Vec::new()
-    } else {
-        let live = app.placement.live_count().await?;
-        let n = (app.settings.default_durability as usize).min(live.max(1));
-        app.placement.choose(n, expect.len.unwrap_or(0)).await?
-    };
-    let up = upload::fan_out(&app.storage, &targets, body, expect).await?;
-    let part = PartRef {
-        blob: (!targets.is_empty() && up.size > 0).then(|| up.hash.to_hex()),
-        size: up.size,
-        sharks: targets.iter().map(|t| t.id.clone()).collect(),
-    };
-    Ok((part, up))
-}
-
 /// The expectations of a body the server makes itself (copies).
 pub fn expect_empty(req: &S3Req) -> Expect {
     Expect {
@@ -186,4 +163,19 @@ pub fn expect_empty(req: &S3Req) -> Expect {
         md5: None,
         idle: req.st.app.settings.upload_idle,
     }
+}
+
+/// A small request body (an XML document), read whole up to `max` bytes.
+/// A body a signature check refused answers with that check's error; any
+/// other failure is `MalformedXml`.
+///
+/// # Errors
+/// As above.
+pub async fn read_small(body: axum::body::Body, max: usize) -> S3Result<bytes::Bytes> {
+    axum::body::to_bytes(body, max).await.map_err(|e| {
+        match crate::store::error::rejection(Box::new(e)).map(|c| c.downcast::<S3Error>()) {
+            Some(Ok(e)) => *e,
+            _ => S3Error::MalformedXml,
+        }
+    })
 }

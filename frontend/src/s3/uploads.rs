@@ -58,7 +58,7 @@ pub async fn list_parts(req: &S3Req) -> S3Result<Response> {
         x.elem("PartNumber", &p.number.to_string());
         x.elem("LastModified", &crate::time::iso8601(p.modified_ms));
         x.elem("ETag", &format!("\"{}\"", p.etag));
-        x.elem("Size", &p.part.size.to_string());
+        x.elem("Size", &p.part.size().to_string());
         x.close("Part");
     }
     x.close("ListPartsResult");

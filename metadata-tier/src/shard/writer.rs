@@ -165,5 +165,8 @@ fn holds(cond: &Condition, current: Option<&Envelope>) -> bool {
         Condition::Absent => current.is_none(),
         Condition::Exists => current.is_some(),
         Condition::EtagMatches(e) => current.is_some_and(|c| &c.etag == e),
+        Condition::FieldNot { pointer, value } => {
+            current.is_none_or(|c| c.value.pointer(pointer) != Some(value))
+        }
     }
 }

@@ -103,6 +103,42 @@ async fn put_get_delete_and_conditions() {
 }
 
 #[tokio::test]
+async fn field_not_refuses_only_the_named_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Shard::open(dir.path()).unwrap();
+    let not_dir = || Condition::FieldNot {
+        pointer: "/type".into(),
+        value: json!("directory"),
+    };
+    let k = key("/u/stor", "x");
+    // Absent, then an object: both replaced, whatever their etag.
+    put1(&s, k.clone(), json!({"type": "object", "n": 1}), not_dir())
+        .await
+        .unwrap();
+    put1(&s, k.clone(), json!({"type": "object", "n": 2}), not_dir())
+        .await
+        .unwrap();
+    // A record without the field is not of that kind either.
+    let plain = key("/b", "k");
+    put1(&s, plain.clone(), json!({"n": 1}), Condition::None)
+        .await
+        .unwrap();
+    put1(&s, plain, json!({"n": 2}), not_dir()).await.unwrap();
+    // A directory is never replaced, and stays as it was.
+    put1(&s, k.clone(), json!({"type": "directory"}), Condition::None)
+        .await
+        .unwrap();
+    let err = put1(&s, k.clone(), json!({"type": "object"}), not_dir())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConditionFailed { .. }));
+    assert_eq!(
+        s.get(&k).await.unwrap().unwrap().value,
+        json!({"type": "directory"})
+    );
+}
+
+#[tokio::test]
 async fn batches_are_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let s = Shard::open(dir.path()).unwrap();

@@ -1,7 +1,7 @@
 //! Single byte ranges (`Range: bytes=a-b | a- | -n`), as Manta serves them:
 //! several ranges are refused (501) and an unsatisfiable one gets 416.
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// An inclusive byte range within an object of known size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub fn parse(header: &str, size: u64) -> Result<ByteRange> {
         .strip_prefix("bytes=")
         .ok_or_else(unsatisfiable)?;
     if spec.contains(',') {
-        return Err(Error::MultiRangeNotImplemented);
+        return Err(Error::MultiRange);
     }
     let (a, b) = spec.split_once('-').ok_or_else(unsatisfiable)?;
     let (a, b) = (a.trim(), b.trim());
@@ -84,7 +84,7 @@ mod tests {
     fn refusals() {
         assert!(matches!(
             parse("bytes=0-1,3-4", 100),
-            Err(Error::MultiRangeNotImplemented)
+            Err(Error::MultiRange)
         ));
         for bad in [
             "bytes=100-",

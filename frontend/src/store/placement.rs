@@ -5,7 +5,8 @@
 //! last heartbeat is older than the configured timeout is left out of new
 //! placements; reads still try it last, since it may merely be slow to beat.
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
+use super::ids::NodeId;
 use metadata_tier::registry::LiveNode;
 use metadata_tier::MetadataClient;
 use rand::seq::SliceRandom;
@@ -30,7 +31,7 @@ pub struct Placement {
 /// A node to read from or write to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    pub id: String,
+    pub id: NodeId,
     pub addr: String,
 }
 
@@ -103,12 +104,12 @@ impl Placement {
     ///
     /// # Errors
     /// Metadata errors reading the registry.
-    pub async fn read_order(&self, sharks: &[String]) -> Result<Vec<Target>> {
+    pub async fn read_order(&self, sharks: &[NodeId]) -> Result<Vec<Target>> {
         let nodes = self.nodes().await?;
         let mut live = Vec::new();
         let mut stale = Vec::new();
         for id in sharks {
-            if let Some(n) = nodes.iter().find(|n| &n.record.id == id) {
+            if let Some(n) = nodes.iter().find(|n| n.record.id == id.0) {
                 if self.is_live(n) {
                     live.push(target(n));
                 } else {
@@ -142,7 +143,7 @@ impl Placement {
 
 fn target(n: &LiveNode) -> Target {
     Target {
-        id: n.record.id.clone(),
+        id: NodeId(n.record.id.clone()),
         addr: n.record.addr.clone(),
     }
 }

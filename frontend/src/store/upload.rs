@@ -7,8 +7,8 @@
 //! client or any node fails, the other node requests are dropped: their
 //! connections close mid-body and the nodes discard their temp files.
 
-use crate::error::{Error, Result};
-use crate::placement::Target;
+use super::error::{rejection, Error, Result};
+use super::placement::Target;
 use bytes::Bytes;
 use futures::future::try_join_all;
 use futures::StreamExt;
@@ -48,7 +48,7 @@ type Chunk = std::result::Result<Bytes, std::io::Error>;
 ///
 /// # Errors
 /// Client errors (short body, too long, idle, MD5 mismatch) and node errors.
-pub async fn fan_out(
+pub(super) async fn fan_out(
     storage: &StorageClient,
     targets: &[Target],
     body: axum::body::Body,
@@ -123,6 +123,9 @@ async fn pump_body(
             Some(Ok(c)) => c,
             Some(Err(e)) => {
                 tracing::debug!(error = %e, got = size, "request body failed");
+                if let Some(cause) = rejection(Box::new(e)) {
+                    return Err(Error::BodyRejected(cause));
+                }
                 return Err(match expect.len {
                     Some(len) => Error::IncompleteBody {
                         got: size,
@@ -134,7 +137,7 @@ async fn pump_body(
         };
         size += chunk.len() as u64;
         if size > expect.max_len {
-            return Err(Error::MaxContentLengthExceeded {
+            return Err(Error::TooLarge {
                 max: expect.max_len,
             });
         }
@@ -157,7 +160,7 @@ async fn pump_body(
     let md5: [u8; 16] = md5.finalize().into();
     if let Some(want) = expect.md5 {
         if want != md5 {
-            return Err(Error::ContentMd5Mismatch {
+            return Err(Error::Md5Mismatch {
                 expected: b64(&want),
                 computed: b64(&md5),
             });
@@ -173,7 +176,7 @@ async fn pump_body(
 fn node_error(t: &Target, e: storage_node::Error) -> Error {
     match e {
         storage_node::Error::Md5Mismatch { expected, computed } => {
-            Error::ContentMd5Mismatch { expected, computed }
+            Error::Md5Mismatch { expected, computed }
         }
         storage_node::Error::SizeMismatch { expected, got } => {
             Error::IncompleteBody { got, expected }
@@ -182,7 +185,7 @@ fn node_error(t: &Target, e: storage_node::Error) -> Error {
     }
 }
 
-pub fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -1,0 +1,75 @@
+//! The object service: the one place objects are written and read, under
+//! the Manta API, the S3 API and the job supervisor alike.
+//!
+//! - [`ObjectStore::put`] places copies ([`placement`]), streams the body to
+//!   them while hashing it ([`upload`]) and writes the caller's record with
+//!   a [`WriteCond`]: an unconditional write is last-writer-wins and never
+//!   loses a race; only a conditional one can;
+//! - [`ObjectStore::open_read`] chooses a copy of each blob and fails over
+//!   between copies ([`read`]);
+//! - [`Stored`] is where an object's bytes are, [`ids`] the typed ids
+//!   records hold;
+//! - [`Error`] is protocol-neutral: each API maps it to its own codes.
+//!
+//! What a record *is* (a Manta entry, an S3 key) stays with each API; the
+//! store only needs to serialize it.
+
+pub mod error;
+pub mod ids;
+pub mod placement;
+mod put;
+pub mod range;
+mod read;
+pub mod stored;
+pub mod upload;
+
+pub use error::{Error, Rejected, Result};
+pub use ids::{AccountId, BlobHash, NodeId};
+pub use placement::{Placement, Target};
+pub use put::{Copies, WriteCond, Written};
+pub use read::ByteStream;
+pub use stored::{BlobRef, Stored};
+pub use upload::Expect;
+
+use metadata_tier::MetadataClient;
+use std::time::Duration;
+use storage_node::client::StorageClient;
+
+/// The object service; clones share one connection pool and registry cache.
+#[derive(Clone)]
+pub struct ObjectStore {
+    meta: MetadataClient,
+    storage: StorageClient,
+    placement: Placement,
+    /// Copies made when the writer asks for none (bounded by live nodes).
+    default_durability: u32,
+}
+
+impl ObjectStore {
+    /// `heartbeat_timeout`: a node silent for longer gets no new copies;
+    /// `reserve_bytes`: free space each node keeps back from placement.
+    pub fn new(
+        meta: MetadataClient,
+        default_durability: u32,
+        heartbeat_timeout: Duration,
+        reserve_bytes: u64,
+    ) -> Self {
+        ObjectStore {
+            placement: Placement::new(meta.clone(), heartbeat_timeout, reserve_bytes),
+            storage: StorageClient::new(),
+            meta,
+            default_durability,
+        }
+    }
+
+    /// The node registry view placement uses (the job supervisor schedules
+    /// on it too).
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
+    /// The metadata tier, for what is not an object (listings, buckets).
+    pub fn meta(&self) -> &MetadataClient {
+        &self.meta
+    }
+}
