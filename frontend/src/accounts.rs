@@ -10,8 +10,8 @@
 
 use crate::auth::keys;
 use crate::auth::secrets::{self, SecretBox};
-use crate::store::{Error, Result};
 use crate::records::{AccountRecord, S3KeyRecord, SshKeyRecord};
+use crate::store::{Error, Result};
 use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions};
 use metadata_tier::MetadataClient;
 use std::collections::HashMap;
@@ -73,13 +73,13 @@ impl Accounts {
 
     /// Reads the account at the source (and refreshes the cache).
     async fn fetch(&self, login: &str) -> Result<(String, AccountRecord)> {
-        let entry =
-            self.meta
-                .get(&key(login))
-                .await?
-                .ok_or_else(|| Error::AccountNotFound {
-                    login: login.to_string(),
-                })?;
+        let entry = self
+            .meta
+            .get(&key(login))
+            .await?
+            .ok_or_else(|| Error::AccountNotFound {
+                login: login.to_string(),
+            })?;
         let rec: AccountRecord = serde_json::from_value(entry.value)
             .map_err(|e| Error::Internal(format!("account record of {login}: {e}")))?;
         if let Ok(mut c) = self.cache.write() {

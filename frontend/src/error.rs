@@ -1,9 +1,9 @@
 //! The frontend's one error type, and its single mapping to Manta's wire
 //! codes and HTTP statuses (`MANTA-API.md` §0.4).
 
+use crate::store::Error as StoreError;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use crate::store::Error as StoreError;
 use client_sdk::ErrorBody;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

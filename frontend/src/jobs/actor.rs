@@ -6,8 +6,8 @@
 use super::records::{job_key, running_key, DoneRecord, JobRecord};
 use super::task::JobCtx;
 pub use super::work::*;
+use super::Target;
 use crate::error::{Error, Result};
-use crate::store::Target;
 use jobs::agent::wire::{ImageRef, InputObject};
 use jobs::model::{Job, JobError, JobErrorCode, JobState};
 use metadata_tier::wire::Condition;

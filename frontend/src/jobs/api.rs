@@ -111,7 +111,7 @@ async fn stored_job(req: &Req, id: &str) -> Result<JobRecord> {
     let entry = req
         .state
         .meta
-        .get(&job_key(&req.account.uuid, id))
+        .get(&job_key(req.account.uuid.as_str(), id))
         .await?
         .ok_or_else(|| Error::JobNotFound { id: id.to_string() })?;
     serde_json::from_value(entry.value)
@@ -217,7 +217,8 @@ async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
                 _ => "err.txt",
             };
             let path = MantaPath::parse(&format!("/{}/jobs/{id}/{name}", req.account.login))?;
-            match super::store::tail_lines(&req.state, req.account.uuid.as_str(), &path, TAIL).await {
+            match super::store::tail_lines(&req.state, req.account.uuid.as_str(), &path, TAIL).await
+            {
                 Ok(lines) => lines,
                 // Not archived yet (a job finishing this instant).
                 Err(Error::ResourceNotFound { .. }) => Vec::new(),
@@ -294,7 +295,7 @@ async fn list(req: &Req) -> Result<Response> {
         let page = req
             .state
             .meta
-            .list(Keyspace::Jobs, &jobs_dir(&req.account.uuid), &opts)
+            .list(Keyspace::Jobs, &jobs_dir(req.account.uuid.as_str()), &opts)
             .await?;
         for e in &page.entries {
             let Ok(rec) = serde_json::from_value::<JobRecord>(e.value.clone()) else {

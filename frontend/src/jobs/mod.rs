@@ -96,15 +96,21 @@ impl Supervisor {
         let id = uuid::Uuid::new_v4().to_string();
         let now = crate::time::iso8601(crate::time::now_ms());
         let stor = crate::path::MantaPath::parse(&format!("/{}/jobs/{id}/stor/x", account.login))?;
-        store::mkdirs(st, account.uuid.as_str(), &stor, &store::DirCache::default()).await?;
+        store::mkdirs(
+            st,
+            account.uuid.as_str(),
+            &stor,
+            &store::DirCache::default(),
+        )
+        .await?;
         let rec = JobRecord {
             v: JOB_RECORD_VERSION,
-            owner: account.uuid.clone(),
+            owner: account.uuid.0.clone(),
             login: account.login.clone(),
             job: Job::new(id.clone(), spec, now),
         };
         let running = RunningRecord {
-            owner: account.uuid.clone(),
+            owner: account.uuid.0.clone(),
             login: account.login.clone(),
         };
         let encode = |v: serde_json::Result<serde_json::Value>| {
@@ -119,7 +125,7 @@ impl Supervisor {
             .await?;
         st.meta
             .put(
-                job_key(&account.uuid, &id),
+                job_key(account.uuid.as_str(), &id),
                 encode(serde_json::to_value(&rec))?,
                 Condition::Absent,
             )
@@ -203,5 +209,21 @@ impl Supervisor {
             }
         });
         Ok(())
+    }
+}
+
+/// A node as the supervisor schedules on it: its id and agent URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: String,
+    pub addr: String,
+}
+
+impl From<crate::store::Target> for Target {
+    fn from(t: crate::store::Target) -> Self {
+        Target {
+            id: t.id.0,
+            addr: t.addr,
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::actor::{Actor, Event, Item, MapTask, Running};
 use super::task::{self, TaskMeta};
-use crate::store::Target;
+use super::Target;
 use jobs::agent::wire::{BatchItem, ImageRef, NodeAddr, ReduceInputs, TaskKind, TaskRequest};
 use jobs::model::{JobErrorCode, Phase};
 use tokio::sync::mpsc;

@@ -4,7 +4,7 @@
 use super::actor::{Actor, ReducerState, Running};
 use super::records::DoneRecord;
 use super::task::{self, TaskMeta};
-use crate::store::Target;
+use super::Target;
 use jobs::agent::wire::{ReduceInputs, TaskKind};
 use jobs::model::JobState;
 use tokio::sync::mpsc;
@@ -191,7 +191,7 @@ impl Actor {
     /// Refreshes the live node list used by scheduling.
     pub async fn refresh_live(&mut self) {
         match self.ctx.st.store.placement().live_targets().await {
-            Ok(live) => self.live = live,
+            Ok(live) => self.live = live.into_iter().map(Target::from).collect(),
             Err(e) => tracing::warn!(error = %e, "reading the node registry"),
         }
     }

@@ -4,7 +4,7 @@
 use super::actor::{Actor, Item, MapTask, ReducerState, Running};
 use super::records::DoneRecord;
 use super::task::{self, Finish, TaskMeta};
-use crate::store::Target;
+use super::Target;
 use jobs::model::JobErrorCode;
 
 impl Actor {

@@ -5,7 +5,9 @@ use crate::error::{Error, Result};
 use crate::path::MantaPath;
 use crate::records::{Kind, ObjectRecord, RECORD_VERSION};
 use crate::state::AppState;
-use crate::store::{self, AccountId, Copies, Error as StoreError, Expect, NodeId, Stored, WriteCond};
+use crate::store::{
+    self, AccountId, Copies, Error as StoreError, Expect, NodeId, Stored, WriteCond,
+};
 use futures::StreamExt;
 use jobs::agent::wire::{BlobRef, InputObject, NodeAddr, StoredBlob};
 use jobs::model::JobErrorCode;
@@ -301,7 +303,7 @@ pub async fn tail_lines(
     let mut stream = st.store.open_read(&name, parts, None).await?;
     let mut lines = std::collections::VecDeque::new();
     let mut partial = Vec::new();
-    let mut push = |line: &mut Vec<u8>, lines: &mut std::collections::VecDeque<String>| {
+    let push = |line: &mut Vec<u8>, lines: &mut std::collections::VecDeque<String>| {
         lines.push_back(String::from_utf8_lossy(line).into_owned());
         line.clear();
         if lines.len() > n {

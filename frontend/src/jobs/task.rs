@@ -6,9 +6,9 @@
 use super::agent_client::{AgentClient, CallError};
 use super::records::{done_key, DoneRecord, OutRef};
 use super::store::{self, DirCache};
+use super::Target;
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
-use crate::store::Target;
 use crate::state::AppState;
 use jobs::agent::wire::{
     ItemResult, Outcome, ReduceInputs, TaskOutput, TaskRequest, TaskResult, TaskState,

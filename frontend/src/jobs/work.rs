@@ -5,7 +5,7 @@
 use super::actor::TAIL;
 use super::store::InputError;
 use super::task::{Finish, TaskMeta};
-use crate::store::Target;
+use super::Target;
 use jobs::agent::wire::{InputObject, ReduceInputs};
 use jobs::model::JobError;
 use std::collections::VecDeque;

@@ -6,8 +6,8 @@ use super::respond::{self, set};
 use super::{decode, Lookup, Req};
 use crate::error::{Error, Result};
 use crate::path::TREES;
-use crate::store::{Error as StoreError, WriteCond};
 use crate::records::ObjectRecord;
+use crate::store::{Error as StoreError, WriteCond};
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -50,7 +50,8 @@ pub async fn put(req: &Req) -> Result<Response> {
     match commit(req, &rec, cond).await {
         Ok(entry) => Ok(done(entry.mtime_ms)),
         // A concurrent mkdir of the same directory won: that is success.
-        Err(Error::Store(StoreError::ConditionFailed { .. })) => match req.lookup(&req.path).await? {
+        Err(Error::Store(StoreError::ConditionFailed { .. })) => match req.lookup(&req.path).await?
+        {
             Lookup::Found(entry, rec) if rec.is_dir() => Ok(done(entry.mtime_ms)),
             _ => Err(Error::ConcurrentRequest {
                 path: req.path.display(),
@@ -94,7 +95,7 @@ pub async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Result<Respo
         Some(_) => {
             let dir_key = req
                 .path
-                .as_dir_key(&req.account.uuid)
+                .as_dir_key(req.account.uuid.as_str())
                 .ok_or_else(|| Error::Internal("directory without key".into()))?;
             if req.method == Method::HEAD {
                 let n = req.state.meta.count(Keyspace::Objects, &dir_key).await?;
@@ -208,7 +209,7 @@ fn dir_entry(req: &Req, e: &Entry) -> Result<DirEntry> {
 pub async fn delete(req: &Req, entry: Entry) -> Result<Response> {
     let dir_key = req
         .path
-        .as_dir_key(&req.account.uuid)
+        .as_dir_key(req.account.uuid.as_str())
         .ok_or_else(|| Error::Internal("directory without key".into()))?;
     if req.state.meta.count(Keyspace::Objects, &dir_key).await? > 0 {
         return Err(Error::DirectoryNotEmpty {

@@ -120,7 +120,7 @@ impl Req {
     /// The metadata key of the request path (`None` for root directories).
     pub fn key(&self) -> Option<EntryKey> {
         self.path
-            .key(&self.account.uuid)
+            .key(self.account.uuid.as_str())
             .map(|(dir, name)| EntryKey::new(Keyspace::Objects, dir, name))
     }
 
@@ -129,7 +129,7 @@ impl Req {
     /// # Errors
     /// Metadata errors; an undecodable record.
     pub async fn lookup(&self, path: &MantaPath) -> Result<Lookup> {
-        let Some((dir, name)) = path.key(&self.account.uuid) else {
+        let Some((dir, name)) = path.key(self.account.uuid.as_str()) else {
             return Ok(Lookup::Root);
         };
         let key = EntryKey::new(Keyspace::Objects, dir, name);

@@ -3,7 +3,7 @@
 //! and copy fail-over.
 
 use super::respond::{self, set};
-use super::{encode, Lookup, Req};
+use super::{Lookup, Req};
 use crate::conditional::{Conditions, Current, Outcome};
 use crate::error::{Error, Result};
 use crate::records::{Kind, ObjectRecord, RECORD_VERSION};
@@ -111,9 +111,11 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
             return Err(e);
         }
     };
-    let key = req.key().ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
-        path: req.path.display(),
-    })?;
+    let key = req
+        .key()
+        .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
+            path: req.path.display(),
+        })?;
     let build = |w: Written| ObjectRecord {
         v: RECORD_VERSION,
         kind: Kind::Object,

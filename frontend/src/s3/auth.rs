@@ -9,10 +9,10 @@ use super::{S3Error, S3Result, S3State};
 use crate::auth::aws_chunked::{verify_stream, ChunkSigner, ChunkedDecoder};
 use crate::auth::sigv4::{self, Payload};
 use crate::records::AccountRecord;
+use crate::store::Rejected;
 use axum::body::Body;
 use axum::http::request::Parts;
 use futures::StreamExt;
-use crate::store::Rejected;
 use sha2::{Digest, Sha256};
 use std::time::SystemTime;
 

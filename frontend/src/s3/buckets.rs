@@ -29,7 +29,7 @@ pub async fn list(req: &S3Req) -> S3Result<Response> {
             .st
             .app
             .meta
-            .list(Keyspace::Buckets, &req.account.uuid, &opts)
+            .list(Keyspace::Buckets, req.account.uuid.as_str(), &opts)
             .await?;
         for e in &page.entries {
             let b: BucketRecord = store::decode(e)?;
@@ -52,7 +52,7 @@ pub async fn list(req: &S3Req) -> S3Result<Response> {
 
 pub fn owner(x: &mut Xml, req: &S3Req) {
     x.open("Owner");
-    x.elem("ID", &req.account.uuid);
+    x.elem("ID", req.account.uuid.as_str());
     x.elem("DisplayName", &req.account.login);
     x.close("Owner");
 }
@@ -120,7 +120,7 @@ pub async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
         Err(e) => return Err(e.into()),
     }
     meta.put(
-        account_bucket_key(&req.account.uuid, &name),
+        account_bucket_key(req.account.uuid.as_str(), &name),
         value,
         Condition::None,
     )
@@ -149,8 +149,11 @@ pub async fn delete(req: &S3Req) -> S3Result<Response> {
     if counts.iter().any(|&c| c > 0) {
         return Err(S3Error::BucketNotEmpty { bucket: b.name });
     }
-    meta.delete(account_bucket_key(&b.owner, &b.name), Condition::None)
-        .await?;
+    meta.delete(
+        account_bucket_key(b.owner.as_str(), &b.name),
+        Condition::None,
+    )
+    .await?;
     meta.delete(global_bucket_key(&b.name), Condition::None)
         .await?;
     Ok(empty(StatusCode::NO_CONTENT))

@@ -143,7 +143,10 @@ async fn copy_bytes(
     let app = &req.st.app;
     if src.size == 0 {
         let expect = store::expect_empty(req);
-        let w = app.store.write_blob(Body::empty(), Copies::Default, &expect).await?;
+        let w = app
+            .store
+            .write_blob(Body::empty(), Copies::Default, &expect)
+            .await?;
         return Ok((w.stored, w.md5));
     }
     let r = range.unwrap_or(ByteRange {

@@ -170,9 +170,7 @@ impl From<StoreError> for S3Error {
         match e {
             E::ConditionFailed { .. } => S3Error::PreconditionFailed,
             // S3 keys are never directories; only a Manta path can be one.
-            E::IsDirectory { name } => {
-                S3Error::InvalidRequest(format!("{name} is a directory"))
-            }
+            E::IsDirectory { name } => S3Error::InvalidRequest(format!("{name} is a directory")),
             E::Md5Mismatch { .. } => S3Error::BadDigest,
             E::IncompleteBody { .. } | E::UploadAbandoned => S3Error::IncompleteBody,
             E::UploadTimeout { .. } => S3Error::RequestTimeout,

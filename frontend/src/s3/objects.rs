@@ -6,9 +6,9 @@ use super::buckets::empty;
 use super::records::{BucketRecord, S3Object, S3_RECORD_VERSION};
 use super::store::{self, object_key};
 use super::{S3Error, S3Req, S3Result};
+use crate::store::{Copies, WriteCond, Written};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use crate::store::{Copies, WriteCond, Written};
 use axum::response::Response;
 use metadata_tier::wire::Entry;
 use std::collections::BTreeMap;
@@ -51,7 +51,15 @@ pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
         .st
         .app
         .store
-        .put(object_key(&b, key), key, body, Copies::Default, &expect, cond, build)
+        .put(
+            object_key(&b, key),
+            key,
+            body,
+            Copies::Default,
+            &expect,
+            cond,
+            build,
+        )
         .await?;
     Ok(etag_response(&rec.etag))
 }
@@ -154,7 +162,9 @@ pub async fn commit(
     cond: WriteCond,
 ) -> S3Result<Entry> {
     let store = &req.st.app.store;
-    Ok(store.write_record(object_key(b, key), key, rec, cond).await?)
+    Ok(store
+        .write_record(object_key(b, key), key, rec, cond)
+        .await?)
 }
 
 /// DeleteObject: 204 whether or not the key existed, as S3 answers. The

@@ -12,7 +12,7 @@
 //! The ring places entries by (keyspace, dir), so a bucket's keys spread over
 //! its `partitions` dirs, hence over shards; see docs/s3.md.
 
-use crate::store::Stored;
+use crate::store::{AccountId, Stored};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -27,7 +27,7 @@ pub struct BucketRecord {
     pub v: u32,
     pub name: String,
     /// Owner account uuid.
-    pub owner: String,
+    pub owner: AccountId,
     pub owner_login: String,
     pub created_ms: u64,
     pub partitions: u32,

@@ -48,7 +48,7 @@ pub async fn list_parts(req: &S3Req) -> S3Result<Response> {
     x.elem("IsTruncated", if truncated { "true" } else { "false" });
     for who in ["Initiator", "Owner"] {
         x.open(who);
-        x.elem("ID", &req.account.uuid);
+        x.elem("ID", req.account.uuid.as_str());
         x.elem("DisplayName", &req.account.login);
         x.close(who);
     }

@@ -135,7 +135,7 @@ impl TestCluster {
                 .await
                 .unwrap();
             if live.len() == n {
-                self.cluster.state.placement.invalidate().await;
+                self.cluster.state.store.placement().invalidate().await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

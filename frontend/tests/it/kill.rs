@@ -83,7 +83,7 @@ async fn kill_9_a_storage_node() {
 
     // Once its heartbeat is stale, new writes go to the live nodes only.
     tc.wait_live(2).await;
-    tc.cluster.state.placement.invalidate().await;
+    tc.cluster.state.store.placement().invalidate().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     for i in 0..8 {
         let r = tc
@@ -113,12 +113,9 @@ async fn kill_9_a_storage_node() {
         .filter(|e| e.name.starts_with("after"))
     {
         let rec: ObjectRecord = serde_json::from_value(e.value.clone()).unwrap();
-        assert_eq!(rec.sharks.len(), 2);
-        assert!(
-            !rec.sharks.contains(&"proc-0".to_string()),
-            "{:?}",
-            rec.sharks
-        );
+        let copies: Vec<&str> = rec.copies().iter().map(|n| n.as_str()).collect();
+        assert_eq!(copies.len(), 2);
+        assert!(!copies.contains(&"proc-0"), "{copies:?}");
         checked += 1;
     }
     assert_eq!(checked, 8);

@@ -7,6 +7,7 @@
 mod auth;
 mod auth_node_manta;
 mod bad_input;
+mod contention;
 mod dirs;
 mod failover;
 mod harness;
