@@ -68,7 +68,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             accounts: Accounts::new(meta.clone()),
             storage: StorageClient::new(),
-            jobs: crate::jobs::Supervisor::new(settings.jobs.clone()),
+            jobs: crate::jobs::Supervisor::new(settings.jobs.clone(), meta.clone()),
             placement,
             meta,
             settings,
