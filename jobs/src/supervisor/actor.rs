@@ -6,7 +6,7 @@
 
 use super::error::{Error, Result};
 use super::fault::JobFault;
-use super::records::{DoneRecord, JobRecord};
+use super::records::JobRecord;
 use super::task::JobCtx;
 pub(crate) use super::work::*;
 use crate::agent::wire::{ImageRef, InputObject, NodeAddr};

@@ -2,7 +2,7 @@
 //! within the per-node slots, several small ones to a container when tasks
 //! queue up.
 
-use super::actor::{Actor, Event, Item, MapTask, Running};
+use super::actor::{Actor, Event, MapTask, Running};
 use super::fault::{JobFault, TaskMeta};
 use super::plan::{self, MapPlace};
 use super::task;

@@ -5,7 +5,7 @@ use super::actor::{Actor, ReducerState, Running};
 use super::fault::TaskMeta;
 use super::plan::{self, PhaseView};
 use super::records::DoneRecord;
-use crate::agent::wire::{NodeAddr, ReduceInputs, TaskKind};
+use crate::agent::wire::{ReduceInputs, TaskKind};
 use crate::model::JobState;
 use tokio::sync::mpsc;
 

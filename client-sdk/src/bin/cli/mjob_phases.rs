@@ -72,7 +72,7 @@ pub fn from_expression(args: &[String], props: &Props) -> Vec<Phase> {
     let mut exec = String::new();
     let mut kind = PhaseType::Map;
     let mut count = props.count;
-    let mut push = |exec: &mut String, phase_type: PhaseType, count: u32| {
+    let mut push = |exec: &mut String, kind: PhaseType, count: u32| {
         if exec.is_empty() {
             return;
         }
