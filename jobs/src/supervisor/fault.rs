@@ -80,3 +80,49 @@ impl TaskMeta {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_map_fault_names_its_input() {
+        let meta = TaskMeta {
+            phase: 1,
+            input: Some("/u/stor/x".into()),
+            reducer: None,
+            p0input: Some("/u/stor/in".into()),
+            retries: 0,
+        };
+        let fault = JobFault {
+            code: JobErrorCode::ResourceNotFoundError,
+            message: "gone".into(),
+        };
+        let e = meta.job_error(fault, None);
+        assert_eq!(e.what, "phase 1: input \"/u/stor/x\"");
+        assert_eq!(e.p0input.as_deref(), Some("/u/stor/in"));
+        let reduce = TaskMeta {
+            input: None,
+            reducer: Some(0),
+            ..meta
+        };
+        let e = reduce.job_error(JobFault::clone(&e_fault()), Some("/u/err".into()));
+        assert_eq!(e.what, "phase 1: reduce");
+        assert_eq!(e.stderr.as_deref(), Some("/u/err"));
+    }
+
+    fn e_fault() -> JobFault {
+        JobFault {
+            code: JobErrorCode::InternalError,
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn faults_say_whose() {
+        let job = Fault::job(JobErrorCode::AuthorizationError, "no");
+        assert_eq!(job.to_string(), "AuthorizationError: no");
+        let ours = Fault::internal("metadata down");
+        assert!(matches!(ours, Fault::Internal(_)), "{ours}");
+    }
+}
