@@ -4,179 +4,21 @@
 //! `jobErrors`), with the same fallback to the archived `job.json`,
 //! `in.txt`, `out.txt`, `fail.txt` and `err.txt` once `live/*` answers 404.
 //!
-//! The types accept fields they do not know (kept in `extra`), so a job
-//! read from the server prints back whole and a job file with a field the
-//! server refuses is refused by the server (`InvalidJob`), as with
-//! node-manta.
+//! The job JSON types ([`types`]) are the one definition of the wire
+//! format: the server (the `jobs` crate) uses them too, adding its
+//! validation on top.
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::types::DirEntry;
 use bytes::Bytes;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+
+mod types;
+pub use types::*;
 
 /// Content type of a CreateJob body.
 pub const JOB_CONTENT_TYPE: &str = "application/json; type=job";
-
-/// The kind of a phase.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PhaseType {
-    /// One task per input object.
-    #[default]
-    #[serde(rename = "map")]
-    Map,
-    /// `count` tasks reading all the phase's inputs on stdin.
-    #[serde(rename = "reduce")]
-    Reduce,
-    /// Legacy spelling of `map`.
-    #[serde(rename = "storage-map")]
-    StorageMap,
-}
-
-/// One phase of a job, as posted and as echoed in the job object.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-pub struct Phase {
-    /// `map` (the server's default) or `reduce`.
-    #[serde(rename = "type", default)]
-    pub kind: PhaseType,
-    /// Bash command run by every task.
-    pub exec: String,
-    /// Bash run once per compute container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init: Option<String>,
-    /// Objects made available under `/assets/<path>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assets: Option<Vec<String>>,
-    /// Reducers (reduce phases).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u32>,
-    /// Memory in MB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<u32>,
-    /// Disk in GB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk: Option<u32>,
-    /// Image semver range, e.g. `>=13.1.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// Fields this client does not know (`uarg`...), passed through.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// The body of `POST /:login/jobs`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-pub struct JobSpec {
-    /// Job name; sent as `""` when `None`, as node-manta does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// At least one phase.
-    pub phases: Vec<Phase>,
-    /// Other fields (`transient`...), passed through.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A job's state; `archiving` and any newer state are kept as `Other`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum JobState {
-    Queued,
-    Running,
-    Done,
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl JobState {
-    /// Whether `mjob watch` stops: `done`, or `archiving` (which only a
-    /// done job reaches).
-    pub fn is_finished(&self) -> bool {
-        match self {
-            JobState::Done => true,
-            JobState::Other(s) => s == "archiving",
-            _ => false,
-        }
-    }
-}
-
-/// Job counters.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct JobStats {
-    pub errors: u64,
-    pub outputs: u64,
-    pub retries: u64,
-    pub tasks: u64,
-    pub tasks_done: u64,
-}
-
-/// The job object of `live/status` and `job.json` (libmanta `translateJob`).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Job {
-    pub id: String,
-    #[serde(default)]
-    pub name: String,
-    pub state: JobState,
-    #[serde(default)]
-    pub cancelled: bool,
-    #[serde(default)]
-    pub input_done: bool,
-    #[serde(default)]
-    pub transient: bool,
-    #[serde(default)]
-    pub stats: JobStats,
-    /// ISO 8601.
-    #[serde(default)]
-    pub time_created: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_done: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_archive_started: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_archive_done: Option<String>,
-    #[serde(default)]
-    pub phases: Vec<Phase>,
-    #[serde(default)]
-    pub options: Map<String, Value>,
-    /// Fields this client does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A phase number: muskie sends a number, older records a string (`"0"`).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[serde(untagged)]
-pub enum PhaseNum {
-    Number(u32),
-    Text(String),
-}
-
-/// One line of `live/err` / `err.txt` (MANTA-API.md §4.4).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct JobError {
-    pub phase: PhaseNum,
-    /// `phase 0: input "/u/stor/x"` or `phase 1: reduce`.
-    pub what: String,
-    /// `UserTaskError`, `TaskInitError`, `ResourceNotFoundError`...
-    pub code: String,
-    pub message: String,
-    /// Object holding the task's stderr.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stderr: Option<String>,
-    /// Object holding a core file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub core: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p0input: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
 
 /// Which list of keys to read.
 #[derive(Debug, Clone, Copy)]
@@ -463,14 +305,14 @@ mod tests {
                     ..Phase::default()
                 },
                 Phase {
-                    kind: PhaseType::Reduce,
+                    phase_type: PhaseType::Reduce,
                     exec: "cat".into(),
                     count: Some(2),
                     memory: Some(512),
                     ..Phase::default()
                 },
             ],
-            extra: Map::new(),
+            ..JobSpec::default()
         };
         let s = serde_json::to_string(&spec).unwrap_or_default();
         assert_eq!(
@@ -484,7 +326,9 @@ mod tests {
         let text = r#"{"name":"n","transient":true,"phases":[{"exec":"wc","uarg":{"a":1}}]}"#;
         let spec: JobSpec = serde_json::from_str(text).unwrap_or_default();
         assert_eq!(spec.name.as_deref(), Some("n"));
-        assert_eq!(spec.phases[0].kind, PhaseType::Map);
+        assert_eq!(spec.phases[0].phase_type, PhaseType::Map);
+        assert!(spec.transient);
+        assert!(spec.extra.is_empty() && spec.phases[0].extra.is_empty());
         let back = serde_json::to_string(&spec).unwrap_or_default();
         assert_eq!(
             back,
@@ -529,14 +373,15 @@ mod tests {
         )
         .map_err(|e| e.to_string())
         .unwrap();
-        assert_eq!(e.phase, PhaseNum::Number(0));
-        assert_eq!(e.code, "UserTaskError");
+        assert_eq!(e.phase, 0);
+        assert_eq!(e.code, JobErrorCode::UserTaskError);
         let old: JobError = serde_json::from_str(
             r#"{"phase":"1","what":"phase 1: reduce","code":"X","message":"m"}"#,
         )
         .map_err(|e| e.to_string())
         .unwrap();
-        assert_eq!(old.phase, PhaseNum::Text("1".into()));
+        assert_eq!(old.phase, 1);
+        assert_eq!(old.code, JobErrorCode::Other("X".into()));
     }
 
     #[test]

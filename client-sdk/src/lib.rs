@@ -44,7 +44,7 @@ pub use config::Config;
 pub use dirs::ListOptions;
 pub use error::{Error, Result};
 pub use info::ObjectInfo;
-pub use jobs::{Job, JobError, JobSpec, JobState, JobStats, Phase, PhaseType};
+pub use jobs::{Job, JobError, JobErrorCode, JobSpec, JobState, JobStats, Phase, PhaseType};
 pub use objects::{ByteStream, GetOptions, GetResponse, Progress, PutOptions, PutResult};
 pub use presign::{url_host, SignUrlOptions};
 pub use sign::Signer;

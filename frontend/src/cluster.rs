@@ -171,7 +171,7 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
 async fn supervise(state: AppState, cancel: CancellationToken) {
     let recover = async {
         loop {
-            match state.jobs.recover(&state).await {
+            match state.jobs.recover(crate::jobs::namespace(&state)).await {
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "recovering running jobs; retrying");

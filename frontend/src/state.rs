@@ -67,7 +67,7 @@ impl AppState {
         );
         AppState(Arc::new(Inner {
             accounts: Accounts::new(meta.clone()),
-            jobs: crate::jobs::Supervisor::new(settings.jobs.clone()),
+            jobs: crate::jobs::Supervisor::new(settings.jobs.clone(), meta.clone()),
             store,
             meta,
             settings,

@@ -1,4 +1,9 @@
-//! Jobs: the container runtime that runs job tasks.
+//! Compute jobs (Manta's Marlin), everything but the HTTP API: the job
+//! model, the supervisor that schedules a job's tasks, the agent that runs
+//! them on the storage nodes, and the container runtime under it. The
+//! frontend only routes the jobs API and implements
+//! [`supervisor::Namespace`] over its object store; this crate never
+//! depends on the frontend.
 //!
 //! - [`image`]: importing `docker save` archives and OCI image layouts
 //!   ([`image::import_path`], [`image::import_reader`],
@@ -11,8 +16,13 @@
 //! - [`model`]: the Manta-compatible job model: [`model::JobSpec`]
 //!   (CreateJob body and its validation), [`model::Job`] (live/status),
 //!   [`model::JobError`], output naming and `msplit` routing.
+//! - [`supervisor`]: [`supervisor::Supervisor`] runs each job as an actor
+//!   that places map tasks beside their input, feeds reducers, retries lost
+//!   work and archives the job; it keeps its records on the metadata tier
+//!   and reaches objects only through [`supervisor::Namespace`].
 //! - [`agent`]: the job agent each storage node runs: tasks from the
-//!   supervisor ([`agent::wire`]) run in containers beside their input.
+//!   supervisor ([`agent::wire`], called with [`agent::client`]) run in
+//!   containers beside their input.
 //! - [`cli`]: the `mantad image ...` operator commands.
 //! - [`digest`]: sha256 digests; [`error`]: [`Error`] and [`Result`].
 //!
@@ -25,5 +35,6 @@ pub mod error;
 pub mod image;
 pub mod model;
 pub mod runtime;
+pub mod supervisor;
 
 pub use error::{Error, Result};

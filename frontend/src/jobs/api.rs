@@ -4,20 +4,21 @@
 //! `GET /:login/jobs?state=&name=`. Everything else under `/:login/jobs`
 //! (the job directories, `stor/`, the archives) is ordinary objects.
 
-use super::actor::{Command, Snapshot, TAIL};
-use super::records::{job_key, jobs_dir, JobRecord};
+use super::http_error;
 use crate::error::{Error, Result};
 use crate::manta::respond::{self, json_response};
 use crate::manta::Req;
-use crate::path::MantaPath;
 use crate::store::Error as StoreError;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use futures::StreamExt;
-use jobs::model::{JobError, JobSpec, JobState};
-use metadata_tier::wire::{Keyspace, ListOptions};
+use jobs::model::{JobError, JobSpec, JobSpecExt, JobState};
+use jobs::supervisor::{Command, JobRecord, Snapshot, TAIL};
 use tokio::sync::oneshot;
+
+/// Where a job command's answer comes back.
+type Reply = oneshot::Sender<jobs::supervisor::Result<()>>;
 
 /// Largest CreateJob body (Manta's JSON parser limit).
 const MAX_JOB_BODY: usize = 100_000;
@@ -87,11 +88,14 @@ async fn create(req: &Req, body: Body) -> Result<Response> {
         other => other?,
     };
     let spec = JobSpec::from_json(&bytes).map_err(|e| Error::InvalidJob(e.to_string()))?;
+    let ns = super::namespace(&req.state);
+    let (owner, login) = (req.account.uuid.as_str(), &req.account.login);
     let id = req
         .state
         .jobs
-        .create(&req.state, &req.account, &spec)
-        .await?;
+        .create(ns, owner, login, &spec)
+        .await
+        .map_err(http_error)?;
     let mut resp = respond::empty(StatusCode::CREATED);
     let h = resp.headers_mut();
     respond::set(h, "location", &format!("/{}/jobs/{id}", req.account.login));
@@ -108,14 +112,12 @@ fn check_id(id: &str) -> Result<()> {
 
 async fn stored_job(req: &Req, id: &str) -> Result<JobRecord> {
     check_id(id)?;
-    let entry = req
-        .state
-        .meta
-        .get(&job_key(req.account.uuid.as_str(), id))
-        .await?
-        .ok_or_else(|| Error::JobNotFound { id: id.to_string() })?;
-    serde_json::from_value(entry.value)
-        .map_err(|e| Error::Internal(format!("job record {id}: {e}")))
+    req.state
+        .jobs
+        .job(req.account.uuid.as_str(), id)
+        .await
+        .map_err(http_error)?
+        .ok_or_else(|| Error::JobNotFound { id: id.to_string() })
 }
 
 async fn add_inputs(req: &Req, id: &str, body: Body) -> Result<Response> {
@@ -134,22 +136,14 @@ async fn add_inputs(req: &Req, id: &str, body: Body) -> Result<Response> {
     Ok(respond::empty(status))
 }
 
-async fn command(
-    req: &Req,
-    id: &str,
-    make: impl FnOnce(oneshot::Sender<Result<()>>) -> Command,
-) -> Result<Response> {
+async fn command(req: &Req, id: &str, make: impl FnOnce(Reply) -> Command) -> Result<Response> {
     send(req, id, make).await?;
     Ok(respond::empty(StatusCode::ACCEPTED))
 }
 
 /// Sends a command to the job's actor; a job that is not running refuses
 /// (409), an unknown one is 404.
-async fn send(
-    req: &Req,
-    id: &str,
-    make: impl FnOnce(oneshot::Sender<Result<()>>) -> Command,
-) -> Result<()> {
+async fn send(req: &Req, id: &str, make: impl FnOnce(Reply) -> Command) -> Result<()> {
     let rec = stored_job(req, id).await?;
     let refused = || Error::InvalidJobState {
         id: id.to_string(),
@@ -177,7 +171,7 @@ async fn send(
     };
     let (tx, rx) = oneshot::channel();
     actor.send(make(tx)).await.map_err(|_| refused())?;
-    rx.await.map_err(|_| refused())?
+    rx.await.map_err(|_| refused())?.map_err(http_error)
 }
 
 async fn snapshot(req: &Req, id: &str) -> Result<Option<Snapshot>> {
@@ -216,13 +210,11 @@ async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
                 "fail" => "fail.txt",
                 _ => "err.txt",
             };
-            let path = MantaPath::parse(&format!("/{}/jobs/{id}/{name}", req.account.login))?;
-            match super::store::tail_lines(&req.state, req.account.uuid.as_str(), &path, TAIL).await
-            {
-                Ok(lines) => lines,
-                // Not archived yet (a job finishing this instant).
-                Err(Error::ResourceNotFound { .. }) => Vec::new(),
-                Err(e) => return Err(e),
+            let path = format!("/{}/jobs/{id}/{name}", req.account.login);
+            let ns = super::namespace(&req.state);
+            match ns.tail_lines(req.account.uuid.as_str(), &path, TAIL).await {
+                Ok(lines) => lines.unwrap_or_default(),
+                Err(e) => return Err(store_error(e)),
             }
         }
     };
@@ -232,6 +224,14 @@ async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
         "text/plain"
     };
     Ok(text_lines(&lines, ctype))
+}
+
+/// The frontend error of a store error (kept whole when it is one).
+fn store_error(e: jobs::supervisor::NsError) -> Error {
+    match e.downcast::<Error>() {
+        Ok(e) => *e,
+        Err(other) => Error::Internal(other.to_string()),
+    }
 }
 
 fn error_line(e: &JobError) -> String {
@@ -287,20 +287,13 @@ async fn list(req: &Req) -> Result<Response> {
     let mut lines = Vec::new();
     let mut marker = None;
     'pages: loop {
-        let opts = ListOptions {
-            marker: marker.clone(),
-            limit: 500,
-            ..ListOptions::default()
-        };
         let page = req
             .state
-            .meta
-            .list(Keyspace::Jobs, &jobs_dir(req.account.uuid.as_str()), &opts)
-            .await?;
-        for e in &page.entries {
-            let Ok(rec) = serde_json::from_value::<JobRecord>(e.value.clone()) else {
-                continue;
-            };
+            .jobs
+            .jobs(req.account.uuid.as_str(), marker.take())
+            .await
+            .map_err(http_error)?;
+        for rec in &page.jobs {
             let job = &rec.job;
             let keep_state = match state {
                 Some("running" | "live") => job.state != JobState::Done,
@@ -321,9 +314,9 @@ async fn list(req: &Req) -> Result<Response> {
                 break 'pages;
             }
         }
-        match page.entries.last() {
-            Some(last) if page.entries.len() == opts.limit => marker = Some(last.name.clone()),
-            _ => break,
+        match page.next {
+            Some(next) => marker = Some(next),
+            None => break,
         }
     }
     let mut resp = text_lines(&lines, "application/x-json-stream; type=job");

@@ -1,5 +1,6 @@
-//! The supervisor's access to the namespace: resolving task inputs to their
-//! blobs and copies, and writing output and archive objects.
+//! The object-store helpers behind the supervisor's `Namespace`
+//! (`namespace.rs`): resolving task inputs to their blobs and copies, and
+//! writing output and archive objects, all through [`crate::store`].
 
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
@@ -11,86 +12,66 @@ use crate::store::{
 use futures::StreamExt;
 use jobs::agent::wire::{BlobRef, InputObject, NodeAddr, StoredBlob};
 use jobs::model::JobErrorCode;
+use jobs::supervisor::{DirCache, Fault};
 use metadata_tier::wire::{EntryKey, Keyspace};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
 
 /// Longest line [`tail_lines`] keeps whole.
 const MAX_LINE_BYTES: usize = 64 * 1024;
-
-/// Why an input could not be given to a task, as a job error.
-#[derive(Debug, Clone)]
-pub struct InputError {
-    pub code: JobErrorCode,
-    pub message: String,
-}
-
-impl InputError {
-    fn new(code: JobErrorCode, message: impl Into<String>) -> Self {
-        InputError {
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 /// Looks an input (or asset) up as the job's owner may read it: objects of
 /// the owner, or anyone's `/public`.
 ///
 /// # Errors
-/// `Err(Ok(InputError))` is a job error (missing, a directory, not allowed);
-/// `Err(Err(Error))` is ours (metadata down), worth retrying.
+/// [`Fault::Job`] (missing, a directory, not allowed); [`Fault::Internal`]
+/// (metadata down), worth retrying.
 pub async fn resolve(
     st: &AppState,
     login: &str,
     raw: &str,
-) -> std::result::Result<InputObject, std::result::Result<InputError, Error>> {
-    let path = MantaPath::parse(raw).map_err(|e| {
-        Ok(InputError::new(
-            JobErrorCode::InvalidArgumentError,
-            format!("{raw}: {e}"),
-        ))
-    })?;
+) -> std::result::Result<InputObject, Fault> {
+    let path = MantaPath::parse(raw)
+        .map_err(|e| Fault::job(JobErrorCode::InvalidArgumentError, format!("{raw}: {e}")))?;
     if path.login != login && path.tree.as_deref() != Some("public") {
-        return Err(Ok(InputError::new(
+        return Err(Fault::job(
             JobErrorCode::AuthorizationError,
             format!("{login} is not allowed to read {raw}"),
-        )));
+        ));
     }
     let account = match st.accounts.resolve(&path.login).await {
         Ok(a) => a,
         Err(StoreError::AccountNotFound { .. }) => {
-            return Err(Ok(InputError::new(
+            return Err(Fault::job(
                 JobErrorCode::ResourceNotFoundError,
                 format!("{raw} does not exist"),
-            )))
+            ))
         }
-        Err(e) => return Err(Err(e.into())),
+        Err(e) => return Err(Fault::internal(Error::from(e))),
     };
     let Some((dir, name)) = path.key(account.uuid.as_str()) else {
-        return Err(Ok(InputError::new(
+        return Err(Fault::job(
             JobErrorCode::InvalidArgumentError,
             format!("{raw} is a directory"),
-        )));
+        ));
     };
     let entry = st
         .meta
         .get(&EntryKey::new(Keyspace::Objects, dir, name))
         .await
-        .map_err(|e| Err(Error::from(e)))?;
+        .map_err(|e| Fault::internal(Error::from(e)))?;
     let Some(entry) = entry else {
-        return Err(Ok(InputError::new(
+        return Err(Fault::job(
             JobErrorCode::ResourceNotFoundError,
             format!("{raw} does not exist"),
-        )));
+        ));
     };
-    let rec: ObjectRecord = crate::manta::decode(&entry, &path).map_err(Err)?;
+    let rec: ObjectRecord = crate::manta::decode(&entry, &path).map_err(Fault::internal)?;
     if rec.is_dir() {
-        return Err(Ok(InputError::new(
+        return Err(Fault::job(
             JobErrorCode::InvalidArgumentError,
             format!("{raw} is a directory"),
-        )));
+        ));
     }
     let blob = match rec.stored.blob() {
         Some(b) => {
@@ -98,7 +79,7 @@ pub async fn resolve(
                 .store
                 .holders(b)
                 .await
-                .map_err(|e| Err(e.into()))?
+                .map_err(|e| Fault::internal(Error::from(e)))?
                 .into_iter()
                 .map(|t| NodeAddr {
                     id: t.id.0,
@@ -117,22 +98,6 @@ pub async fn resolve(
         path: path.display(),
         blob,
     })
-}
-
-/// Directories already made for one job, so each is written once.
-#[derive(Default)]
-pub struct DirCache(Mutex<HashSet<String>>);
-
-impl DirCache {
-    fn seen(&self, dir: &str) -> bool {
-        self.0.lock().map(|s| s.contains(dir)).unwrap_or(false)
-    }
-
-    fn add(&self, dir: String) {
-        if let Ok(mut s) = self.0.lock() {
-            s.insert(dir);
-        }
-    }
 }
 
 /// Makes every missing directory above `path` (like `mmkdir -p`).

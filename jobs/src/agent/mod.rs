@@ -14,6 +14,7 @@
 
 mod batch;
 mod batch_items;
+pub mod client;
 mod conclude;
 mod counters;
 mod execute;

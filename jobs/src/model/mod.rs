@@ -1,5 +1,7 @@
 //! The job model: Manta-compatible wire types for compute jobs, with no
-//! I/O (MANTA-API.md §4).
+//! I/O (MANTA-API.md §4). The JSON types are defined once, in the SDK
+//! ([`client_sdk::jobs`]); this adds what only the server does: validation
+//! ([`JobSpecExt`]), defaults ([`PhaseExt`]) and a job's life ([`JobExt`]).
 //!
 //! - [`spec`]: [`JobSpec`] / [`Phase`], the `POST /:login/jobs` body, with
 //!   [`JobSpec::validate`] returning a [`SpecError`] that names the field
@@ -17,8 +19,8 @@ pub mod naming;
 pub mod spec;
 
 pub use error::{JobError, JobErrorCode};
-pub use job::{Job, JobState, JobStats};
-pub use spec::{JobSpec, Phase, PhaseType, SpecError};
+pub use job::{Job, JobExt, JobState, JobStats};
+pub use spec::{JobSpec, JobSpecExt, Phase, PhaseExt, PhaseType, SpecError};
 
 #[cfg(test)]
 mod tests;

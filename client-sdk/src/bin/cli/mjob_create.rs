@@ -171,7 +171,7 @@ impl Create {
         Ok(JobSpec {
             name: o.name.clone(),
             phases,
-            extra: Default::default(),
+            ..JobSpec::default()
         })
     }
 
@@ -361,8 +361,8 @@ mod tests {
         assert_eq!(s.name.as_deref(), Some("job1"));
         assert_eq!(s.phases.len(), 2);
         assert_eq!(s.phases[0].memory, Some(512));
-        assert_eq!(s.phases[0].kind, PhaseType::Map);
-        assert_eq!(s.phases[1].kind, PhaseType::Reduce);
+        assert_eq!(s.phases[0].phase_type, PhaseType::Map);
+        assert_eq!(s.phases[1].phase_type, PhaseType::Reduce);
         assert_eq!(s.phases[1].count, Some(2));
         assert_eq!(s.phases[1].assets, Some(vec!["~~/stor/a".to_string()]));
         assert_eq!(s.phases[1].memory, None);
@@ -382,7 +382,7 @@ mod tests {
         ]);
         assert_eq!(s.phases.len(), 3);
         assert_eq!(s.phases[1].exec, "cut -d:");
-        assert_eq!(s.phases[2].kind, PhaseType::Reduce);
+        assert_eq!(s.phases[2].phase_type, PhaseType::Reduce);
         assert_eq!(s.phases[2].count, Some(3));
         assert!(s.phases.iter().all(|p| p.disk == Some(16)));
     }

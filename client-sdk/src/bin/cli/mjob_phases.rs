@@ -38,7 +38,7 @@ pub fn from_options(order: &[PhaseOpt]) -> Vec<Phase> {
                     // Only reduce phases have reducers.
                     p.count = None;
                 } else {
-                    p.kind = PhaseType::Reduce;
+                    p.phase_type = PhaseType::Reduce;
                 }
                 phases.push(p);
             }
@@ -77,7 +77,7 @@ pub fn from_expression(args: &[String], props: &Props) -> Vec<Phase> {
             return;
         }
         phases.push(Phase {
-            kind,
+            phase_type: kind,
             exec: std::mem::take(exec),
             count: (kind == PhaseType::Reduce && count > 1).then_some(count),
             assets: (!props.assets.is_empty()).then(|| props.assets.clone()),
@@ -139,12 +139,12 @@ mod tests {
         ];
         let p = from_options(&order);
         assert_eq!(p.len(), 2);
-        assert_eq!(p[0].kind, PhaseType::Map);
+        assert_eq!(p[0].phase_type, PhaseType::Map);
         assert_eq!(p[0].exec, "wc");
         assert_eq!(p[0].memory, Some(512));
         assert_eq!(p[0].assets, Some(vec!["/u/stor/a".to_string()]));
         assert_eq!(p[0].count, None);
-        assert_eq!(p[1].kind, PhaseType::Reduce);
+        assert_eq!(p[1].phase_type, PhaseType::Reduce);
         assert_eq!(p[1].count, Some(3));
         assert_eq!(p[1].init.as_deref(), Some("true"));
         assert_eq!(p[1].memory, None, "properties do not carry over");
@@ -162,7 +162,7 @@ mod tests {
         let p = from_expression(&words("grep foo ^ cut -d: -f1 ^^ sort -n"), &props());
         let got: Vec<(PhaseType, &str, Option<u32>)> = p
             .iter()
-            .map(|p| (p.kind, p.exec.as_str(), p.count))
+            .map(|p| (p.phase_type, p.exec.as_str(), p.count))
             .collect();
         assert_eq!(
             got,
@@ -199,7 +199,7 @@ mod tests {
         };
         let p = from_expression(&words("^^ wc -l ^"), &pr);
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0].kind, PhaseType::Reduce);
+        assert_eq!(p[0].phase_type, PhaseType::Reduce);
         assert_eq!(p[0].exec, "wc -l");
         assert_eq!(p[0].memory, Some(2048));
         assert_eq!(p[0].image.as_deref(), Some(">=13.1.0"));

@@ -1,5 +1,5 @@
 use crate::model::naming::*;
-use crate::model::{Job, JobError, JobErrorCode, JobSpec, JobState, JobStats};
+use crate::model::{Job, JobError, JobErrorCode, JobExt, JobSpec, JobSpecExt, JobState, JobStats};
 
 const MANTA_JOB: &str = r#"{"id":"2b9dd3e6-0bb9-4b9b-a8a3-9b2c1f7a2e51","name":"wf","state":"done","cancelled":false,"inputDone":true,"transient":false,"stats":{"errors":1,"outputs":2,"retries":3,"tasks":4,"tasksDone":4},"timeCreated":"2014-05-01T00:00:00.000Z","timeDone":"2014-05-01T00:01:00.000Z","timeArchiveStarted":"2014-05-01T00:01:01.000Z","timeArchiveDone":"2014-05-01T00:01:02.000Z","phases":[{"type":"map","exec":"wc"},{"type":"reduce","exec":"cat","count":2}],"options":{}}"#;
 

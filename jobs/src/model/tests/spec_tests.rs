@@ -1,4 +1,4 @@
-use crate::model::{JobSpec, PhaseType, SpecError};
+use crate::model::{JobSpec, JobSpecExt, PhaseExt, PhaseType, SpecError};
 
 fn parse(body: &str) -> Result<JobSpec, SpecError> {
     JobSpec::from_json(body.as_bytes())
@@ -17,7 +17,7 @@ fn node_manta_map_reduce_body() {
         r#"{"name":"","phases":[{"exec":"wc","type":"map"},{"exec":"cat","type":"reduce"}]}"#,
     )
     .unwrap();
-    assert_eq!(s.name, "");
+    assert_eq!(s.name.as_deref().unwrap_or(""), "");
     assert!(!s.transient);
     assert_eq!(s.phases.len(), 2);
     assert_eq!(s.phases[0].phase_type, PhaseType::Map);
@@ -49,7 +49,7 @@ fn node_manta_full_phase() {
 #[test]
 fn defaults() {
     let s = parse(r#"{"phases":[{"exec":"wc"}]}"#).unwrap();
-    assert_eq!(s.name, "");
+    assert_eq!(s.name.as_deref().unwrap_or(""), "");
     assert!(!s.transient);
     let p = &s.phases[0];
     assert_eq!(p.phase_type, PhaseType::Map);

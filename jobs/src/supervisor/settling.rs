@@ -1,14 +1,16 @@
 //! A task's end: its outputs enter the next phase, or, lost to a node or
 //! infrastructure failure, it runs again elsewhere.
 
-use super::actor::{Actor, Item, MapTask, ReducerState, Running};
+use super::actor::{Actor, MapTask, ReducerState, Running};
+use super::fault::{JobFault, TaskMeta};
+use super::plan::{self, Retry};
 use super::records::DoneRecord;
-use super::task::{self, Finish, TaskMeta};
-use super::Target;
-use jobs::model::JobErrorCode;
+use super::task::Finish;
+use crate::agent::wire::NodeAddr;
+use crate::model::JobErrorCode;
 
 impl Actor {
-    pub(super) fn finished(&mut self, task_id: String, finish: Finish) {
+    pub(crate) fn finished(&mut self, task_id: String, finish: Finish) {
         let running = self.running.remove(&task_id);
         if let Some(r) = &running {
             if let Some(l) = self.load.get_mut(&r.node().id) {
@@ -25,7 +27,7 @@ impl Actor {
     }
 
     /// Splits a batch's result into its tasks'.
-    pub(super) fn batch_finished(&mut self, tasks: Vec<MapTask>, node: Target, finish: Finish) {
+    pub(crate) fn batch_finished(&mut self, tasks: Vec<MapTask>, node: NodeAddr, finish: Finish) {
         match finish {
             Finish::Batch(results) => {
                 let mut tasks = tasks;
@@ -58,7 +60,7 @@ impl Actor {
 
     /// Counts a task's end: its outputs enter the next phase, or it is
     /// retried.
-    pub(super) fn settle(&mut self, running: Option<Running>, finish: Finish) {
+    pub(crate) fn settle(&mut self, running: Option<Running>, finish: Finish) {
         match finish {
             Finish::Done(done) => {
                 let phase = done.phase;
@@ -100,20 +102,19 @@ impl Actor {
 
     /// A task lost to a node or infrastructure failure runs again on
     /// another node, up to `max_retries` times.
-    pub(super) fn lost(&mut self, running: Option<Running>, reason: String) {
+    pub(crate) fn lost(&mut self, running: Option<Running>, reason: String) {
         let Some(running) = running else { return };
         tracing::warn!(job = %self.job().id, %reason, "task lost");
         match running {
             Running::Map(mut t, node) => {
-                if t.retries >= self.cfg.max_retries {
-                    let item = Item::Map {
-                        phase: t.phase,
-                        task_id: t.task_id.clone(),
-                        input: t.input.path.clone(),
-                        p0input: t.p0input.clone(),
-                    };
+                if plan::retry(t.retries, self.cfg.max_retries) == Retry::GiveUp {
+                    let item = t.item();
                     let msg = format!("task failed {} times; last: {reason}", t.retries + 1);
-                    self.settle_with_error(&item, JobErrorCode::InternalError, msg);
+                    let fault = JobFault {
+                        code: JobErrorCode::InternalError,
+                        message: msg,
+                    };
+                    self.settle_with_error(&item, fault);
                     return;
                 }
                 t.retries += 1;
@@ -140,7 +141,7 @@ impl Actor {
                     return;
                 };
                 r.feed = None;
-                if r.retries >= max {
+                if plan::retry(r.retries, max) == Retry::GiveUp {
                     r.state = ReducerState::Done;
                     let done = DoneRecord {
                         phase,
@@ -149,18 +150,25 @@ impl Actor {
                         reducer: Some(reducer),
                         p0input: None,
                         outputs: Vec::new(),
-                        error: Some(task::job_error(
-                            &TaskMeta {
+                        error: Some(
+                            TaskMeta {
                                 phase,
                                 input: None,
                                 reducer: Some(reducer),
                                 p0input: None,
                                 retries: r.retries,
-                            },
-                            JobErrorCode::InternalError,
-                            format!("reducer failed {} times; last: {reason}", r.retries + 1),
-                            None,
-                        )),
+                            }
+                            .job_error(
+                                JobFault {
+                                    code: JobErrorCode::InternalError,
+                                    message: format!(
+                                        "reducer failed {} times; last: {reason}",
+                                        r.retries + 1
+                                    ),
+                                },
+                                None,
+                            ),
+                        ),
                         retries: r.retries,
                         node: Some(node.id),
                         ran: true,

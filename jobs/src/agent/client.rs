@@ -1,7 +1,9 @@
-//! Calls from the supervisor to a node's job agent (`/agent/v1/...`, types
-//! in `jobs::agent::wire`).
+//! The agent's HTTP client: the calls the supervisor makes to a node's job
+//! agent (`/agent/v1/...`). It lives beside the wire types ([`super::wire`])
+//! so both sides of the protocol change together, as storage-node and
+//! metadata-tier ship their clients.
 
-use jobs::agent::wire::{ReduceInputs, TaskRequest, TaskStatus};
+use super::wire::{ReduceInputs, TaskRequest, TaskStatus};
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ pub enum CallError {
     Refused(String),
 }
 
+/// A pooled HTTP client for the agents of every node.
 #[derive(Clone)]
 pub struct AgentClient {
     http: reqwest::Client,
@@ -43,10 +46,18 @@ async fn refused(resp: reqwest::Response) -> CallError {
 }
 
 impl AgentClient {
+    /// Hands a task to the agent (`POST /agent/v1/tasks`).
+    ///
+    /// # Errors
+    /// [`CallError`]: unreachable or refused.
     pub async fn submit(&self, url: &str, req: &TaskRequest) -> Result<(), CallError> {
         self.post(format!("{url}/agent/v1/tasks"), req).await
     }
 
+    /// Sends a reducer more inputs (`POST .../inputs`).
+    ///
+    /// # Errors
+    /// [`CallError`]: unreachable or refused.
     pub async fn feed(&self, url: &str, task: &str, batch: &ReduceInputs) -> Result<(), CallError> {
         self.post(format!("{url}/agent/v1/tasks/{task}/inputs"), batch)
             .await
@@ -70,6 +81,9 @@ impl AgentClient {
 
     /// The task's status after waiting up to `wait` for it to finish;
     /// `None` when the agent does not know it.
+    ///
+    /// # Errors
+    /// [`CallError`]: unreachable or refused.
     pub async fn wait(
         &self,
         url: &str,

@@ -3,17 +3,16 @@
 //! `live/*` show.
 
 use super::actor::TAIL;
-use super::store::InputError;
-use super::task::{Finish, TaskMeta};
-use super::Target;
-use jobs::agent::wire::{InputObject, ReduceInputs};
-use jobs::model::JobError;
+use super::fault::{Fault, TaskMeta};
+use super::task::Finish;
+use crate::agent::wire::{InputObject, NodeAddr, ReduceInputs};
+use crate::model::JobError;
 use std::collections::VecDeque;
 use tokio::sync::mpsc;
 
 /// A unit of work entering a phase.
 #[derive(Debug, Clone)]
-pub enum Item {
+pub(crate) enum Item {
     Map {
         phase: u32,
         task_id: String,
@@ -30,22 +29,17 @@ pub enum Item {
 }
 
 impl Item {
-    pub fn phase(&self) -> u32 {
+    pub(crate) fn phase(&self) -> u32 {
         match self {
             Item::Map { phase, .. } | Item::ReduceInput { phase, .. } => *phase,
         }
     }
 }
 
-pub enum ResolveFail {
-    Job(InputError),
-    Ours(String),
-}
-
-pub enum Event {
+pub(crate) enum Event {
     Resolved {
         item: Item,
-        result: std::result::Result<InputObject, ResolveFail>,
+        result: std::result::Result<InputObject, Fault>,
     },
     Finished {
         task_id: String,
@@ -55,7 +49,7 @@ pub enum Event {
 
 /// A map task waiting for a slot or running.
 #[derive(Debug, Clone)]
-pub struct MapTask {
+pub(crate) struct MapTask {
     pub phase: u32,
     pub task_id: String,
     pub input: InputObject,
@@ -65,8 +59,18 @@ pub struct MapTask {
 }
 
 impl MapTask {
+    /// The item it came from, to settle it without running.
+    pub(crate) fn item(&self) -> Item {
+        Item::Map {
+            phase: self.phase,
+            task_id: self.task_id.clone(),
+            input: self.input.path.clone(),
+            p0input: self.p0input.clone(),
+        }
+    }
+
     /// What the supervisor keeps about it while it runs.
-    pub fn meta(&self) -> TaskMeta {
+    pub(crate) fn meta(&self) -> TaskMeta {
         TaskMeta {
             phase: self.phase,
             input: Some(self.input.path.clone()),
@@ -78,13 +82,13 @@ impl MapTask {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReducerState {
+pub(crate) enum ReducerState {
     Idle,
     Running,
     Done,
 }
 
-pub struct Reducer {
+pub(crate) struct Reducer {
     pub task_id: String,
     pub inputs: Vec<InputObject>,
     pub state: ReducerState,
@@ -96,26 +100,26 @@ pub struct Reducer {
 }
 
 #[derive(Default)]
-pub struct PhaseRun {
+pub(crate) struct PhaseRun {
     /// Items that entered the phase and are not settled yet (resolving,
     /// queued or running map tasks; reduce inputs not yet fed).
     pub open: u64,
     pub reducers: Vec<Reducer>,
 }
 
-pub enum Running {
-    Map(MapTask, Target),
+pub(crate) enum Running {
+    Map(MapTask, NodeAddr),
     /// Several map tasks in one container on one node (one slot).
-    Batch(Vec<MapTask>, Target),
+    Batch(Vec<MapTask>, NodeAddr),
     Reduce {
         phase: u32,
         reducer: u32,
-        node: Target,
+        node: NodeAddr,
     },
 }
 
 impl Running {
-    pub fn node(&self) -> &Target {
+    pub(crate) fn node(&self) -> &NodeAddr {
         match self {
             Running::Map(_, n) | Running::Batch(_, n) | Running::Reduce { node: n, .. } => n,
         }
@@ -123,14 +127,14 @@ impl Running {
 }
 
 #[derive(Default)]
-pub struct Tails {
+pub(crate) struct Tails {
     pub inputs: VecDeque<String>,
     pub outputs: VecDeque<String>,
     pub errors: VecDeque<JobError>,
     pub failures: VecDeque<String>,
 }
 
-pub fn push_tail<T>(q: &mut VecDeque<T>, v: T) {
+pub(crate) fn push_tail<T>(q: &mut VecDeque<T>, v: T) {
     q.push_back(v);
     if q.len() > TAIL {
         q.pop_front();

@@ -12,12 +12,13 @@
 //! without a done record are (re)run, and the outputs of done ones feed the
 //! next phase again.
 
-use jobs::model::{Job, JobError};
+use crate::model::{Job, JobError};
 use metadata_tier::wire::{EntryKey, Keyspace};
 use serde::{Deserialize, Serialize};
 
-pub const JOB_RECORD_VERSION: u32 = 1;
+pub(crate) const JOB_RECORD_VERSION: u32 = 1;
 
+/// A job and its owner: the value under `acct/<owner>/<id>`.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct JobRecord {
     pub v: u32,
@@ -27,27 +28,30 @@ pub struct JobRecord {
     pub job: Job,
 }
 
+/// Names a job not yet done, so a restarted supervisor finds it.
 #[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct RunningRecord {
+pub(crate) struct RunningRecord {
     pub owner: String,
     pub login: String,
 }
 
+/// One job input, in the order it was added.
 #[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct InputRecord {
+pub(crate) struct InputRecord {
     pub path: String,
 }
 
 /// An object a task emitted, by path, and the reducer it goes to.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct OutRef {
+pub(crate) struct OutRef {
     pub path: String,
     #[serde(default)]
     pub reducer: Option<u32>,
 }
 
+/// A settled task: what it produced, or its error.
 #[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct DoneRecord {
+pub(crate) struct DoneRecord {
     pub phase: u32,
     pub task_id: String,
     /// The map task's input; `None` for a reducer.
@@ -73,39 +77,39 @@ pub struct DoneRecord {
     pub ran: bool,
 }
 
-pub fn job_key(owner: &str, id: &str) -> EntryKey {
+pub(crate) fn job_key(owner: &str, id: &str) -> EntryKey {
     EntryKey::new(Keyspace::Jobs, format!("acct/{owner}"), id)
 }
 
-pub fn jobs_dir(owner: &str) -> String {
+pub(crate) fn jobs_dir(owner: &str) -> String {
     format!("acct/{owner}")
 }
 
-pub const RUNNING_DIR: &str = "running";
+pub(crate) const RUNNING_DIR: &str = "running";
 
-pub fn running_key(id: &str) -> EntryKey {
+pub(crate) fn running_key(id: &str) -> EntryKey {
     EntryKey::new(Keyspace::Jobs, RUNNING_DIR, id)
 }
 
-pub fn inputs_dir(id: &str) -> String {
+pub(crate) fn inputs_dir(id: &str) -> String {
     format!("{id}/in")
 }
 
-pub fn input_key(id: &str, seq: u64) -> EntryKey {
+pub(crate) fn input_key(id: &str, seq: u64) -> EntryKey {
     EntryKey::new(Keyspace::Jobs, inputs_dir(id), format!("{seq:012}"))
 }
 
-pub fn done_dir(id: &str) -> String {
+pub(crate) fn done_dir(id: &str) -> String {
     format!("{id}/done")
 }
 
-pub fn done_key(id: &str, task_id: &str) -> EntryKey {
+pub(crate) fn done_key(id: &str, task_id: &str) -> EntryKey {
     EntryKey::new(Keyspace::Jobs, done_dir(id), task_id)
 }
 
 /// A task id: stable for the same work (so a re-run after a restart names
 /// its outputs the same), unique across jobs.
-pub fn task_id(job_id: &str, parts: &[&str]) -> String {
+pub(crate) fn task_id(job_id: &str, parts: &[&str]) -> String {
     let mut h = blake3::Hasher::new();
     h.update(job_id.as_bytes());
     for p in parts {

@@ -2,18 +2,18 @@
 //! they come, ended when every earlier phase is done; and the job's end.
 
 use super::actor::{Actor, ReducerState, Running};
+use super::fault::TaskMeta;
+use super::plan::{self, PhaseView};
 use super::records::DoneRecord;
-use super::task::{self, TaskMeta};
-use super::Target;
-use jobs::agent::wire::{ReduceInputs, TaskKind};
-use jobs::model::JobState;
+use crate::agent::wire::{ReduceInputs, TaskKind};
+use crate::model::JobState;
 use tokio::sync::mpsc;
 
 impl Actor {
     /// Starts reducer `r` of `phase` if it is not running, on the least
     /// loaded live node it has not failed on, and sends it every input it
     /// has so far.
-    pub fn start_reducer(&mut self, phase: u32, r: u32) {
+    pub(crate) fn start_reducer(&mut self, phase: u32, r: u32) {
         let live = self.live_nodes();
         let Some(red) = self
             .phases
@@ -25,7 +25,7 @@ impl Actor {
         if red.state != ReducerState::Idle {
             return;
         }
-        if let Some(Some((code, msg))) = self.phase_errors.get(phase as usize).cloned() {
+        if let Some(Some(fault)) = self.phase_errors.get(phase as usize).cloned() {
             let meta = TaskMeta {
                 phase,
                 input: None,
@@ -40,7 +40,7 @@ impl Actor {
                 reducer: Some(r),
                 p0input: None,
                 outputs: Vec::new(),
-                error: Some(task::job_error(&meta, code, msg, None)),
+                error: Some(meta.job_error(fault, None)),
                 retries: 0,
                 node: None,
                 ran: false,
@@ -55,24 +55,12 @@ impl Actor {
             self.record_done(done);
             return;
         }
-        let candidates: Vec<&Target> = {
-            let fresh: Vec<&Target> = live.iter().filter(|n| !red.tried.contains(&n.id)).collect();
-            if fresh.is_empty() {
-                live.iter().collect()
-            } else {
-                fresh
-            }
-        };
-        let Some(node) = candidates
-            .into_iter()
-            .min_by_key(|n| self.load.get(&n.id).copied().unwrap_or(0))
-            .cloned()
-        else {
+        let Some(node) = plan::place_reducer(&live, &red.tried, &self.load) else {
             // No live node: try again on the next event.
             return;
         };
         let base =
-            jobs::model::naming::reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
+            crate::model::naming::reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
         let task_id = red.task_id.clone();
         let Some(req) = self.request(
             phase,
@@ -123,55 +111,51 @@ impl Actor {
 
     /// Ends reduce phases whose inputs are complete, and the job when its
     /// last phase is complete.
-    pub async fn progress(&mut self) {
+    pub(crate) async fn progress(&mut self) {
         if self.rec.job.state == JobState::Done {
             return;
         }
         self.refresh_live().await;
-        let mut upstream_done = self.rec.job.input_done;
-        let n = self.phases.len();
-        for p in 0..n {
-            let is_map = self
-                .rec
-                .job
+        let views: Vec<PhaseView> = self
+            .phases
+            .iter()
+            .zip(&self.rec.job.phases)
+            .map(|(run, spec)| PhaseView {
+                is_map: spec.phase_type.is_map(),
+                open: run.open,
+                reducers: run
+                    .reducers
+                    .iter()
+                    .map(|r| (r.ended, r.state == ReducerState::Done))
+                    .collect(),
+            })
+            .collect();
+        let plan = plan::progress(&views, self.rec.job.input_done);
+        for (p, r) in plan.end {
+            let Some(red) = self
                 .phases
-                .get(p)
-                .is_some_and(|ph| ph.phase_type.is_map());
-            let open = self.phases.get(p).map_or(0, |ph| ph.open);
-            if !is_map && upstream_done && open == 0 {
-                let count = self.phases.get(p).map_or(0, |ph| ph.reducers.len());
-                for r in 0..count {
-                    let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r))
-                    else {
-                        continue;
-                    };
-                    if red.ended {
-                        continue;
-                    }
-                    red.ended = true;
-                    if let Some(feed) = &red.feed {
-                        let _ = feed.send(ReduceInputs {
-                            inputs: Vec::new(),
-                            end: true,
-                        });
-                    }
-                    self.start_reducer(p as u32, r as u32);
-                }
+                .get_mut(p as usize)
+                .and_then(|ph| ph.reducers.get_mut(r as usize))
+            else {
+                continue;
+            };
+            red.ended = true;
+            if let Some(feed) = &red.feed {
+                let _ = feed.send(ReduceInputs {
+                    inputs: Vec::new(),
+                    end: true,
+                });
             }
-            let reducers_done = self
-                .phases
-                .get(p)
-                .is_none_or(|ph| ph.reducers.iter().all(|r| r.state == ReducerState::Done));
-            upstream_done = upstream_done && open == 0 && reducers_done;
+            self.start_reducer(p, r);
         }
-        if upstream_done && self.running.is_empty() {
+        if plan.done && self.running.is_empty() {
             self.finish().await;
         }
     }
 
     /// Places what could not be placed when it came: queued map tasks,
     /// and reducers that have input (or whose input ended) but no node.
-    pub async fn retry_waiting(&mut self) {
+    pub(crate) async fn retry_waiting(&mut self) {
         self.refresh_live().await;
         self.pump();
         let mut idle = Vec::new();
@@ -189,9 +173,9 @@ impl Actor {
     }
 
     /// Refreshes the live node list used by scheduling.
-    pub async fn refresh_live(&mut self) {
-        match self.ctx.st.store.placement().live_targets().await {
-            Ok(live) => self.live = live.into_iter().map(Target::from).collect(),
+    pub(crate) async fn refresh_live(&mut self) {
+        match self.ctx.ns.live_nodes().await {
+            Ok(live) => self.live = live,
             Err(e) => tracing::warn!(error = %e, "reading the node registry"),
         }
     }

@@ -1,16 +1,16 @@
 //! One running job: a single task owns its state and serialises every
 //! change (inputs, task results, cancel), so there are no locks to get
-//! wrong. Scheduling is in `schedule.rs`, rebuilding after a restart in
+//! wrong. Scheduling is in `schedule.rs` (decisions in `plan.rs`, routing
+//! in `routing.rs`), rebuilding after a restart in
 //! `replay.rs`, archiving in `archive.rs`.
 
-use super::records::{job_key, running_key, DoneRecord, JobRecord};
+use super::error::{Error, Result};
+use super::fault::JobFault;
+use super::records::JobRecord;
 use super::task::JobCtx;
-pub use super::work::*;
-use super::Target;
-use crate::error::{Error, Result};
-use jobs::agent::wire::{ImageRef, InputObject};
-use jobs::model::{Job, JobError, JobErrorCode, JobState};
-use metadata_tier::wire::Condition;
+pub(crate) use super::work::*;
+use crate::agent::wire::{ImageRef, InputObject, NodeAddr};
+use crate::model::{Job, JobError, JobExt, JobState, PhaseExt};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 /// How many of each list `live/in|out|err|fail` shows (as Manta).
 pub const TAIL: usize = 100;
 
+/// What the jobs API asks of a running job.
 pub enum Command {
     AddInputs {
         paths: Vec<String>,
@@ -47,7 +48,7 @@ pub struct Snapshot {
     pub failures: Vec<String>,
 }
 
-pub struct Actor {
+pub(crate) struct Actor {
     pub ctx: Arc<JobCtx>,
     pub rec: JobRecord,
     pub cfg: JobSettings,
@@ -61,16 +62,16 @@ pub struct Actor {
     pub tails: Tails,
     pub resolvers: Arc<Semaphore>,
     /// Live nodes as last read from the registry.
-    pub live: Vec<Target>,
+    pub live: Vec<NodeAddr>,
     /// Per phase: its assets and image, resolved once when the job starts
     /// (or the error every task of the phase gets).
     pub assets: Vec<Vec<InputObject>>,
     pub images: Vec<ImageRef>,
-    pub phase_errors: Vec<Option<(JobErrorCode, String)>>,
+    pub phase_errors: Vec<Option<JobFault>>,
 }
 
 impl Actor {
-    pub fn new(
+    pub(crate) fn new(
         ctx: Arc<JobCtx>,
         rec: JobRecord,
         cfg: JobSettings,
@@ -120,16 +121,16 @@ impl Actor {
         }
     }
 
-    pub fn job(&self) -> &Job {
+    pub(crate) fn job(&self) -> &Job {
         &self.rec.job
     }
 
-    pub fn last_phase(&self) -> u32 {
+    pub(crate) fn last_phase(&self) -> u32 {
         self.rec.job.phases.len().saturating_sub(1) as u32
     }
 
     /// Runs until the job is done or the supervisor stops.
-    pub async fn run(
+    pub(crate) async fn run(
         mut self,
         mut cmds: mpsc::Receiver<Command>,
         mut events: mpsc::UnboundedReceiver<Event>,
@@ -180,7 +181,7 @@ impl Actor {
         }
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot {
             job: self.rec.job.clone(),
             inputs: self.tails.inputs.iter().cloned().collect(),
@@ -213,17 +214,10 @@ impl Actor {
         let id = self.rec.job.id.clone();
         let first = self.next_seq;
         for chunk in paths.chunks(1000) {
-            let mut ops = Vec::with_capacity(chunk.len());
-            for (i, path) in chunk.iter().enumerate() {
-                let seq = self.next_seq + i as u64;
-                let value = serde_json::json!({ "path": path });
-                ops.push(metadata_tier::wire::Op::Put {
-                    key: super::records::input_key(&id, seq),
-                    value,
-                    cond: Condition::None,
-                });
-            }
-            self.ctx.st.meta.apply(ops).await?;
+            self.ctx
+                .journal
+                .put_inputs(&id, self.next_seq, chunk)
+                .await?;
             self.next_seq += chunk.len() as u64;
         }
         for (i, path) in paths.into_iter().enumerate() {
@@ -236,26 +230,6 @@ impl Actor {
             self.end_input().await?;
         }
         Ok(())
-    }
-
-    /// Phase 0's item for job input number `seq`.
-    pub fn input_item(&self, seq: u64, path: String) -> Item {
-        let task_id = super::records::task_id(&self.rec.job.id, &["in", &seq.to_string()]);
-        match self.rec.job.phases.first() {
-            Some(p) if !p.phase_type.is_map() => Item::ReduceInput {
-                phase: 0,
-                reducer: 0,
-                task_id,
-                input: path.clone(),
-                p0input: path,
-            },
-            _ => Item::Map {
-                phase: 0,
-                task_id,
-                input: path.clone(),
-                p0input: path,
-            },
-        }
     }
 
     async fn end_input(&mut self) -> Result<()> {
@@ -279,7 +253,7 @@ impl Actor {
         for (task, running) in self.running.drain() {
             let node = running.node().clone();
             let agent = self.ctx.agent.clone();
-            tokio::spawn(async move { agent.forget(&node.addr, &task).await });
+            tokio::spawn(async move { agent.forget(&node.url, &task).await });
         }
         self.queue.clear();
         self.finish().await;
@@ -287,31 +261,20 @@ impl Actor {
     }
 
     /// Writes the job record; errors are logged (the next write retries).
-    pub async fn persist(&mut self) {
+    pub(crate) async fn persist(&mut self) {
         if let Err(e) = self.save().await {
             tracing::warn!(job = %self.rec.job.id, error = %e, "saving job record");
         }
     }
 
-    pub async fn save(&self) -> Result<()> {
-        let value = serde_json::to_value(&self.rec)
-            .map_err(|e| Error::Internal(format!("encode job: {e}")))?;
-        self.ctx
-            .st
-            .meta
-            .put(
-                job_key(&self.rec.owner, &self.rec.job.id),
-                value,
-                Condition::None,
-            )
-            .await?;
-        Ok(())
+    pub(crate) async fn save(&self) -> Result<()> {
+        self.ctx.journal.put_job(&self.rec, false).await
     }
 
     /// Archives the job's lists, marks it done and drops it from the
     /// running set.
-    pub async fn finish(&mut self) {
-        let now = crate::time::iso8601(crate::time::now_ms());
+    pub(crate) async fn finish(&mut self) {
+        let now = super::time::now();
         self.rec.job.time_done = Some(now.clone());
         self.rec.job.time_archive_started = Some(now);
         let mut tries = 0;
@@ -329,78 +292,11 @@ impl Actor {
             }
         }
         self.rec.job.state = JobState::Done;
-        self.rec.job.time_archive_done = Some(crate::time::iso8601(crate::time::now_ms()));
+        self.rec.job.time_archive_done = Some(super::time::now());
         self.persist().await;
-        if let Err(e) = self
-            .ctx
-            .st
-            .meta
-            .delete(running_key(&self.rec.job.id), Condition::None)
-            .await
-        {
+        if let Err(e) = self.ctx.journal.clear_running(&self.rec.job.id).await {
             tracing::warn!(job = %self.rec.job.id, error = %e, "clearing running record");
         }
         tracing::info!(job = %self.rec.job.id, stats = ?self.rec.job.stats, "job done");
-    }
-
-    /// Counts a settled task (or input error) into stats and the lists,
-    /// and returns the items its outputs start in the next phase.
-    pub fn account(&mut self, done: &DoneRecord, replaying: bool) -> Vec<Item> {
-        let stats = &mut self.rec.job.stats;
-        if done.ran {
-            stats.tasks_done += 1;
-            if replaying {
-                stats.tasks += 1;
-            }
-        }
-        if replaying {
-            stats.retries += u64::from(done.retries);
-        }
-        if let Some(err) = &done.error {
-            stats.errors += 1;
-            push_tail(&mut self.tails.errors, err.clone());
-            if let Some(input) = done.p0input.clone().or_else(|| done.input.clone()) {
-                push_tail(&mut self.tails.failures, input);
-            }
-        }
-        let p0 = done
-            .p0input
-            .clone()
-            .or_else(|| done.input.clone())
-            .unwrap_or_default();
-        let mut next = Vec::new();
-        for (i, out) in done.outputs.iter().enumerate() {
-            if done.phase >= self.last_phase() {
-                self.rec.job.stats.outputs += 1;
-                push_tail(&mut self.tails.outputs, out.path.clone());
-                continue;
-            }
-            let phase = done.phase + 1;
-            let task_id =
-                super::records::task_id(&self.rec.job.id, &[&done.task_id, &i.to_string()]);
-            let is_map = self
-                .rec
-                .job
-                .phases
-                .get(phase as usize)
-                .is_some_and(|p| p.phase_type.is_map());
-            next.push(if is_map {
-                Item::Map {
-                    phase,
-                    task_id,
-                    input: out.path.clone(),
-                    p0input: p0.clone(),
-                }
-            } else {
-                Item::ReduceInput {
-                    phase,
-                    reducer: out.reducer.unwrap_or(0),
-                    task_id,
-                    input: out.path.clone(),
-                    p0input: p0.clone(),
-                }
-            });
-        }
-        next
     }
 }

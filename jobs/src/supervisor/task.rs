@@ -3,19 +3,16 @@
 //! produced (output records, then the task's done record) before telling the
 //! job.
 
-use super::agent_client::{AgentClient, CallError};
-use super::records::{done_key, DoneRecord, OutRef};
-use super::store::{self, DirCache};
-use super::Target;
-use crate::error::{Error, Result};
-use crate::path::MantaPath;
-use crate::state::AppState;
-use jobs::agent::wire::{
-    ItemResult, Outcome, ReduceInputs, TaskOutput, TaskRequest, TaskResult, TaskState,
+use super::error::Result;
+use super::fault::TaskMeta;
+use super::journal::Journal;
+use super::namespace::{DirCache, Namespace};
+use super::output::commit;
+use super::records::DoneRecord;
+use crate::agent::client::{AgentClient, CallError};
+use crate::agent::wire::{
+    ItemResult, NodeAddr, Outcome, ReduceInputs, TaskRequest, TaskResult, TaskState,
 };
-use jobs::model::{JobError, JobErrorCode};
-use metadata_tier::wire::Condition;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -25,8 +22,9 @@ const UNREACHABLE_LIMIT: u32 = 3;
 const POLL_WAIT: Duration = Duration::from_secs(20);
 
 /// What every task of one job shares.
-pub struct JobCtx {
-    pub st: AppState,
+pub(crate) struct JobCtx {
+    pub ns: Arc<dyn Namespace>,
+    pub journal: Journal,
     pub agent: AgentClient,
     pub job_id: String,
     pub login: String,
@@ -34,18 +32,8 @@ pub struct JobCtx {
     pub dirs: DirCache,
 }
 
-/// What the supervisor knows about a task besides its request.
-#[derive(Debug, Clone)]
-pub struct TaskMeta {
-    pub phase: u32,
-    pub input: Option<String>,
-    pub reducer: Option<u32>,
-    pub p0input: Option<String>,
-    pub retries: u32,
-}
-
 /// How a dispatched task ended, for the job.
-pub enum Finish {
+pub(crate) enum Finish {
     /// Committed: its outputs or its error are on the metadata tier.
     Done(Box<DoneRecord>),
     /// The node or our side failed; the task may run again elsewhere.
@@ -55,9 +43,9 @@ pub enum Finish {
 }
 
 /// Runs `req` on `node` and commits its result.
-pub async fn run(
+pub(crate) async fn run(
     ctx: Arc<JobCtx>,
-    node: Target,
+    node: NodeAddr,
     req: TaskRequest,
     meta: TaskMeta,
     feed: Option<mpsc::UnboundedReceiver<ReduceInputs>>,
@@ -66,11 +54,11 @@ pub async fn run(
     let result = match drive(&ctx, &node, &req, feed).await {
         Ok(r) => r,
         Err(reason) => {
-            ctx.agent.forget(&node.addr, &task).await;
+            ctx.agent.forget(&node.url, &task).await;
             return Finish::Lost(reason);
         }
     };
-    ctx.agent.forget(&node.addr, &task).await;
+    ctx.agent.forget(&node.url, &task).await;
     if let Outcome::InfraError { message } = &result.outcome {
         return Finish::Lost(format!("node {}: {message}", node.id));
     }
@@ -95,20 +83,20 @@ fn committed(r: Result<DoneRecord>) -> Finish {
 
 /// Runs a batch of map tasks (`TaskKind::MapBatch`) on `node` and commits
 /// each task's result on its own.
-pub async fn run_batch(
+pub(crate) async fn run_batch(
     ctx: Arc<JobCtx>,
-    node: Target,
+    node: NodeAddr,
     req: TaskRequest,
     metas: Vec<(String, TaskMeta)>,
 ) -> Finish {
     let result = match drive(&ctx, &node, &req, None).await {
         Ok(r) => r,
         Err(reason) => {
-            ctx.agent.forget(&node.addr, &req.task_id).await;
+            ctx.agent.forget(&node.url, &req.task_id).await;
             return Finish::Lost(reason);
         }
     };
-    ctx.agent.forget(&node.addr, &req.task_id).await;
+    ctx.agent.forget(&node.url, &req.task_id).await;
     let mut out = Vec::with_capacity(metas.len());
     if let Outcome::InfraError { message } = &result.outcome {
         return Finish::Lost(format!("node {}: {message}", node.id));
@@ -151,11 +139,11 @@ pub async fn run_batch(
 /// Submits, feeds and waits; `Err` means lost.
 async fn drive(
     ctx: &JobCtx,
-    node: &Target,
+    node: &NodeAddr,
     req: &TaskRequest,
     feed: Option<mpsc::UnboundedReceiver<ReduceInputs>>,
 ) -> std::result::Result<TaskResult, String> {
-    retrying(|| ctx.agent.submit(&node.addr, req)).await?;
+    retrying(|| ctx.agent.submit(&node.url, req)).await?;
     let feeder = feed.map(|rx| feed_loop(ctx, node, &req.task_id, rx));
     let waiter = wait_loop(ctx, node, &req.task_id);
     match feeder {
@@ -177,7 +165,7 @@ async fn drive(
 
 async fn feed_loop(
     ctx: &JobCtx,
-    node: &Target,
+    node: &NodeAddr,
     task: &str,
     mut rx: mpsc::UnboundedReceiver<ReduceInputs>,
 ) -> std::result::Result<(), String> {
@@ -194,7 +182,7 @@ async fn feed_loop(
             }
         }
         let end = batch.end;
-        retrying(|| ctx.agent.feed(&node.addr, task, &batch)).await?;
+        retrying(|| ctx.agent.feed(&node.url, task, &batch)).await?;
         if end {
             return Ok(());
         }
@@ -205,12 +193,12 @@ async fn feed_loop(
 
 async fn wait_loop(
     ctx: &JobCtx,
-    node: &Target,
+    node: &NodeAddr,
     task: &str,
 ) -> std::result::Result<TaskResult, String> {
     let mut failures = 0;
     loop {
-        match ctx.agent.wait(&node.addr, task, POLL_WAIT).await {
+        match ctx.agent.wait(&node.url, task, POLL_WAIT).await {
             Ok(Some(status)) => {
                 failures = 0;
                 if status.state == TaskState::Done {
@@ -247,161 +235,4 @@ where
         }
     }
     Err(last)
-}
-
-/// Writes the task's objects and its done record.
-async fn commit(
-    ctx: &JobCtx,
-    meta: &TaskMeta,
-    node: &str,
-    result: ItemResult,
-) -> Result<DoneRecord> {
-    let mut done = DoneRecord {
-        phase: meta.phase,
-        task_id: result.task_id.clone(),
-        input: meta.input.clone(),
-        reducer: meta.reducer,
-        p0input: meta.p0input.clone(),
-        outputs: Vec::new(),
-        error: None,
-        retries: meta.retries,
-        node: Some(node.to_string()),
-        ran: true,
-    };
-    match result.outcome {
-        Outcome::Ok => {
-            let written = async {
-                for saved in &result.saved {
-                    write_output(ctx, saved).await?;
-                }
-                for out in &result.outputs {
-                    if !out.reference {
-                        write_output(ctx, out).await?;
-                    }
-                    done.outputs.push(OutRef {
-                        path: out.path.clone(),
-                        reducer: out.reducer,
-                    });
-                }
-                Ok::<_, OutputError>(())
-            };
-            if let Err(e) = written.await {
-                match e {
-                    OutputError::Ours(e) => return Err(e),
-                    OutputError::Job(code, message) => {
-                        done.outputs.clear();
-                        done.error = Some(job_error(meta, code, message, None));
-                    }
-                }
-            }
-        }
-        Outcome::UserError { code, message } => {
-            let stderr = match &result.stderr {
-                Some(out) => match write_output(ctx, out).await {
-                    Ok(()) => Some(out.path.clone()),
-                    Err(OutputError::Ours(e)) => return Err(e),
-                    Err(OutputError::Job(..)) => None,
-                },
-                None => None,
-            };
-            done.error = Some(job_error(meta, code, message, stderr));
-        }
-        Outcome::InfraError { message } => return Err(Error::Internal(message)),
-    }
-    let value = serde_json::to_value(&done)
-        .map_err(|e| Error::Internal(format!("encode done record: {e}")))?;
-    ctx.st
-        .meta
-        .put(done_key(&ctx.job_id, &done.task_id), value, Condition::None)
-        .await?;
-    Ok(done)
-}
-
-pub fn job_error(
-    meta: &TaskMeta,
-    code: JobErrorCode,
-    message: String,
-    stderr: Option<String>,
-) -> JobError {
-    let what = match &meta.input {
-        Some(input) => JobError::what_map(meta.phase, input),
-        None => JobError::what_reduce(meta.phase),
-    };
-    JobError {
-        phase: meta.phase,
-        what,
-        code,
-        message,
-        stderr,
-        core: None,
-        input: meta.input.clone(),
-        p0input: meta.p0input.clone(),
-    }
-}
-
-enum OutputError {
-    /// The task named something it may not write: an error of the job.
-    Job(JobErrorCode, String),
-    /// Ours (metadata down): the task is retried.
-    Ours(Error),
-}
-
-impl From<Error> for OutputError {
-    fn from(e: Error) -> Self {
-        OutputError::Ours(e)
-    }
-}
-
-/// Creates the record of one object a task stored.
-async fn write_output(ctx: &JobCtx, out: &TaskOutput) -> std::result::Result<(), OutputError> {
-    let path = MantaPath::parse(&out.path).map_err(|e| {
-        OutputError::Job(
-            JobErrorCode::InvalidArgumentError,
-            format!("{}: {e}", out.path),
-        )
-    })?;
-    if path.login != ctx.login || path.is_root() {
-        return Err(OutputError::Job(
-            JobErrorCode::AuthorizationError,
-            format!("{} may not write {}", ctx.login, out.path),
-        ));
-    }
-    let job_dir = format!("/{}/jobs/{}/", ctx.login, ctx.job_id);
-    if out.mkdirs || out.path.starts_with(&job_dir) {
-        store::mkdirs(&ctx.st, &ctx.owner, &path, &ctx.dirs).await?;
-    } else if let Some(parent) = path.parent().filter(|p| !p.is_root()) {
-        let resolved = store::resolve_dir(&ctx.st, &ctx.owner, &parent).await?;
-        if !resolved {
-            return Err(OutputError::Job(
-                JobErrorCode::ResourceNotFoundError,
-                format!("{} does not exist (use mpipe -p)", parent.display()),
-            ));
-        }
-    }
-    let mut headers = BTreeMap::new();
-    let mut content_type = "application/octet-stream".to_string();
-    for (k, v) in &out.headers {
-        let k = k.to_ascii_lowercase();
-        if k == "content-type" {
-            content_type = v.clone();
-        } else if k.starts_with("m-") || k == "cache-control" {
-            headers.insert(k, v.clone());
-        }
-    }
-    let rec = store::object_record(
-        &ctx.owner,
-        out.blob.as_ref(),
-        &content_type,
-        headers,
-        &format!("job:{}", ctx.job_id),
-    );
-    // An object never replaces a directory (its entries would be orphaned).
-    if store::resolve_dir(&ctx.st, &ctx.owner, &path).await? {
-        return Err(OutputError::Job(
-            JobErrorCode::InvalidArgumentError,
-            format!("{} is a directory", out.path),
-        ));
-    }
-    store::put_record(&ctx.st, &ctx.owner, &path, &rec).await?;
-    Ok(())
 }

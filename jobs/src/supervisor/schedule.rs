@@ -3,24 +3,24 @@
 //! reducers are fed (`reducers.rs`), results settle or retry
 //! (`settling.rs`).
 
-use super::actor::{Actor, Event, Item, MapTask, ResolveFail};
-use super::records::{done_key, DoneRecord};
-use super::task::{self, Finish, TaskMeta};
-use jobs::agent::wire::{InputObject, ReduceInputs};
-use jobs::model::JobErrorCode;
-use metadata_tier::wire::Condition;
+use super::actor::{Actor, Event, Item, MapTask};
+use super::fault::{Fault, JobFault, TaskMeta};
+use super::records::DoneRecord;
+use super::task::Finish;
+use crate::agent::wire::{InputObject, ReduceInputs};
+use crate::model::JobErrorCode;
 use std::time::Duration;
 
 impl Actor {
     /// Starts resolving an item that entered a phase.
-    pub fn add_item(&mut self, item: Item) {
+    pub(crate) fn add_item(&mut self, item: Item) {
         if let Some(p) = self.phases.get_mut(item.phase() as usize) {
             p.open += 1;
         }
         self.spawn_resolve(item, Duration::ZERO);
     }
 
-    pub(super) fn spawn_resolve(&mut self, item: Item, delay: Duration) {
+    pub(crate) fn spawn_resolve(&mut self, item: Item, delay: Duration) {
         let ctx = self.ctx.clone();
         let events = self.events.clone();
         let permits = self.resolvers.clone();
@@ -30,17 +30,12 @@ impl Actor {
             let input = match &item {
                 Item::Map { input, .. } | Item::ReduceInput { input, .. } => input.clone(),
             };
-            let result = super::store::resolve(&ctx.st, &ctx.login, &input)
-                .await
-                .map_err(|e| match e {
-                    Ok(job) => ResolveFail::Job(job),
-                    Err(ours) => ResolveFail::Ours(ours.to_string()),
-                });
+            let result = ctx.ns.resolve(&ctx.login, &input).await;
             let _ = events.send(Event::Resolved { item, result });
         });
     }
 
-    pub async fn event(&mut self, ev: Event) {
+    pub(crate) async fn event(&mut self, ev: Event) {
         match ev {
             Event::Resolved { item, result } => self.resolved(item, result),
             Event::Finished { task_id, finish } => self.finished(task_id, finish),
@@ -48,16 +43,16 @@ impl Actor {
         self.progress().await;
     }
 
-    pub(super) fn resolved(&mut self, item: Item, result: Result<InputObject, ResolveFail>) {
+    pub(crate) fn resolved(&mut self, item: Item, result: Result<InputObject, Fault>) {
         let input = match result {
             Ok(input) => input,
-            Err(ResolveFail::Ours(e)) => {
+            Err(Fault::Internal(e)) => {
                 tracing::warn!(job = %self.job().id, error = %e, "resolving a task input; retrying");
                 self.spawn_resolve(item, Duration::from_secs(1));
                 return;
             }
-            Err(ResolveFail::Job(e)) => {
-                self.settle_with_error(&item, e.code, e.message);
+            Err(Fault::Job(fault)) => {
+                self.settle_with_error(&item, fault);
                 return;
             }
         };
@@ -86,7 +81,11 @@ impl Actor {
                 if reducer as usize >= count {
                     let msg =
                         format!("reducer {reducer} does not exist (phase {phase} has {count})");
-                    self.settle_with_error(&item, JobErrorCode::InvalidArgumentError, msg);
+                    let fault = JobFault {
+                        code: JobErrorCode::InvalidArgumentError,
+                        message: msg,
+                    };
+                    self.settle_with_error(&item, fault);
                     return;
                 }
                 if let Some(p) = self.phases.get_mut(phase as usize) {
@@ -108,7 +107,7 @@ impl Actor {
 
     /// An item that fails before any task runs: its error is recorded (on
     /// the metadata tier first, so a restart sees it) and it settles.
-    pub(super) fn settle_with_error(&mut self, item: &Item, code: JobErrorCode, message: String) {
+    pub(crate) fn settle_with_error(&mut self, item: &Item, fault: JobFault) {
         let (phase, task_id, input, p0input) = match item {
             Item::Map {
                 phase,
@@ -138,7 +137,7 @@ impl Actor {
             reducer: None,
             p0input: Some(p0input),
             outputs: Vec::new(),
-            error: Some(task::job_error(&meta, code, message, None)),
+            error: Some(meta.job_error(fault, None)),
             retries: 0,
             node: None,
             ran: false,
@@ -147,15 +146,13 @@ impl Actor {
     }
 
     /// Persists a done record the actor made itself, then reports it.
-    pub(super) fn record_done(&mut self, done: DoneRecord) {
+    pub(crate) fn record_done(&mut self, done: DoneRecord) {
         let ctx = self.ctx.clone();
         let events = self.events.clone();
         self.tasks.spawn(async move {
-            let key = done_key(&ctx.job_id, &done.task_id);
             loop {
-                let value = serde_json::to_value(&done).unwrap_or_default();
-                match ctx.st.meta.put(key.clone(), value, Condition::None).await {
-                    Ok(_) => break,
+                match ctx.journal.put_done(&ctx.job_id, &done).await {
+                    Ok(()) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "saving a job error; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;

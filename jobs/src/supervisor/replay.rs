@@ -3,45 +3,49 @@
 //! (see `records.rs`).
 
 use super::actor::{Actor, Item, ReducerState};
-use super::archive::for_each;
+use super::error::{store, Error, Result};
+use super::fault::{Fault, JobFault};
 use super::records::{done_dir, inputs_dir, DoneRecord, InputRecord};
-use crate::error::{Error, Result};
-use jobs::agent::wire::ImageRef;
-use jobs::model::JobErrorCode;
+use crate::agent::wire::ImageRef;
+use crate::model::JobErrorCode;
 use std::collections::HashMap;
 
 impl Actor {
     /// Resolves each phase's assets and image object once.
-    pub async fn prepare_phases(&mut self) -> Result<()> {
+    pub(crate) async fn prepare_phases(&mut self) -> Result<()> {
         let phases = self.rec.job.phases.clone();
         for phase in &phases {
             let mut error = None;
             let mut assets = Vec::new();
             for a in phase.assets.iter().flatten() {
-                match super::store::resolve(&self.ctx.st, &self.ctx.login, a).await {
+                match self.ctx.ns.resolve(&self.ctx.login, a).await {
                     Ok(obj) => assets.push(obj),
-                    Err(Ok(e)) => {
-                        error.get_or_insert((
-                            JobErrorCode::TaskInitError,
-                            format!("failed to fetch asset {a}: {}", e.message),
-                        ));
+                    Err(Fault::Job(e)) => {
+                        error.get_or_insert(JobFault {
+                            code: JobErrorCode::TaskInitError,
+                            message: format!("failed to fetch asset {a}: {}", e.message),
+                        });
                     }
-                    Err(Err(e)) => return Err(e),
+                    Err(Fault::Internal(e)) => {
+                        return Err(store(format!("resolving asset {a}"))(e))
+                    }
                 }
             }
             let image = match phase.image.as_deref().map(str::trim) {
                 None | Some("") => ImageRef::Default,
                 Some(p) if p.starts_with('/') => {
-                    match super::store::resolve(&self.ctx.st, &self.ctx.login, p).await {
+                    match self.ctx.ns.resolve(&self.ctx.login, p).await {
                         Ok(object) => ImageRef::Object { object },
-                        Err(Ok(e)) => {
-                            error.get_or_insert((
-                                JobErrorCode::InvalidArgumentError,
-                                format!("image {p}: {}", e.message),
-                            ));
+                        Err(Fault::Job(e)) => {
+                            error.get_or_insert(JobFault {
+                                code: JobErrorCode::InvalidArgumentError,
+                                message: format!("image {p}: {}", e.message),
+                            });
                             ImageRef::Default
                         }
-                        Err(Err(e)) => return Err(e),
+                        Err(Fault::Internal(e)) => {
+                            return Err(store(format!("resolving image {p}"))(e))
+                        }
                     }
                 }
                 // Manta's images are semver ranges of its own zone images;
@@ -62,28 +66,31 @@ impl Actor {
 
     /// Rebuilds a job from its records: done tasks are counted and their
     /// outputs routed again; everything else is scheduled anew.
-    pub async fn replay(&mut self) -> Result<()> {
+    pub(crate) async fn replay(&mut self) -> Result<()> {
         let id = self.rec.job.id.clone();
         let mut inputs = Vec::new();
-        for_each(&self.ctx, &inputs_dir(&id), |e| {
-            let seq: u64 = e
-                .name
-                .parse()
-                .map_err(|_| Error::Internal(format!("bad input record {}", e.name)))?;
-            let r: InputRecord = serde_json::from_value(e.value.clone())
-                .map_err(|err| Error::Internal(format!("input record {}: {err}", e.name)))?;
-            inputs.push((seq, r.path));
-            Ok(())
-        })
-        .await?;
+        let journal = self.ctx.journal.clone();
+        journal
+            .for_each(&inputs_dir(&id), |e| {
+                let seq: u64 = e
+                    .name
+                    .parse()
+                    .map_err(|_| Error::Internal(format!("bad input record {}", e.name)))?;
+                let r: InputRecord = serde_json::from_value(e.value.clone())
+                    .map_err(|err| Error::Internal(format!("input record {}: {err}", e.name)))?;
+                inputs.push((seq, r.path));
+                Ok(())
+            })
+            .await?;
         let mut done: HashMap<String, DoneRecord> = HashMap::new();
-        for_each(&self.ctx, &done_dir(&id), |e| {
-            let d: DoneRecord = serde_json::from_value(e.value.clone())
-                .map_err(|err| Error::Internal(format!("done record {}: {err}", e.name)))?;
-            done.insert(d.task_id.clone(), d);
-            Ok(())
-        })
-        .await?;
+        journal
+            .for_each(&done_dir(&id), |e| {
+                let d: DoneRecord = serde_json::from_value(e.value.clone())
+                    .map_err(|err| Error::Internal(format!("done record {}: {err}", e.name)))?;
+                done.insert(d.task_id.clone(), d);
+                Ok(())
+            })
+            .await?;
         self.next_seq = inputs.last().map_or(0, |(s, _)| s + 1);
         let mut items: Vec<Item> = Vec::new();
         for (seq, path) in inputs {
@@ -143,7 +150,7 @@ impl Actor {
         for ph in &self.phases {
             for red in ph.reducers.iter().filter(|r| r.state != ReducerState::Done) {
                 for node in &self.live {
-                    self.ctx.agent.forget(&node.addr, &red.task_id).await;
+                    self.ctx.agent.forget(&node.url, &red.task_id).await;
                 }
             }
         }

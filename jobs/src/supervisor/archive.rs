@@ -3,37 +3,12 @@
 //! records on the metadata tier (so they are complete, not the last 100)
 //! through temporary files (so a big job is never held in memory).
 
+use super::error::{store, Error, Result};
 use super::records::{done_dir, inputs_dir, DoneRecord, InputRecord, JobRecord};
 use super::task::JobCtx;
-use crate::error::{Error, Result};
-use crate::path::MantaPath;
-use metadata_tier::wire::{Entry, Keyspace, ListOptions};
+use metadata_tier::wire::Entry;
 use std::collections::BTreeMap;
 use std::io::Write;
-
-/// Calls `f` on every entry of a Jobs directory, in name order.
-pub async fn for_each<F>(ctx: &JobCtx, dir: &str, mut f: F) -> Result<()>
-where
-    F: FnMut(&Entry) -> Result<()>,
-{
-    let mut marker = None;
-    loop {
-        let opts = ListOptions {
-            marker: marker.clone(),
-            inclusive: false,
-            limit: 1000,
-            reverse: false,
-        };
-        let page = ctx.st.meta.list(Keyspace::Jobs, dir, &opts).await?;
-        for e in &page.entries {
-            f(e)?;
-        }
-        match page.entries.last() {
-            Some(last) if page.entries.len() == opts.limit => marker = Some(last.name.clone()),
-            _ => return Ok(()),
-        }
-    }
-}
 
 fn io(e: std::io::Error) -> Error {
     Error::Internal(format!("writing job archive: {e}"))
@@ -48,7 +23,7 @@ fn decode<T: serde::de::DeserializeOwned>(e: &Entry) -> Result<T> {
 ///
 /// # Errors
 /// Metadata, storage or local disk errors.
-pub async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
+pub(crate) async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
     let tmp = tempfile::tempdir().map_err(io)?;
     let open = |name: &str| {
         std::fs::File::create(tmp.path().join(name))
@@ -57,35 +32,37 @@ pub async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
     };
     let (mut input, mut out, mut fail, mut err) =
         (open("in")?, open("out")?, open("fail")?, open("err")?);
-    for_each(ctx, &inputs_dir(&rec.job.id), |e| {
-        let r: InputRecord = decode(e)?;
-        writeln!(input, "{}", r.path).map_err(io)
-    })
-    .await?;
+    ctx.journal
+        .for_each(&inputs_dir(&rec.job.id), |e| {
+            let r: InputRecord = decode(e)?;
+            writeln!(input, "{}", r.path).map_err(io)
+        })
+        .await?;
     let last = rec.job.phases.len().saturating_sub(1) as u32;
-    for_each(ctx, &done_dir(&rec.job.id), |e| {
-        let d: DoneRecord = decode(e)?;
-        if let Some(job_err) = &d.error {
-            let line = serde_json::to_string(job_err)
-                .map_err(|e| Error::Internal(format!("encode job error: {e}")))?;
-            writeln!(err, "{line}").map_err(io)?;
-            if let Some(p) = d.p0input.as_ref().or(d.input.as_ref()) {
-                writeln!(fail, "{p}").map_err(io)?;
+    ctx.journal
+        .for_each(&done_dir(&rec.job.id), |e| {
+            let d: DoneRecord = decode(e)?;
+            if let Some(job_err) = &d.error {
+                let line = serde_json::to_string(job_err)
+                    .map_err(|e| Error::Internal(format!("encode job error: {e}")))?;
+                writeln!(err, "{line}").map_err(io)?;
+                if let Some(p) = d.p0input.as_ref().or(d.input.as_ref()) {
+                    writeln!(fail, "{p}").map_err(io)?;
+                }
             }
-        }
-        if d.phase == last {
-            for o in &d.outputs {
-                writeln!(out, "{}", o.path).map_err(io)?;
+            if d.phase == last {
+                for o in &d.outputs {
+                    writeln!(out, "{}", o.path).map_err(io)?;
+                }
             }
-        }
-        Ok(())
-    })
-    .await?;
+            Ok(())
+        })
+        .await?;
     for w in [&mut input, &mut out, &mut fail, &mut err] {
         w.flush().map_err(io)?;
     }
     let mut job = rec.job.clone();
-    job.state = jobs::model::JobState::Done;
+    job.state = crate::model::JobState::Done;
     let json = serde_json::to_vec(&job).map_err(|e| Error::Internal(format!("encode job: {e}")))?;
     std::fs::write(tmp.path().join("job"), json).map_err(io)?;
     let files = [
@@ -100,18 +77,13 @@ pub async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
         ),
     ];
     for (file, name, ctype) in files {
-        let path = MantaPath::parse(&format!("/{}/jobs/{}/{name}", rec.login, rec.job.id))?;
+        let path = format!("/{}/jobs/{}/{name}", rec.login, rec.job.id);
         let mut headers = BTreeMap::new();
         headers.insert("access-control-allow-origin".to_string(), "*".to_string());
-        super::store::put_file(
-            &ctx.st,
-            &rec.owner,
-            &path,
-            &tmp.path().join(file),
-            ctype,
-            headers,
-        )
-        .await?;
+        ctx.ns
+            .put_file(&rec.owner, &path, &tmp.path().join(file), ctype, headers)
+            .await
+            .map_err(store(format!("archiving {path}")))?;
     }
     Ok(())
 }

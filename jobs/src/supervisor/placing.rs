@@ -2,30 +2,27 @@
 //! within the per-node slots, several small ones to a container when tasks
 //! queue up.
 
-use super::actor::{Actor, Event, Item, MapTask, Running};
-use super::task::{self, TaskMeta};
-use super::Target;
-use jobs::agent::wire::{BatchItem, ImageRef, NodeAddr, ReduceInputs, TaskKind, TaskRequest};
-use jobs::model::{JobErrorCode, Phase};
+use super::actor::{Actor, Event, MapTask, Running};
+use super::fault::{JobFault, TaskMeta};
+use super::plan::{self, MapPlace};
+use super::task;
+use crate::agent::wire::{BatchItem, ImageRef, NodeAddr, ReduceInputs, TaskKind, TaskRequest};
+use crate::model::{JobErrorCode, Phase, PhaseExt};
 use tokio::sync::mpsc;
 
 /// Most queued map tasks looked at per scheduling pass.
 const SCAN: usize = 2000;
-/// Most map tasks run in one container.
-const MAX_BATCH: u64 = 16;
-/// Largest input of a task that may share a container.
-const BATCH_INPUT_MAX: u64 = 1 << 20;
 
 impl Actor {
     /// Live nodes, from the placement's (shortly cached) registry view.
-    pub(super) fn live_nodes(&self) -> Vec<Target> {
+    pub(crate) fn live_nodes(&self) -> Vec<NodeAddr> {
         // The cache refreshes at most every 500 ms; a blocking read here
         // would stall the job, so scheduling uses what the last read saw.
         self.live.clone()
     }
 
     /// Places queued map tasks while nodes have free slots.
-    pub fn pump(&mut self) {
+    pub(crate) fn pump(&mut self) {
         let live = self.live_nodes();
         let slots = self.cfg.slots_per_node;
         let mut kept = std::collections::VecDeque::new();
@@ -36,42 +33,15 @@ impl Actor {
                 kept.push_back(t);
                 break;
             }
-            let holders: Vec<&Target> = match &t.input.blob {
-                Some(b) => live
-                    .iter()
-                    .filter(|n| b.nodes.iter().any(|h| h.id == n.id))
-                    .filter(|n| !t.tried.contains(&n.id))
-                    .collect(),
-                None => live.iter().filter(|n| !t.tried.contains(&n.id)).collect(),
-            };
-            if live.is_empty() {
-                // No registry view (or no node at all) yet: wait for the beat.
-                kept.push_back(t);
-                continue;
-            }
-            if holders.is_empty() {
-                let item = Item::Map {
-                    phase: t.phase,
-                    task_id: t.task_id.clone(),
-                    input: t.input.path.clone(),
-                    p0input: t.p0input.clone(),
-                };
-                let msg = if t.tried.is_empty() {
-                    format!("no live storage node holds a copy of {}", t.input.path)
-                } else {
-                    format!("every node holding {} failed the task", t.input.path)
-                };
-                self.settle_with_error(&item, JobErrorCode::ServiceUnavailableError, msg);
-                continue;
-            }
-            let best = holders
-                .into_iter()
-                .map(|n| (self.load.get(&n.id).copied().unwrap_or(0), n))
-                .filter(|(l, _)| *l < slots)
-                .min_by_key(|(l, _)| *l)
-                .map(|(_, n)| n.clone());
-            match best {
-                Some(node) => {
+            let holders = t.input.blob.as_ref().map(|b| b.nodes.as_slice());
+            match plan::place_map(&live, holders, &t.tried, &self.load, slots, &t.input.path) {
+                MapPlace::Wait | MapPlace::Busy => kept.push_back(t),
+                MapPlace::Fail(message) => {
+                    let item = t.item();
+                    let code = JobErrorCode::ServiceUnavailableError;
+                    self.settle_with_error(&item, JobFault { code, message });
+                }
+                MapPlace::Node(node) => {
                     let batch = self.take_batch(&t, &node, live.len());
                     if batch.is_empty() {
                         self.dispatch_map(t, node, &live);
@@ -81,35 +51,26 @@ impl Actor {
                         self.dispatch_batch(tasks, node, &live);
                     }
                 }
-                None => kept.push_back(t),
             }
         }
         kept.append(&mut self.queue);
         self.queue = kept;
     }
 
-    /// Queued tasks to run in one container with `first` on `node`: only
-    /// when the queue is long enough that batching does not idle other
-    /// slots, and only small inputs (a big input's work dwarfs a
-    /// container's start-up; its output should stream, not be buffered in
-    /// a file).
-    pub(super) fn take_batch(
+    /// Queued tasks to run in one container with `first` on `node`: small
+    /// inputs of the same phase that `node` holds, as many as
+    /// [`plan::batch_extra`] allows.
+    pub(crate) fn take_batch(
         &mut self,
         first: &MapTask,
-        node: &Target,
+        node: &NodeAddr,
         live: usize,
     ) -> Vec<MapTask> {
-        let small = |t: &MapTask| {
-            t.input
-                .blob
-                .as_ref()
-                .is_none_or(|b| b.size <= BATCH_INPUT_MAX)
-        };
+        let small = |t: &MapTask| plan::batchable(t.input.blob.as_ref().map(|b| b.size));
         if !small(first) {
             return Vec::new();
         }
-        let slots = (live.max(1) as u64) * u64::from(self.cfg.slots_per_node.max(1));
-        let want = (self.queue.len() as u64 / slots).min(MAX_BATCH - 1) as usize;
+        let want = plan::batch_extra(self.queue.len(), live, self.cfg.slots_per_node);
         if want == 0 {
             return Vec::new();
         }
@@ -135,7 +96,12 @@ impl Actor {
         batch
     }
 
-    pub(super) fn dispatch_batch(&mut self, tasks: Vec<MapTask>, node: Target, live: &[Target]) {
+    pub(crate) fn dispatch_batch(
+        &mut self,
+        tasks: Vec<MapTask>,
+        node: NodeAddr,
+        live: &[NodeAddr],
+    ) {
         let Some(first) = tasks.first() else { return };
         let phase = first.phase;
         let ids: Vec<&str> = tasks.iter().map(|t| t.task_id.as_str()).collect();
@@ -149,7 +115,7 @@ impl Actor {
             .map(|t| BatchItem {
                 task_id: t.task_id.clone(),
                 input: t.input.clone(),
-                output_base: jobs::model::naming::map_output_base(
+                output_base: crate::model::naming::map_output_base(
                     &self.rec.login,
                     &self.rec.job.id,
                     &t.input.path,
@@ -178,29 +144,26 @@ impl Actor {
         });
     }
 
-    pub(super) fn phase_spec(&self, phase: u32) -> Option<Phase> {
+    pub(crate) fn phase_spec(&self, phase: u32) -> Option<Phase> {
         self.rec.job.phases.get(phase as usize).cloned()
     }
 
-    pub(super) fn request(
+    pub(crate) fn request(
         &self,
         phase: u32,
         task_id: &str,
         kind: TaskKind,
-        node: &Target,
-        live: &[Target],
+        node: &NodeAddr,
+        live: &[NodeAddr],
         base: String,
     ) -> Option<TaskRequest> {
         let spec = self.phase_spec(phase)?;
-        let copies = self.ctx.st.settings.default_durability.max(1) as usize;
+        let copies = self.ctx.ns.copies().max(1);
         let replicas = live
             .iter()
             .filter(|n| n.id != node.id)
             .take(copies - 1)
-            .map(|n| NodeAddr {
-                id: n.id.clone(),
-                url: n.addr.clone(),
-            })
+            .cloned()
             .collect();
         let assets = self.assets.get(phase as usize).cloned().unwrap_or_default();
         Some(TaskRequest {
@@ -224,18 +187,12 @@ impl Actor {
         })
     }
 
-    pub(super) fn dispatch_map(&mut self, t: MapTask, node: Target, live: &[Target]) {
-        if let Some(Some((code, msg))) = self.phase_errors.get(t.phase as usize).cloned() {
-            let item = Item::Map {
-                phase: t.phase,
-                task_id: t.task_id.clone(),
-                input: t.input.path.clone(),
-                p0input: t.p0input.clone(),
-            };
-            self.settle_with_error(&item, code, msg);
+    pub(crate) fn dispatch_map(&mut self, t: MapTask, node: NodeAddr, live: &[NodeAddr]) {
+        if let Some(Some(fault)) = self.phase_errors.get(t.phase as usize).cloned() {
+            self.settle_with_error(&t.item(), fault);
             return;
         }
-        let base = jobs::model::naming::map_output_base(
+        let base = crate::model::naming::map_output_base(
             &self.rec.login,
             &self.rec.job.id,
             &t.input.path,
@@ -257,9 +214,9 @@ impl Actor {
         self.spawn_task(node, req, meta, None);
     }
 
-    pub(super) fn spawn_task(
+    pub(crate) fn spawn_task(
         &mut self,
-        node: Target,
+        node: NodeAddr,
         req: TaskRequest,
         meta: TaskMeta,
         feed: Option<mpsc::UnboundedReceiver<ReduceInputs>>,
