@@ -2,7 +2,7 @@
 //! every key type, signed URLs, anonymous /public, and each refusal with
 //! its status and Manta code.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use frontend::auth::secrets::SecretBox;
 use frontend::auth::signer::Signer;
 use reqwest::{Method, RequestBuilder, Response};

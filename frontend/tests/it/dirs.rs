@@ -1,6 +1,6 @@
 //! Directories: mkdir, listings, roots, rmdir.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use reqwest::Method;
 
 fn lines(text: &str) -> Vec<serde_json::Value> {

@@ -1,6 +1,6 @@
 //! The S3 API through the aws CLI and s3cmd.
 
-use crate::harness::bytes;
+use frontend::testkit::bytes;
 use crate::s3::S3Env;
 
 impl S3Env {
