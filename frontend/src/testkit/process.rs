@@ -15,7 +15,8 @@ use tokio::process::{Child, Command};
 pub struct ProcessCluster {
     pub tc: TestCluster,
     pub procs: Vec<Child>,
-    dir: tempfile::TempDir,
+    /// The processes' configs and data; after `procs` so they die first.
+    _dir: tempfile::TempDir,
 }
 
 impl std::ops::Deref for ProcessCluster {
@@ -40,7 +41,7 @@ impl ProcessCluster {
         ProcessCluster {
             tc,
             procs,
-            dir,
+            _dir: dir,
         }
     }
 
