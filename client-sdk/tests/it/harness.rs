@@ -5,8 +5,7 @@
 //! this test crate.
 
 pub use frontend::testkit::{
-    bytes, fails_with, keygen, md5_fp, ok, sdk_client, sha256_fp, stderr, stdout, TestCluster,
-    USER,
+    bytes, fails_with, keygen, md5_fp, ok, sdk_client, sha256_fp, stderr, stdout, TestCluster, USER,
 };
 use std::path::PathBuf;
 use std::process::Output;

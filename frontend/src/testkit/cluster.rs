@@ -92,7 +92,10 @@ impl TestCluster {
         let ssh_dir = home.join(".ssh");
         std::fs::create_dir_all(&ssh_dir).unwrap();
         let user_key = dir.path().join("keys").join(USER).join("id_ed25519");
-        for (from, to) in [(&user_key, "id_ed25519"), (&ssh::pub_path(&user_key), "id_ed25519.pub")] {
+        for (from, to) in [
+            (&user_key, "id_ed25519"),
+            (&ssh::pub_path(&user_key), "id_ed25519.pub"),
+        ] {
             std::fs::copy(from, ssh_dir.join(to)).unwrap();
         }
         for kind in home_keys {

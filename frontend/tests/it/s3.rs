@@ -21,7 +21,11 @@ impl S3Env {
         let mut creds = Vec::new();
         for login in [USER, OTHER] {
             let key = &tc.s3_keys[login];
-            creds.push((login.to_string(), key.access_key_id.clone(), key.secret.clone()));
+            creds.push((
+                login.to_string(),
+                key.access_key_id.clone(),
+                key.secret.clone(),
+            ));
         }
         let work = tempfile::tempdir().unwrap();
         let aws_cfg = "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n";
