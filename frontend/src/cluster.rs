@@ -386,6 +386,16 @@ impl Cluster {
         Ok(())
     }
 
+    /// Tells every role to stop, without waiting (for a drop, where
+    /// nothing can be awaited: the test kit's cluster).
+    pub fn cancel(&self) {
+        let nodes = self.nodes.iter().flatten();
+        let fronts = std::iter::once(&self.frontend).chain(&self.s3);
+        for r in fronts.chain(nodes).chain(&self.shards) {
+            r.cancel.cancel();
+        }
+    }
+
     /// Stops the frontend, then the storage nodes, then the shards (the
     /// order requests flow, so nothing in flight loses its next tier).
     pub async fn shutdown(self) {

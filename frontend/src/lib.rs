@@ -14,7 +14,9 @@
 //! - [`jobs`] is the jobs API and the supervisor that runs jobs' tasks on
 //!   the storage nodes' agents.
 //!
-//! Errors map to Manta's wire codes in one place, [`error`].
+//! Errors map to Manta's wire codes in one place, [`error`]. `testkit` is
+//! the test cluster every crate's integration tests start (hidden from the
+//! docs: not an API of the store).
 
 pub mod accounts;
 pub mod auth;
@@ -30,6 +32,8 @@ pub mod s3;
 pub mod server;
 pub mod state;
 pub mod store;
+#[doc(hidden)]
+pub mod testkit;
 pub mod time;
 
 pub use error::{Error, Result};

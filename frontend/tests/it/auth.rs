@@ -2,9 +2,9 @@
 //! every key type, signed URLs, anonymous /public, and each refusal with
 //! its status and Manta code.
 
-use crate::harness::*;
 use frontend::auth::secrets::SecretBox;
 use frontend::auth::signer::Signer;
+use frontend::testkit::*;
 use reqwest::{Method, RequestBuilder, Response};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

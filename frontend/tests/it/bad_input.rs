@@ -1,7 +1,7 @@
 //! Bad input: refused with Manta's errors, nothing half-written visible,
 //! temp data cleaned up.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -2,7 +2,7 @@
 //! and never fail because another writer got there first; a conditional
 //! create lets exactly one writer win.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use reqwest::Method;
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Directories: mkdir, listings, roots, rmdir.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use reqwest::Method;
 
 fn lines(text: &str) -> Vec<serde_json::Value> {
@@ -112,7 +112,7 @@ async fn listing_pages_through_a_large_directory() {
     let tc = TestCluster::start().await;
     tc.mkdir("stor/many").await;
     let n = 1100;
-    let futs = (0..n).map(|i| tc.put_owned(format!("stor/many/f{i:05}"), i));
+    let futs = (0..n).map(|i| put_owned(&tc, format!("stor/many/f{i:05}"), i));
     futures::future::join_all(futs).await;
     let mut marker = String::new();
     let mut seen = Vec::new();
@@ -137,11 +137,9 @@ async fn listing_pages_through_a_large_directory() {
     assert_eq!(seen, want);
 }
 
-impl TestCluster {
-    async fn put_owned(&self, rel: String, i: usize) {
-        let r = self.put(&rel, format!("{i}")).await;
-        assert_eq!(r.status(), 204);
-    }
+async fn put_owned(tc: &TestCluster, rel: String, i: usize) {
+    let r = tc.put(&rel, format!("{i}")).await;
+    assert_eq!(r.status(), 204);
 }
 
 #[tokio::test]

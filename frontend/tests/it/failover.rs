@@ -1,7 +1,7 @@
 //! Storage node failures inside one process: reads fail over to another
 //! copy; a node past its heartbeat timeout gets no new copies.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use reqwest::Method;
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! containers (runc unless a test says runsc), real `mantad storage`
 //! processes where a node is killed.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use jobs::agent::wire::AgentStatus;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -531,20 +531,12 @@ async fn runsc_runs_a_job_too() {
 
 #[tokio::test]
 async fn a_killed_node_loses_no_work() {
-    let tc = TestCluster::start_with(0, |_| {}).await;
-    let dir = tempfile::tempdir().unwrap();
-    let shards = tc.cluster.meta.ring().shards().to_vec();
-    let mut procs: Vec<_> = (0..3)
-        .map(|i| {
-            crate::kill::spawn_node(
-                dir.path(),
-                i,
-                &shards,
-                "jobs_runtime = \"runc\"\njob_slots = 8",
-            )
-        })
-        .collect();
-    tc.wait_live(3).await;
+    let mut tc = ProcessCluster::start(
+        env!("CARGO_BIN_EXE_mantad"),
+        3,
+        "jobs_runtime = \"runc\"\njob_slots = 8",
+    )
+    .await;
     let mut inputs = Vec::new();
     let mut total = 0;
     for i in 0..12 {
@@ -564,14 +556,13 @@ async fn a_killed_node_loses_no_work() {
     }
     let before = agents(&tc).await;
     assert!(before.iter().all(|a| a.running > 0), "{before:?}");
-    procs[0].start_kill().unwrap();
-    procs[0].wait().await.unwrap();
+    tc.kill9(0).await;
     let job = wait_done(&tc, &id, Duration::from_secs(180)).await;
     assert_eq!(job["stats"]["errors"], 0, "{job}");
     assert!(job["stats"]["retries"].as_u64().unwrap() >= 1, "{job}");
     let outs = live_lines(&tc, &id, "out").await;
     assert_eq!(object_text(&tc, &outs[0]).await.trim(), total.to_string());
-    for p in procs.iter_mut().skip(1) {
+    for p in tc.procs.iter_mut().skip(1) {
         p.start_kill().unwrap();
     }
 }

@@ -1,42 +1,16 @@
 //! Real processes: three `mantad storage` processes against in-process
 //! shards and frontend; one is killed with SIGKILL, mid-upload.
 
-use crate::harness::*;
 use frontend::records::ObjectRecord;
+use frontend::testkit::*;
 use metadata_tier::wire::{Keyspace, ListOptions};
 use reqwest::Method;
 use std::time::Duration;
-use tokio::process::{Child, Command};
-
-/// Starts `mantad storage` number `i`; `extra` is appended to its config.
-pub fn spawn_node(dir: &std::path::Path, i: usize, shards: &[String], extra: &str) -> Child {
-    let data = dir.join(format!("proc-{i}"));
-    let shards: Vec<String> = shards.iter().map(|s| format!("{s:?}")).collect();
-    let cfg = format!(
-        "id = \"proc-{i}\"\nlisten = \"127.0.0.1:0\"\ndata = {:?}\nmetadata_shards = [{}]\nheartbeat_interval = \"200ms\"\n{extra}\n",
-        data.to_string_lossy(),
-        shards.join(", ")
-    );
-    let path = dir.join(format!("proc-{i}.toml"));
-    std::fs::write(&path, cfg).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_mantad"))
-        .args(["storage", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn kill_9_a_storage_node() {
-    let tc = TestCluster::start_with(0, |_| {}).await;
-    let dir = tempfile::tempdir().unwrap();
-    let shards = tc.cluster.meta.ring().shards().to_vec();
-    let mut procs: Vec<Child> = (0..3)
-        .map(|i| spawn_node(dir.path(), i, &shards, "jobs_runtime = \"off\""))
-        .collect();
-    tc.wait_live(3).await;
+    let mut tc =
+        ProcessCluster::start(env!("CARGO_BIN_EXE_mantad"), 3, "jobs_runtime = \"off\"").await;
 
     let mut objects = Vec::new();
     for i in 0..8 {
@@ -59,8 +33,7 @@ async fn kill_9_a_storage_node() {
     for i in 0..5 {
         tx.send(Ok(bytes(64 * 1024, 100 + i))).await.unwrap();
     }
-    procs[0].start_kill().unwrap();
-    procs[0].wait().await.unwrap();
+    tc.kill9(0).await;
     for i in 5..10 {
         if tx.send(Ok(bytes(64 * 1024, 100 + i))).await.is_err() {
             break;
@@ -119,7 +92,5 @@ async fn kill_9_a_storage_node() {
         checked += 1;
     }
     assert_eq!(checked, 8);
-    for p in &mut procs {
-        let _ = p.start_kill();
-    }
+    tc.kill_all();
 }

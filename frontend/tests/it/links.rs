@@ -1,6 +1,6 @@
 //! Snaplinks: a new name sharing the source's blob.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use reqwest::Method;
 
 async fn link(tc: &TestCluster, dst: &str, location: Option<&str>) -> reqwest::Response {

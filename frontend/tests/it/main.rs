@@ -1,6 +1,7 @@
 //! Integration tests of the store through real HTTP: one binary, one module
-//! per area, all on the in-process [`harness::TestCluster`] (and real
-//! processes in `kill`).
+//! per area, all on the shared test kit's in-process
+//! [`frontend::testkit::TestCluster`] (and its real `mantad` processes,
+//! [`frontend::testkit::ProcessCluster`], in `kill` and `jobs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
@@ -10,9 +11,8 @@ mod bad_input;
 mod contention;
 mod dirs;
 mod failover;
-mod harness;
 mod jobs;
-pub mod kill;
+mod kill;
 mod links;
 mod objects;
 mod s3;

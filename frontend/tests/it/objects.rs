@@ -1,7 +1,7 @@
 //! Objects: PUT/GET/HEAD/DELETE, metadata, MD5, durability, conditions,
 //! ranges, streaming.
 
-use crate::harness::*;
+use frontend::testkit::*;
 use futures::StreamExt;
 use reqwest::Method;
 

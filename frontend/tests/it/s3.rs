@@ -1,7 +1,7 @@
 //! The S3 API through real clients: boto3 scripts (`tests/s3/*.py`), the
 //! aws CLI and s3cmd, run against a [`TestCluster`]'s S3 port.
 
-use crate::harness::{TestCluster, USER};
+use frontend::testkit::{TestCluster, OTHER, USER};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -19,9 +19,13 @@ impl S3Env {
         let tc = TestCluster::start().await;
         let url = tc.cluster.s3_url.clone().expect("S3 listener");
         let mut creds = Vec::new();
-        for login in [USER, "other"] {
-            let (id, secret) = s3_key(&tc, login).await;
-            creds.push((login.to_string(), id, secret));
+        for login in [USER, OTHER] {
+            let key = &tc.s3_keys[login];
+            creds.push((
+                login.to_string(),
+                key.access_key_id.clone(),
+                key.secret.clone(),
+            ));
         }
         let work = tempfile::tempdir().unwrap();
         let aws_cfg = "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n";
@@ -106,21 +110,6 @@ pub fn scripts_dir() -> PathBuf {
         .join("s3")
 }
 
-/// An S3 key pair for `login`: a real one when the cluster seals S3
-/// secrets, else the login as access key id.
-async fn s3_key(tc: &TestCluster, login: &str) -> (String, String) {
-    match &tc.cluster.state.settings.s3_secrets {
-        Some(sealer) => tc
-            .cluster
-            .state
-            .accounts
-            .create_s3_key(login, sealer)
-            .await
-            .unwrap(),
-        None => (login.to_string(), "unused-secret".to_string()),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_buckets_and_objects_boto3() {
     let env = S3Env::start().await;
@@ -171,9 +160,9 @@ async fn s3_anonymous_gets_xml_error_with_request_id() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
-    let id = crate::harness::header(&resp, "x-amz-request-id");
+    let id = frontend::testkit::header(&resp, "x-amz-request-id");
     assert_eq!(
-        crate::harness::header(&resp, "content-type"),
+        frontend::testkit::header(&resp, "content-type"),
         "application/xml"
     );
     let body = resp.text().await.unwrap();

@@ -1,7 +1,7 @@
 //! The S3 API through the aws CLI and s3cmd.
 
-use crate::harness::bytes;
 use crate::s3::S3Env;
+use frontend::testkit::bytes;
 
 impl S3Env {
     async fn aws(&self, args: &[&str]) -> String {

@@ -1,0 +1,81 @@
+//! [`ProcessCluster`]: storage nodes as real `mantad storage` processes, so
+//! a test can SIGKILL one mid-request; shards, frontend and the test
+//! accounts are a [`TestCluster`]'s, in this process.
+//!
+//! The `mantad` binary is passed in (`env!("CARGO_BIN_EXE_mantad")` in the
+//! frontend's tests): cargo tells only the test crate where it built it.
+
+use super::TestCluster;
+use std::path::{Path, PathBuf};
+use tokio::process::{Child, Command};
+
+/// A [`TestCluster`] with no in-process storage nodes, and `mantad
+/// storage` processes `proc-0`, `proc-1`, .. instead; derefs to the
+/// [`TestCluster`]. The processes are killed when it is dropped.
+pub struct ProcessCluster {
+    pub tc: TestCluster,
+    pub procs: Vec<Child>,
+    /// The processes' configs and data; after `procs` so they die first.
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for ProcessCluster {
+    type Target = TestCluster;
+    fn deref(&self) -> &TestCluster {
+        &self.tc
+    }
+}
+
+impl ProcessCluster {
+    /// Starts `nodes` storage processes (`extra` appended to each config,
+    /// e.g. `jobs_runtime = "off"`) and waits until all are live.
+    pub async fn start(mantad: impl Into<PathBuf>, nodes: usize, extra: &str) -> ProcessCluster {
+        let tc = TestCluster::start_with(0, |_| {}).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mantad: PathBuf = mantad.into();
+        let shards = tc.cluster.meta.ring().shards().to_vec();
+        let procs = (0..nodes)
+            .map(|i| spawn_node(&mantad, dir.path(), i, &shards, extra))
+            .collect();
+        tc.wait_live(nodes).await;
+        ProcessCluster {
+            tc,
+            procs,
+            _dir: dir,
+        }
+    }
+
+    /// SIGKILLs node `i` and reaps it.
+    pub async fn kill9(&mut self, i: usize) {
+        self.procs[i].start_kill().unwrap();
+        self.procs[i].wait().await.unwrap();
+    }
+
+    /// SIGKILLs every node still running (without waiting).
+    pub fn kill_all(&mut self) {
+        for p in &mut self.procs {
+            let _ = p.start_kill();
+        }
+    }
+}
+
+/// Starts `mantad storage` number `i` (id `proc-<i>`, data `dir/proc-<i>`)
+/// against `shards`; `extra` is appended to its config.
+pub fn spawn_node(mantad: &Path, dir: &Path, i: usize, shards: &[String], extra: &str) -> Child {
+    let data = dir.join(format!("proc-{i}"));
+    let shards: Vec<String> = shards.iter().map(|s| format!("{s:?}")).collect();
+    let cfg = format!(
+        "id = \"proc-{i}\"\nlisten = \"127.0.0.1:0\"\ndata = {:?}\nmetadata_shards = [{}]\nheartbeat_interval = \"200ms\"\n{extra}\n",
+        data.to_string_lossy(),
+        shards.join(", ")
+    );
+    let path = dir.join(format!("proc-{i}.toml"));
+    std::fs::write(&path, cfg).unwrap();
+    Command::new(mantad)
+        .args(["storage", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
