@@ -72,8 +72,9 @@ pub async fn authenticate(
             let f = fault.clone();
             let stream = verify_stream(body.into_data_stream(), decoder).map(move |r| {
                 r.map_err(|e| {
-                    f.set(S3Error::Sig(e.clone()));
-                    std::io::Error::other(e.to_string())
+                    let message = e.to_string();
+                    f.set(e);
+                    std::io::Error::other(message)
                 })
             });
             Body::from_stream(stream)

@@ -3,19 +3,19 @@
 //! its status and Manta code.
 
 use crate::harness::*;
+use client_sdk::{SignUrlOptions, Signer};
 use frontend::auth::secrets::SecretBox;
-use frontend::auth::signer::Signer;
 use reqwest::{Method, RequestBuilder, Response};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-fn signer_of(login: &str, alg: ssh_key::Algorithm) -> Signer {
+fn signer_of(alg: ssh_key::Algorithm) -> Signer {
     let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, alg).unwrap();
     let text = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
-    Signer::from_openssh(login, &text).unwrap()
+    Signer::from_openssh(&text).unwrap()
 }
 
-fn ed25519(login: &str) -> Signer {
-    signer_of(login, ssh_key::Algorithm::Ed25519)
+fn ed25519() -> Signer {
+    signer_of(ssh_key::Algorithm::Ed25519)
 }
 
 /// A request carrying exactly these `date` and `authorization` values.
@@ -64,7 +64,7 @@ async fn every_key_type_and_both_fingerprints_authenticate() {
         ssh_key::Algorithm::Rsa { hash: None },
     ];
     for alg in algs {
-        let s = signer_of(USER, alg.clone());
+        let s = signer_of(alg.clone());
         let rec = tc
             .cluster
             .state
@@ -78,7 +78,7 @@ async fn every_key_type_and_both_fingerprints_authenticate() {
             Method::GET,
             &url,
             &date,
-            &s.authorization(&date).unwrap(),
+            &s.authorization(&s.key_id(USER, None), &date).unwrap(),
         ))
         .await;
         assert_eq!(r.status(), 200, "{alg:?}");
@@ -86,7 +86,7 @@ async fn every_key_type_and_both_fingerprints_authenticate() {
         let sig = s.sign(format!("date: {date}").as_bytes()).unwrap();
         let auth = format!(
             "Signature keyId=\"/{USER}/keys/{}\",algorithm=\"{}\",headers=\"date\",signature=\"{sig}\"",
-            rec.sha256, s.algorithm
+            rec.sha256, s.algorithm()
         );
         let r = send(with_auth(&tc, Method::GET, &url, &date, &auth)).await;
         assert_eq!(r.status(), 200, "{alg:?} by SHA256 fingerprint");
@@ -114,9 +114,11 @@ async fn refusals_carry_mantas_codes() {
     .await;
 
     // A key the account does not have.
-    let stranger = ed25519(USER);
+    let stranger = ed25519();
     let date = now_date();
-    let auth = stranger.authorization(&date).unwrap();
+    let auth = stranger
+        .authorization(&stranger.key_id(USER, None), &date)
+        .unwrap();
     assert_error(
         send(with_auth(&tc, Method::GET, &url, &date, &auth)).await,
         403,
@@ -127,7 +129,7 @@ async fn refusals_carry_mantas_codes() {
     // Another account's key, presented as ours.
     let theirs = &tc.signers["other"];
     let auth = theirs
-        .authorization(&date)
+        .authorization(&theirs.key_id("other", None), &date)
         .unwrap()
         .replace("/other/keys/", &format!("/{USER}/keys/"));
     assert_error(
@@ -139,7 +141,7 @@ async fn refusals_carry_mantas_codes() {
 
     // A tampered signature, and a date changed after signing.
     let mine = &tc.signers[USER];
-    let good = mine.authorization(&date).unwrap();
+    let good = mine.authorization(&mine.key_id(USER, None), &date).unwrap();
     let sig_at = good.find("signature=\"").unwrap() + "signature=\"".len();
     let mut tampered = good.clone().into_bytes();
     tampered[sig_at + 2] = if tampered[sig_at + 2] == b'A' {
@@ -162,7 +164,9 @@ async fn refusals_carry_mantas_codes() {
 
     // Stale and future dates, correctly signed.
     let stale = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(600));
-    let auth = mine.authorization(&stale).unwrap();
+    let auth = mine
+        .authorization(&mine.key_id(USER, None), &stale)
+        .unwrap();
     assert_error(
         send(with_auth(&tc, Method::GET, &url, &stale, &auth)).await,
         400,
@@ -170,7 +174,9 @@ async fn refusals_carry_mantas_codes() {
     )
     .await;
     let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(600));
-    let auth = mine.authorization(&future).unwrap();
+    let auth = mine
+        .authorization(&mine.key_id(USER, None), &future)
+        .unwrap();
     assert_error(
         send(with_auth(&tc, Method::GET, &url, &future, &auth)).await,
         400,
@@ -185,7 +191,7 @@ async fn refusals_carry_mantas_codes() {
         (format!("Signature keyId=\"nonsense\",algorithm=\"ed25519-sha512\",signature=\"{sig}\""), 403, "InvalidKeyId"),
         (format!("Signature keyId=\"/{USER}/bob/keys/aa\",algorithm=\"ed25519-sha512\",signature=\"{sig}\""), 403, "UserDoesNotExist"),
         (format!("Signature keyId=\"/nobody/keys/aa\",algorithm=\"ed25519-sha512\",signature=\"{sig}\""), 403, "AccountDoesNotExist"),
-        (mine.authorization(&date).unwrap().replace("ed25519-sha512", "hmac-sha256"), 401, "InvalidAlgorithm"),
+        (mine.authorization(&mine.key_id(USER, None), &date).unwrap().replace("ed25519-sha512", "hmac-sha256"), 401, "InvalidAlgorithm"),
         ("Basic dGVzdGVyOnB3".to_string(), 403, "AuthorizationSchemeNotAllowed"),
         ("Signature keyId=\"/tester/keys/aa\"".to_string(), 400, "InvalidHeader"),
     ];
@@ -307,7 +313,12 @@ async fn signed_urls() {
     let get = |u: String| async move { reqwest::get(u).await.unwrap() };
 
     let signed = s
-        .sign_url(&host, &path, &["GET", "HEAD"], now_secs() + 60)
+        .sign_url(
+            &host,
+            &path,
+            &s.key_id(USER, None),
+            &SignUrlOptions::new(&["GET", "HEAD"], now_secs() + 60),
+        )
         .unwrap();
     let r = get(format!("{base}{signed}")).await;
     assert_eq!(r.status(), 200);
@@ -322,7 +333,14 @@ async fn signed_urls() {
     )
     .await;
     // Expired.
-    let old = s.sign_url(&host, &path, &["GET"], now_secs() - 1).unwrap();
+    let old = s
+        .sign_url(
+            &host,
+            &path,
+            &s.key_id(USER, None),
+            &SignUrlOptions::new(&["GET"], now_secs() - 1),
+        )
+        .unwrap();
     assert_error(
         get(format!("{base}{old}")).await,
         403,
@@ -353,8 +371,14 @@ async fn signed_urls() {
     )
     .await;
     // A URL signed by another account's key for our path.
-    let theirs = tc.signers["other"]
-        .sign_url(&host, &path, &["GET"], now_secs() + 60)
+    let other = &tc.signers["other"];
+    let theirs = other
+        .sign_url(
+            &host,
+            &path,
+            &other.key_id("other", None),
+            &SignUrlOptions::new(&["GET"], now_secs() + 60),
+        )
         .unwrap();
     assert_error(
         get(format!("{base}{theirs}")).await,
@@ -367,8 +391,8 @@ async fn signed_urls() {
         .sign_url(
             &host,
             &format!("/{USER}/stor/up"),
-            &["PUT"],
-            now_secs() + 60,
+            &s.key_id(USER, None),
+            &SignUrlOptions::new(&["PUT"], now_secs() + 60),
         )
         .unwrap();
     let r = send(

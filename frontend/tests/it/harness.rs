@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use frontend::auth::signer::Signer;
+use client_sdk::Signer;
 use frontend::cluster::{ensure_key, Cluster, ClusterOptions};
 use reqwest::{Method, RequestBuilder, Response};
 use std::collections::HashMap;
@@ -86,7 +86,8 @@ impl TestCluster {
 
     /// A request to any URL, signed as `login`.
     pub fn as_user(&self, login: &str, method: Method, url: &str) -> RequestBuilder {
-        let (date, auth) = self.signers[login].headers_now().unwrap();
+        let s = &self.signers[login];
+        let (date, auth) = s.headers_now(&s.key_id(login, None)).unwrap();
         self.http
             .request(method, url)
             .header("date", date)
@@ -101,7 +102,8 @@ impl TestCluster {
     /// `Date` and `Authorization` header lines (CRLF-terminated) for a raw
     /// HTTP request as the test account.
     pub fn auth_lines(&self) -> String {
-        let (date, auth) = self.signers[USER].headers_now().unwrap();
+        let s = &self.signers[USER];
+        let (date, auth) = s.headers_now(&s.key_id(USER, None)).unwrap();
         format!("Date: {date}\r\nAuthorization: {auth}\r\n")
     }
 
