@@ -139,13 +139,14 @@ async fn main() -> anyhow::Result<()> {
             size,
             concurrency,
         } => {
-            let signer = s3::Signer {
+            let creds = client_sdk::sigv4::Credentials {
                 access_key,
                 secret: secret_key,
                 region,
+                service: "s3".into(),
             };
             let size = parse_size(&size)?;
-            let report = s3::put_get(&url, &signer, &bucket, count, size, concurrency).await?;
+            let report = s3::put_get(&url, &creds, &bucket, count, size, concurrency).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
     }

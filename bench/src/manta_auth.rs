@@ -33,10 +33,9 @@ impl MantaAuth {
 
     /// Adds a fresh `date` and its signature.
     pub fn sign(&self, rb: RequestBuilder) -> anyhow::Result<RequestBuilder> {
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-        let auth = self
+        let (date, auth) = self
             .signer
-            .authorization(&self.key_id, &date)
+            .headers_now(&self.key_id)
             .context("sign request")?;
         Ok(rb.header("date", date).header("authorization", auth))
     }

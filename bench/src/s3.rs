@@ -1,102 +1,43 @@
 //! `mantabench s3-put-get`: the put-get workload through the S3 API, each
-//! request signed with AWS Signature Version 4 (payload `UNSIGNED-PAYLOAD`,
-//! so bodies stream without being hashed first).
+//! request signed with AWS Signature Version 4 by `client_sdk::sigv4` (the
+//! functions the frontend verifies with), payload `UNSIGNED-PAYLOAD` so
+//! bodies stream without being hashed first.
 
 use crate::{run, Report};
 use anyhow::{bail, Context};
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use client_sdk::sigv4::{format_amz_date, Credentials, UNSIGNED_PAYLOAD};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
-
-/// An access key and the region it signs for.
-#[derive(Clone)]
-pub struct Signer {
-    pub access_key: String,
-    pub secret: String,
-    pub region: String,
-}
-
-fn hmac(key: &[u8], data: &str) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    m.update(data.as_bytes());
-    m.finalize().into_bytes().to_vec()
-}
-
-/// `yyyymmddThhmmssZ`.
-pub fn amz_date(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-impl Signer {
-    /// The `Authorization` value for a request whose path is already
-    /// URI-encoded and that has no query; `headers` are the signed headers
-    /// (lower-case names, sorted), `host` and `x-amz-date` among them.
-    pub fn authorization(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        payload: &str,
-        date: &str,
-    ) -> String {
-        let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-        let signed = names.join(";");
-        let canon_headers: String = headers
-            .iter()
-            .map(|(n, v)| format!("{n}:{}\n", v.trim()))
-            .collect();
-        let canonical = format!("{method}\n{path}\n\n{canon_headers}\n{signed}\n{payload}");
-        let day = &date[..8];
-        let scope = format!("{day}/{}/s3/aws4_request", self.region);
-        let sts = format!(
-            "AWS4-HMAC-SHA256\n{date}\n{scope}\n{}",
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
-        let mut key = hmac(format!("AWS4{}", self.secret).as_bytes(), day);
-        for part in [self.region.as_str(), "s3", "aws4_request"] {
-            key = hmac(&key, part);
-        }
-        let sig = hex::encode(hmac(&key, &sts));
-        format!(
-            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed}, Signature={sig}",
-            self.access_key
-        )
-    }
-
-    /// A request to `base` + `path` signed now, with an unsigned payload.
-    pub fn request(
-        &self,
-        http: &reqwest::Client,
-        method: reqwest::Method,
-        base: &str,
-        path: &str,
-    ) -> reqwest::RequestBuilder {
-        let host = base.trim_start_matches("http://").trim_end_matches('/');
-        let date = amz_date(SystemTime::now());
-        let headers = [
-            ("host", host),
-            ("x-amz-content-sha256", UNSIGNED),
-            ("x-amz-date", date.as_str()),
-        ];
-        let auth = self.authorization(method.as_str(), path, &headers, UNSIGNED, &date);
-        http.request(method, format!("{}{path}", base.trim_end_matches('/')))
-            .header("x-amz-content-sha256", UNSIGNED)
-            .header("x-amz-date", &date)
-            .header("authorization", auth)
-    }
+/// A request to `base` + `path` signed now with `creds`, with an unsigned
+/// payload.
+fn request(
+    creds: &Credentials,
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let date = format_amz_date(SystemTime::now());
+    let headers = [
+        ("host", vec![host]),
+        ("x-amz-content-sha256", vec![UNSIGNED_PAYLOAD]),
+        ("x-amz-date", vec![date.as_str()]),
+    ];
+    let auth = creds.authorization(
+        method.as_str(),
+        path,
+        None,
+        &headers,
+        UNSIGNED_PAYLOAD,
+        &date,
+    );
+    http.request(method, format!("{}{path}", base.trim_end_matches('/')))
+        .header("x-amz-content-sha256", UNSIGNED_PAYLOAD)
+        .header("x-amz-date", &date)
+        .header("authorization", auth)
 }
 
 /// PUTs `count` objects of `size` bytes into `bucket` (made if missing),
@@ -106,7 +47,7 @@ impl Signer {
 /// Any request failing.
 pub async fn put_get(
     url: &str,
-    signer: &Signer,
+    creds: &Credentials,
     bucket: &str,
     count: usize,
     size: u64,
@@ -115,11 +56,16 @@ pub async fn put_get(
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
-    let r = signer
-        .request(&http, reqwest::Method::PUT, url, &format!("/{bucket}"))
-        .send()
-        .await
-        .context("create bucket")?;
+    let r = request(
+        creds,
+        &http,
+        reqwest::Method::PUT,
+        url,
+        &format!("/{bucket}"),
+    )
+    .send()
+    .await
+    .context("create bucket")?;
     let status = r.status();
     let text = r.text().await?;
     if !status.is_success() && !text.contains("BucketAlreadyOwnedByYou") {
@@ -131,7 +77,7 @@ pub async fn put_get(
             .collect::<Vec<u8>>(),
     ));
     let put = run(count, concurrency, size, |i| {
-        let req = signer.request(&http, reqwest::Method::PUT, url, &key(bucket, i));
+        let req = request(creds, &http, reqwest::Method::PUT, url, &key(bucket, i));
         let chunk = chunk.clone();
         async move {
             let pieces = size.div_ceil(chunk.len() as u64).max(1);
@@ -152,7 +98,7 @@ pub async fn put_get(
     })
     .await?;
     let get = run(count, concurrency, size, |i| {
-        let req = signer.request(&http, reqwest::Method::GET, url, &key(bucket, i));
+        let req = request(creds, &http, reqwest::Method::GET, url, &key(bucket, i));
         async move {
             let r = req.send().await?;
             if r.status().as_u16() != 200 {
@@ -178,35 +124,4 @@ pub async fn put_get(
 
 fn key(bucket: &str, i: usize) -> String {
     format!("/{bucket}/obj-{i:08}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The GET example of AWS's "Signature Calculations for the
-    /// Authorization Header" (header-based auth, S3).
-    #[test]
-    fn aws_documented_example() {
-        let s = Signer {
-            access_key: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
-            region: "us-east-1".into(),
-        };
-        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-        let date = "20130524T000000Z";
-        let headers = [
-            ("host", "examplebucket.s3.amazonaws.com"),
-            ("range", "bytes=0-9"),
-            ("x-amz-content-sha256", empty),
-            ("x-amz-date", date),
-        ];
-        let auth = s.authorization("GET", "/test.txt", &headers, empty, date);
-        assert!(
-            auth.ends_with(
-                "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
-            ),
-            "{auth}"
-        );
-    }
 }

@@ -10,18 +10,23 @@
 //!   [`Client::delete`], [`Client::link`] (snaplinks).
 //! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
 //!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
-//! - [`Client::sign_url`] (`presign`): msign's presigned URLs.
+//! - [`Client::sign_url`] ([`presign`]): msign's presigned URLs, and the
+//!   canonical form the frontend verifies them with.
+//! - [`sigv4`]: AWS Signature Version 4 for the S3 API, the functions the
+//!   frontend verifies with and clients (the bench) sign with.
 //! - [`jobs`]: compute jobs: [`Client::create_job`],
 //!   [`Client::add_job_inputs`], [`Client::end_job_input`],
 //!   [`Client::cancel_job`], [`Client::job`], [`Client::list_jobs`],
 //!   [`Client::job_outputs`] (and inputs, failures, errors), with the job
 //!   JSON types ([`JobSpec`], [`Job`], [`JobError`]).
 //! - [`sign`]: SSH keys from ssh-agent or `~/.ssh` (RSA, ECDSA, Ed25519),
-//!   matched by MD5 or SHA256 fingerprint.
+//!   matched by MD5 or SHA256 fingerprint; the HTTP Signature signing
+//!   string and key fingerprints the frontend also uses.
 //! - [`Config`] (`config`): `MANTA_URL`, `MANTA_USER`, `MANTA_SUBUSER`,
 //!   `MANTA_KEY_ID`, `MANTA_TLS_INSECURE`, `MANTA_ROLE`, `MANTA_NO_AUTH`.
 //! - [`Error`] (`error`): typed errors carrying Manta's error code.
-//! - [`path`]: `~~` expansion, normalisation and segment encoding.
+//! - [`path`]: `~~` expansion, normalisation, segment encoding and the one
+//!   RFC 3986 encoder ([`path::rfc3986`]).
 //!
 //! The m* commands (mput, mget, mls, ...) are this crate's binaries
 //! (`src/bin`, with `mjob` for jobs); they are documented in `docs/cli.md`.
@@ -34,8 +39,9 @@ mod info;
 pub mod jobs;
 mod objects;
 pub mod path;
-mod presign;
+pub mod presign;
 pub mod sign;
+pub mod sigv4;
 pub mod types;
 mod verify;
 

@@ -17,12 +17,20 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
-/// RFC 3986 unreserved only (`A-Za-z0-9-_.~`), as smartdc-auth's `rfc3986`.
+/// RFC 3986 unreserved only (`A-Za-z0-9-_.~`), as smartdc-auth's `rfc3986`
+/// and AWS SigV4's `UriEncode` leave alone. The one definition client and
+/// server share: signed URLs and SigV4 canonical strings both use it.
 pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// `s` with everything but RFC 3986 unreserved characters percent-encoded
+/// (UTF-8, upper-case hex).
+pub fn rfc3986(s: &str) -> String {
+    utf8_percent_encode(s, RFC3986).to_string()
+}
 
 /// Expands `~~` and normalises; the result is absolute, without a trailing
 /// slash (except `/`).
@@ -103,6 +111,16 @@ mod tests {
     #[test]
     fn encodes_like_encode_uri_component() {
         assert_eq!(encode("/a/b c/d(1)!&x"), "/a/b%20c/d(1)!%26x");
+    }
+
+    /// smartdc-auth's `rfc3986()`: `encodeURIComponent` plus `!'()*`.
+    #[test]
+    fn rfc3986_escapes_like_smartdc_auth() {
+        assert_eq!(
+            rfc3986("a-b_c.d~e!'()*/ "),
+            "a-b_c.d~e%21%27%28%29%2A%2F%20"
+        );
+        assert_eq!(rfc3986("é"), "%C3%A9");
     }
 
     #[test]

@@ -443,7 +443,7 @@ pub async fn ensure_key(
     accounts: &crate::accounts::Accounts,
     login: &str,
     dir: &Path,
-) -> anyhow::Result<crate::auth::signer::Signer> {
+) -> anyhow::Result<client_sdk::Signer> {
     let private = dir.join("id_ed25519");
     if !private.exists() {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
@@ -455,7 +455,8 @@ pub async fn ensure_key(
     }
     let text =
         std::fs::read_to_string(&private).with_context(|| format!("read {}", private.display()))?;
-    let signer = crate::auth::signer::Signer::from_openssh(login, &text)?;
+    let signer = client_sdk::Signer::from_openssh(&text)
+        .with_context(|| format!("load {}", private.display()))?;
     accounts
         .add_ssh_key(login, &signer.public_openssh()?)
         .await

@@ -1,4 +1,6 @@
-//! Key fingerprints in the two forms `MANTA_KEY_ID` may take.
+//! Key fingerprints in the two forms `MANTA_KEY_ID` may take. The frontend
+//! computes the fingerprints it stores (and looks keyIds up by) with these
+//! same functions.
 
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
@@ -75,5 +77,33 @@ mod tests {
             Some(Fingerprint::Sha256("abc".into()))
         );
         assert!(Fingerprint::parse("nope").is_err());
+    }
+
+    /// The `ssh-key` crate's example keys: SHA-256 as its test suite
+    /// publishes them, MD5 as OpenSSH's `ssh-keygen -l -E md5` prints them.
+    #[test]
+    fn known_fingerprints() {
+        use base64::engine::general_purpose::STANDARD;
+        let cases = [
+            (
+                "AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti",
+                "ae:6f:ba:1b:70:2c:ae:c7:5c:ab:6e:4d:5e:d4:c7:23",
+                "UCUiLr7Pjs9wFFJMDByLgc3NrtdU344OgUM45wZPcIQ",
+            ),
+            (
+                "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHwf2HMM5TRXvo2SQJjsNkiDD5KqiiNjrGVv3UUh+mMT5RHxiRtOnlqvjhQtBq0VpmpCV/PwUdhOig4vkbqAcEc=",
+                "02:24:b6:70:00:71:04:22:6e:84:c2:87:fa:cc:1c:ff",
+                "JQ6FV0rf7qqJHZqIj4zNH8eV0oB8KLKh9Pph3FTD98g",
+            ),
+        ];
+        for (b64, md5, sha256) in cases {
+            let blob = STANDARD.decode(b64).unwrap();
+            assert_eq!(md5_fingerprint(&blob), md5);
+            assert_eq!(sha256_fingerprint(&blob), sha256);
+            assert!(Fingerprint::parse(&format!("SHA256:{sha256}"))
+                .unwrap()
+                .matches(&blob));
+            assert!(Fingerprint::parse(md5).unwrap().matches(&blob));
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Private keys from files: OpenSSH format (RSA, ECDSA P-256/P-384,
+//! Private keys from files: OpenSSH format (RSA, ECDSA P-256/P-384/P-521,
 //! Ed25519) and PKCS#1 PEM RSA. Encrypted keys are skipped, as node-manta
 //! skips them without an agent.
 
@@ -71,19 +71,21 @@ pub fn first(dir: &Path) -> Result<Option<Signer>> {
 pub fn load(path: &Path) -> Result<Signer> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Key(format!("read {}: {e}", path.display())))?;
+    parse(&text, &path.display().to_string())
+}
+
+/// A private key from its file's text; `origin` names it in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Signer> {
     if text.contains("BEGIN RSA PRIVATE KEY") {
         use rsa::pkcs1::DecodeRsaPrivateKey;
-        let key = rsa::RsaPrivateKey::from_pkcs1_pem(&text)
-            .map_err(|e| Error::Key(format!("{}: {e}", path.display())))?;
+        let key = rsa::RsaPrivateKey::from_pkcs1_pem(text)
+            .map_err(|e| Error::Key(format!("{origin}: {e}")))?;
         return rsa_signer(key);
     }
-    let key = ssh_key::PrivateKey::from_openssh(&text)
-        .map_err(|e| Error::Key(format!("{}: {e}", path.display())))?;
+    let key = ssh_key::PrivateKey::from_openssh(text)
+        .map_err(|e| Error::Key(format!("{origin}: {e}")))?;
     if key.is_encrypted() {
-        return Err(Error::Key(format!(
-            "{} is encrypted; use ssh-agent",
-            path.display()
-        )));
+        return Err(Error::Key(format!("{origin} is encrypted; use ssh-agent")));
     }
     from_keypair(key.key_data())
 }
@@ -108,6 +110,9 @@ fn from_keypair(data: &KeypairData) -> Result<Signer> {
         KeypairData::Ecdsa(EcdsaKeypair::NistP384 { private, .. }) => {
             KeyKind::P384(p384::ecdsa::SigningKey::from_slice(private.as_slice()).map_err(key_err)?)
         }
+        KeypairData::Ecdsa(EcdsaKeypair::NistP521 { private, .. }) => KeyKind::P521(Box::new(
+            p521::ecdsa::SigningKey::from_slice(private.as_slice()).map_err(key_err)?,
+        )),
         KeypairData::Ed25519(kp) => KeyKind::Ed25519(Box::new(
             ed25519_dalek::SigningKey::from_bytes(&kp.private.to_bytes()),
         )),

@@ -10,9 +10,10 @@
 //! completes and only then hands its bytes on; [`verify_stream`] wraps a
 //! body stream with it, so nothing unverified reaches storage.
 
-use super::s3_error::S3Error;
-use super::sigv4::{constant_time_eq, hmac, Verified, EMPTY_SHA256};
+use super::sigv4::{constant_time_eq, Verified, EMPTY_SHA256};
+use crate::s3::S3Error;
 use bytes::{Buf, Bytes, BytesMut};
+use client_sdk::sigv4::hmac;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
@@ -59,7 +60,9 @@ impl ChunkSigner {
     pub fn verify(&mut self, data: &[u8], claimed: &str) -> Result<(), S3Error> {
         let expected = self.expected(data);
         if !constant_time_eq(expected.as_bytes(), claimed.as_bytes()) {
-            return Err(S3Error::signature_does_not_match());
+            return Err(S3Error::SignatureDoesNotMatch(
+                "aws-chunked chunk signature".into(),
+            ));
         }
         self.previous = expected;
         Ok(())
@@ -163,15 +166,15 @@ impl ChunkedDecoder {
     pub fn finish(&self) -> Result<(), S3Error> {
         match self.state {
             State::Done => Ok(()),
-            _ => Err(S3Error::incomplete_body(
-                "the aws-chunked body ended before its final chunk",
+            _ => Err(S3Error::IncompleteChunkedBody(
+                "the aws-chunked body ended before its final chunk".into(),
             )),
         }
     }
 }
 
 fn malformed(what: &str) -> S3Error {
-    S3Error::incomplete_body(format!("malformed aws-chunked body: {what}"))
+    S3Error::IncompleteChunkedBody(format!("malformed aws-chunked body: {what}"))
 }
 
 fn parse_header(line: &str) -> Result<State, S3Error> {
@@ -213,7 +216,8 @@ where
                     Err(e) => return Some((Err(e), None)),
                 },
                 Some(Err(e)) => {
-                    return Some((Err(S3Error::incomplete_body(format!("body: {e}"))), None))
+                    let e = S3Error::IncompleteChunkedBody(format!("body: {e}"));
+                    return Some((Err(e), None));
                 }
                 None => {
                     return match dec.finish() {

@@ -49,12 +49,7 @@ pub async fn prepare(cluster: &Cluster, user: &str, data: &Path) -> anyhow::Resu
         }
         None => (None, None),
     };
-    let md5 = signer
-        .key_id
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let md5 = signer.fingerprint().to_string();
     let creds = DevCredentials {
         url: cluster.url.clone(),
         user: user.to_string(),

@@ -2,12 +2,16 @@
 //! and `SHA256:...`), and verifying a signature made with the private half
 //! as node-manta (sshpk) makes it: RSA PKCS#1 v1.5, ECDSA as ASN.1 DER
 //! `(r, s)`, Ed25519 raw 64 bytes.
+//!
+//! The fingerprints are `client_sdk::sign`'s, the ones clients match
+//! `MANTA_KEY_ID` with; the tests pin them to OpenSSH's output.
 
 use crate::error::{Error, Result};
 use crate::records::SshKeyRecord;
-use md5::Digest;
+use client_sdk::sign::{md5_fingerprint, sha256_fingerprint};
+use sha2::Digest;
 use ssh_key::public::{EcdsaPublicKey, KeyData};
-use ssh_key::{HashAlg, PublicKey};
+use ssh_key::PublicKey;
 
 /// The hash half of an HTTP Signature algorithm (`rsa-sha256` → Sha256).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,26 +82,16 @@ pub fn parse_public(openssh: &str) -> Result<SshKeyRecord> {
             )))
         }
     }
-    Ok(SshKeyRecord {
-        openssh: text.to_string(),
-        md5: md5_fingerprint(&key)?,
-        sha256: key.fingerprint(HashAlg::Sha256).to_string(),
-        created_ms: crate::time::now_ms(),
-    })
-}
-
-/// `aa:bb:...`: MD5 of the key's wire encoding, lowercase hex, as
-/// `ssh-keygen -E md5 -l` prints it without the `MD5:` prefix.
-///
-/// # Errors
-/// A key that cannot be encoded.
-pub fn md5_fingerprint(key: &PublicKey) -> Result<String> {
     let blob = key
         .to_bytes()
-        .map_err(|e| Error::Internal(format!("encode public key: {e}")))?;
-    let digest = md5::Md5::digest(&blob);
-    let hex: Vec<String> = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(hex.join(":"))
+        .map_err(|e| Error::Internal(format!("encode public key {text:?}: {e}")))?;
+    Ok(SshKeyRecord {
+        openssh: text.to_string(),
+        // `aa:bb:...` as `ssh-keygen -E md5 -l` prints it, without `MD5:`.
+        md5: md5_fingerprint(&blob),
+        sha256: format!("SHA256:{}", sha256_fingerprint(&blob)),
+        created_ms: crate::time::now_ms(),
+    })
 }
 
 /// Checks `sig` over `data` with the public key of `rec`.
@@ -277,11 +271,9 @@ mod tests {
         )
         .unwrap();
         let rec = parse_public(&key.public_key().to_openssh().unwrap()).unwrap();
-        let signer = crate::auth::signer::Signer::from_openssh(
-            "aa",
-            &key.to_openssh(ssh_key::LineEnding::LF).unwrap(),
-        )
-        .unwrap();
+        let signer =
+            client_sdk::Signer::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap())
+                .unwrap();
         let ssh_key::private::KeypairData::Rsa(kp) = key.key_data() else {
             panic!("not rsa")
         };
@@ -315,7 +307,29 @@ mod tests {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .unwrap();
-        verify(&rec, alg(&signer.algorithm), msg, &raw).unwrap();
+        verify(&rec, alg(signer.algorithm()), msg, &raw).unwrap();
+    }
+
+    /// The `ssh-key` crate's example keys: SHA-256 as its test suite
+    /// publishes them, MD5 as OpenSSH's `ssh-keygen -l -E md5` prints them.
+    #[test]
+    fn known_fingerprints() {
+        let cases = [
+            (
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti user@example.com",
+                "ae:6f:ba:1b:70:2c:ae:c7:5c:ab:6e:4d:5e:d4:c7:23",
+                "SHA256:UCUiLr7Pjs9wFFJMDByLgc3NrtdU344OgUM45wZPcIQ",
+            ),
+            (
+                "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHwf2HMM5TRXvo2SQJjsNkiDD5KqiiNjrGVv3UUh+mMT5RHxiRtOnlqvjhQtBq0VpmpCV/PwUdhOig4vkbqAcEc= user@example.com",
+                "02:24:b6:70:00:71:04:22:6e:84:c2:87:fa:cc:1c:ff",
+                "SHA256:JQ6FV0rf7qqJHZqIj4zNH8eV0oB8KLKh9Pph3FTD98g",
+            ),
+        ];
+        for (line, md5, sha256) in cases {
+            let rec = parse_public(line).unwrap();
+            assert_eq!((rec.md5.as_str(), rec.sha256.as_str()), (md5, sha256));
+        }
     }
 
     #[test]

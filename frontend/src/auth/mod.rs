@@ -4,11 +4,15 @@
 //!   and the `Date` clock-skew rules;
 //! - [`presign`]: signed URLs as `msign` makes them;
 //! - [`keys`]: SSH public keys, fingerprints, signature verification;
-//! - [`signer`]: the client side (tests, `mantad dev` tooling);
 //! - [`secrets`]: S3 secrets sealed with the server's key;
 //! - [`admin`]: `mantad account ...`; [`dev`]: the `mantad dev` account;
-//! - [`sigv4`], [`aws_chunked`], [`s3_error`]: AWS SigV4 verification and
-//!   S3's XML errors, for the S3 API.
+//! - [`sigv4`], [`aws_chunked`]: AWS SigV4 verification for the S3 API,
+//!   failing with its [`crate::s3::S3Error`]s.
+//!
+//! The protocol primitives (signing strings, canonical forms, fingerprints,
+//! SigV4's derivations) are `client_sdk`'s, one copy that clients sign with
+//! and this module verifies with; the client side of signing (tests,
+//! `mantad dev` tooling) is `client_sdk::Signer`.
 //!
 //! [`authenticate`] turns a request into a [`Caller`]; [`authorize`] checks
 //! the caller against the path: an account acts only on its own names, and
@@ -19,10 +23,8 @@ pub mod aws_chunked;
 pub mod dev;
 pub mod keys;
 pub mod presign;
-pub mod s3_error;
 pub mod secrets;
 pub mod signature;
-pub mod signer;
 pub mod sigv4;
 
 use crate::error::{Error, Result};

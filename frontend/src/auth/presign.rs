@@ -5,18 +5,14 @@
 //! ```text
 //! <METHODS>\n<Host>\n<raw path>\n<sorted, RFC 3986-encoded query minus signature>
 //! ```
+//!
+//! That form is `client_sdk::presign`'s, which `msign` signs with; the
+//! tests here check it against a URL smartdc-auth itself signed.
 
 use crate::error::{Error, Result};
 use axum::http::{HeaderMap, Method, Uri};
 use base64::Engine;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
-/// What `encodeURIComponent` plus smartdc-auth's `rfc3986()` leave alone.
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+use client_sdk::presign::{canonical_query, string_to_sign};
 
 const PARAMS: [&str; 4] = ["expires", "signature", "keyId", "algorithm"];
 
@@ -96,33 +92,13 @@ pub fn check(
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let signed = format!(
-        "{methods}\n{host}\n{}\n{}",
-        uri.path(),
-        canonical_query(pairs)
-    );
+    let signed = string_to_sign(&methods, host, uri.path(), &canonical_query(pairs));
     Ok(Presigned {
         key_id,
         algorithm,
         signature,
         signed,
     })
-}
-
-/// Every pair but `signature`, sorted by key, `rfc3986(k)=rfc3986(v)`
-/// joined with `&` (smartdc-auth `signUrl`).
-pub fn canonical_query(pairs: &[(String, String)]) -> String {
-    let mut kept: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "signature").collect();
-    // JS `localeCompare` on these ASCII names: case-insensitive first.
-    kept.sort_by(|a, b| (a.0.to_ascii_lowercase(), &a.0).cmp(&(b.0.to_ascii_lowercase(), &b.0)));
-    kept.iter()
-        .map(|(k, v)| format!("{}={}", rfc3986(k), rfc3986(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-pub fn rfc3986(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
 }
 
 #[cfg(test)]
@@ -171,11 +147,23 @@ mod tests {
         assert!(!is_presigned(&query_pairs(&uri("/dev/stor?limit=5"))));
     }
 
+    /// A URL smartdc-auth's `signUrl` made (node-manta's `msign`), with the
+    /// `ssh-key` crate's example Ed25519 key: the string rebuilt here is
+    /// what it signed, so the signature verifies.
     #[test]
-    fn rfc3986_escapes_like_smartdc_auth() {
-        assert_eq!(
-            rfc3986("a-b_c.d~e!'()*/ "),
-            "a-b_c.d~e%21%27%28%29%2A%2F%20"
-        );
+    fn smartdc_auth_signed_url_verifies() {
+        let u = uri("/dev/stor/a%20b?algorithm=ED25519-SHA512&expires=1700000000&keyId=%2Fdev%2Fkeys%2Fae%3A6f%3Aba%3A1b%3A70%3A2c%3Aae%3Ac7%3A5c%3Aab%3A6e%3A4d%3A5e%3Ad4%3Ac7%3A23&method=GET%2CHEAD&signature=KR5cVyr0TJZ%2F9nGCkRh2NRHHAonlnkaM7Samb4tDajaJb1v1s2Bo519JUPswSJMv4aPG%2FXE%2BEgt3crX1MjlTBA%3D%3D");
+        let mut h = HeaderMap::new();
+        h.insert("host", "manta.example.com".parse().unwrap());
+        let p = check(&Method::HEAD, &u, &h, &query_pairs(&u), 1_600_000_000).unwrap();
+        let rec = crate::auth::keys::parse_public(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti",
+        )
+        .unwrap();
+        let alg = crate::auth::keys::Algorithm::parse(&p.algorithm).unwrap();
+        crate::auth::keys::verify(&rec, alg, p.signed.as_bytes(), &p.signature).unwrap();
+        h.insert("host", "elsewhere.example.com".parse().unwrap());
+        let p = check(&Method::HEAD, &u, &h, &query_pairs(&u), 1_600_000_000).unwrap();
+        assert!(crate::auth::keys::verify(&rec, alg, p.signed.as_bytes(), &p.signature).is_err());
     }
 }

@@ -1,6 +1,10 @@
 //! The `Authorization: Signature ...` header (draft-cavage HTTP Signatures
 //! as node-manta's http-signature writes it and muskie parses it), the
 //! string it signs, the keyId, and the `Date` clock-skew rules.
+//!
+//! The signing string itself is `client_sdk::sign::signing_string`, the one
+//! the client signs; the tests here check it against the draft's examples
+//! and a header node-manta made, not against our own client.
 
 use crate::error::{Error, Result};
 use axum::http::{HeaderMap, Method, Uri};
@@ -97,9 +101,9 @@ fn split_params(s: &str) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// The string the client signed: each listed header as `name: value`,
-/// `(request-target)` as `method path?query`, `request-line` as the HTTP
-/// request line; joined with `\n`.
+/// The string the client signed (see `client_sdk::sign::signing_string`):
+/// each listed header as `name: value`, `(request-target)` with the method
+/// and path as received, joined with `\n`.
 ///
 /// # Errors
 /// `InvalidHeader` when a listed header is absent.
@@ -113,24 +117,10 @@ pub fn signing_string(
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or_else(|| uri.path());
-    let mut lines = Vec::with_capacity(p.headers.len());
-    for h in &p.headers {
-        let line = match h.as_str() {
-            "(request-target)" => format!("{} {target}", method.as_str().to_ascii_lowercase()),
-            "request-line" => format!("{} {target} HTTP/1.1", method.as_str()),
-            name => {
-                let v = headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| {
-                        Error::InvalidHeader(format!("signed header {name} is missing"))
-                    })?;
-                format!("{name}: {}", v.trim())
-            }
-        };
-        lines.push(line);
-    }
-    Ok(lines.join("\n"))
+    client_sdk::sign::signing_string(&p.headers, method.as_str(), target, |name| {
+        headers.get(name).and_then(|v| v.to_str().ok())
+    })
+    .map_err(|e| Error::InvalidHeader(e.to_string()))
 }
 
 /// Restify's `dateParser`: a `Date` more than [`CLOCK_SKEW`] in the past is
@@ -262,21 +252,72 @@ mod tests {
         ));
     }
 
+    /// draft-cavage-http-signatures appendix C.2 ("Basic Test") and C.3
+    /// ("All Headers Test"): `POST /foo?param=value&pet=dog`.
     #[test]
-    fn signing_string_of_date_and_target() {
-        let p = SignatureParams {
-            key_id: String::new(),
-            algorithm: String::new(),
-            headers: vec!["(request-target)".into(), "date".into()],
-            signature: vec![],
-        };
+    fn signing_string_of_the_drafts_examples() {
         let mut h = HeaderMap::new();
-        h.insert("date", "Thu, 29 Nov 2012 23:48:00 GMT".parse().unwrap());
-        let uri: Uri = "/a/stor/x?limit=1".parse().unwrap();
-        assert_eq!(
-            signing_string(&p, &Method::GET, &uri, &h).unwrap(),
-            "get /a/stor/x?limit=1\ndate: Thu, 29 Nov 2012 23:48:00 GMT"
+        h.insert("host", "example.com".parse().unwrap());
+        h.insert("date", "Sun, 05 Jan 2014 21:31:40 GMT".parse().unwrap());
+        h.insert("content-type", "application/json".parse().unwrap());
+        h.insert(
+            "digest",
+            "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="
+                .parse()
+                .unwrap(),
         );
+        h.insert("content-length", "18".parse().unwrap());
+        let uri: Uri = "/foo?param=value&pet=dog".parse().unwrap();
+        let basic = parse_authorization(
+            r#"Signature keyId="Test",algorithm="rsa-sha256",headers="(request-target) host date",signature="AAEC""#,
+        )
+        .unwrap();
+        assert_eq!(
+            signing_string(&basic, &Method::POST, &uri, &h).unwrap(),
+            "(request-target): post /foo?param=value&pet=dog\nhost: example.com\n\
+             date: Sun, 05 Jan 2014 21:31:40 GMT"
+        );
+        let all = parse_authorization(
+            r#"Signature keyId="Test",algorithm="rsa-sha256",headers="(request-target) host date content-type digest content-length",signature="AAEC""#,
+        )
+        .unwrap();
+        assert_eq!(
+            signing_string(&all, &Method::POST, &uri, &h).unwrap(),
+            "(request-target): post /foo?param=value&pet=dog\nhost: example.com\n\
+             date: Sun, 05 Jan 2014 21:31:40 GMT\ncontent-type: application/json\n\
+             digest: SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=\n\
+             content-length: 18"
+        );
+        h.remove("digest");
+        assert!(matches!(
+            signing_string(&all, &Method::POST, &uri, &h),
+            Err(Error::InvalidHeader(_))
+        ));
+    }
+
+    /// A header node-manta's libraries (smartdc-auth 2, http-signature
+    /// 1.4) made with `writeTarget('GET', ...)` and the date, signed by the
+    /// `ssh-key` crate's example Ed25519 key: it verifies.
+    #[test]
+    fn node_manta_header_verifies() {
+        let rec = crate::auth::keys::parse_public(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti",
+        )
+        .unwrap();
+        let p = parse_authorization(
+            r#"Signature keyId="/dev/keys/ae:6f:ba:1b:70:2c:ae:c7:5c:ab:6e:4d:5e:d4:c7:23",algorithm="ed25519-sha512",headers="(request-target) date",signature="Ig12DmtieWYV6nSgAvyjCNHJ2g4VCmHYetBH1iGYnJb66tjc60e9QcnJ2FR/dTBJE0kMjPA9oaIAqqs2L/6MDQ==""#,
+        )
+        .unwrap();
+        assert_eq!(parse_key_id(&p.key_id).unwrap().fingerprint, rec.md5);
+        let mut h = HeaderMap::new();
+        h.insert("date", "Thu, 05 Jan 2014 21:31:40 GMT".parse().unwrap());
+        let uri: Uri = "/dev/stor/a%20b?limit=1".parse().unwrap();
+        let signed = signing_string(&p, &Method::GET, &uri, &h).unwrap();
+        let alg = crate::auth::keys::Algorithm::parse(&p.algorithm).unwrap();
+        crate::auth::keys::verify(&rec, alg, signed.as_bytes(), &p.signature).unwrap();
+        let other: Uri = "/dev/stor/a%20b?limit=2".parse().unwrap();
+        let signed = signing_string(&p, &Method::GET, &other, &h).unwrap();
+        assert!(crate::auth::keys::verify(&rec, alg, signed.as_bytes(), &p.signature).is_err());
     }
 
     #[test]

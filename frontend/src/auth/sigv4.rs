@@ -4,31 +4,28 @@
 //! `aws-chunked` upload (whose chunks [`super::aws_chunked`] verifies).
 //!
 //! Use: [`parse`] the request, look the access key up (its secret, see
-//! `Accounts::s3_secret`), then [`verify`] with the secret. Errors are
-//! [`S3Error`]s, rendered as S3's XML.
+//! `Accounts::s3_secret`), then [`verify`] with the secret. Errors are the
+//! S3 API's [`S3Error`]s, rendered as S3's XML.
+//!
+//! The canonical request, string to sign and key derivation are
+//! `client_sdk::sigv4`'s, the same functions clients sign with; this module
+//! parses, checks times and compares. Its tests hold AWS's published
+//! examples, so a bug shared with the client would still show.
 
-use super::s3_error::S3Error;
+use crate::s3::S3Error;
 use axum::http::HeaderMap;
-use hmac::{Hmac, Mac};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+pub use client_sdk::sigv4::{
+    format_amz_date, signing_key, string_to_sign, ALGORITHM, EMPTY_SHA256, STREAMING_PAYLOAD,
+    UNSIGNED_PAYLOAD,
+};
+use client_sdk::sigv4::{query_pairs, scope, signature};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime};
 
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-pub const STREAMING_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
-pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// How far a request's time may be from ours (S3's 15 minutes).
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Longest presigned URL lifetime S3 accepts (7 days).
 pub const MAX_EXPIRES: u64 = 7 * 24 * 3600;
-
-/// Everything but `A-Za-z0-9-_.~` is escaped (AWS's `UriEncode`).
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// The parts of an HTTP request SigV4 covers.
 #[derive(Debug, Clone, Copy)]
@@ -83,10 +80,7 @@ pub struct Auth {
 
 impl Auth {
     pub fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.scope_date, self.region, self.service
-        )
+        scope(&self.scope_date, &self.region, &self.service)
     }
 
     pub fn is_presigned(&self) -> bool {
@@ -115,9 +109,9 @@ pub struct Verified {
 /// scheme).
 pub fn parse(req: &Request) -> Result<Option<Auth>, S3Error> {
     if let Some(v) = req.headers.get("authorization") {
-        let v = v
-            .to_str()
-            .map_err(|_| S3Error::header_malformed("Authorization is not text"))?;
+        let v = v.to_str().map_err(|_| {
+            S3Error::AuthorizationHeaderMalformed("Authorization is not text".into())
+        })?;
         return parse_header(v, req.headers).map(Some);
     }
     let pairs = query_pairs(req.query);
@@ -132,7 +126,7 @@ pub fn parse(req: &Request) -> Result<Option<Auth>, S3Error> {
 
 fn parse_header(v: &str, headers: &HeaderMap) -> Result<Auth, S3Error> {
     let rest = v.strip_prefix(ALGORITHM).ok_or_else(|| {
-        S3Error::access_denied("only AWS4-HMAC-SHA256 authorization is supported")
+        S3Error::SignatureRefused("only AWS4-HMAC-SHA256 authorization is supported".into())
     })?;
     let mut credential = None;
     let mut signed = None;
@@ -145,8 +139,9 @@ fn parse_header(v: &str, headers: &HeaderMap) -> Result<Auth, S3Error> {
             _ => {}
         }
     }
-    let missing =
-        |n: &str| S3Error::header_malformed(format!("the authorization header lacks {n}"));
+    let missing = |n: &str| {
+        S3Error::AuthorizationHeaderMalformed(format!("the authorization header lacks {n}"))
+    };
     let credential = credential.ok_or_else(|| missing("Credential"))?;
     let signed = signed.ok_or_else(|| missing("SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("Signature"))?;
@@ -154,8 +149,8 @@ fn parse_header(v: &str, headers: &HeaderMap) -> Result<Auth, S3Error> {
     let payload = match header(headers, "x-amz-content-sha256") {
         Some(p) => payload_of(p)?,
         None => {
-            return Err(S3Error::invalid_request(
-                "Missing required header for this request: x-amz-content-sha256",
+            return Err(S3Error::InvalidRequest(
+                "Missing required header for this request: x-amz-content-sha256".into(),
             ))
         }
     };
@@ -166,7 +161,7 @@ fn parse_header(v: &str, headers: &HeaderMap) -> Result<Auth, S3Error> {
         amz_date,
         None,
         payload,
-        S3Error::header_malformed,
+        S3Error::AuthorizationHeaderMalformed,
     )
 }
 
@@ -177,20 +172,22 @@ fn parse_query(pairs: &[(String, String)], headers: &HeaderMap) -> Result<Auth, 
             .find(|(n, _)| n == k)
             .map(|(_, v)| v.as_str())
             .ok_or_else(|| {
-                S3Error::query_malformed(format!("Query-string authentication requires {k}"))
+                S3Error::AuthorizationQueryParametersError(format!(
+                    "Query-string authentication requires {k}"
+                ))
             })
     };
     if get("X-Amz-Algorithm")? != ALGORITHM {
-        return Err(S3Error::query_malformed(
-            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"",
+        return Err(S3Error::AuthorizationQueryParametersError(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into(),
         ));
     }
-    let expires: u64 = get("X-Amz-Expires")?
-        .parse()
-        .map_err(|_| S3Error::query_malformed("X-Amz-Expires should be a number"))?;
+    let expires: u64 = get("X-Amz-Expires")?.parse().map_err(|_| {
+        S3Error::AuthorizationQueryParametersError("X-Amz-Expires should be a number".into())
+    })?;
     if expires > MAX_EXPIRES {
-        return Err(S3Error::query_malformed(
-            "X-Amz-Expires must be less than a week (in seconds)",
+        return Err(S3Error::AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds)".into(),
         ));
     }
     let payload = match header(headers, "x-amz-content-sha256") {
@@ -204,7 +201,7 @@ fn parse_query(pairs: &[(String, String)], headers: &HeaderMap) -> Result<Auth, 
         get("X-Amz-Date")?.to_string(),
         Some(expires),
         payload,
-        S3Error::query_malformed,
+        S3Error::AuthorizationQueryParametersError,
     )
 }
 
@@ -253,7 +250,7 @@ fn payload_of(v: &str) -> Result<Payload, S3Error> {
         h if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Ok(Payload::Sha256(h.to_ascii_lowercase()))
         }
-        other => Err(S3Error::invalid_request(format!(
+        other => Err(S3Error::InvalidRequest(format!(
             "x-amz-content-sha256 {other:?} is not supported"
         ))),
     }
@@ -269,10 +266,12 @@ fn header_date(headers: &HeaderMap) -> Result<String, S3Error> {
         return Ok(d.trim().to_string());
     }
     let d = header(headers, "date").ok_or_else(|| {
-        S3Error::access_denied("AWS authentication requires a valid Date or x-amz-date header")
+        S3Error::SignatureRefused(
+            "AWS authentication requires a valid Date or x-amz-date header".into(),
+        )
     })?;
     let t = httpdate::parse_http_date(d.trim())
-        .map_err(|_| S3Error::access_denied("the Date header is not a valid date"))?;
+        .map_err(|_| S3Error::SignatureRefused("the Date header is not a valid date".into()))?;
     Ok(format_amz_date(t))
 }
 
@@ -280,19 +279,6 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     let t = time::PrimitiveDateTime::parse(s, &fmt).ok()?.assume_utc();
     Some(SystemTime::from(t))
-}
-
-pub fn format_amz_date(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }
 
 /// Checks the signature of `req` made with `secret`, and its time.
@@ -307,26 +293,25 @@ pub fn verify(
     now: SystemTime,
 ) -> Result<Verified, S3Error> {
     let t = parse_amz_date(&auth.amz_date)
-        .ok_or_else(|| S3Error::access_denied("malformed request date"))?;
+        .ok_or_else(|| S3Error::SignatureRefused("malformed request date".into()))?;
     let ahead = t.duration_since(now).unwrap_or_default();
     let behind = now.duration_since(t).unwrap_or_default();
     match auth.expires {
-        None if ahead > MAX_SKEW || behind > MAX_SKEW => return Err(S3Error::too_skewed()),
-        Some(_) if ahead > MAX_SKEW => {
-            return Err(S3Error::access_denied("Request is not valid yet"))
-        }
-        Some(exp) if behind > Duration::from_secs(exp) => {
-            return Err(S3Error::access_denied("Request has expired"))
-        }
+        None if ahead > MAX_SKEW || behind > MAX_SKEW => return Err(S3Error::RequestTimeTooSkewed),
+        Some(_) if ahead > MAX_SKEW => return Err(S3Error::RequestNotYetValid),
+        Some(exp) if behind > Duration::from_secs(exp) => return Err(S3Error::RequestExpired),
         _ => {}
     }
     let canonical = canonical_request(req, auth)?;
     let scope = auth.scope();
     let sts = string_to_sign(&auth.amz_date, &scope, &canonical);
     let key = signing_key(secret, &auth.scope_date, &auth.region, &auth.service);
-    let expected = hex::encode(hmac(&key, sts.as_bytes()));
+    let expected = signature(&key, &sts);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(S3Error::signature_does_not_match());
+        return Err(S3Error::SignatureDoesNotMatch(format!(
+            "request signed by {}",
+            auth.access_key_id
+        )));
     }
     Ok(Verified {
         access_key_id: auth.access_key_id.clone(),
@@ -338,107 +323,35 @@ pub fn verify(
     })
 }
 
-/// The canonical request of AWS's SigV4 documentation.
+/// The canonical request of AWS's SigV4 documentation, from the request
+/// as received.
 ///
 /// # Errors
 /// `AccessDenied` when a signed header is absent.
 pub fn canonical_request(req: &Request, auth: &Auth) -> Result<String, S3Error> {
-    let mut headers = String::new();
+    let mut headers = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
-        let values: Vec<String> = req
+        let values: Vec<&str> = req
             .headers
             .get_all(name.as_str())
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect();
         if values.is_empty() {
-            return Err(S3Error::access_denied(format!(
+            return Err(S3Error::SignatureRefused(format!(
                 "signed header {name} is missing"
             )));
         }
-        headers.push_str(&format!("{name}:{}\n", values.join(",")));
+        headers.push((name.as_str(), values));
     }
-    Ok(format!(
-        "{}\n{}\n{}\n{headers}\n{}\n{}",
+    Ok(client_sdk::sigv4::canonical_request(
         req.method,
-        canonical_uri(req.path),
-        canonical_query(req.query, auth.is_presigned()),
-        auth.signed_headers.join(";"),
-        auth.payload.as_str()
+        req.path,
+        req.query,
+        auth.is_presigned(),
+        &headers,
+        auth.payload.as_str(),
     ))
-}
-
-/// Each path segment decoded, then encoded once (S3 does not double-encode
-/// nor normalise the path).
-pub fn canonical_uri(path: &str) -> String {
-    if path.is_empty() {
-        return "/".to_string();
-    }
-    path.split('/')
-        .map(|seg| {
-            let raw: Vec<u8> = percent_decode_str(seg).collect();
-            percent_encoding::percent_encode(&raw, UNRESERVED).to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
-        })
-        .collect()
-}
-
-/// Pairs encoded, sorted by key then value, `X-Amz-Signature` left out of a
-/// presigned request.
-pub fn canonical_query(query: Option<&str>, presigned: bool) -> String {
-    let mut pairs: Vec<(String, String)> = query_pairs(query)
-        .into_iter()
-        .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
-        .map(|(k, v)| (uri_encode(&k), uri_encode(&v)))
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-pub fn uri_encode(s: &str) -> String {
-    utf8_percent_encode(s, UNRESERVED).to_string()
-}
-
-pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
-    )
-}
-
-pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    let k = hmac(&k, region.as_bytes());
-    let k = hmac(&k, service.as_bytes());
-    hmac(&k, b"aws4_request")
-}
-
-pub(super) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // HMAC takes keys of any length, so `new_from_slice` cannot fail.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => return [0; 32],
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().into()
 }
 
 pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -452,7 +365,7 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn check_payload(payload: &Payload, body: &[u8]) -> Result<(), S3Error> {
     match payload {
         Payload::Sha256(h) if *h != hex::encode(Sha256::digest(body)) => {
-            Err(S3Error::content_sha256_mismatch())
+            Err(S3Error::ContentSha256Mismatch)
         }
         _ => Ok(()),
     }

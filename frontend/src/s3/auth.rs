@@ -52,7 +52,7 @@ pub async fn authenticate(
         Payload::Streaming => {
             let decoder = ChunkedDecoder::new(ChunkSigner::new(&verified));
             let stream = verify_stream(body.into_data_stream(), decoder)
-                .map(|r| r.map_err(|e| Rejected::new(S3Error::from(e)).into_io()));
+                .map(|r| r.map_err(|e| Rejected::new(e).into_io()));
             Body::from_stream(stream)
         }
     };

@@ -39,12 +39,30 @@ pub enum S3Error {
     PreconditionFailed,
     #[error("not modified")]
     NotModified,
-    #[error("the request signature we calculated does not match the signature you provided")]
+    /// What failed to match (`request`, `chunk`): context for logs; the
+    /// message is AWS's.
+    #[error("The request signature we calculated does not match the signature you provided.")]
     SignatureDoesNotMatch(String),
     #[error("the AWS access key id you provided does not exist in our records")]
     InvalidAccessKeyId,
     #[error("access denied: {0}")]
     AccessDenied(String),
+    /// A SigV4 request refused (`AccessDenied`), in the verifier's words:
+    /// another scheme, no usable date, a signed header missing.
+    #[error("{0}")]
+    SignatureRefused(String),
+    /// A presigned URL used after `X-Amz-Date` + `X-Amz-Expires`.
+    #[error("Request has expired")]
+    RequestExpired,
+    /// A presigned URL dated more than the allowed skew ahead.
+    #[error("Request is not valid yet")]
+    RequestNotYetValid,
+    #[error("The difference between the request time and the current time is too large.")]
+    RequestTimeTooSkewed,
+    #[error("{0}")]
+    AuthorizationHeaderMalformed(String),
+    #[error("{0}")]
+    AuthorizationQueryParametersError(String),
     #[error("the XML you provided was not well-formed or did not validate")]
     MalformedXml,
     #[error("{0}")]
@@ -61,6 +79,9 @@ pub enum S3Error {
     KeyTooLongError,
     #[error("you did not provide the number of bytes specified by the Content-Length header")]
     IncompleteBody,
+    /// An `aws-chunked` body cut short or badly framed (`IncompleteBody`).
+    #[error("{0}")]
+    IncompleteChunkedBody(String),
     #[error("your socket connection to the server was not read from or written to within the timeout period")]
     RequestTimeout,
     #[error("the specified method is not allowed against this resource")]
@@ -71,9 +92,6 @@ pub enum S3Error {
     ServiceUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
-    /// An authentication failure, as the SigV4 verifier words it.
-    #[error("{}", .0.message)]
-    Sig(crate::auth::s3_error::S3Error),
 }
 
 impl S3Error {
@@ -98,7 +116,13 @@ impl S3Error {
             NotModified => ("NotModified", S::NOT_MODIFIED),
             SignatureDoesNotMatch(_) => ("SignatureDoesNotMatch", S::FORBIDDEN),
             InvalidAccessKeyId => ("InvalidAccessKeyId", S::FORBIDDEN),
-            AccessDenied(_) => ("AccessDenied", S::FORBIDDEN),
+            AccessDenied(_) | SignatureRefused(_) => ("AccessDenied", S::FORBIDDEN),
+            RequestExpired | RequestNotYetValid => ("AccessDenied", S::FORBIDDEN),
+            RequestTimeTooSkewed => ("RequestTimeTooSkewed", S::FORBIDDEN),
+            AuthorizationHeaderMalformed(_) => ("AuthorizationHeaderMalformed", S::BAD_REQUEST),
+            AuthorizationQueryParametersError(_) => {
+                ("AuthorizationQueryParametersError", S::BAD_REQUEST)
+            }
             MalformedXml => ("MalformedXML", S::BAD_REQUEST),
             InvalidArgument(_) => ("InvalidArgument", S::BAD_REQUEST),
             InvalidRequest(_) => ("InvalidRequest", S::BAD_REQUEST),
@@ -106,13 +130,12 @@ impl S3Error {
             BadDigest => ("BadDigest", S::BAD_REQUEST),
             ContentSha256Mismatch => ("XAmzContentSHA256Mismatch", S::BAD_REQUEST),
             KeyTooLongError => ("KeyTooLongError", S::BAD_REQUEST),
-            IncompleteBody => ("IncompleteBody", S::BAD_REQUEST),
+            IncompleteBody | IncompleteChunkedBody(_) => ("IncompleteBody", S::BAD_REQUEST),
             RequestTimeout => ("RequestTimeout", S::BAD_REQUEST),
             MethodNotAllowed => ("MethodNotAllowed", S::METHOD_NOT_ALLOWED),
             NotImplemented(_) => ("NotImplemented", S::NOT_IMPLEMENTED),
             ServiceUnavailable(_) => ("ServiceUnavailable", S::SERVICE_UNAVAILABLE),
             Internal(_) => ("InternalError", S::INTERNAL_SERVER_ERROR),
-            Sig(e) => (e.code, e.status),
         }
     }
 
@@ -197,14 +220,76 @@ impl From<StoreError> for S3Error {
     }
 }
 
-impl From<crate::auth::s3_error::S3Error> for S3Error {
-    fn from(e: crate::auth::s3_error::S3Error) -> Self {
-        S3Error::Sig(e)
-    }
-}
-
 impl From<metadata_tier::Error> for S3Error {
     fn from(e: metadata_tier::Error) -> Self {
         S3Error::from(StoreError::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SigV4 verifier's errors: the codes, statuses and messages S3
+    /// clients have always seen from it.
+    #[test]
+    fn sigv4_errors_on_the_wire() {
+        let cases = [
+            (
+                S3Error::SignatureDoesNotMatch("request".into()),
+                "SignatureDoesNotMatch",
+                403,
+                "The request signature we calculated does not match the signature you provided.",
+            ),
+            (
+                S3Error::RequestTimeTooSkewed,
+                "RequestTimeTooSkewed",
+                403,
+                "The difference between the request time and the current time is too large.",
+            ),
+            (
+                S3Error::RequestExpired,
+                "AccessDenied",
+                403,
+                "Request has expired",
+            ),
+            (
+                S3Error::RequestNotYetValid,
+                "AccessDenied",
+                403,
+                "Request is not valid yet",
+            ),
+            (
+                S3Error::SignatureRefused("m".into()),
+                "AccessDenied",
+                403,
+                "m",
+            ),
+            (
+                S3Error::AuthorizationHeaderMalformed("m".into()),
+                "AuthorizationHeaderMalformed",
+                400,
+                "m",
+            ),
+            (
+                S3Error::AuthorizationQueryParametersError("m".into()),
+                "AuthorizationQueryParametersError",
+                400,
+                "m",
+            ),
+            (
+                S3Error::IncompleteChunkedBody("m".into()),
+                "IncompleteBody",
+                400,
+                "m",
+            ),
+        ];
+        for (e, code, status, message) in cases {
+            let (c, s) = e.code_and_status();
+            assert_eq!(
+                (c, s.as_u16(), e.to_string().as_str()),
+                (code, status, message)
+            );
+        }
     }
 }

@@ -9,16 +9,11 @@ use super::xml::Xml;
 use super::{store, S3Error, S3Req, S3Result};
 use axum::response::Response;
 use base64::Engine;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet};
 
 const MAX_KEYS: usize = 1000;
 /// What `encoding-type=url` leaves as is: RFC 3986 unreserved, and `/`.
-const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
+const URL_SAFE: &AsciiSet = &client_sdk::path::RFC3986.remove(b'/');
 
 struct Params {
     prefix: String,

@@ -2,9 +2,7 @@
 //! the client half of Manta auth that real users run, rather than with
 //! anything of the server's own.
 
-use client_sdk::path::RFC3986;
-use client_sdk::{Client, Config, Signer};
-use percent_encoding::utf8_percent_encode;
+use client_sdk::{Client, Config, SignUrlOptions, Signer};
 use std::path::Path;
 use std::time::Duration;
 
@@ -65,10 +63,9 @@ impl TestSigner {
         Ok((date, auth))
     }
 
-    /// A signed URL path+query as `msign` prints it after `$MANTA_URL`:
-    /// `path` is already percent-encoded; `host` is `host[:port]`. Unlike
-    /// [`Client::sign_url`], the path goes in as given, so a test can sign
-    /// exactly the bytes it then alters.
+    /// A signed URL path+query as `msign` prints it after `$MANTA_URL`
+    /// (the SDK's one implementation): `path` is already percent-encoded,
+    /// so a test can sign exactly the bytes it then alters.
     ///
     /// # Errors
     /// As [`Signer::sign`].
@@ -79,30 +76,14 @@ impl TestSigner {
         methods: &[&str],
         expires: u64,
     ) -> client_sdk::Result<String> {
-        let mut methods: Vec<&str> = methods.to_vec();
-        methods.sort_unstable();
-        let joined = methods.join(",");
-        // Sorted by name, case-insensitively, as smartdc-auth does.
-        let mut q = vec![
-            ("algorithm", self.algorithm().to_ascii_uppercase()),
-            ("expires", expires.to_string()),
-            ("keyId", self.key_id.clone()),
-        ];
-        if methods.len() > 1 {
-            q.push(("method", joined.clone()));
-        }
-        let query = q
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let sig = self.sign(format!("{joined}\n{host}\n{path}\n{query}").as_bytes())?;
-        Ok(format!("{path}?{query}&signature={}", enc(&sig)))
+        let opts = SignUrlOptions::new(methods, expires);
+        self.signer.sign_url(host, path, &self.key_id, &opts)
     }
-}
 
-fn enc(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+    /// The SDK signer itself.
+    pub fn inner(&self) -> &Signer {
+        &self.signer
+    }
 }
 
 /// An SDK client for [`super::USER`] signing with the private key at `key`,

@@ -2,20 +2,20 @@
 //! every key type, signed URLs, anonymous /public, and each refusal with
 //! its status and Manta code.
 
+use client_sdk::Signer;
 use frontend::auth::secrets::SecretBox;
-use frontend::auth::signer::Signer;
 use frontend::testkit::*;
 use reqwest::{Method, RequestBuilder, Response};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-fn signer_of(login: &str, alg: ssh_key::Algorithm) -> Signer {
+fn signer_of(alg: ssh_key::Algorithm) -> Signer {
     let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, alg).unwrap();
     let text = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
-    Signer::from_openssh(login, &text).unwrap()
+    Signer::from_openssh(&text).unwrap()
 }
 
-fn ed25519(login: &str) -> Signer {
-    signer_of(login, ssh_key::Algorithm::Ed25519)
+fn ed25519() -> Signer {
+    signer_of(ssh_key::Algorithm::Ed25519)
 }
 
 /// A request carrying exactly these `date` and `authorization` values.
@@ -64,7 +64,7 @@ async fn every_key_type_and_both_fingerprints_authenticate() {
         ssh_key::Algorithm::Rsa { hash: None },
     ];
     for alg in algs {
-        let s = signer_of(USER, alg.clone());
+        let s = signer_of(alg.clone());
         let rec = tc
             .cluster
             .state
@@ -78,7 +78,7 @@ async fn every_key_type_and_both_fingerprints_authenticate() {
             Method::GET,
             &url,
             &date,
-            &s.authorization(&date).unwrap(),
+            &s.authorization(&s.key_id(USER, None), &date).unwrap(),
         ))
         .await;
         assert_eq!(r.status(), 200, "{alg:?}");
@@ -86,7 +86,7 @@ async fn every_key_type_and_both_fingerprints_authenticate() {
         let sig = s.sign(format!("date: {date}").as_bytes()).unwrap();
         let auth = format!(
             "Signature keyId=\"/{USER}/keys/{}\",algorithm=\"{}\",headers=\"date\",signature=\"{sig}\"",
-            rec.sha256, s.algorithm
+            rec.sha256, s.algorithm()
         );
         let r = send(with_auth(&tc, Method::GET, &url, &date, &auth)).await;
         assert_eq!(r.status(), 200, "{alg:?} by SHA256 fingerprint");
@@ -114,9 +114,11 @@ async fn refusals_carry_mantas_codes() {
     .await;
 
     // A key the account does not have.
-    let stranger = ed25519(USER);
+    let stranger = ed25519();
     let date = now_date();
-    let auth = stranger.authorization(&date).unwrap();
+    let auth = stranger
+        .authorization(&stranger.key_id(USER, None), &date)
+        .unwrap();
     assert_error(
         send(with_auth(&tc, Method::GET, &url, &date, &auth)).await,
         403,

@@ -3,7 +3,7 @@
 //! with the dev account's key from the `env.sh` it writes; then more key
 //! types added with `mantad account`.
 
-use frontend::auth::signer::Signer;
+use client_sdk::Signer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -316,8 +316,8 @@ async fn node_manta_session_against_mantad_dev() {
     let (bob_pub, _, _) = write_key(tmp.path(), "bob", ssh_key::Algorithm::Ed25519);
     mantad_account(&data, &["create", "bob", "--ssh-key", &bob_pub]).await;
     let bob_key = std::fs::read_to_string(tmp.path().join("bob")).unwrap();
-    let bob = Signer::from_openssh("bob", &bob_key).unwrap();
-    let (date, auth) = bob.headers_now().unwrap();
+    let bob = Signer::from_openssh(&bob_key).unwrap();
+    let (date, auth) = bob.headers_now(&bob.key_id("bob", None)).unwrap();
     let client = reqwest::Client::new();
     let r = client
         .get(format!("{base}/bob/stor"))
