@@ -6,7 +6,8 @@
 //! - [`keys`]: SSH public keys, fingerprints, signature verification;
 //! - [`signer`]: the client side (tests, `mantad dev` tooling);
 //! - [`secrets`]: S3 secrets sealed with the server's key;
-//! - [`admin`]: `mantad account ...`; [`dev`]: the `mantad dev` account;
+//! - [`dev`]: the `mantad dev` account (the operator commands, `mantad
+//!   account ...` among them, live with the binary);
 //! - [`sigv4`], [`aws_chunked`], [`s3_error`]: AWS SigV4 verification and
 //!   S3's XML errors, for the S3 API.
 //!
@@ -14,7 +15,6 @@
 //! the caller against the path: an account acts only on its own names, and
 //! anyone may `GET`/`HEAD` under `/:login/public`.
 
-pub mod admin;
 pub mod aws_chunked;
 pub mod dev;
 pub mod keys;

@@ -10,11 +10,13 @@
 //! `outputs.rs`) into outputs stored here and copied to the replicas
 //! (`publish.rs`; `conclude.rs` judges the exit). A batch of map tasks
 //! runs in one container (`batch.rs`, `batch_items.rs`). `tasks.rs` holds
-//! the task table and the slots. Design notes: `docs/jobs-agent.md`.
+//! the task table and the slots. [`config`] holds the agent's keys in a
+//! storage node's config file. Design notes: `docs/jobs-agent.md`.
 
 mod batch;
 mod batch_items;
 mod conclude;
+pub mod config;
 mod counters;
 mod execute;
 mod failure;
@@ -31,6 +33,8 @@ mod task_dir;
 mod tasks;
 mod utilities;
 pub mod wire;
+
+pub use config::{AgentSettings, JobsConfig};
 
 use std::path::PathBuf;
 use std::sync::Arc;
