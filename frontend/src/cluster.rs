@@ -4,7 +4,6 @@
 
 use crate::state::{AppState, Settings};
 use anyhow::Context;
-use jobs::runtime::RuntimeKind;
 use metadata_tier::{MetadataClient, Ring, Shard};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -83,22 +82,9 @@ pub struct StorageRole {
     pub agent: Option<AgentRole>,
 }
 
-/// How a node's job agent runs tasks.
-#[derive(Debug, Clone, Copy)]
-pub struct AgentRole {
-    pub runtime: RuntimeKind,
-    /// Tasks run at once; more wait in the agent's queue.
-    pub slots: u32,
-}
-
-impl Default for AgentRole {
-    fn default() -> Self {
-        AgentRole {
-            runtime: RuntimeKind::Runsc,
-            slots: 8,
-        }
-    }
-}
+/// How a node's job agent runs tasks: the jobs crate's validated settings
+/// (`jobs_runtime`, `job_slots`), under the name the harnesses use.
+pub use jobs::agent::AgentSettings as AgentRole;
 
 /// Opens the blob store, serves it and heartbeats to the registry.
 ///

@@ -1,4 +1,5 @@
-//! The public frontend of the store and the `mantad` binary's roles.
+//! The public frontend of the store, and the roles the `mantad` binary
+//! starts (its operator commands live with the binary, `src/bin/mantad/`).
 //!
 //! - [`server`] serves the Manta REST API ([`manta`]) over HTTP;
 //! - [`upload`] streams an object to N storage nodes, [`placement`] picks
@@ -8,8 +9,9 @@
 //!   metadata tier;
 //! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
 //!   what they may touch;
-//! - [`config`] is the TOML config of each role and [`cluster`] starts the
-//!   roles in one process (`mantad dev`, and the test harness).
+//! - [`config`] is the frontend role's TOML config (each tier owns its
+//!   role's) and [`cluster`] starts the roles in one process (`mantad
+//!   dev`, and the test harness).
 //!
 //! - [`jobs`] is the jobs API and the supervisor that runs jobs' tasks on
 //!   the storage nodes' agents.

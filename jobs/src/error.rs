@@ -57,6 +57,12 @@ pub enum Error {
     },
     #[error("runtime spec: {0}")]
     Spec(#[from] oci_spec::OciSpecError),
+    /// A config file's value, named by its key, is refused.
+    #[error("config key {key}: {reason}")]
+    InvalidConfig { key: &'static str, reason: String },
+    /// An image archive could not be fetched from its URL.
+    #[error("fetch {url}: {detail}")]
+    Fetch { url: String, detail: String },
 }
 
 /// Result alias for this crate.

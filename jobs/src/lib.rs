@@ -22,14 +22,16 @@
 //!   and reaches objects only through [`supervisor::Namespace`].
 //! - [`agent`]: the job agent each storage node runs: tasks from the
 //!   supervisor ([`agent::wire`], called with [`agent::client`]) run in
-//!   containers beside their input.
-//! - [`cli`]: the `mantad image ...` operator commands.
+//!   containers beside their input; [`agent::config`] holds its keys in a
+//!   storage node's config file.
 //! - [`digest`]: sha256 digests; [`error`]: [`Error`] and [`Result`].
+//!
+//! The `mantad image ...` operator commands live with the `mantad` binary
+//! (frontend crate) and call [`image`] and [`runtime`] directly.
 //!
 //! How each limit is enforced under each runtime: `docs/jobs-runtime.md`.
 
 pub mod agent;
-pub mod cli;
 pub mod digest;
 pub mod error;
 pub mod image;

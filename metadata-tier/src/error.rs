@@ -32,6 +32,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("shard is closed")]
     ShardClosed,
+    /// A config file's value, named by its key, is refused.
+    #[error("config key {key}: {reason}")]
+    InvalidConfig { key: &'static str, reason: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,8 +7,11 @@
 //!   cluster-level client that routes each call through the [`ring::Ring`].
 //! - [`wire`]: keys, entries, conditions, ops, shared by server and client.
 //! - [`registry`]: storage node heartbeats (`Keyspace::Nodes`).
+//! - [`config`]: a shard's config file, and the ring keys
+//!   (`metadata_shards`, `vnodes`) every other role's file names.
 
 pub mod client;
+pub mod config;
 mod error;
 pub mod registry;
 pub mod ring;

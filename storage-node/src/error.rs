@@ -21,6 +21,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("http: {0}")]
     Http(#[from] reqwest::Error),
+    /// A config file's value, named by its key, is refused.
+    #[error("config key {key}: {reason}")]
+    InvalidConfig { key: &'static str, reason: String },
     #[error("storage node answered {status} {code}: {message}")]
     Remote {
         status: u16,

@@ -12,9 +12,11 @@
 //! - [`heartbeat`]: announces the node's address, capacity and load to the
 //!   metadata tier's registry.
 //! - [`range`]: single `Range: bytes=` header resolution.
+//! - [`config`]: the node's config file and its validated settings.
 
 pub mod blobstore;
 pub mod client;
+pub mod config;
 mod error;
 pub mod heartbeat;
 pub mod range;

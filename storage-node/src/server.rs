@@ -268,7 +268,7 @@ fn error_response(e: Error) -> Response {
         Error::HashMismatch { .. } => (StatusCode::BAD_REQUEST, codes::HASH_MISMATCH),
         Error::BadRange => (StatusCode::RANGE_NOT_SATISFIABLE, codes::BAD_RANGE),
         Error::Body(_) => (StatusCode::BAD_REQUEST, codes::BODY_ERROR),
-        Error::Io(_) | Error::Http(_) | Error::Remote { .. } => {
+        Error::Io(_) | Error::Http(_) | Error::Remote { .. } | Error::InvalidConfig { .. } => {
             tracing::error!(error = %e, "storage request failed");
             // Internal detail stays in the log.
             let msg = "internal error".to_string();

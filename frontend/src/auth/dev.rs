@@ -1,7 +1,8 @@
 //! The development account of `mantad dev`: an Ed25519 key pair and an S3
 //! key pair kept under the data dir (made once, reused on restart), a
 //! `frontend.toml` naming the running shards (for `mantad account --dev`),
-//! and `env.sh` exporting what node-manta, our CLIs and aws-cli need.
+//! and `env.sh` exporting what node-manta, our CLIs and aws-cli need. The
+//! `mantad dev` command that calls [`prepare`] lives with the binary.
 
 use crate::auth::secrets::write_private;
 use crate::cluster::{ensure_key, Cluster};

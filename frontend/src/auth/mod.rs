@@ -5,7 +5,8 @@
 //! - [`presign`]: signed URLs as `msign` makes them;
 //! - [`keys`]: SSH public keys, fingerprints, signature verification;
 //! - [`secrets`]: S3 secrets sealed with the server's key;
-//! - [`admin`]: `mantad account ...`; [`dev`]: the `mantad dev` account;
+//! - [`dev`]: the `mantad dev` account (the operator commands, `mantad
+//!   account ...` among them, live with the binary);
 //! - [`sigv4`], [`aws_chunked`]: AWS SigV4 verification for the S3 API,
 //!   failing with its [`crate::s3::S3Error`]s.
 //!
@@ -18,7 +19,6 @@
 //! the caller against the path: an account acts only on its own names, and
 //! anyone may `GET`/`HEAD` under `/:login/public`.
 
-pub mod admin;
 pub mod aws_chunked;
 pub mod dev;
 pub mod keys;

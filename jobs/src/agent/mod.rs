@@ -10,12 +10,14 @@
 //! `outputs.rs`) into outputs stored here and copied to the replicas
 //! (`publish.rs`; `conclude.rs` judges the exit). A batch of map tasks
 //! runs in one container (`batch.rs`, `batch_items.rs`). `tasks.rs` holds
-//! the task table and the slots. Design notes: `docs/jobs-agent.md`.
+//! the task table and the slots. [`config`] holds the agent's keys in a
+//! storage node's config file. Design notes: `docs/jobs-agent.md`.
 
 mod batch;
 mod batch_items;
 pub mod client;
 mod conclude;
+pub mod config;
 mod counters;
 mod execute;
 mod failure;
@@ -32,6 +34,8 @@ mod task_dir;
 mod tasks;
 mod utilities;
 pub mod wire;
+
+pub use config::{AgentSettings, JobsConfig};
 
 use std::path::PathBuf;
 use std::sync::Arc;

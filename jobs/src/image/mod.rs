@@ -1,4 +1,5 @@
-//! Images: import ([`import_path`], [`import_reader`], [`import_async`]),
+//! Images: import ([`import_path`], [`import_reader`], [`import_async`],
+//! [`import_url`] for an archive kept in the store),
 //! the store of records and cached layers ([`ImageStore`]) and the default
 //! image: busybox plus the host's GNU tools ([`ensure_default_image`]).
 
@@ -9,7 +10,9 @@ mod host_tools;
 mod import;
 mod store;
 mod unpack;
+mod url;
 
 pub use busybox::{ensure_default_image, DEFAULT_IMAGE};
 pub use import::{import_async, import_path, import_reader};
 pub use store::{ImageConfig, ImageRecord, ImageStore};
+pub use url::import_url;

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent;
-mod cli;
 mod common;
 mod default_image;
+mod image_ops;
 mod images;
 mod limits;
 mod run;

@@ -1,18 +1,36 @@
 //! `mantad account ...`: the operator's commands for accounts and keys.
 //! They talk to the metadata shards named by a frontend config file
 //! (`--config`), or by the one `mantad dev` writes into its data dir
-//! (`--dev DATA` = `--config DATA/frontend.toml`).
+//! (`--dev DATA` = `--config DATA/frontend.toml`). Only the command line
+//! is here; the changes themselves are [`Accounts`]' methods, which the
+//! API and the test harness use too.
 
-use crate::accounts::Accounts;
-use crate::auth::secrets::SecretBox;
-use crate::config::{self, FrontendConfig};
+use crate::load;
 use anyhow::Context;
-use clap::Subcommand;
-use metadata_tier::{MetadataClient, Ring};
+use clap::{Args, Subcommand};
+use frontend::accounts::Accounts;
+use frontend::auth::secrets::SecretBox;
+use frontend::config::FrontendConfig;
+use frontend::time::iso8601;
+use metadata_tier::MetadataClient;
 use std::path::{Path, PathBuf};
 
+/// `mantad account`'s flags and subcommand.
+#[derive(Args, Debug)]
+pub struct AccountArgs {
+    /// A frontend config file naming the metadata shards (and
+    /// `s3_key_file`).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// The data dir of a running `mantad dev` (reads its frontend.toml).
+    #[arg(long, global = true)]
+    dev: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: AccountCommand,
+}
+
 #[derive(Subcommand, Debug)]
-pub enum AccountCommand {
+enum AccountCommand {
     /// Create an account, optionally with an SSH public key.
     Create {
         login: String,
@@ -32,7 +50,7 @@ pub enum AccountCommand {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum S3KeyCommand {
+enum S3KeyCommand {
     /// Make an access key pair (the secret is shown only now).
     Create { login: String },
     /// List an account's access keys.
@@ -45,7 +63,7 @@ pub enum S3KeyCommand {
 }
 
 /// The config file the account commands read.
-pub fn config_path(config: Option<PathBuf>, dev: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+fn config_path(config: Option<PathBuf>, dev: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match (config, dev) {
         (Some(c), None) => Ok(c),
         (None, Some(d)) => Ok(d.join("frontend.toml")),
@@ -54,14 +72,16 @@ pub fn config_path(config: Option<PathBuf>, dev: Option<PathBuf>) -> anyhow::Res
     }
 }
 
-/// Runs one account command against the shards of `config`.
+/// Runs one account command against the shards of the config file.
 ///
 /// # Errors
 /// A bad config, unreachable shards, a refused change.
-pub async fn run(config: &Path, cmd: AccountCommand) -> anyhow::Result<()> {
-    let cfg: FrontendConfig = config::load(config)?;
-    let meta = MetadataClient::new(Ring::new(cfg.metadata_shards.clone(), cfg.vnodes));
-    let accounts = Accounts::new(meta);
+pub async fn run(args: AccountArgs) -> anyhow::Result<()> {
+    let config = config_path(args.config, args.dev)?;
+    let cfg: FrontendConfig = load(&config)?;
+    let ring = metadata_tier::config::ring(&cfg.metadata_shards, cfg.vnodes)
+        .with_context(|| format!("invalid config {}", config.display()))?;
+    let accounts = Accounts::new(MetadataClient::new(ring));
     let sealer = || -> anyhow::Result<SecretBox> {
         let file = cfg
             .s3_key_file
@@ -69,7 +89,7 @@ pub async fn run(config: &Path, cmd: AccountCommand) -> anyhow::Result<()> {
             .with_context(|| format!("{} sets no s3_key_file", config.display()))?;
         SecretBox::load(file, false)
     };
-    match cmd {
+    match args.cmd {
         AccountCommand::Create { login, ssh_key } => {
             let rec = accounts.create(&login).await?;
             println!("created account {} ({})", rec.login, rec.uuid);
@@ -100,13 +120,13 @@ pub async fn run(config: &Path, cmd: AccountCommand) -> anyhow::Result<()> {
             S3KeyCommand::List { login } => {
                 for k in accounts.resolve(&login).await?.s3_keys {
                     let state = match k.revoked_ms {
-                        Some(ms) => format!("revoked {}", crate::time::iso8601(ms)),
+                        Some(ms) => format!("revoked {}", iso8601(ms)),
                         None => "active".to_string(),
                     };
                     println!(
                         "{}\tcreated {}\t{state}",
                         k.access_key_id,
-                        crate::time::iso8601(k.created_ms)
+                        iso8601(k.created_ms)
                     );
                 }
             }

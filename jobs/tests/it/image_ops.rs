@@ -1,65 +1,24 @@
-//! The operator commands, through the same functions `mantad image` calls,
-//! and import from an async stream (an object's bytes).
+//! What `mantad image import|ls|rm` calls (the command-line layer lives
+//! with the binary): import from a path, a URL or an async stream (an
+//! object's bytes), list, remove. Running is covered by `run.rs`.
 
-use clap::Parser;
-use jobs::cli::{run_image_command, ImageCommand};
-use jobs::image::{import_async, ImageStore};
+use jobs::image::{ensure_default_image, import_async, import_path, import_url, ImageStore};
 
 use crate::common::*;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(subcommand)]
-    image: ImageCommand,
-}
-
-fn parse(args: &[&str]) -> ImageCommand {
-    Cli::try_parse_from(std::iter::once("image").chain(args.iter().copied()))
-        .unwrap()
-        .image
-}
-
 #[tokio::test]
-async fn import_ls_run_rm() {
+async fn import_ls_rm() {
     let state = tempfile::tempdir().unwrap();
     let archive = state.path().join("image.tar");
     std::fs::write(&archive, docker_save(&standard_layers())).unwrap();
-    let path = archive.display().to_string();
-    let s = state.path();
-    assert_eq!(
-        run_image_command(s, parse(&["import", &path, "--name", "t"]))
-            .await
-            .unwrap(),
-        0
-    );
-    assert_eq!(run_image_command(s, parse(&["ls"])).await.unwrap(), 0);
-    let names: Vec<_> = ImageStore::open(s)
-        .unwrap()
-        .list()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
+    let store = ImageStore::open(state.path()).unwrap();
+    let record = import_path(&store, &archive, "t").unwrap();
+    assert_eq!(record.layers.len(), 3);
+    ensure_default_image(&store).unwrap();
+    let names: Vec<_> = store.list().unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, ["default", "t"]);
-    let run = parse(&[
-        "run",
-        "t",
-        "--runtime",
-        "runc",
-        "--stdin",
-        &path,
-        "--",
-        "wc -c >/dev/null; exit 3",
-    ]);
-    assert_eq!(run_image_command(s, run).await.unwrap(), 3);
-    let run = parse(&["run", "default", "--", "true"]);
-    assert_eq!(
-        run_image_command(s, run).await.unwrap(),
-        0,
-        "runsc is the default"
-    );
-    assert_eq!(run_image_command(s, parse(&["rm", "t"])).await.unwrap(), 0);
-    assert!(run_image_command(s, parse(&["rm", "t"])).await.is_err());
+    store.remove("t").unwrap();
+    assert!(store.remove("t").is_err());
 }
 
 #[tokio::test]
@@ -111,19 +70,13 @@ async fn serve_once(body: Vec<u8>) -> String {
 async fn import_from_a_url() {
     let state = tempfile::tempdir().unwrap();
     let url = serve_once(docker_save(&standard_layers())).await;
-    let s = state.path();
-    assert_eq!(
-        run_image_command(s, parse(&["import", &url, "--name", "fromurl"]))
-            .await
-            .unwrap(),
-        0
-    );
-    let store = ImageStore::open(s).unwrap();
+    let store = ImageStore::open(state.path()).unwrap();
+    let record = import_url(&store, &url, "fromurl").await.unwrap();
+    assert_eq!(record.layers.len(), 3);
     assert_eq!(store.get("fromurl").unwrap().layers.len(), 3);
     // The second fetch gets 404: a clear error, nothing imported.
-    let err = run_image_command(s, parse(&["import", &url, "--name", "again"]))
-        .await
-        .unwrap_err();
-    assert!(format!("{err:#}").contains("404"), "{err:#}");
+    let err = import_url(&store, &url, "again").await.unwrap_err();
+    assert!(matches!(err, jobs::Error::Fetch { .. }), "{err}");
+    assert!(err.to_string().contains("404"), "{err}");
     assert!(store.get("again").is_err());
 }

@@ -1,0 +1,90 @@
+//! `mantad dev`: the whole cluster in this process, for development. The
+//! cluster is [`Cluster`]; the dev account's keys, `env.sh` and
+//! `frontend.toml` are `frontend::auth::dev`; this is the command line and
+//! the summary it prints.
+
+use anyhow::Context;
+use clap::Args;
+use frontend::auth::secrets::SecretBox;
+use frontend::cluster::{AgentRole, Cluster, ClusterOptions};
+use jobs::runtime::RuntimeKind;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `mantad dev`'s flags.
+#[derive(Args)]
+pub struct DevArgs {
+    /// Where all data lives.
+    #[arg(long, default_value = "./data")]
+    data: PathBuf,
+    /// Address of the Manta API.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Address of the S3 API.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    s3_listen: SocketAddr,
+    /// The development account's login.
+    #[arg(long, default_value = "dev")]
+    user: String,
+    /// Storage nodes (each with a job agent).
+    #[arg(long, default_value_t = 3)]
+    storage_nodes: usize,
+    /// Metadata shards.
+    #[arg(long, default_value_t = 2)]
+    shards: usize,
+    /// Runtime of job tasks on the storage nodes.
+    #[arg(long, value_enum, default_value_t = RuntimeKind::Runsc)]
+    jobs_runtime: RuntimeKind,
+}
+
+/// Starts the cluster, prepares the dev account, runs until ctrl-c.
+///
+/// # Errors
+/// The data dir, the S3 key, starting a role, the dev account.
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    let DevArgs {
+        data,
+        listen,
+        s3_listen,
+        user,
+        storage_nodes,
+        shards,
+        jobs_runtime,
+    } = args;
+    std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
+    let data = data
+        .canonicalize()
+        .with_context(|| format!("resolve {}", data.display()))?;
+    let mut opts = ClusterOptions::dev(data.clone());
+    opts.frontend_listen = listen;
+    opts.s3_listen = Some(s3_listen);
+    opts.accounts = vec![user.clone()];
+    opts.storage_nodes = storage_nodes;
+    opts.shards = shards;
+    opts.agent = Some(AgentRole {
+        runtime: jobs_runtime,
+        ..AgentRole::default()
+    });
+    opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
+    let cluster = Cluster::start(opts).await?;
+    let creds = frontend::auth::dev::prepare(&cluster, &user, &data).await?;
+    let env_file = data.join("env.sh");
+    println!(
+        "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
+         \n  Manta API  {}\n  S3 API     {}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
+         Use it from a shell with:  source {}\n\
+         (m* commands, node-manta with ssh-agent, aws-cli)\n\
+         Manage accounts with:      mantad account --dev {} list\n",
+        cluster.url,
+        cluster.s3_url.as_deref().unwrap_or("-"),
+        creds.private_key.display(),
+        creds.key_id,
+        data.display(),
+        env_file.display(),
+        data.display(),
+    );
+    tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
+    println!("stopping");
+    cluster.shutdown().await;
+    Ok(())
+}

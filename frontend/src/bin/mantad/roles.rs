@@ -1,0 +1,89 @@
+//! `mantad metadata|storage|frontend --config F`: one role per process, so
+//! the same code spreads over machines. Each role's file is read here and
+//! validated by the tier that owns it (`metadata_tier::config`,
+//! `storage_node::config` with `jobs::agent::config` flattened in,
+//! `frontend::config`); `frontend::cluster` starts the role.
+
+use crate::{load, until_signal};
+use anyhow::Context;
+use frontend::cluster::{self, StorageRole};
+use frontend::config::FrontendConfig;
+use frontend::state::AppState;
+use jobs::agent::JobsConfig;
+use metadata_tier::config::ShardConfig;
+use metadata_tier::MetadataClient;
+use std::path::Path;
+use storage_node::config::NodeConfig;
+
+/// A storage role's file: the node's keys and its job agent's, in one
+/// table.
+type StorageConfig = NodeConfig<JobsConfig>;
+
+/// Runs one metadata shard until a signal.
+///
+/// # Errors
+/// A bad config file, opening the shard, binding its address.
+pub async fn metadata(config: &Path) -> anyhow::Result<()> {
+    let cfg: ShardConfig = load(config)?;
+    let s = cfg.validate().with_context(|| invalid(config))?;
+    let running = cluster::start_shard(s.listen, &s.data).await?;
+    tracing::info!(addr = %running.addr, "metadata shard serving");
+    until_signal(vec![running]).await
+}
+
+/// Runs one storage node (with its job agent unless `jobs_runtime = "off"`)
+/// until a signal.
+///
+/// # Errors
+/// A bad config file, the node id file, opening the store, binding.
+pub async fn storage(config: &Path) -> anyhow::Result<()> {
+    let cfg: StorageConfig = load(config)?;
+    let node = cfg.validate().with_context(|| invalid(config))?;
+    let agent = cfg.extra.validate().with_context(|| invalid(config))?;
+    let id = node
+        .node_id()
+        .with_context(|| format!("node id under {}", node.data.display()))?;
+    let role = StorageRole {
+        id,
+        listen: node.listen,
+        advertise: node.advertise,
+        data: node.data,
+        heartbeat: node.heartbeat,
+        agent,
+    };
+    let running = cluster::start_storage(role, MetadataClient::new(node.ring)).await?;
+    tracing::info!(addr = %running.addr, "storage node serving");
+    until_signal(vec![running]).await
+}
+
+/// Runs the frontend (Manta API, S3 API if configured, job supervisor)
+/// until a signal.
+///
+/// # Errors
+/// A bad config file, creating the configured accounts, binding.
+pub async fn frontend(config: &Path) -> anyhow::Result<()> {
+    let cfg: FrontendConfig = load(config)?;
+    let s = cfg.validate().with_context(|| invalid(config))?;
+    let state = AppState::new(MetadataClient::new(s.ring), s.api);
+    for login in &s.accounts {
+        state
+            .accounts
+            .ensure(login)
+            .await
+            .with_context(|| format!("create account {login}"))?;
+    }
+    let mut roles = Vec::new();
+    if let Some(s3_listen) = s.s3_listen {
+        let running = cluster::start_s3(s3_listen, state.clone(), s.s3).await?;
+        tracing::info!(addr = %running.addr, "S3 API serving");
+        roles.push(running);
+    }
+    let running = cluster::start_frontend(s.listen, state).await?;
+    tracing::info!(addr = %running.addr, "frontend serving");
+    roles.push(running);
+    until_signal(roles).await
+}
+
+fn invalid(config: &Path) -> String {
+    format!("invalid config {}", config.display())
+}

@@ -1,0 +1,67 @@
+use super::*;
+
+const BASE: &str = "listen = \"0.0.0.0:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]\n";
+
+fn parse(extra: &str) -> FrontendConfig {
+    toml::from_str(&format!("{BASE}{extra}")).unwrap()
+}
+
+#[test]
+fn units() {
+    assert_eq!(duration("k", "500ms").unwrap(), Duration::from_millis(500));
+    assert_eq!(duration("k", "2s").unwrap(), Duration::from_secs(2));
+    assert_eq!(duration("k", "1m").unwrap(), Duration::from_secs(60));
+    assert_eq!(duration("k", "1h").unwrap(), Duration::from_secs(3600));
+    assert!(duration("k", "2x").is_err());
+    assert!(duration("k", "0s").is_err());
+    assert_eq!(size("k", "5GiB").unwrap(), 5 << 30);
+    assert_eq!(size("k", "64KiB").unwrap(), 64 << 10);
+    assert_eq!(size("k", "1TiB").unwrap(), 1 << 40);
+    assert_eq!(size("k", "5GB").unwrap(), 5_000_000_000);
+    assert_eq!(size("k", "4096").unwrap(), 4096);
+    assert_eq!(size("k", "0").unwrap(), 0);
+    let err = size("reserve", "1XB").unwrap_err().to_string();
+    assert!(err.contains("reserve"), "{err}");
+}
+
+#[test]
+fn frontend_config_defaults() {
+    // Every request is authenticated, so any listen address is fine.
+    let s = parse("").validate().unwrap();
+    assert_eq!(s.api.default_durability, 2);
+    assert_eq!(s.api.max_durability, 9);
+    assert_eq!(s.api.max_streaming_bytes, 5 << 30);
+    assert_eq!(s.api.upload_idle, Duration::from_secs(45));
+    assert_eq!(s.api.heartbeat_timeout, Duration::from_secs(10));
+    assert_eq!(s.api.reserve_bytes, 0);
+    assert_eq!(s.api.jobs.slots_per_node, 4);
+    assert_eq!(s.ring.shards().len(), 1);
+    assert!(s.s3_listen.is_none() && s.api.s3_secrets.is_none());
+    assert_eq!(s.s3.region, "us-east-1");
+}
+
+#[test]
+fn refused_with_the_key() {
+    let empty: FrontendConfig =
+        toml::from_str("listen = \"127.0.0.1:8080\"\nmetadata_shards = []").unwrap();
+    assert!(empty.validate().is_err());
+    let unknown = toml::from_str::<FrontendConfig>(&format!("{BASE}colour = 1")).unwrap_err();
+    assert!(unknown.to_string().contains("unknown field `colour`"));
+    for (extra, key) in [
+        ("max_durability = 0", "max_durability"),
+        ("default_durability = 0", "default_durability"),
+        (
+            "default_durability = 3\nmax_durability = 2",
+            "default_durability",
+        ),
+        ("job_slots_per_node = 0", "job_slots_per_node"),
+        ("upload_idle_timeout = \"0s\"", "upload_idle_timeout"),
+        ("heartbeat_timeout = \"10 parsecs\"", "heartbeat_timeout"),
+        ("max_streaming_size = \"0\"", "max_streaming_size"),
+        ("s3_listen = \"0.0.0.0:8080\"", "s3_listen"),
+        ("vnodes = 0", "vnodes"),
+    ] {
+        let err = format!("{:#}", parse(extra).validate().unwrap_err());
+        assert!(err.contains(key), "{extra}: {err}");
+    }
+}

@@ -1,0 +1,121 @@
+//! Configuration owned by the metadata tier: a shard's own file
+//! (`mantad metadata --config F`), and the ring every other role names
+//! (`metadata_shards`, `vnodes`), since a role that gets the ring wrong
+//! writes names where no reader looks for them.
+//!
+//! Two stages, as in every tier: [`ShardConfig`] is what the TOML says
+//! (unknown keys refused), [`ShardConfig::validate`] turns it into
+//! [`ShardSettings`]; [`ring`] validates the ring keys of the other roles.
+//! Every key is described in `docs/config.md`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::{Error, Result, Ring};
+
+/// `mantad metadata --config F`: one shard, as written in TOML.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ShardConfig {
+    /// Address the shard's HTTP API listens on.
+    pub listen: SocketAddr,
+    /// The RocksDB directory (made if missing).
+    pub data: PathBuf,
+}
+
+/// What a shard runs with.
+#[derive(Debug, Clone)]
+pub struct ShardSettings {
+    pub listen: SocketAddr,
+    pub data: PathBuf,
+}
+
+impl ShardConfig {
+    /// Checks the file's values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty `data`.
+    pub fn validate(&self) -> Result<ShardSettings> {
+        if self.data.as_os_str().is_empty() {
+            return Err(invalid("data", "must name the RocksDB directory"));
+        }
+        Ok(ShardSettings {
+            listen: self.listen,
+            data: self.data.clone(),
+        })
+    }
+}
+
+/// The default of `vnodes` in every role's file.
+pub fn default_vnodes() -> u32 {
+    crate::ring::DEFAULT_VNODES
+}
+
+/// The ring named by a role's `metadata_shards` and `vnodes`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for no shards, a shard that is not an
+/// `http(s)://` URL, a shard listed twice, or zero vnodes.
+pub fn ring(metadata_shards: &[String], vnodes: u32) -> Result<Ring> {
+    if metadata_shards.is_empty() {
+        return Err(invalid("metadata_shards", "lists no shard"));
+    }
+    for (i, url) in metadata_shards.iter().enumerate() {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                "metadata_shards",
+                format!("{url:?} is not an http:// or https:// URL"),
+            ));
+        }
+        if metadata_shards[..i].contains(url) {
+            return Err(invalid(
+                "metadata_shards",
+                format!("{url:?} is listed twice"),
+            ));
+        }
+    }
+    if vnodes == 0 {
+        return Err(invalid("vnodes", "must be at least 1"));
+    }
+    Ok(Ring::new(metadata_shards.to_vec(), vnodes))
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        key,
+        reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_config() {
+        let cfg: ShardConfig =
+            toml::from_str("listen = \"127.0.0.1:7100\"\ndata = \"/tmp/s\"").unwrap();
+        assert_eq!(cfg.validate().unwrap().listen.port(), 7100);
+        let err = toml::from_str::<ShardConfig>("listen = \"127.0.0.1:7100\"\ndata = \"d\"\nx = 1");
+        assert!(err.unwrap_err().to_string().contains("unknown field `x`"));
+        let cfg: ShardConfig = toml::from_str("listen = \"127.0.0.1:7100\"\ndata = \"\"").unwrap();
+        assert!(cfg.validate().is_err());
+    }
+
+    #[test]
+    fn ring_keys() {
+        let shards = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ok = ring(&shards(&["http://a:1", "https://b:2"]), 16).unwrap();
+        assert_eq!(ok.shards().len(), 2);
+        for (bad, key) in [
+            (ring(&[], 16), "metadata_shards"),
+            (ring(&shards(&["a:1"]), 16), "not an http"),
+            (ring(&shards(&["http://a:1", "http://a:1"]), 16), "twice"),
+            (ring(&shards(&["http://a:1"]), 0), "vnodes"),
+        ] {
+            assert!(bad.unwrap_err().to_string().contains(key), "{key}");
+        }
+    }
+}

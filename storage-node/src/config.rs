@@ -1,0 +1,150 @@
+//! Configuration of a storage node (`mantad storage --config F`).
+//!
+//! Two stages, as in every tier: [`NodeConfig`] is what the TOML says
+//! (defaults filled in, unknown keys refused), [`NodeConfig::validate`]
+//! turns it into [`NodeSettings`] with a typed [`Duration`] and the
+//! [`Ring`]. The job agent that runs beside the node keeps its keys in the
+//! same table (`jobs_runtime`, `job_slots`) but owns them in the jobs
+//! crate, which this crate cannot depend on: they arrive as the flattened
+//! `E`. Every key is described in `docs/config.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use metadata_tier::config::default_vnodes;
+use metadata_tier::Ring;
+use serde::Deserialize;
+
+use crate::{Error, Result};
+
+/// `mantad storage --config F`: one storage node, as written in TOML; `E`
+/// holds the keys of what runs beside it (the job agent's).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig<E> {
+    /// Stable node id; read from (or written to) `<data>/node-id` if unset.
+    pub id: Option<String>,
+    /// Address the node's HTTP API listens on.
+    pub listen: SocketAddr,
+    /// URL other tiers use to reach this node; default `http://<listen>`.
+    pub advertise: Option<String>,
+    /// Blobs (`blobs/`, `tmp/`) and the job agent's state (`jobs/`).
+    pub data: PathBuf,
+    /// The metadata shards, in ring order (the same list in every role).
+    pub metadata_shards: Vec<String>,
+    /// Virtual nodes of the ring (the same in every role).
+    #[serde(default = "default_vnodes")]
+    pub vnodes: u32,
+    /// How often the node announces itself to the registry (`"2s"`).
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_interval: String,
+    /// Keys of what runs beside the node, in the same table.
+    #[serde(flatten)]
+    pub extra: E,
+}
+
+fn default_heartbeat() -> String {
+    "2s".into()
+}
+
+/// What a storage node runs with.
+#[derive(Debug, Clone)]
+pub struct NodeSettings {
+    /// The configured id; [`NodeSettings::node_id`] resolves an unset one.
+    pub id: Option<String>,
+    pub listen: SocketAddr,
+    pub advertise: Option<String>,
+    pub data: PathBuf,
+    pub ring: Ring,
+    pub heartbeat: Duration,
+}
+
+impl<E> NodeConfig<E> {
+    /// Checks the node's own keys (not `extra`'s).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the key: an empty `id` or `data`, an
+    /// `advertise` that is not an http(s) URL, a bad or zero
+    /// `heartbeat_interval`, bad ring keys.
+    pub fn validate(&self) -> Result<NodeSettings> {
+        if let Some(id) = &self.id {
+            if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c == '/') {
+                return Err(invalid("id", format!("{id:?} must be a word without /")));
+            }
+        }
+        if let Some(url) = &self.advertise {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                let why = format!("{url:?} is not an http:// or https:// URL");
+                return Err(invalid("advertise", why));
+            }
+        }
+        if self.data.as_os_str().is_empty() {
+            return Err(invalid("data", "must name the node's directory"));
+        }
+        let heartbeat = duration("heartbeat_interval", &self.heartbeat_interval)?;
+        let ring = metadata_tier::config::ring(&self.metadata_shards, self.vnodes).map_err(
+            |e| match e {
+                metadata_tier::Error::InvalidConfig { key, reason } => invalid(key, reason),
+                other => invalid("metadata_shards", other.to_string()),
+            },
+        )?;
+        Ok(NodeSettings {
+            id: self.id.clone(),
+            listen: self.listen,
+            advertise: self.advertise.clone(),
+            data: self.data.clone(),
+            ring,
+            heartbeat,
+        })
+    }
+}
+
+impl NodeSettings {
+    /// The node id: configured, else kept in `<data>/node-id` (made once),
+    /// so a node keeps its id, and its place in the registry, on restart.
+    ///
+    /// # Errors
+    /// I/O errors on the id file.
+    pub fn node_id(&self) -> Result<String> {
+        match &self.id {
+            Some(id) => Ok(id.clone()),
+            None => stored_node_id(&self.data),
+        }
+    }
+}
+
+fn stored_node_id(data: &Path) -> Result<String> {
+    let file = data.join("node-id");
+    match std::fs::read_to_string(&file) {
+        Ok(id) => return Ok(id.trim().to_string()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        Err(_) => {}
+    }
+    std::fs::create_dir_all(data)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::write(&file, &id)?;
+    Ok(id)
+}
+
+/// A positive duration in humantime's units (`"500ms"`, `"2s"`, `"5m"`).
+fn duration(key: &'static str, text: &str) -> Result<Duration> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(invalid(key, "must be more than zero")),
+        Ok(d) => Ok(d),
+        Err(e) => Err(invalid(
+            key,
+            format!("{text:?}: {e} (e.g. \"500ms\", \"2s\")"),
+        )),
+    }
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        key,
+        reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

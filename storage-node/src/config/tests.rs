@@ -1,0 +1,65 @@
+use super::*;
+
+/// What the storage role flattens in, reduced to one key.
+#[derive(Deserialize, Debug, Default)]
+struct Extra {
+    #[serde(default)]
+    beside: u32,
+}
+
+const BASE: &str = "listen = \"127.0.0.1:7200\"\ndata = \"/tmp/n\"\n\
+                    metadata_shards = [\"http://127.0.0.1:7100\"]\n";
+
+fn parse(extra: &str) -> std::result::Result<NodeConfig<Extra>, toml::de::Error> {
+    toml::from_str(&format!("{BASE}{extra}"))
+}
+
+#[test]
+fn defaults() {
+    let cfg = parse("").unwrap();
+    let s = cfg.validate().unwrap();
+    assert_eq!(s.heartbeat, Duration::from_secs(2));
+    assert_eq!(s.ring.shards().len(), 1);
+    assert_eq!(cfg.vnodes, metadata_tier::ring::DEFAULT_VNODES);
+    assert_eq!(cfg.extra.beside, 0);
+}
+
+#[test]
+fn units_and_flattened_keys() {
+    let cfg = parse("heartbeat_interval = \"200ms\"\nbeside = 3").unwrap();
+    assert_eq!(
+        cfg.validate().unwrap().heartbeat,
+        Duration::from_millis(200)
+    );
+    assert_eq!(cfg.extra.beside, 3);
+    for (text, want) in [("1m", 60), ("1h", 3600), ("45s", 45)] {
+        assert_eq!(duration("k", text).unwrap(), Duration::from_secs(want));
+    }
+}
+
+#[test]
+fn refused() {
+    let unknown = parse("nope = 1").unwrap_err().to_string();
+    assert!(unknown.contains("unknown field `nope`"), "{unknown}");
+    for (extra, key) in [
+        ("heartbeat_interval = \"0s\"", "heartbeat_interval"),
+        ("heartbeat_interval = \"2x\"", "heartbeat_interval"),
+        ("advertise = \"10.0.0.1:7200\"", "advertise"),
+        ("id = \"a/b\"", "id"),
+        ("vnodes = 0", "vnodes"),
+    ] {
+        let err = parse(extra).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains(key), "{extra}: {err}");
+    }
+}
+
+#[test]
+fn node_id_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = parse("").unwrap().validate().unwrap();
+    s.data = dir.path().join("n");
+    let first = s.node_id().unwrap();
+    assert_eq!(s.node_id().unwrap(), first);
+    s.id = Some("stor-1".into());
+    assert_eq!(s.node_id().unwrap(), "stor-1");
+}
