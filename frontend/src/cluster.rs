@@ -142,7 +142,7 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
     let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
     let task = spawn_server(
         "frontend",
-        crate::server::serve(listener, state, cancel.clone().cancelled_owned()),
+        crate::manta::serve(listener, state, cancel.clone().cancelled_owned()),
     );
     Ok(Running {
         addr,

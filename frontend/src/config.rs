@@ -141,7 +141,7 @@ impl FrontendConfig {
                 .map(|p| crate::auth::secrets::SecretBox::load(p, false))
                 .transpose()
                 .context("config key s3_key_file")?,
-            jobs: crate::jobs::JobSettings {
+            jobs: jobs::supervisor::JobSettings {
                 slots_per_node: self.job_slots_per_node,
                 max_retries: self.job_max_retries,
             },

@@ -31,7 +31,6 @@ pub mod manta;
 pub mod path;
 pub mod records;
 pub mod s3;
-pub mod server;
 pub mod state;
 pub mod store;
 #[doc(hidden)]

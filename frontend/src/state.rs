@@ -26,7 +26,7 @@ pub struct Settings {
     /// Seals and opens S3 secrets (`s3_key_file`); `None`: no S3 keys.
     pub s3_secrets: Option<crate::auth::secrets::SecretBox>,
     /// The job supervisor's scheduling settings.
-    pub jobs: crate::jobs::JobSettings,
+    pub jobs: jobs::supervisor::JobSettings,
 }
 
 impl Default for Settings {
@@ -40,7 +40,7 @@ impl Default for Settings {
             reserve_bytes: 0,
             server_name: uuid::Uuid::new_v4().to_string(),
             s3_secrets: None,
-            jobs: crate::jobs::JobSettings::default(),
+            jobs: jobs::supervisor::JobSettings::default(),
         }
     }
 }
@@ -54,7 +54,7 @@ pub struct Inner {
     pub store: ObjectStore,
     pub accounts: Accounts,
     pub settings: Settings,
-    pub jobs: crate::jobs::Supervisor,
+    pub jobs: jobs::supervisor::Supervisor,
 }
 
 impl AppState {
@@ -67,7 +67,7 @@ impl AppState {
         );
         AppState(Arc::new(Inner {
             accounts: Accounts::new(meta.clone()),
-            jobs: crate::jobs::Supervisor::new(settings.jobs.clone(), meta.clone()),
+            jobs: jobs::supervisor::Supervisor::new(settings.jobs.clone(), meta.clone()),
             store,
             meta,
             settings,

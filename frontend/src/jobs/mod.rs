@@ -1,10 +1,9 @@
-//! Compute jobs in the frontend: only the HTTP jobs API (`api.rs`) and the
-//! object store as the supervisor sees it (`namespace.rs` over the helpers
-//! in `store.rs`). The supervisor itself lives in the jobs crate
+//! Compute jobs in the frontend: the object store as the supervisor sees it
+//! (`namespace.rs` over the helpers in `store.rs`). The HTTP jobs API is
+//! part of the Manta API (`crate::manta::jobs`). The supervisor itself lives in the jobs crate
 //! ([`jobs::supervisor`]) so it depends on the store only through that
 //! narrow trait.
 
-pub mod api;
 mod namespace;
 mod store;
 

@@ -7,7 +7,7 @@ use crate::path::MantaPath;
 use crate::records::{Kind, ObjectRecord, RECORD_VERSION};
 use crate::state::AppState;
 use crate::store::{
-    self, AccountId, Copies, Error as StoreError, Expect, NodeId, Stored, WriteCond,
+    self, codec, AccountId, Copies, Error as StoreError, Expect, NodeId, Stored, WriteCond,
 };
 use futures::StreamExt;
 use jobs::agent::wire::{BlobRef, InputObject, NodeAddr, StoredBlob};
@@ -66,7 +66,8 @@ pub async fn resolve(
             format!("{raw} does not exist"),
         ));
     };
-    let rec: ObjectRecord = crate::manta::decode(&entry, &path).map_err(Fault::internal)?;
+    let rec: ObjectRecord =
+        codec::decode::<ObjectRecord>(&entry, &path.display()).map_err(Fault::internal)?;
     if rec.is_dir() {
         return Err(Fault::job(
             JobErrorCode::InvalidArgumentError,
@@ -133,7 +134,7 @@ pub async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCac
             Err(StoreError::ConditionFailed { .. }) => {
                 let entry = st.meta.get(&key).await?;
                 let is_dir = entry
-                    .map(|e| crate::manta::decode(&e, &dir).map(|r| r.is_dir()))
+                    .map(|e| codec::decode::<ObjectRecord>(&e, &dir.display()).map(|r| r.is_dir()))
                     .transpose()?
                     .unwrap_or(false);
                 if !is_dir {
@@ -262,7 +263,7 @@ pub async fn tail_lines(
             path: path.display(),
         });
     };
-    let rec = crate::manta::decode(&entry, path)?;
+    let rec = codec::decode::<ObjectRecord>(&entry, &path.display())?;
     let name = path.display();
     let parts = std::slice::from_ref(&rec.stored);
     let mut stream = st.store.open_read(&name, parts, None).await?;
@@ -303,6 +304,6 @@ pub async fn resolve_dir(st: &AppState, owner: &str, dir: &MantaPath) -> Result<
     };
     match st.meta.get(&EntryKey::new(Keyspace::Objects, d, n)).await? {
         None => Ok(false),
-        Some(e) => Ok(crate::manta::decode(&e, dir)?.is_dir()),
+        Some(e) => Ok(codec::decode::<ObjectRecord>(&e, &dir.display())?.is_dir()),
     }
 }

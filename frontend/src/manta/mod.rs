@@ -2,14 +2,17 @@
 //! `PUT`, by content type (directory, link or object), as muskie routes.
 
 mod dirs;
+pub(crate) mod jobs;
 mod link;
 mod objects;
 pub mod respond;
+mod server;
+
+pub use server::{app, serve, RequestId};
 
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
 use crate::records::{AccountRecord, ObjectRecord};
-use crate::server::RequestId;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -80,7 +83,7 @@ async fn handle(
         query,
         request_id,
     };
-    let body = match crate::jobs::api::route(&req, body).await {
+    let body = match jobs::route(&req, body).await {
         Ok(done) => return done,
         Err(body) => body,
     };
@@ -163,13 +166,12 @@ impl Req {
     }
 }
 
-pub fn decode(entry: &Entry, path: &MantaPath) -> Result<ObjectRecord> {
-    serde_json::from_value(entry.value.clone())
-        .map_err(|e| Error::Internal(format!("record of {}: {e}", path.display())))
-}
-
-pub fn encode(rec: &ObjectRecord) -> Result<serde_json::Value> {
-    serde_json::to_value(rec).map_err(|e| Error::Internal(format!("encode record: {e}")))
+/// The Manta entry in `entry`.
+///
+/// # Errors
+/// An undecodable record.
+pub(crate) fn decode(entry: &Entry, path: &MantaPath) -> Result<ObjectRecord> {
+    Ok(crate::store::codec::decode(entry, &path.display())?)
 }
 
 async fn get_or_head(req: &Req) -> Result<Response> {

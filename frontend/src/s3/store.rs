@@ -61,12 +61,11 @@ pub fn validate_key(key: &str) -> S3Result<()> {
 }
 
 pub fn decode<T: DeserializeOwned>(entry: &Entry) -> S3Result<T> {
-    serde_json::from_value(entry.value.clone())
-        .map_err(|e| S3Error::Internal(format!("record {}: {e}", entry.name)))
+    Ok(crate::store::codec::decode(entry, &entry.name)?)
 }
 
 pub fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
-    serde_json::to_value(rec).map_err(|e| S3Error::Internal(format!("encode record: {e}")))
+    Ok(crate::store::codec::encode(rec)?)
 }
 
 /// The bucket a request names, if the requester owns it.

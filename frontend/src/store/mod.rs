@@ -14,6 +14,7 @@
 //! What a record *is* (a Manta entry, an S3 key) stays with each API; the
 //! store only needs to serialize it.
 
+pub mod codec;
 pub mod error;
 pub mod ids;
 pub mod placement;

@@ -132,8 +132,7 @@ impl ObjectStore {
         rec: &R,
         cond: WriteCond,
     ) -> Result<Entry> {
-        let value = serde_json::to_value(rec)
-            .map_err(|e| Error::Internal(format!("encode record of {name}: {e}")))?;
+        let value = super::codec::encode(rec)?;
         match self.meta.put(key, value, cond.to_condition()).await {
             Ok(e) => Ok(e),
             Err(metadata_tier::Error::ConditionFailed { .. }) => Err(cond.lost(name)),

@@ -4,8 +4,8 @@
 //! `GET /:login/jobs?state=&name=`. Everything else under `/:login/jobs`
 //! (the job directories, `stor/`, the archives) is ordinary objects.
 
-use super::http_error;
 use crate::error::{Error, Result};
+use crate::jobs::http_error;
 use crate::manta::respond::{self, json_response};
 use crate::manta::Req;
 use crate::store::Error as StoreError;
@@ -88,7 +88,7 @@ async fn create(req: &Req, body: Body) -> Result<Response> {
         other => other?,
     };
     let spec = JobSpec::from_json(&bytes).map_err(|e| Error::InvalidJob(e.to_string()))?;
-    let ns = super::namespace(&req.state);
+    let ns = crate::jobs::namespace(&req.state);
     let (owner, login) = (req.account.uuid.as_str(), &req.account.login);
     let id = req
         .state
@@ -211,7 +211,7 @@ async fn live_get(req: &Req, id: &str, what: &str) -> Result<Response> {
                 _ => "err.txt",
             };
             let path = format!("/{}/jobs/{id}/{name}", req.account.login);
-            let ns = super::namespace(&req.state);
+            let ns = crate::jobs::namespace(&req.state);
             match ns.tail_lines(req.account.uuid.as_str(), &path, TAIL).await {
                 Ok(lines) => lines.unwrap_or_default(),
                 Err(e) => return Err(store_error(e)),

@@ -42,7 +42,7 @@ async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) 
 pub fn app(state: AppState) -> axum::Router {
     let name = HeaderValue::from_str(&state.settings.server_name)
         .unwrap_or_else(|_| HeaderValue::from_static("mantad"));
-    crate::manta::router(state).layer(middleware::from_fn(move |req, next| {
+    super::router(state).layer(middleware::from_fn(move |req, next| {
         common_headers(name.clone(), req, next)
     }))
 }
