@@ -88,3 +88,21 @@ mod tests {
         );
     }
 }
+
+/// A time as Manta writes it in listings (`mtime`) and job objects
+/// (`timeCreated`...): ISO-8601 UTC with milliseconds, e.g.
+/// `2013-05-22T17:39:43.714Z`. One formatter for the server and clients.
+pub fn iso8601_ms(ms_since_epoch: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms_since_epoch) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}

@@ -15,18 +15,7 @@ pub fn system_time(ms: u64) -> SystemTime {
 
 /// ISO-8601 UTC with milliseconds, as listings show `mtime`.
 pub fn iso8601(ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    client_sdk::types::iso8601_ms(ms)
 }
 
 /// RFC 7231 date, as `Last-Modified` carries it.
