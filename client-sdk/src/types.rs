@@ -46,6 +46,24 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// A time as Manta writes it in listings (`mtime`) and job objects
+/// (`timeCreated`...): ISO-8601 UTC with milliseconds, e.g.
+/// `2013-05-22T17:39:43.714Z`. One formatter for the server and clients.
+pub fn iso8601_ms(ms_since_epoch: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms_since_epoch) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,22 +105,4 @@ mod tests {
             r#"{"name":"d","type":"directory","mtime":"2013-05-22T17:39:43.714Z"}"#
         );
     }
-}
-
-/// A time as Manta writes it in listings (`mtime`) and job objects
-/// (`timeCreated`...): ISO-8601 UTC with milliseconds, e.g.
-/// `2013-05-22T17:39:43.714Z`. One formatter for the server and clients.
-pub fn iso8601_ms(ms_since_epoch: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms_since_epoch) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
 }
