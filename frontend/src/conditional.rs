@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use std::time::SystemTime;
 
 #[derive(Debug, Default, Clone)]
-pub struct Conditions {
+pub(crate) struct Conditions {
     if_match: Option<Vec<String>>,
     if_none_match: Option<Vec<String>>,
     if_modified_since: Option<SystemTime>,
@@ -15,7 +15,7 @@ pub struct Conditions {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Proceed,
     NotModified,
     PreconditionFailed,
@@ -23,9 +23,9 @@ pub enum Outcome {
 
 /// The current state of the entry a request is conditional on.
 #[derive(Debug, Clone, Copy)]
-pub struct Current<'a> {
+pub(crate) struct Current<'a> {
     pub etag: &'a str,
-    pub mtime_ms: u64,
+    pub(crate) mtime_ms: u64,
 }
 
 fn etag_list(headers: &HeaderMap, name: &str) -> Option<Vec<String>> {
@@ -48,7 +48,7 @@ fn date(headers: &HeaderMap, name: &str) -> Option<SystemTime> {
 }
 
 impl Conditions {
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         Conditions {
             if_match: etag_list(headers, "if-match"),
             if_none_match: etag_list(headers, "if-none-match"),

@@ -23,12 +23,12 @@
 pub mod accounts;
 pub mod auth;
 pub mod cluster;
-pub mod conditional;
+pub(crate) mod conditional;
 pub mod config;
-pub mod error;
-pub mod jobs;
-pub mod manta;
-pub mod path;
+pub(crate) mod error;
+pub(crate) mod jobs;
+pub(crate) mod manta;
+pub(crate) mod path;
 pub mod records;
 pub mod s3;
 pub mod state;

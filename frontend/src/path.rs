@@ -7,15 +7,15 @@
 use crate::error::{Error, Result};
 use percent_encoding::percent_decode_str;
 
-pub const MAX_NAME_BYTES: usize = 1024;
-pub const MAX_PATH_BYTES: usize = 4096;
+pub(crate) const MAX_NAME_BYTES: usize = 1024;
+pub(crate) const MAX_PATH_BYTES: usize = 4096;
 
 /// The fixed top-level directories of every account.
-pub const TREES: [&str; 5] = ["jobs", "public", "reports", "stor", "uploads"];
+pub(crate) const TREES: [&str; 5] = ["jobs", "public", "reports", "stor", "uploads"];
 
 /// A decoded, validated Manta path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MantaPath {
+pub(crate) struct MantaPath {
     pub login: String,
     /// `None` for the account root `/:login`.
     pub tree: Option<String>,
@@ -67,7 +67,7 @@ impl MantaPath {
     }
 
     /// `/:login` or `/:login/<tree>`: always exists, never created or deleted.
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.parts.is_empty()
     }
 
@@ -103,7 +103,7 @@ impl MantaPath {
     }
 
     /// The metadata directory whose entries this path (a directory) lists.
-    pub fn as_dir_key(&self, account_uuid: &str) -> Option<String> {
+    pub(crate) fn as_dir_key(&self, account_uuid: &str) -> Option<String> {
         let tree = self.tree.as_ref()?;
         let mut dir = format!("/{account_uuid}/{tree}");
         for d in &self.parts {
@@ -144,7 +144,7 @@ fn decode_segment(seg: &str) -> Result<String> {
 }
 
 /// Muskie's login rule: a letter, then at least one of `[a-zA-Z0-9_\-.@%]`.
-pub fn valid_login(login: &str) -> bool {
+pub(crate) fn valid_login(login: &str) -> bool {
     let mut chars = login.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
         && login.len() >= 2

@@ -17,20 +17,20 @@ use client_sdk::presign::{canonical_query, string_to_sign};
 const PARAMS: [&str; 4] = ["expires", "signature", "keyId", "algorithm"];
 
 /// The decoded query pairs of a request, in the order sent.
-pub fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     uri.query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default()
 }
 
 /// Muskie's test: any of the four parameters marks a presigned request.
-pub fn is_presigned(pairs: &[(String, String)]) -> bool {
+pub(crate) fn is_presigned(pairs: &[(String, String)]) -> bool {
     pairs.iter().any(|(k, _)| PARAMS.contains(&k.as_str()))
 }
 
 /// A presigned request, checked for everything but the signature itself.
 #[derive(Debug)]
-pub struct Presigned {
+pub(crate) struct Presigned {
     pub key_id: String,
     pub algorithm: String,
     pub signature: Vec<u8>,

@@ -149,7 +149,7 @@ pub async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCac
 }
 
 /// An object record for bytes a task stored.
-pub fn object_record(
+pub(crate) fn object_record(
     owner: &str,
     blob: Option<&StoredBlob>,
     content_type: &str,
@@ -187,7 +187,7 @@ fn empty_md5() -> String {
 ///
 /// # Errors
 /// A root path; metadata errors.
-pub async fn put_record(
+pub(crate) async fn put_record(
     st: &AppState,
     owner: &str,
     path: &MantaPath,
@@ -210,7 +210,7 @@ pub async fn put_record(
 ///
 /// # Errors
 /// No storage nodes; I/O and metadata errors.
-pub async fn put_file(
+pub(crate) async fn put_file(
     st: &AppState,
     owner: &str,
     path: &MantaPath,
@@ -245,7 +245,7 @@ pub async fn put_file(
 ///
 /// # Errors
 /// Missing object; unreadable copies.
-pub async fn tail_lines(
+pub(crate) async fn tail_lines(
     st: &AppState,
     owner: &str,
     path: &MantaPath,
@@ -298,7 +298,7 @@ pub async fn tail_lines(
 ///
 /// # Errors
 /// Metadata errors.
-pub async fn resolve_dir(st: &AppState, owner: &str, dir: &MantaPath) -> Result<bool> {
+pub(crate) async fn resolve_dir(st: &AppState, owner: &str, dir: &MantaPath) -> Result<bool> {
     let Some((d, n)) = dir.key(owner) else {
         return Ok(true);
     };

@@ -39,7 +39,7 @@ async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) 
     resp
 }
 
-pub fn app(state: AppState) -> axum::Router {
+pub(crate) fn app(state: AppState) -> axum::Router {
     let name = HeaderValue::from_str(&state.settings.server_name)
         .unwrap_or_else(|_| HeaderValue::from_static("mantad"));
     super::router(state).layer(middleware::from_fn(move |req, next| {
@@ -52,7 +52,7 @@ pub fn app(state: AppState) -> axum::Router {
 ///
 /// # Errors
 /// I/O errors of the listener.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,

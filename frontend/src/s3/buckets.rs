@@ -50,7 +50,7 @@ pub async fn list(req: &S3Req) -> S3Result<Response> {
     Ok(x.response())
 }
 
-pub fn owner(x: &mut Xml, req: &S3Req) {
+pub(crate) fn owner(x: &mut Xml, req: &S3Req) {
     x.open("Owner");
     x.elem("ID", req.account.uuid.as_str());
     x.elem("DisplayName", &req.account.login);
@@ -61,7 +61,7 @@ pub fn owner(x: &mut Xml, req: &S3Req) {
 ///
 /// # Errors
 /// `InvalidBucketName`.
-pub fn validate_name(name: &str) -> S3Result<()> {
+pub(crate) fn validate_name(name: &str) -> S3Result<()> {
     let bad = |why: &str| Err(S3Error::InvalidBucketName(format!("{name:?}: {why}")));
     if !(3..=63).contains(&name.len()) {
         return bad("must be 3 to 63 characters");

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 /// A checksum header and its base64 value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checksum {
+pub(crate) struct Checksum {
     pub header: &'static str,
     pub value: String,
 }
@@ -51,7 +51,7 @@ const HEADERS: [&str; 2] = ["x-amz-checksum-crc32", "x-amz-checksum-sha256"];
 ///
 /// # Errors
 /// `InvalidDigest` for a value that is not text.
-pub fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
+pub(crate) fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
     for header in HEADERS {
         if let Some(v) = h.get(header) {
             let value = v.to_str().map_err(|_| S3Error::InvalidDigest)?;

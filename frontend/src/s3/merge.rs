@@ -14,16 +14,16 @@ use std::collections::VecDeque;
 /// themselves continue with U+10FFFF, which land in the same prefix anyway).
 const PAST: char = '\u{10FFFF}';
 
-pub struct Query {
+pub(crate) struct Query {
     pub prefix: String,
-    pub delimiter: Option<String>,
+    pub(crate) delimiter: Option<String>,
     /// List keys after this one (exclusive).
     pub after: Option<String>,
     /// Keys plus common prefixes to return.
     pub max: usize,
 }
 
-pub enum Item {
+pub(crate) enum Item {
     Key(Entry),
     Prefix(String),
 }
@@ -38,9 +38,9 @@ impl Item {
     }
 }
 
-pub struct Page {
-    pub items: Vec<Item>,
-    pub truncated: bool,
+pub(crate) struct Page {
+    pub(crate) items: Vec<Item>,
+    pub(crate) truncated: bool,
 }
 
 struct Cursor {

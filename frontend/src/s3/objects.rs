@@ -65,7 +65,7 @@ pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
 }
 
 /// A 200 carrying `ETag` (given without quotes).
-pub fn etag_response(etag: &str) -> Response {
+pub(crate) fn etag_response(etag: &str) -> Response {
     let mut resp = empty(StatusCode::OK);
     if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
         resp.headers_mut().insert("etag", v);
@@ -85,7 +85,7 @@ pub fn content_type(h: &HeaderMap) -> String {
 ///
 /// # Errors
 /// `InvalidArgument` for a non-ASCII value, metadata over 2 KiB.
-pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
+pub(crate) fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut meta_bytes = 0;
     for (name, value) in h {
@@ -129,7 +129,7 @@ pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
 ///
 /// # Errors
 /// `PreconditionFailed`, `NoSuchKey` for `If-Match` on a missing key.
-pub async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<WriteCond> {
+pub(crate) async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<WriteCond> {
     let none_match = req.header("if-none-match").map(str::trim);
     let if_match = req.header("if-match").map(|v| v.trim().trim_matches('"'));
     if none_match.is_none() && if_match.is_none() {

@@ -7,10 +7,10 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
-pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(crate) const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// An XML document being written.
-pub struct Xml(String);
+pub(crate) struct Xml(String);
 
 impl Xml {
     pub fn doc() -> Xml {
@@ -23,7 +23,7 @@ impl Xml {
     }
 
     /// A root element holding only text.
-    pub fn root_text(&mut self, name: &str, text: &str) {
+    pub(crate) fn root_text(&mut self, name: &str, text: &str) {
         self.root(name);
         escape_into(&mut self.0, text);
         self.close(name);
@@ -41,13 +41,13 @@ impl Xml {
         self.0.push('>');
     }
 
-    pub fn elem(&mut self, name: &str, text: &str) {
+    pub(crate) fn elem(&mut self, name: &str, text: &str) {
         self.open(name);
         escape_into(&mut self.0, text);
         self.close(name);
     }
 
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.0
     }
 
@@ -81,7 +81,7 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
 ///
 /// # Errors
 /// `MalformedXml` for an unknown or unterminated reference.
-pub fn unescape(s: &str) -> S3Result<String> {
+pub(crate) fn unescape(s: &str) -> S3Result<String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('&') {
@@ -112,7 +112,7 @@ pub fn unescape(s: &str) -> S3Result<String> {
 
 /// The raw contents of each `<tag>...</tag>` (or `<tag attr..>`) in `doc`,
 /// in order; nested elements of other names stay inside the contents.
-pub fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
+pub(crate) fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
     let open = format!("<{tag}");
     let close = format!("</{tag}>");
     let mut out = Vec::new();

@@ -11,7 +11,7 @@ use serde::Serialize;
 ///
 /// # Errors
 /// `Internal` for a value that is not such a record.
-pub fn decode<T: DeserializeOwned>(entry: &Entry, name: &str) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(entry: &Entry, name: &str) -> Result<T> {
     serde_json::from_value(entry.value.clone())
         .map_err(|e| Error::Internal(format!("record of {name}: {e}")))
 }

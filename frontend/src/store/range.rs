@@ -5,7 +5,7 @@ use super::error::{Error, Result};
 
 /// An inclusive byte range within an object of known size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
+pub(crate) struct ByteRange {
     pub start: u64,
     pub end: u64,
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One blob and the nodes holding a copy of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlobRef {
+pub(crate) struct BlobRef {
     pub hash: BlobHash,
     /// Never zero: empty content has no blob.
     pub size: u64,
@@ -18,7 +18,7 @@ pub struct BlobRef {
 /// The bytes of an object, or of one part of a multipart object.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 #[serde(try_from = "RawStored", into = "RawStored")]
-pub enum Stored {
+pub(crate) enum Stored {
     #[default]
     Empty,
     Blob(BlobRef),
