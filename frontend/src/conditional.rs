@@ -24,7 +24,7 @@ pub(crate) enum Outcome {
 /// The current state of the entry a request is conditional on.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Current<'a> {
-    pub etag: &'a str,
+    pub(crate) etag: &'a str,
     pub(crate) mtime_ms: u64,
 }
 
@@ -59,7 +59,7 @@ impl Conditions {
 
     /// Whether any condition was sent: a write that carries one must be
     /// applied atomically against the entry it was checked on.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.if_match.is_some()
             || self.if_none_match.is_some()
             || self.if_modified_since.is_some()
@@ -67,7 +67,7 @@ impl Conditions {
     }
 
     /// Evaluates the conditions; `read` is true for GET and HEAD.
-    pub fn check(&self, current: Option<Current<'_>>, read: bool) -> Outcome {
+    pub(crate) fn check(&self, current: Option<Current<'_>>, read: bool) -> Outcome {
         let mtime = current.map(|c| crate::time::system_time(c.mtime_ms - c.mtime_ms % 1000));
         if let Some(list) = &self.if_match {
             let ok = match current {

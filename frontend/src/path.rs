@@ -16,11 +16,11 @@ pub(crate) const TREES: [&str; 5] = ["jobs", "public", "reports", "stor", "uploa
 /// A decoded, validated Manta path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MantaPath {
-    pub login: String,
+    pub(crate) login: String,
     /// `None` for the account root `/:login`.
-    pub tree: Option<String>,
+    pub(crate) tree: Option<String>,
     /// Components below the tree, each a valid name.
-    pub parts: Vec<String>,
+    pub(crate) parts: Vec<String>,
 }
 
 impl MantaPath {
@@ -30,7 +30,7 @@ impl MantaPath {
     /// # Errors
     /// `InvalidResource` for undecodable or forbidden components,
     /// `ResourceNotFound` for an unknown top-level tree.
-    pub fn parse(raw: &str) -> Result<MantaPath> {
+    pub(crate) fn parse(raw: &str) -> Result<MantaPath> {
         if raw.len() > MAX_PATH_BYTES * 3 {
             return Err(Error::InvalidResource("path too long".into()));
         }
@@ -72,13 +72,13 @@ impl MantaPath {
     }
 
     /// The parent path, `None` for the account root.
-    pub fn parent(&self) -> Option<MantaPath> {
+    pub(crate) fn parent(&self) -> Option<MantaPath> {
         let mut p = self.clone();
         (p.parts.pop().is_some() || p.tree.take().is_some()).then_some(p)
     }
 
     /// The path as users see it: `/login/stor/a/b`.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut s = format!("/{}", self.login);
         for part in self.tree.iter().chain(self.parts.iter()) {
             s.push('/');
@@ -91,7 +91,7 @@ impl MantaPath {
     /// by the account's uuid (as Manta does), so renaming a login keeps data.
     /// Returns (directory, name); `None` for root directories, which have no
     /// record.
-    pub fn key(&self, account_uuid: &str) -> Option<(String, String)> {
+    pub(crate) fn key(&self, account_uuid: &str) -> Option<(String, String)> {
         let tree = self.tree.as_ref()?;
         let (name, dirs) = self.parts.split_last()?;
         let mut dir = format!("/{account_uuid}/{tree}");

@@ -31,11 +31,11 @@ pub(crate) fn is_presigned(pairs: &[(String, String)]) -> bool {
 /// A presigned request, checked for everything but the signature itself.
 #[derive(Debug)]
 pub(crate) struct Presigned {
-    pub key_id: String,
-    pub algorithm: String,
-    pub signature: Vec<u8>,
+    pub(crate) key_id: String,
+    pub(crate) algorithm: String,
+    pub(crate) signature: Vec<u8>,
     /// The string the signature must verify over.
-    pub signed: String,
+    pub(crate) signed: String,
 }
 
 /// Checks parameters, expiry and method, and builds the signed string.
@@ -43,7 +43,7 @@ pub(crate) struct Presigned {
 /// # Errors
 /// `InvalidQueryStringAuthentication` for missing parameters, an expired
 /// URL or an unsigned method.
-pub fn check(
+pub(crate) fn check(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,

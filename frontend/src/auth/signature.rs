@@ -18,11 +18,11 @@ pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(300);
 /// The parameters of a `Signature` authorization header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SignatureParams {
-    pub key_id: String,
-    pub algorithm: String,
+    pub(crate) key_id: String,
+    pub(crate) algorithm: String,
     /// Lower-case header names signed, in order (default `date`).
-    pub headers: Vec<String>,
-    pub signature: Vec<u8>,
+    pub(crate) headers: Vec<String>,
+    pub(crate) signature: Vec<u8>,
 }
 
 /// Parses `Signature keyId="..",algorithm="..",headers="..",signature=".."`
@@ -178,8 +178,8 @@ fn request_date(headers: &HeaderMap) -> Result<Option<SystemTime>> {
 /// A parsed keyId: `/LOGIN/keys/FINGERPRINT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KeyId {
-    pub login: String,
-    pub fingerprint: String,
+    pub(crate) login: String,
+    pub(crate) fingerprint: String,
 }
 
 /// Parses a keyId. The sub-user form `/LOGIN/USER/keys/FP` is recognised and

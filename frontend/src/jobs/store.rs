@@ -26,7 +26,7 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 /// # Errors
 /// [`Fault::Job`] (missing, a directory, not allowed); [`Fault::Internal`]
 /// (metadata down), worth retrying.
-pub async fn resolve(
+pub(crate) async fn resolve(
     st: &AppState,
     login: &str,
     raw: &str,
@@ -105,7 +105,7 @@ pub async fn resolve(
 ///
 /// # Errors
 /// An ancestor that is an object; metadata errors.
-pub async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCache) -> Result<()> {
+pub(crate) async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCache) -> Result<()> {
     let mut ancestors = Vec::new();
     let mut p = path.parent();
     while let Some(dir) = p {

@@ -33,12 +33,12 @@ pub(crate) fn router(state: AppState) -> Router {
 
 /// Everything a handler needs about one request.
 pub(crate) struct Req {
-    pub state: AppState,
-    pub method: Method,
-    pub path: MantaPath,
-    pub account: AccountRecord,
-    pub headers: HeaderMap,
-    pub query: HashMap<String, String>,
+    pub(crate) state: AppState,
+    pub(crate) method: Method,
+    pub(crate) path: MantaPath,
+    pub(crate) account: AccountRecord,
+    pub(crate) headers: HeaderMap,
+    pub(crate) query: HashMap<String, String>,
     pub(crate) request_id: String,
 }
 
@@ -121,7 +121,7 @@ pub(crate) enum Lookup {
 
 impl Req {
     /// The metadata key of the request path (`None` for root directories).
-    pub fn key(&self) -> Option<EntryKey> {
+    pub(crate) fn key(&self) -> Option<EntryKey> {
         self.path
             .key(self.account.uuid.as_str())
             .map(|(dir, name)| EntryKey::new(Keyspace::Objects, dir, name))

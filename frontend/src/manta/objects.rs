@@ -97,7 +97,7 @@ async fn drain_small_body(req: &Req, body: Body) {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
 }
 
-pub async fn put(req: &Req, body: Body) -> Result<Response> {
+pub(crate) async fn put(req: &Req, body: Body) -> Result<Response> {
     let Plan {
         expect,
         headers,
@@ -180,7 +180,7 @@ pub(crate) async fn write_cond(req: &Req, conds: &Conditions) -> Result<WriteCon
 ///
 /// # Errors
 /// A root path; the store's write errors.
-pub async fn commit(req: &Req, rec: &ObjectRecord, cond: WriteCond) -> Result<Entry> {
+pub(crate) async fn commit(req: &Req, rec: &ObjectRecord, cond: WriteCond) -> Result<Entry> {
     let key = req
         .key()
         .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
@@ -276,7 +276,7 @@ pub(crate) fn stored_headers(h: &HeaderMap) -> Result<BTreeMap<String, String>> 
     Ok(out)
 }
 
-pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
+pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
     let conds = Conditions::from_headers(&req.headers);
     let cur = Current {
         etag: &rec.etag,
@@ -322,7 +322,7 @@ pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response>
     Ok(resp)
 }
 
-pub async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
+pub(crate) async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
     let conds = Conditions::from_headers(&req.headers);
     let cur = Current {
         etag: &rec.etag,

@@ -21,7 +21,7 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Resp
     resp
 }
 
-pub fn empty(status: StatusCode) -> Response {
+pub(crate) fn empty(status: StatusCode) -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = status;
     resp
@@ -29,7 +29,7 @@ pub fn empty(status: StatusCode) -> Response {
 
 /// Inserts a header if the value is representable (stored values were
 /// checked on the way in, so a failure here only drops a bad header).
-pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
+pub(crate) fn set(h: &mut HeaderMap, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (
         HeaderName::from_bytes(name.as_bytes()),
         HeaderValue::from_str(value),

@@ -13,7 +13,7 @@ use tracing::Instrument;
 /// The request id: the client's `x-request-id` when it sent one (node-manta
 /// always does), else a fresh uuid. Handlers record it with what they write.
 #[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub String);
 
 async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) -> Response {
     let started = Instant::now();

@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 /// A checksum header and its base64 value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Checksum {
-    pub header: &'static str,
-    pub value: String,
+    pub(crate) header: &'static str,
+    pub(crate) value: String,
 }
 
 /// A running digest and how its final value is written.
@@ -65,7 +65,7 @@ pub(crate) fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
 }
 
 /// The body, failing at its end unless it has checksum `want`.
-pub fn checked(body: Body, want: &Checksum) -> Body {
+pub(crate) fn checked(body: Body, want: &Checksum) -> Body {
     let hasher = if want.header == HEADERS[0] {
         Hasher::Crc32(crc32fast::Hasher::new())
     } else {

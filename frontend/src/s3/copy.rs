@@ -69,7 +69,7 @@ fn copy_result(root: &str, etag: &str, mtime_ms: u64) -> Response {
     x.response()
 }
 
-pub async fn copy_object(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn copy_object(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;

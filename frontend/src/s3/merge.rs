@@ -15,12 +15,12 @@ use std::collections::VecDeque;
 const PAST: char = '\u{10FFFF}';
 
 pub(crate) struct Query {
-    pub prefix: String,
+    pub(crate) prefix: String,
     pub(crate) delimiter: Option<String>,
     /// List keys after this one (exclusive).
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
     /// Keys plus common prefixes to return.
-    pub max: usize,
+    pub(crate) max: usize,
 }
 
 pub(crate) enum Item {
@@ -30,7 +30,7 @@ pub(crate) enum Item {
 
 impl Item {
     /// The key or prefix: where the next page starts after.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Item::Key(e) => &e.name,
             Item::Prefix(p) => p,
@@ -79,7 +79,7 @@ impl Query {
 ///
 /// # Errors
 /// Metadata errors.
-pub async fn list(meta: &MetadataClient, dirs: Vec<String>, q: &Query) -> S3Result<Page> {
+pub(crate) async fn list(meta: &MetadataClient, dirs: Vec<String>, q: &Query) -> S3Result<Page> {
     let (marker, inclusive) = q.start();
     let batch = (q.max / dirs.len().max(1) * 2 + 2).clamp(50, 1000);
     let mut cursors: Vec<Cursor> = dirs

@@ -26,7 +26,7 @@ fn upload_key(b: &BucketRecord, id: &str) -> EntryKey {
 }
 
 /// Every entry of a dir, read 1000 at a time.
-pub async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
+pub(crate) async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
     let mut out = Vec::new();
     let mut opts = ListOptions {
         limit: 1000,
@@ -44,7 +44,7 @@ pub async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
 }
 
 /// The upload named by `uploadId`, which must be for the request's key.
-pub async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
+pub(crate) async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
     let id = req.q("uploadId").unwrap_or_default();
     let missing = || S3Error::NoSuchUpload {
         upload_id: id.to_string(),
@@ -63,7 +63,7 @@ pub async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
     Ok(up)
 }
 
-pub async fn create(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;

@@ -25,7 +25,7 @@ const STORED_HEADERS: [&str; 6] = [
     "x-amz-website-redirect-location",
 ];
 
-pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
@@ -73,7 +73,7 @@ pub(crate) fn etag_response(etag: &str) -> Response {
     resp
 }
 
-pub fn content_type(h: &HeaderMap) -> String {
+pub(crate) fn content_type(h: &HeaderMap) -> String {
     h.get("content-type")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
@@ -154,7 +154,7 @@ pub(crate) async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) ->
 ///
 /// # Errors
 /// `PreconditionFailed` when `cond` no longer holds; metadata errors.
-pub async fn commit(
+pub(crate) async fn commit(
     req: &S3Req,
     b: &BucketRecord,
     key: &str,
@@ -169,7 +169,7 @@ pub async fn commit(
 
 /// DeleteObject: 204 whether or not the key existed, as S3 answers. The
 /// blobs stay for garbage collection (copies may share them).
-pub async fn delete(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn delete(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     let cond = match req.header("if-match") {

@@ -24,12 +24,12 @@ pub(crate) const DEFAULT_PARTITIONS: u32 = 16;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct BucketRecord {
-    pub v: u32,
-    pub name: String,
+    pub(crate) v: u32,
+    pub(crate) name: String,
     /// Owner account uuid.
     pub(crate) owner: AccountId,
     pub(crate) owner_login: String,
-    pub created_ms: u64,
+    pub(crate) created_ms: u64,
     pub(crate) partitions: u32,
     #[serde(default)]
     pub(crate) request_id: String,
@@ -39,16 +39,16 @@ pub(crate) struct BucketRecord {
 /// multipart upload has one per part, read in order.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct S3Object {
-    pub v: u32,
+    pub(crate) v: u32,
     /// Without quotes: MD5 hex, or `md5-of-md5s-N` after multipart.
-    pub etag: String,
-    pub size: u64,
-    pub content_type: String,
-    pub parts: Vec<Stored>,
+    pub(crate) etag: String,
+    pub(crate) size: u64,
+    pub(crate) content_type: String,
+    pub(crate) parts: Vec<Stored>,
     /// `x-amz-meta-*` (lower-case names, prefix kept) and the stored
     /// standard headers (content-encoding, cache-control...).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
     #[serde(default)]
     pub(crate) request_id: String,
     /// `x-amz-checksum-*` header and value the client sent and we checked.
@@ -65,24 +65,24 @@ impl S3Object {
 /// A multipart upload in progress.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct UploadRecord {
-    pub v: u32,
+    pub(crate) v: u32,
     pub(crate) upload_id: String,
-    pub key: String,
+    pub(crate) key: String,
     pub(crate) initiated_ms: u64,
-    pub content_type: String,
+    pub(crate) content_type: String,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
 }
 
 /// One uploaded part.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub(crate) struct PartRecord {
-    pub v: u32,
-    pub number: u32,
+    pub(crate) v: u32,
+    pub(crate) number: u32,
     /// MD5 hex of the part, without quotes.
-    pub etag: String,
-    pub md5: [u8; 16],
-    pub part: Stored,
+    pub(crate) etag: String,
+    pub(crate) md5: [u8; 16],
+    pub(crate) part: Stored,
     pub(crate) modified_ms: u64,
 }
 

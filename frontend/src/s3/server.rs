@@ -94,7 +94,7 @@ type Address = (Option<String>, Option<String>);
 ///
 /// # Errors
 /// `InvalidRequest` for a path that is not UTF-8 once decoded.
-pub fn address(cfg: &S3Config, headers: &HeaderMap, path: &str) -> S3Result<Address> {
+pub(crate) fn address(cfg: &S3Config, headers: &HeaderMap, path: &str) -> S3Result<Address> {
     let decoded = percent_decode_str(path)
         .decode_utf8()
         .map_err(|_| S3Error::InvalidRequest("path is not UTF-8".into()))?;

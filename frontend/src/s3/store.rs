@@ -64,7 +64,7 @@ pub(crate) fn decode<T: DeserializeOwned>(entry: &Entry) -> S3Result<T> {
     Ok(crate::store::codec::decode(entry, &entry.name)?)
 }
 
-pub fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
+pub(crate) fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
     Ok(crate::store::codec::encode(rec)?)
 }
 
@@ -72,7 +72,7 @@ pub fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
 ///
 /// # Errors
 /// `NoSuchBucket`, `AccessDenied` for another account's bucket.
-pub async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
+pub(crate) async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
     let name = req.bucket_name()?;
     bucket_named(req, name).await
 }
@@ -101,7 +101,7 @@ pub(crate) async fn bucket_named(req: &S3Req, name: &str) -> S3Result<BucketReco
 ///
 /// # Errors
 /// Metadata errors.
-pub async fn object<T: DeserializeOwned>(
+pub(crate) async fn object<T: DeserializeOwned>(
     req: &S3Req,
     b: &BucketRecord,
     key: &str,
@@ -120,7 +120,7 @@ pub async fn object<T: DeserializeOwned>(
 ///
 /// # Errors
 /// `InvalidArgument` for a bad length, `InvalidDigest` for a bad MD5.
-pub fn expect(req: &S3Req) -> S3Result<Expect> {
+pub(crate) fn expect(req: &S3Req) -> S3Result<Expect> {
     let num = |name: &str| -> S3Result<Option<u64>> {
         match req.header(name) {
             None => Ok(None),

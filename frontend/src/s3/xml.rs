@@ -13,12 +13,12 @@ pub(crate) const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 pub(crate) struct Xml(String);
 
 impl Xml {
-    pub fn doc() -> Xml {
+    pub(crate) fn doc() -> Xml {
         Xml(String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
     }
 
     /// Opens the root element with the S3 namespace.
-    pub fn root(&mut self, name: &str) {
+    pub(crate) fn root(&mut self, name: &str) {
         self.0.push_str(&format!("<{name} xmlns=\"{NS}\">"));
     }
 
@@ -29,13 +29,13 @@ impl Xml {
         self.close(name);
     }
 
-    pub fn open(&mut self, name: &str) {
+    pub(crate) fn open(&mut self, name: &str) {
         self.0.push('<');
         self.0.push_str(name);
         self.0.push('>');
     }
 
-    pub fn close(&mut self, name: &str) {
+    pub(crate) fn close(&mut self, name: &str) {
         self.0.push_str("</");
         self.0.push_str(name);
         self.0.push('>');
@@ -52,7 +52,7 @@ impl Xml {
     }
 
     /// A 200 response carrying this document.
-    pub fn response(self) -> Response {
+    pub(crate) fn response(self) -> Response {
         let mut resp = Response::new(Body::from(self.0));
         *resp.status_mut() = StatusCode::OK;
         resp.headers_mut()
@@ -143,7 +143,7 @@ pub(crate) fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
 ///
 /// # Errors
 /// `MalformedXml`.
-pub fn text(doc: &str, tag: &str) -> S3Result<Option<String>> {
+pub(crate) fn text(doc: &str, tag: &str) -> S3Result<Option<String>> {
     match elements(doc, tag)?.first() {
         Some(t) => Ok(Some(unescape(t.trim_matches(['\n', '\r'].as_ref()))?)),
         None => Ok(None),

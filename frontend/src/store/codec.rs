@@ -20,6 +20,6 @@ pub(crate) fn decode<T: DeserializeOwned>(entry: &Entry, name: &str) -> Result<T
 ///
 /// # Errors
 /// `Internal` if it does not serialize (it always does for our records).
-pub fn encode<T: Serialize>(rec: &T) -> Result<serde_json::Value> {
+pub(crate) fn encode<T: Serialize>(rec: &T) -> Result<serde_json::Value> {
     serde_json::to_value(rec).map_err(|e| Error::Internal(format!("encode record: {e}")))
 }

@@ -26,9 +26,9 @@ pub(crate) enum Copies {
 
 /// A body as stored: where, and the MD5 the APIs report.
 #[derive(Debug, Clone)]
-pub struct Written {
+pub(crate) struct Written {
     pub(crate) stored: Stored,
-    pub md5: [u8; 16],
+    pub(crate) md5: [u8; 16],
 }
 
 /// What a record write requires of the entry it replaces.
