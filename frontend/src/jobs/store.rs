@@ -105,7 +105,12 @@ pub(crate) async fn resolve(
 ///
 /// # Errors
 /// An ancestor that is an object; metadata errors.
-pub(crate) async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCache) -> Result<()> {
+pub(crate) async fn mkdirs(
+    st: &AppState,
+    owner: &str,
+    path: &MantaPath,
+    cache: &DirCache,
+) -> Result<()> {
     let mut ancestors = Vec::new();
     let mut p = path.parent();
     while let Some(dir) = p {

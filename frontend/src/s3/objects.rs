@@ -129,7 +129,11 @@ pub(crate) fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>
 ///
 /// # Errors
 /// `PreconditionFailed`, `NoSuchKey` for `If-Match` on a missing key.
-pub(crate) async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<WriteCond> {
+pub(crate) async fn write_condition(
+    req: &S3Req,
+    b: &BucketRecord,
+    key: &str,
+) -> S3Result<WriteCond> {
     let none_match = req.header("if-none-match").map(str::trim);
     let if_match = req.header("if-match").map(|v| v.trim().trim_matches('"'));
     if none_match.is_none() && if_match.is_none() {

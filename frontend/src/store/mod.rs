@@ -24,8 +24,8 @@ mod read;
 pub(crate) mod stored;
 pub(crate) mod upload;
 
-pub use error::{Error, Result};
 pub(crate) use error::Rejected;
+pub use error::{Error, Result};
 pub use ids::{AccountId, NodeId};
 pub use placement::Placement;
 pub(crate) use put::{Copies, WriteCond, Written};

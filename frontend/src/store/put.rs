@@ -69,7 +69,12 @@ impl ObjectStore {
     /// # Errors
     /// Placement (`NoStorageNodes`, `NotEnoughSpace`), the body's faults
     /// (short, too long, idle, MD5, rejected by a check) and node failures.
-    pub(crate) async fn write_blob(&self, body: Body, copies: Copies, expect: &Expect) -> Result<Written> {
+    pub(crate) async fn write_blob(
+        &self,
+        body: Body,
+        copies: Copies,
+        expect: &Expect,
+    ) -> Result<Written> {
         let targets = if expect.len == Some(0) {
             Vec::new()
         } else {
@@ -145,7 +150,12 @@ impl ObjectStore {
     ///
     /// # Errors
     /// As [`ObjectStore::write_record`].
-    pub(crate) async fn delete_record(&self, key: EntryKey, name: &str, cond: WriteCond) -> Result<()> {
+    pub(crate) async fn delete_record(
+        &self,
+        key: EntryKey,
+        name: &str,
+        cond: WriteCond,
+    ) -> Result<()> {
         match self.meta.delete(key, cond.to_condition()).await {
             Ok(_) => Ok(()),
             Err(metadata_tier::Error::ConditionFailed { .. }) => Err(cond.lost(name)),

@@ -19,10 +19,10 @@ pub mod naming;
 pub(crate) mod spec;
 
 pub use error::{JobError, JobErrorCode};
-pub use job::{Job, JobState, JobStats};
 pub(crate) use job::JobExt;
-pub use spec::{JobSpec, JobSpecExt, Phase, PhaseType, SpecError};
+pub use job::{Job, JobState, JobStats};
 pub(crate) use spec::PhaseExt;
+pub use spec::{JobSpec, JobSpecExt, Phase, PhaseType, SpecError};
 
 #[cfg(test)]
 mod tests;
