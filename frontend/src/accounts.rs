@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 /// How long a cached account is trusted (bounds how long a revoked key
 /// keeps working on a frontend).
-pub const CACHE_TTL: Duration = Duration::from_secs(5);
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(5);
 
-pub const S3_INDEX_DIR: &str = "s3-access-keys";
+pub(crate) const S3_INDEX_DIR: &str = "s3-access-keys";
 
 type Cache = HashMap<String, (Instant, AccountRecord)>;
 

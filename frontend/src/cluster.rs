@@ -308,7 +308,7 @@ impl Cluster {
     ///
     /// # Errors
     /// After 30 s.
-    pub async fn wait_for_nodes(&self, n: usize) -> anyhow::Result<()> {
+    pub(crate) async fn wait_for_nodes(&self, n: usize) -> anyhow::Result<()> {
         let timeout = self.opts.settings.heartbeat_timeout;
         for _ in 0..300 {
             if let Ok(live) = self.meta.live_nodes(timeout).await {
@@ -425,7 +425,7 @@ fn storage_role(
 ///
 /// # Errors
 /// I/O errors; the account missing; metadata errors.
-pub async fn ensure_key(
+pub(crate) async fn ensure_key(
     accounts: &crate::accounts::Accounts,
     login: &str,
     dir: &Path,

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use std::time::SystemTime;
 
 #[derive(Debug, Default, Clone)]
-pub struct Conditions {
+pub(crate) struct Conditions {
     if_match: Option<Vec<String>>,
     if_none_match: Option<Vec<String>>,
     if_modified_since: Option<SystemTime>,
@@ -15,7 +15,7 @@ pub struct Conditions {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Proceed,
     NotModified,
     PreconditionFailed,
@@ -23,9 +23,9 @@ pub enum Outcome {
 
 /// The current state of the entry a request is conditional on.
 #[derive(Debug, Clone, Copy)]
-pub struct Current<'a> {
-    pub etag: &'a str,
-    pub mtime_ms: u64,
+pub(crate) struct Current<'a> {
+    pub(crate) etag: &'a str,
+    pub(crate) mtime_ms: u64,
 }
 
 fn etag_list(headers: &HeaderMap, name: &str) -> Option<Vec<String>> {
@@ -48,7 +48,7 @@ fn date(headers: &HeaderMap, name: &str) -> Option<SystemTime> {
 }
 
 impl Conditions {
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
         Conditions {
             if_match: etag_list(headers, "if-match"),
             if_none_match: etag_list(headers, "if-none-match"),
@@ -59,7 +59,7 @@ impl Conditions {
 
     /// Whether any condition was sent: a write that carries one must be
     /// applied atomically against the entry it was checked on.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.if_match.is_some()
             || self.if_none_match.is_some()
             || self.if_modified_since.is_some()
@@ -67,7 +67,7 @@ impl Conditions {
     }
 
     /// Evaluates the conditions; `read` is true for GET and HEAD.
-    pub fn check(&self, current: Option<Current<'_>>, read: bool) -> Outcome {
+    pub(crate) fn check(&self, current: Option<Current<'_>>, read: bool) -> Outcome {
         let mtime = current.map(|c| crate::time::system_time(c.mtime_ms - c.mtime_ms % 1000));
         if let Some(list) = &self.if_match {
             let ok = match current {

@@ -33,10 +33,10 @@ pub struct FrontendConfig {
     pub vnodes: u32,
     /// Copies made when the client asks for none.
     #[serde(default = "two")]
-    pub default_durability: u32,
+    pub(crate) default_durability: u32,
     /// Largest `durability-level` a client may ask for.
     #[serde(default = "nine")]
-    pub max_durability: u32,
+    pub(crate) max_durability: u32,
     /// A node whose heartbeat is older gets no new copies (`"10s"`).
     #[serde(default = "default_heartbeat_timeout")]
     pub heartbeat_timeout: String,
@@ -45,10 +45,10 @@ pub struct FrontendConfig {
     pub upload_idle_timeout: String,
     /// Cap on a chunked upload without `max-content-length` (`"5GiB"`).
     #[serde(default = "default_max_streaming")]
-    pub max_streaming_size: String,
+    pub(crate) max_streaming_size: String,
     /// Free space each node keeps back from placement (`"0"`, `"10GiB"`).
     #[serde(default = "zero")]
-    pub reserve: String,
+    pub(crate) reserve: String,
     /// Accounts created at start if missing (without keys: add them with
     /// `mantad account add-key`).
     #[serde(default)]
@@ -62,16 +62,16 @@ pub struct FrontendConfig {
     pub s3_listen: Option<SocketAddr>,
     /// Virtual-hosted-style base domain: `<bucket>.<domain>` names a bucket.
     #[serde(default = "default_s3_domain")]
-    pub s3_domain: String,
+    pub(crate) s3_domain: String,
     /// What GetBucketLocation answers.
     #[serde(default = "default_s3_region")]
-    pub s3_region: String,
+    pub(crate) s3_region: String,
     /// Job tasks the supervisor runs at once on one storage node.
     #[serde(default = "default_job_node_slots")]
-    pub job_slots_per_node: u32,
+    pub(crate) job_slots_per_node: u32,
     /// Times a task lost to a node failure is run again elsewhere.
     #[serde(default = "two")]
-    pub job_max_retries: u32,
+    pub(crate) job_max_retries: u32,
 }
 
 fn default_job_node_slots() -> u32 {

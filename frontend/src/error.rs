@@ -86,7 +86,7 @@ pub enum Error {
 
 impl Error {
     /// Manta's wire code and the HTTP status that goes with it.
-    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+    pub(crate) fn code_and_status(&self) -> (&'static str, StatusCode) {
         use Error::*;
         match self {
             ResourceNotFound { .. } => ("ResourceNotFound", StatusCode::NOT_FOUND),

@@ -1,34 +1,39 @@
-//! The public frontend of the store, and the roles the `mantad` binary
-//! starts (its operator commands live with the binary, `src/bin/mantad/`).
+//! The public side of the store: the Manta and S3 APIs over one object
+//! service, and the roles the `mantad` binary starts (its operator commands
+//! live with the binary, `src/bin/mantad/`).
 //!
-//! - [`server`] serves the Manta REST API ([`manta`]) over HTTP;
-//! - [`upload`] streams an object to N storage nodes, [`placement`] picks
-//!   them from the node registry;
-//! - [`path`], [`range`], [`conditional`] parse what clients send;
-//! - [`records`] and [`accounts`] are what the frontend keeps on the
-//!   metadata tier;
+//! - [`store`] is the protocol-neutral object service (put, open_read,
+//!   placement, upload, typed ids, the record codec) that both APIs and the
+//!   job supervisor go through, so an object is the same whichever protocol
+//!   wrote it; its error is neutral and each API maps it to its own codes.
+//! - `manta` is the Manta REST API, the jobs API and the server included;
+//!   `error` is Manta's error, wrapping the store's, so Manta's wire codes
+//!   are chosen in one place. [`s3`] is the S3 API on its own port.
 //! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
-//!   what they may touch;
-//! - [`config`] is the frontend role's TOML config (each tier owns its
-//!   role's) and [`cluster`] starts the roles in one process (`mantad
-//!   dev`, and the test harness).
+//!   what they may touch; [`accounts`] and [`records`] are what the frontend
+//!   keeps on the metadata tier.
+//! - `path` and `conditional` parse what clients send, once, at the edge;
+//!   [`time`] holds the Manta API's time formats.
+//! - [`config`] is the frontend role's TOML (each tier owns its role's),
+//!   [`state`] what every request shares, and [`cluster`] starts the roles
+//!   in one process (`mantad dev`, and the test harness).
+//! - `jobs` implements the supervisor's `Namespace` over the store: the
+//!   supervisor lives in the jobs crate, which never depends on this one.
+//! - `testkit` is the test cluster every crate's integration tests start
+//!   (public for them, hidden from the docs: not an API of the store).
 //!
-//! - [`jobs`] is the jobs API and the supervisor that runs jobs' tasks on
-//!   the storage nodes' agents.
-//!
-//! Errors map to Manta's wire codes in one place, [`error`]. `testkit` is
-//! the test cluster every crate's integration tests start (hidden from the
-//! docs: not an API of the store).
+//! Only what the binary, the tests or the testkit name is `pub`; the rest is
+//! `pub(crate)`, so the compiler flags code nothing uses.
 
 pub mod accounts;
 pub mod auth;
 pub mod cluster;
-pub mod conditional;
+pub(crate) mod conditional;
 pub mod config;
-pub mod error;
-pub mod jobs;
-pub mod manta;
-pub mod path;
+pub(crate) mod error;
+pub(crate) mod jobs;
+pub(crate) mod manta;
+pub(crate) mod path;
 pub mod records;
 pub mod s3;
 pub mod state;

@@ -7,20 +7,20 @@
 use crate::error::{Error, Result};
 use percent_encoding::percent_decode_str;
 
-pub const MAX_NAME_BYTES: usize = 1024;
-pub const MAX_PATH_BYTES: usize = 4096;
+pub(crate) const MAX_NAME_BYTES: usize = 1024;
+pub(crate) const MAX_PATH_BYTES: usize = 4096;
 
 /// The fixed top-level directories of every account.
-pub const TREES: [&str; 5] = ["jobs", "public", "reports", "stor", "uploads"];
+pub(crate) const TREES: [&str; 5] = ["jobs", "public", "reports", "stor", "uploads"];
 
 /// A decoded, validated Manta path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MantaPath {
-    pub login: String,
+pub(crate) struct MantaPath {
+    pub(crate) login: String,
     /// `None` for the account root `/:login`.
-    pub tree: Option<String>,
+    pub(crate) tree: Option<String>,
     /// Components below the tree, each a valid name.
-    pub parts: Vec<String>,
+    pub(crate) parts: Vec<String>,
 }
 
 impl MantaPath {
@@ -30,7 +30,7 @@ impl MantaPath {
     /// # Errors
     /// `InvalidResource` for undecodable or forbidden components,
     /// `ResourceNotFound` for an unknown top-level tree.
-    pub fn parse(raw: &str) -> Result<MantaPath> {
+    pub(crate) fn parse(raw: &str) -> Result<MantaPath> {
         if raw.len() > MAX_PATH_BYTES * 3 {
             return Err(Error::InvalidResource("path too long".into()));
         }
@@ -67,18 +67,18 @@ impl MantaPath {
     }
 
     /// `/:login` or `/:login/<tree>`: always exists, never created or deleted.
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.parts.is_empty()
     }
 
     /// The parent path, `None` for the account root.
-    pub fn parent(&self) -> Option<MantaPath> {
+    pub(crate) fn parent(&self) -> Option<MantaPath> {
         let mut p = self.clone();
         (p.parts.pop().is_some() || p.tree.take().is_some()).then_some(p)
     }
 
     /// The path as users see it: `/login/stor/a/b`.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut s = format!("/{}", self.login);
         for part in self.tree.iter().chain(self.parts.iter()) {
             s.push('/');
@@ -91,7 +91,7 @@ impl MantaPath {
     /// by the account's uuid (as Manta does), so renaming a login keeps data.
     /// Returns (directory, name); `None` for root directories, which have no
     /// record.
-    pub fn key(&self, account_uuid: &str) -> Option<(String, String)> {
+    pub(crate) fn key(&self, account_uuid: &str) -> Option<(String, String)> {
         let tree = self.tree.as_ref()?;
         let (name, dirs) = self.parts.split_last()?;
         let mut dir = format!("/{account_uuid}/{tree}");
@@ -103,7 +103,7 @@ impl MantaPath {
     }
 
     /// The metadata directory whose entries this path (a directory) lists.
-    pub fn as_dir_key(&self, account_uuid: &str) -> Option<String> {
+    pub(crate) fn as_dir_key(&self, account_uuid: &str) -> Option<String> {
         let tree = self.tree.as_ref()?;
         let mut dir = format!("/{account_uuid}/{tree}");
         for d in &self.parts {
@@ -144,7 +144,7 @@ fn decode_segment(seg: &str) -> Result<String> {
 }
 
 /// Muskie's login rule: a letter, then at least one of `[a-zA-Z0-9_\-.@%]`.
-pub fn valid_login(login: &str) -> bool {
+pub(crate) fn valid_login(login: &str) -> bool {
     let mut chars = login.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
         && login.len() >= 2

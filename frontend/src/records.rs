@@ -7,7 +7,7 @@ use crate::store::{AccountId, NodeId, Stored};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const RECORD_VERSION: u32 = 1;
+pub(crate) const RECORD_VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -23,14 +23,14 @@ pub struct ObjectRecord {
     pub v: u32,
     #[serde(rename = "type")]
     pub kind: Kind,
-    pub owner: AccountId,
+    pub(crate) owner: AccountId,
     /// Object id (uuid): the object's `Etag`; empty for directories.
     #[serde(default)]
     pub etag: String,
     /// The bytes (stored as `blob`, `size`, `sharks`); empty for
     /// directories and empty objects.
     #[serde(flatten)]
-    pub stored: Stored,
+    pub(crate) stored: Stored,
     #[serde(default)]
     pub content_md5: String,
     #[serde(default)]
@@ -39,10 +39,10 @@ pub struct ObjectRecord {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
-    pub created_from: Option<String>,
+    pub(crate) created_from: Option<String>,
     /// Request that wrote this record, for tracing.
     #[serde(default)]
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 impl ObjectRecord {
@@ -143,7 +143,7 @@ pub struct SshKeyRecord {
 pub struct S3KeyRecord {
     pub access_key_id: String,
     /// base64(nonce || ChaCha20-Poly1305 ciphertext of the secret).
-    pub sealed_secret: String,
+    pub(crate) sealed_secret: String,
     #[serde(default)]
     pub created_ms: u64,
     /// When it was revoked; a revoked key no longer authenticates.

@@ -10,19 +10,19 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Copies made when the client asks for none (bounded by live nodes).
-    pub default_durability: u32,
+    pub(crate) default_durability: u32,
     /// Largest `durability-level` a client may ask for.
-    pub max_durability: u32,
+    pub(crate) max_durability: u32,
     /// Cap on a chunked upload without `max-content-length`.
-    pub max_streaming_bytes: u64,
+    pub(crate) max_streaming_bytes: u64,
     /// An upload that sends no bytes for this long fails with 408.
     pub upload_idle: Duration,
     /// A node whose heartbeat is older than this gets no new copies.
     pub heartbeat_timeout: Duration,
     /// Free bytes each node keeps back from placement.
-    pub reserve_bytes: u64,
+    pub(crate) reserve_bytes: u64,
     /// `x-server-name` on every response.
-    pub server_name: String,
+    pub(crate) server_name: String,
     /// Seals and opens S3 secrets (`s3_key_file`); `None`: no S3 keys.
     pub s3_secrets: Option<crate::auth::secrets::SecretBox>,
     /// The job supervisor's scheduling settings.

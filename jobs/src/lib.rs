@@ -30,6 +30,9 @@
 //! (frontend crate) and call [`image`] and [`runtime`] directly.
 //!
 //! How each limit is enforced under each runtime: `docs/jobs-runtime.md`.
+//!
+//! Only what the frontend or this crate's tests name is `pub`; the rest is
+//! `pub(crate)`, so the compiler flags code nothing uses.
 
 pub mod agent;
 pub mod digest;

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 
 /// Largest chunk accepted (the SDKs send 64 KiB to 8 MiB).
-pub const MAX_CHUNK: usize = 16 << 20;
+pub(crate) const MAX_CHUNK: usize = 16 << 20;
 const MAX_HEADER_LINE: usize = 4096;
 
 /// The chain of chunk signatures of one upload.
@@ -82,7 +82,7 @@ enum State {
 
 /// An incremental decoder: feed it body bytes, take verified data out.
 #[derive(Debug)]
-pub struct ChunkedDecoder {
+pub(crate) struct ChunkedDecoder {
     signer: ChunkSigner,
     buf: BytesMut,
     state: State,
@@ -163,7 +163,7 @@ impl ChunkedDecoder {
     ///
     /// # Errors
     /// `IncompleteBody`.
-    pub fn finish(&self) -> Result<(), S3Error> {
+    pub(crate) fn finish(&self) -> Result<(), S3Error> {
         match self.state {
             State::Done => Ok(()),
             _ => Err(S3Error::IncompleteChunkedBody(
@@ -195,7 +195,7 @@ fn parse_header(line: &str) -> Result<State, S3Error> {
 
 /// Wraps a body stream: yields only verified chunk data; ends with an error
 /// on a bad signature, bad framing, a body cut short or an inner error.
-pub fn verify_stream<S, E>(
+pub(crate) fn verify_stream<S, E>(
     inner: S,
     decoder: ChunkedDecoder,
 ) -> impl Stream<Item = Result<Bytes, S3Error>>

@@ -10,7 +10,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// The S3 endpoint exported when the cluster runs no S3 API.
-pub const S3_ENDPOINT: &str = "http://127.0.0.1:9000";
+pub(crate) const S3_ENDPOINT: &str = "http://127.0.0.1:9000";
 
 /// What `env.sh` exports.
 #[derive(Debug, Clone)]
@@ -21,8 +21,8 @@ pub struct DevCredentials {
     pub key_id: String,
     pub private_key: PathBuf,
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub s3_endpoint: String,
+    pub(crate) secret_access_key: Option<String>,
+    pub(crate) s3_endpoint: String,
 }
 
 /// Makes (or reuses) the dev account's keys and writes `frontend.toml` and
@@ -82,7 +82,7 @@ fn read_s3(file: &Path) -> Option<(String, String)> {
 
 /// A frontend config naming this cluster's shards (its ports change on each
 /// start, so it is rewritten each time).
-pub fn frontend_toml(cluster: &Cluster, data: &Path) -> String {
+pub(crate) fn frontend_toml(cluster: &Cluster, data: &Path) -> String {
     let shards: Vec<String> = cluster
         .meta
         .ring()
@@ -100,7 +100,7 @@ pub fn frontend_toml(cluster: &Cluster, data: &Path) -> String {
 }
 
 /// The text of `env.sh`.
-pub fn env_sh(c: &DevCredentials) -> String {
+pub(crate) fn env_sh(c: &DevCredentials) -> String {
     let key = c.private_key.to_string_lossy();
     let mut s = format!(
         "# Written by `mantad dev`. Use: source {dir}/env.sh\n\

@@ -22,9 +22,9 @@
 pub mod aws_chunked;
 pub mod dev;
 pub mod keys;
-pub mod presign;
+pub(crate) mod presign;
 pub mod secrets;
-pub mod signature;
+pub(crate) mod signature;
 pub mod sigv4;
 
 use crate::error::{Error, Result};
@@ -36,7 +36,7 @@ use std::time::SystemTime;
 
 /// Who sent a request.
 #[derive(Debug, Clone)]
-pub enum Caller {
+pub(crate) enum Caller {
     Anonymous,
     Account(Box<AccountRecord>),
 }
@@ -46,7 +46,7 @@ pub enum Caller {
 /// # Errors
 /// The Manta auth errors: `InvalidHeader`, `RequestExpired`,
 /// `InvalidKeyId`, `KeyDoesNotExist`, `InvalidSignature`, ...
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     method: &Method,
     uri: &Uri,
@@ -124,7 +124,7 @@ async fn verify_with(
 ///
 /// # Errors
 /// `AuthorizationFailed`.
-pub fn authorize(
+pub(crate) fn authorize(
     caller: &Caller,
     owner: &AccountRecord,
     path: &MantaPath,

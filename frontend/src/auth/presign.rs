@@ -17,25 +17,25 @@ use client_sdk::presign::{canonical_query, string_to_sign};
 const PARAMS: [&str; 4] = ["expires", "signature", "keyId", "algorithm"];
 
 /// The decoded query pairs of a request, in the order sent.
-pub fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     uri.query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default()
 }
 
 /// Muskie's test: any of the four parameters marks a presigned request.
-pub fn is_presigned(pairs: &[(String, String)]) -> bool {
+pub(crate) fn is_presigned(pairs: &[(String, String)]) -> bool {
     pairs.iter().any(|(k, _)| PARAMS.contains(&k.as_str()))
 }
 
 /// A presigned request, checked for everything but the signature itself.
 #[derive(Debug)]
-pub struct Presigned {
-    pub key_id: String,
-    pub algorithm: String,
-    pub signature: Vec<u8>,
+pub(crate) struct Presigned {
+    pub(crate) key_id: String,
+    pub(crate) algorithm: String,
+    pub(crate) signature: Vec<u8>,
     /// The string the signature must verify over.
-    pub signed: String,
+    pub(crate) signed: String,
 }
 
 /// Checks parameters, expiry and method, and builds the signed string.
@@ -43,7 +43,7 @@ pub struct Presigned {
 /// # Errors
 /// `InvalidQueryStringAuthentication` for missing parameters, an expired
 /// URL or an unsigned method.
-pub fn check(
+pub(crate) fn check(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,

@@ -67,7 +67,7 @@ impl SecretBox {
     ///
     /// # Errors
     /// Never in practice (the AEAD cannot fail to encrypt).
-    pub fn seal(&self, access_key_id: &str, secret: &str) -> Result<String> {
+    pub(crate) fn seal(&self, access_key_id: &str, secret: &str) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let ct = self
@@ -133,7 +133,7 @@ pub fn write_private(path: &Path, data: &[u8]) -> anyhow::Result<()> {
 
 /// A fresh access key pair as AWS shapes them: a 20-character id starting
 /// `AKIA` and a 40-character secret.
-pub fn new_access_key() -> (String, String) {
+pub(crate) fn new_access_key() -> (String, String) {
     const ID: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut rng = rand::rngs::OsRng;

@@ -13,16 +13,16 @@ use std::time::{Duration, SystemTime};
 
 /// How far a `Date` may be from the server's clock (restify `dateParser(300)`
 /// and http-signature's default `clockSkew`).
-pub const CLOCK_SKEW: Duration = Duration::from_secs(300);
+pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 /// The parameters of a `Signature` authorization header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureParams {
-    pub key_id: String,
-    pub algorithm: String,
+pub(crate) struct SignatureParams {
+    pub(crate) key_id: String,
+    pub(crate) algorithm: String,
     /// Lower-case header names signed, in order (default `date`).
-    pub headers: Vec<String>,
-    pub signature: Vec<u8>,
+    pub(crate) headers: Vec<String>,
+    pub(crate) signature: Vec<u8>,
 }
 
 /// Parses `Signature keyId="..",algorithm="..",headers="..",signature=".."`
@@ -31,7 +31,7 @@ pub struct SignatureParams {
 /// # Errors
 /// `AuthorizationSchemeNotAllowed` for another scheme, `InvalidHeader` for a
 /// malformed header or a missing parameter.
-pub fn parse_authorization(value: &str) -> Result<SignatureParams> {
+pub(crate) fn parse_authorization(value: &str) -> Result<SignatureParams> {
     let value = value.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("Signature") {
@@ -107,7 +107,7 @@ fn split_params(s: &str) -> Result<Vec<(String, String)>> {
 ///
 /// # Errors
 /// `InvalidHeader` when a listed header is absent.
-pub fn signing_string(
+pub(crate) fn signing_string(
     p: &SignatureParams,
     method: &Method,
     uri: &Uri,
@@ -128,7 +128,7 @@ pub fn signing_string(
 ///
 /// # Errors
 /// As above.
-pub fn check_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
+pub(crate) fn check_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
     let Some(date) = request_date(headers)? else {
         return Ok(());
     };
@@ -146,7 +146,7 @@ pub fn check_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
 ///
 /// # Errors
 /// `InvalidHeader` when missing, unparsable or skewed.
-pub fn check_signed_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
+pub(crate) fn check_signed_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
     let date = request_date(headers)?
         .ok_or_else(|| Error::InvalidHeader("a signed request needs a Date header".into()))?;
     let skew = now
@@ -177,9 +177,9 @@ fn request_date(headers: &HeaderMap) -> Result<Option<SystemTime>> {
 
 /// A parsed keyId: `/LOGIN/keys/FINGERPRINT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyId {
-    pub login: String,
-    pub fingerprint: String,
+pub(crate) struct KeyId {
+    pub(crate) login: String,
+    pub(crate) fingerprint: String,
 }
 
 /// Parses a keyId. The sub-user form `/LOGIN/USER/keys/FP` is recognised and
@@ -187,7 +187,7 @@ pub struct KeyId {
 ///
 /// # Errors
 /// `InvalidKeyId`, `UserDoesNotExist`.
-pub fn parse_key_id(s: &str) -> Result<KeyId> {
+pub(crate) fn parse_key_id(s: &str) -> Result<KeyId> {
     let bad = || Error::InvalidKeyId(s.to_string());
     let decode = |p: &str| {
         percent_encoding::percent_decode_str(p)

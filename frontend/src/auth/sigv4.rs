@@ -23,9 +23,9 @@ use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime};
 
 /// How far a request's time may be from ours (S3's 15 minutes).
-pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+pub(crate) const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Longest presigned URL lifetime S3 accepts (7 days).
-pub const MAX_EXPIRES: u64 = 7 * 24 * 3600;
+pub(crate) const MAX_EXPIRES: u64 = 7 * 24 * 3600;
 
 /// The parts of an HTTP request SigV4 covers.
 #[derive(Debug, Clone, Copy)]
@@ -83,7 +83,7 @@ impl Auth {
         scope(&self.scope_date, &self.region, &self.service)
     }
 
-    pub fn is_presigned(&self) -> bool {
+    pub(crate) fn is_presigned(&self) -> bool {
         self.expires.is_some()
     }
 }
@@ -94,7 +94,7 @@ pub struct Verified {
     pub access_key_id: String,
     pub payload: Payload,
     /// The request's signature: the seed of an `aws-chunked` chain.
-    pub seed_signature: String,
+    pub(crate) seed_signature: String,
     pub(super) signing_key: [u8; 32],
     pub(super) amz_date: String,
     pub(super) scope: String,

@@ -7,13 +7,12 @@
 mod namespace;
 mod store;
 
-pub use jobs::supervisor::{JobSettings, Supervisor};
-pub use namespace::{http_error, StoreNamespace};
+pub(crate) use namespace::{http_error, StoreNamespace};
 
 use crate::state::AppState;
 use std::sync::Arc;
 
 /// The object store behind `st`, as the supervisor takes it.
-pub fn namespace(st: &AppState) -> Arc<dyn jobs::supervisor::Namespace> {
+pub(crate) fn namespace(st: &AppState) -> Arc<dyn jobs::supervisor::Namespace> {
     Arc::new(StoreNamespace(st.clone()))
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The object store as the supervisor sees it.
-pub struct StoreNamespace(pub AppState);
+pub(crate) struct StoreNamespace(pub AppState);
 
 /// A path the job named that is not a Manta path: the job's fault.
 fn parse(raw: &str) -> Result<MantaPath, Fault> {
@@ -110,7 +110,7 @@ impl Namespace for StoreNamespace {
 
 /// The frontend error of a supervisor error: the store's own error comes
 /// back whole; refused commands are `409 InvalidJobState`.
-pub fn http_error(e: jobs::supervisor::Error) -> Error {
+pub(crate) fn http_error(e: jobs::supervisor::Error) -> Error {
     use jobs::supervisor::Error as E;
     match e {
         E::InvalidJobState { id, reason } => Error::InvalidJobState { id, reason },

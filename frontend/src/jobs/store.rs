@@ -26,7 +26,7 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 /// # Errors
 /// [`Fault::Job`] (missing, a directory, not allowed); [`Fault::Internal`]
 /// (metadata down), worth retrying.
-pub async fn resolve(
+pub(crate) async fn resolve(
     st: &AppState,
     login: &str,
     raw: &str,
@@ -105,7 +105,12 @@ pub async fn resolve(
 ///
 /// # Errors
 /// An ancestor that is an object; metadata errors.
-pub async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCache) -> Result<()> {
+pub(crate) async fn mkdirs(
+    st: &AppState,
+    owner: &str,
+    path: &MantaPath,
+    cache: &DirCache,
+) -> Result<()> {
     let mut ancestors = Vec::new();
     let mut p = path.parent();
     while let Some(dir) = p {
@@ -149,7 +154,7 @@ pub async fn mkdirs(st: &AppState, owner: &str, path: &MantaPath, cache: &DirCac
 }
 
 /// An object record for bytes a task stored.
-pub fn object_record(
+pub(crate) fn object_record(
     owner: &str,
     blob: Option<&StoredBlob>,
     content_type: &str,
@@ -187,7 +192,7 @@ fn empty_md5() -> String {
 ///
 /// # Errors
 /// A root path; metadata errors.
-pub async fn put_record(
+pub(crate) async fn put_record(
     st: &AppState,
     owner: &str,
     path: &MantaPath,
@@ -210,7 +215,7 @@ pub async fn put_record(
 ///
 /// # Errors
 /// No storage nodes; I/O and metadata errors.
-pub async fn put_file(
+pub(crate) async fn put_file(
     st: &AppState,
     owner: &str,
     path: &MantaPath,
@@ -245,7 +250,7 @@ pub async fn put_file(
 ///
 /// # Errors
 /// Missing object; unreadable copies.
-pub async fn tail_lines(
+pub(crate) async fn tail_lines(
     st: &AppState,
     owner: &str,
     path: &MantaPath,
@@ -298,7 +303,7 @@ pub async fn tail_lines(
 ///
 /// # Errors
 /// Metadata errors.
-pub async fn resolve_dir(st: &AppState, owner: &str, dir: &MantaPath) -> Result<bool> {
+pub(crate) async fn resolve_dir(st: &AppState, owner: &str, dir: &MantaPath) -> Result<bool> {
     let Some((d, n)) = dir.key(owner) else {
         return Ok(true);
     };

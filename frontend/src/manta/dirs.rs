@@ -17,7 +17,7 @@ use metadata_tier::wire::{Entry, Keyspace, ListOptions};
 const DEFAULT_LIMIT: usize = 256;
 const MAX_LIMIT: usize = 1024;
 
-pub async fn put(req: &Req) -> Result<Response> {
+pub(crate) async fn put(req: &Req) -> Result<Response> {
     if req.path.is_root() {
         // mkdir of /:login/stor and friends is a no-op; of /:login, refused.
         return match req.path.tree {
@@ -72,7 +72,7 @@ fn done(mtime_ms: u64) -> Response {
 }
 
 /// Lists a directory; `dir` is its entry and record, `None` for a root.
-pub async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Result<Response> {
+pub(crate) async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Result<Response> {
     let limit = match req.query.get("limit") {
         None => DEFAULT_LIMIT,
         Some(s) => match s.parse::<usize>() {
@@ -206,7 +206,7 @@ fn dir_entry(req: &Req, e: &Entry) -> Result<DirEntry> {
 /// Deletes a directory that has no entries. (As in Manta, an entry created
 /// in it at the same moment can race the emptiness check: the two live on
 /// different shards.)
-pub async fn delete(req: &Req, entry: Entry) -> Result<Response> {
+pub(crate) async fn delete(req: &Req, entry: Entry) -> Result<Response> {
     let dir_key = req
         .path
         .as_dir_key(req.account.uuid.as_str())

@@ -28,7 +28,7 @@ const JOB_ERROR_TYPE: &str = "application/x-json-stream; type=job-error";
 
 /// Handles the request if it is a jobs API call; otherwise gives the body
 /// back for the plain object or directory handlers.
-pub async fn route(req: &Req, body: Body) -> std::result::Result<Result<Response>, Body> {
+pub(crate) async fn route(req: &Req, body: Body) -> std::result::Result<Result<Response>, Body> {
     if req.path.tree.as_deref() != Some("jobs") {
         return Err(body);
     }

@@ -11,7 +11,7 @@ use crate::path::MantaPath;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-pub async fn put(req: &Req) -> Result<Response> {
+pub(crate) async fn put(req: &Req) -> Result<Response> {
     let location = req
         .headers
         .get("location")

@@ -5,10 +5,10 @@ mod dirs;
 pub(crate) mod jobs;
 mod link;
 mod objects;
-pub mod respond;
+pub(crate) mod respond;
 mod server;
 
-pub use server::{app, serve, RequestId};
+pub(crate) use server::{serve, RequestId};
 
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
@@ -24,7 +24,7 @@ use client_sdk::types::{DIRECTORY_CONTENT_TYPE, LINK_CONTENT_TYPE};
 use metadata_tier::wire::{Entry, EntryKey, Keyspace};
 use std::collections::HashMap;
 
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/ping", get(|| async { StatusCode::OK }))
         .route("/{*path}", any(dispatch))
@@ -32,14 +32,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Everything a handler needs about one request.
-pub struct Req {
-    pub state: AppState,
-    pub method: Method,
-    pub path: MantaPath,
-    pub account: AccountRecord,
-    pub headers: HeaderMap,
-    pub query: HashMap<String, String>,
-    pub request_id: String,
+pub(crate) struct Req {
+    pub(crate) state: AppState,
+    pub(crate) method: Method,
+    pub(crate) path: MantaPath,
+    pub(crate) account: AccountRecord,
+    pub(crate) headers: HeaderMap,
+    pub(crate) query: HashMap<String, String>,
+    pub(crate) request_id: String,
 }
 
 async fn dispatch(
@@ -112,7 +112,7 @@ fn content_type(h: &HeaderMap) -> Option<String> {
 }
 
 /// What a path names.
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// `/:login` or `/:login/<tree>`: a directory with no record.
     Root,
     Missing,
@@ -121,7 +121,7 @@ pub enum Lookup {
 
 impl Req {
     /// The metadata key of the request path (`None` for root directories).
-    pub fn key(&self) -> Option<EntryKey> {
+    pub(crate) fn key(&self) -> Option<EntryKey> {
         self.path
             .key(self.account.uuid.as_str())
             .map(|(dir, name)| EntryKey::new(Keyspace::Objects, dir, name))
@@ -131,7 +131,7 @@ impl Req {
     ///
     /// # Errors
     /// Metadata errors; an undecodable record.
-    pub async fn lookup(&self, path: &MantaPath) -> Result<Lookup> {
+    pub(crate) async fn lookup(&self, path: &MantaPath) -> Result<Lookup> {
         let Some((dir, name)) = path.key(self.account.uuid.as_str()) else {
             return Ok(Lookup::Root);
         };
@@ -149,7 +149,7 @@ impl Req {
     ///
     /// # Errors
     /// `DirectoryDoesNotExist`, `ParentNotDirectory`.
-    pub async fn ensure_parent_dir(&self) -> Result<()> {
+    pub(crate) async fn ensure_parent_dir(&self) -> Result<()> {
         let Some(parent) = self.path.parent() else {
             return Ok(());
         };

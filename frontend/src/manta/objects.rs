@@ -97,7 +97,7 @@ async fn drain_small_body(req: &Req, body: Body) {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
 }
 
-pub async fn put(req: &Req, body: Body) -> Result<Response> {
+pub(crate) async fn put(req: &Req, body: Body) -> Result<Response> {
     let Plan {
         expect,
         headers,
@@ -146,7 +146,7 @@ pub async fn put(req: &Req, body: Body) -> Result<Response> {
 /// directory and that the client's conditions hold now. Without conditions
 /// it is a plain replace (last writer wins); with them it commits only if
 /// the entry is still the one checked.
-pub async fn write_cond(req: &Req, conds: &Conditions) -> Result<WriteCond> {
+pub(crate) async fn write_cond(req: &Req, conds: &Conditions) -> Result<WriteCond> {
     let precondition = || Error::PreconditionFailed {
         path: req.path.display(),
     };
@@ -180,7 +180,7 @@ pub async fn write_cond(req: &Req, conds: &Conditions) -> Result<WriteCond> {
 ///
 /// # Errors
 /// A root path; the store's write errors.
-pub async fn commit(req: &Req, rec: &ObjectRecord, cond: WriteCond) -> Result<Entry> {
+pub(crate) async fn commit(req: &Req, rec: &ObjectRecord, cond: WriteCond) -> Result<Entry> {
     let key = req
         .key()
         .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {
@@ -251,7 +251,7 @@ fn decode_md5(s: &str) -> Result<[u8; 16]> {
 
 /// The user headers an entry keeps: `m-*` (4 KiB of values at most) and the
 /// cache/CORS headers Manta stores.
-pub fn stored_headers(h: &HeaderMap) -> Result<BTreeMap<String, String>> {
+pub(crate) fn stored_headers(h: &HeaderMap) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut meta_bytes = 0;
     for (name, value) in h {
@@ -276,7 +276,7 @@ pub fn stored_headers(h: &HeaderMap) -> Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
-pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
+pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
     let conds = Conditions::from_headers(&req.headers);
     let cur = Current {
         etag: &rec.etag,
@@ -322,7 +322,7 @@ pub async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response>
     Ok(resp)
 }
 
-pub async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
+pub(crate) async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Response> {
     let conds = Conditions::from_headers(&req.headers);
     let cur = Current {
         etag: &rec.etag,
@@ -339,7 +339,7 @@ pub async fn delete(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Respon
 /// Removes the record if it is still the entry that was checked. The blob
 /// stays: other names (snaplinks, equal content) may share it, and reclaiming
 /// unreferenced blobs is garbage collection's job.
-pub async fn delete_entry(req: &Req, entry: Entry) -> Result<Response> {
+pub(crate) async fn delete_entry(req: &Req, entry: Entry) -> Result<Response> {
     let key = req
         .key()
         .ok_or_else(|| Error::OperationNotAllowedOnRootDirectory {

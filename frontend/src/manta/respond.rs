@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// A JSON response with `Content-Length` and `Content-MD5`, as muskie's
 /// `formatJSON` sends every JSON body.
-pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let md5 = crate::store::upload::b64(&Md5::digest(&body));
     let mut resp = Response::new(Body::from(body));
@@ -21,7 +21,7 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     resp
 }
 
-pub fn empty(status: StatusCode) -> Response {
+pub(crate) fn empty(status: StatusCode) -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = status;
     resp
@@ -29,7 +29,7 @@ pub fn empty(status: StatusCode) -> Response {
 
 /// Inserts a header if the value is representable (stored values were
 /// checked on the way in, so a failure here only drops a bad header).
-pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
+pub(crate) fn set(h: &mut HeaderMap, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (
         HeaderName::from_bytes(name.as_bytes()),
         HeaderValue::from_str(value),
@@ -39,7 +39,7 @@ pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
 }
 
 /// Makes `resp` a 206 for `range` of an object of `size` bytes.
-pub fn partial(resp: &mut Response, range: crate::store::range::ByteRange, size: u64) {
+pub(crate) fn partial(resp: &mut Response, range: crate::store::range::ByteRange, size: u64) {
     *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
     let h = resp.headers_mut();
     set(
@@ -51,7 +51,7 @@ pub fn partial(resp: &mut Response, range: crate::store::range::ByteRange, size:
 }
 
 /// Headers describing an entry on GET/HEAD (and Etag/Last-Modified on 304).
-pub fn entry_headers(h: &mut HeaderMap, rec: &ObjectRecord, mtime_ms: u64) {
+pub(crate) fn entry_headers(h: &mut HeaderMap, rec: &ObjectRecord, mtime_ms: u64) {
     set(h, "last-modified", &crate::time::http_date(mtime_ms));
     for (k, v) in &rec.headers {
         set(h, k, v);

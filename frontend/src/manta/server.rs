@@ -13,7 +13,7 @@ use tracing::Instrument;
 /// The request id: the client's `x-request-id` when it sent one (node-manta
 /// always does), else a fresh uuid. Handlers record it with what they write.
 #[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub String);
 
 async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -39,7 +39,7 @@ async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) 
     resp
 }
 
-pub fn app(state: AppState) -> axum::Router {
+pub(crate) fn app(state: AppState) -> axum::Router {
     let name = HeaderValue::from_str(&state.settings.server_name)
         .unwrap_or_else(|_| HeaderValue::from_static("mantad"));
     super::router(state).layer(middleware::from_fn(move |req, next| {
@@ -52,7 +52,7 @@ pub fn app(state: AppState) -> axum::Router {
 ///
 /// # Errors
 /// I/O errors of the listener.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -22,7 +22,7 @@ use std::time::SystemTime;
 /// `AccessDenied` without credentials or with S3 keys disabled,
 /// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, and the other SigV4
 /// errors.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     st: &S3State,
     parts: &Parts,
     body: Body,

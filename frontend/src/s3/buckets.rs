@@ -15,7 +15,7 @@ use axum::response::Response;
 use futures::future::try_join_all;
 use metadata_tier::wire::{Condition, Keyspace, ListOptions};
 
-pub async fn list(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn list(req: &S3Req) -> S3Result<Response> {
     let mut x = Xml::doc();
     x.root("ListAllMyBucketsResult");
     owner(&mut x, req);
@@ -50,7 +50,7 @@ pub async fn list(req: &S3Req) -> S3Result<Response> {
     Ok(x.response())
 }
 
-pub fn owner(x: &mut Xml, req: &S3Req) {
+pub(crate) fn owner(x: &mut Xml, req: &S3Req) {
     x.open("Owner");
     x.elem("ID", req.account.uuid.as_str());
     x.elem("DisplayName", &req.account.login);
@@ -61,7 +61,7 @@ pub fn owner(x: &mut Xml, req: &S3Req) {
 ///
 /// # Errors
 /// `InvalidBucketName`.
-pub fn validate_name(name: &str) -> S3Result<()> {
+pub(crate) fn validate_name(name: &str) -> S3Result<()> {
     let bad = |why: &str| Err(S3Error::InvalidBucketName(format!("{name:?}: {why}")));
     if !(3..=63).contains(&name.len()) {
         return bad("must be 3 to 63 characters");
@@ -86,7 +86,7 @@ pub fn validate_name(name: &str) -> S3Result<()> {
     Ok(())
 }
 
-pub async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
     let name = req.bucket_name()?.to_string();
     validate_name(&name)?;
     // The CreateBucketConfiguration body only names a region: one here.
@@ -132,7 +132,7 @@ pub async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
     Ok(resp)
 }
 
-pub async fn head(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn head(req: &S3Req) -> S3Result<Response> {
     store::bucket(req).await?;
     let mut resp = empty(StatusCode::OK);
     if let Ok(v) = HeaderValue::from_str(&req.st.cfg.region) {
@@ -141,7 +141,7 @@ pub async fn head(req: &S3Req) -> S3Result<Response> {
     Ok(resp)
 }
 
-pub async fn delete(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn delete(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let meta = &req.st.app.meta;
     let dirs = store::partition_dirs(&b);
@@ -159,7 +159,7 @@ pub async fn delete(req: &S3Req) -> S3Result<Response> {
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn location(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn location(req: &S3Req) -> S3Result<Response> {
     store::bucket(req).await?;
     let region = &req.st.cfg.region;
     let mut x = Xml::doc();
@@ -169,7 +169,7 @@ pub async fn location(req: &S3Req) -> S3Result<Response> {
     Ok(x.response())
 }
 
-pub fn empty(status: StatusCode) -> Response {
+pub(crate) fn empty(status: StatusCode) -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = status;
     resp

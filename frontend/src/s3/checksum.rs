@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 /// A checksum header and its base64 value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checksum {
-    pub header: &'static str,
-    pub value: String,
+pub(crate) struct Checksum {
+    pub(crate) header: &'static str,
+    pub(crate) value: String,
 }
 
 /// A running digest and how its final value is written.
@@ -51,7 +51,7 @@ const HEADERS: [&str; 2] = ["x-amz-checksum-crc32", "x-amz-checksum-sha256"];
 ///
 /// # Errors
 /// `InvalidDigest` for a value that is not text.
-pub fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
+pub(crate) fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
     for header in HEADERS {
         if let Some(v) = h.get(header) {
             let value = v.to_str().map_err(|_| S3Error::InvalidDigest)?;
@@ -65,7 +65,7 @@ pub fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
 }
 
 /// The body, failing at its end unless it has checksum `want`.
-pub fn checked(body: Body, want: &Checksum) -> Body {
+pub(crate) fn checked(body: Body, want: &Checksum) -> Body {
     let hasher = if want.header == HEADERS[0] {
         Hasher::Crc32(crc32fast::Hasher::new())
     } else {

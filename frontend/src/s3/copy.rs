@@ -69,7 +69,7 @@ fn copy_result(root: &str, etag: &str, mtime_ms: u64) -> Response {
     x.response()
 }
 
-pub async fn copy_object(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn copy_object(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
@@ -100,7 +100,7 @@ pub async fn copy_object(req: &S3Req) -> S3Result<Response> {
     Ok(copy_result("CopyObjectResult", &rec.etag, entry.mtime_ms))
 }
 
-pub async fn upload_part_copy(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn upload_part_copy(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let n = part_number(req)?;
     let up = upload(req, &b).await?;
@@ -164,7 +164,7 @@ async fn copy_bytes(
     Ok((w.stored, w.md5))
 }
 
-pub async fn delete_objects(req: &S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn delete_objects(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let raw = store::read_small(body, MAX_DELETE_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
-pub type S3Result<T, E = S3Error> = std::result::Result<T, E>;
+pub(crate) type S3Result<T, E = S3Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
@@ -96,7 +96,7 @@ pub enum S3Error {
 
 impl S3Error {
     /// The S3 error code and HTTP status.
-    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+    pub(crate) fn code_and_status(&self) -> (&'static str, StatusCode) {
         use S3Error::*;
         use StatusCode as S;
         match self {
@@ -140,7 +140,7 @@ impl S3Error {
     }
 
     /// The error as S3 sends it; `resource` is the request path.
-    pub fn into_s3_response(self, resource: &str, request_id: &str) -> Response {
+    pub(crate) fn into_s3_response(self, resource: &str, request_id: &str) -> Response {
         let (code, status) = self.code_and_status();
         let message = match &self {
             S3Error::Internal(detail) | S3Error::ServiceUnavailable(detail) => {

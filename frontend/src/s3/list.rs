@@ -57,7 +57,7 @@ async fn page(req: &S3Req, p: &Params, after: Option<String>) -> S3Result<Page> 
     merge::list(&req.st.app.meta, store::partition_dirs(&b), &q).await
 }
 
-pub async fn list_v1(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn list_v1(req: &S3Req) -> S3Result<Response> {
     let p = params(req)?;
     let marker = req
         .q("marker")
@@ -80,7 +80,7 @@ pub async fn list_v1(req: &S3Req) -> S3Result<Response> {
     Ok(x.response())
 }
 
-pub async fn list_v2(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn list_v2(req: &S3Req) -> S3Result<Response> {
     let p = params(req)?;
     let token = req.q("continuation-token").map(str::to_string);
     let start_after = req.q("start-after").filter(|s| !s.is_empty());

@@ -14,23 +14,23 @@ use std::collections::VecDeque;
 /// themselves continue with U+10FFFF, which land in the same prefix anyway).
 const PAST: char = '\u{10FFFF}';
 
-pub struct Query {
-    pub prefix: String,
-    pub delimiter: Option<String>,
+pub(crate) struct Query {
+    pub(crate) prefix: String,
+    pub(crate) delimiter: Option<String>,
     /// List keys after this one (exclusive).
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
     /// Keys plus common prefixes to return.
-    pub max: usize,
+    pub(crate) max: usize,
 }
 
-pub enum Item {
+pub(crate) enum Item {
     Key(Entry),
     Prefix(String),
 }
 
 impl Item {
     /// The key or prefix: where the next page starts after.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Item::Key(e) => &e.name,
             Item::Prefix(p) => p,
@@ -38,9 +38,9 @@ impl Item {
     }
 }
 
-pub struct Page {
-    pub items: Vec<Item>,
-    pub truncated: bool,
+pub(crate) struct Page {
+    pub(crate) items: Vec<Item>,
+    pub(crate) truncated: bool,
 }
 
 struct Cursor {
@@ -79,7 +79,7 @@ impl Query {
 ///
 /// # Errors
 /// Metadata errors.
-pub async fn list(meta: &MetadataClient, dirs: Vec<String>, q: &Query) -> S3Result<Page> {
+pub(crate) async fn list(meta: &MetadataClient, dirs: Vec<String>, q: &Query) -> S3Result<Page> {
     let (marker, inclusive) = q.start();
     let batch = (q.max / dirs.len().max(1) * 2 + 2).clamp(50, 1000);
     let mut cursors: Vec<Cursor> = dirs

@@ -12,28 +12,29 @@
 //!
 //! Buckets are not visible through the Manta API: docs/s3.md.
 
-pub mod auth;
-pub mod buckets;
-pub mod checksum;
-pub mod copy;
+pub(crate) mod auth;
+pub(crate) mod buckets;
+pub(crate) mod checksum;
+pub(crate) mod copy;
 pub mod error;
-pub mod list;
-pub mod merge;
-pub mod multipart;
-pub mod objects;
-pub mod read;
-pub mod records;
-pub mod server;
-pub mod store;
-pub mod uploads;
-pub mod xml;
+pub(crate) mod list;
+pub(crate) mod merge;
+pub(crate) mod multipart;
+pub(crate) mod objects;
+pub(crate) mod read;
+pub(crate) mod records;
+pub(crate) mod server;
+pub(crate) mod store;
+pub(crate) mod uploads;
+pub(crate) mod xml;
 
 use crate::records::AccountRecord;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-pub use error::{S3Error, S3Result};
+pub use error::S3Error;
+pub(crate) use error::S3Result;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct S3Config {
     /// Virtual-hosted-style base: `<bucket>.<domain>[:port]` names a bucket.
-    pub domain: String,
+    pub(crate) domain: String,
     /// What GetBucketLocation answers.
     pub region: String,
 }
@@ -56,8 +57,8 @@ impl Default for S3Config {
 }
 
 #[derive(Clone)]
-pub struct S3State {
-    pub app: AppState,
+pub(crate) struct S3State {
+    pub(crate) app: AppState,
     pub cfg: Arc<S3Config>,
 }
 
@@ -71,7 +72,7 @@ impl S3State {
 }
 
 /// One authenticated S3 request.
-pub struct S3Req {
+pub(crate) struct S3Req {
     pub st: S3State,
     pub method: Method,
     pub bucket: Option<String>,
@@ -79,7 +80,7 @@ pub struct S3Req {
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
     pub account: AccountRecord,
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 impl S3Req {
@@ -96,13 +97,13 @@ impl S3Req {
     }
 
     /// The bucket named by the request (routing guarantees one).
-    pub fn bucket_name(&self) -> S3Result<&str> {
+    pub(crate) fn bucket_name(&self) -> S3Result<&str> {
         self.bucket
             .as_deref()
             .ok_or_else(|| S3Error::InvalidRequest("no bucket in request".into()))
     }
 
-    pub fn key_name(&self) -> S3Result<&str> {
+    pub(crate) fn key_name(&self) -> S3Result<&str> {
         self.key
             .as_deref()
             .ok_or_else(|| S3Error::InvalidRequest("no key in request".into()))
@@ -129,7 +130,7 @@ const UNSUPPORTED: [&str; 14] = [
 ];
 
 /// Routes an authenticated request to its operation.
-pub async fn route(req: S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn route(req: S3Req, body: Body) -> S3Result<Response> {
     if let Some(sub) = UNSUPPORTED.iter().find(|s| req.has(s)) {
         return Err(S3Error::NotImplemented(format!("?{sub}")));
     }

@@ -26,7 +26,7 @@ fn upload_key(b: &BucketRecord, id: &str) -> EntryKey {
 }
 
 /// Every entry of a dir, read 1000 at a time.
-pub async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
+pub(crate) async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
     let mut out = Vec::new();
     let mut opts = ListOptions {
         limit: 1000,
@@ -44,7 +44,7 @@ pub async fn list_all(req: &S3Req, dir: &str) -> S3Result<Vec<Entry>> {
 }
 
 /// The upload named by `uploadId`, which must be for the request's key.
-pub async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
+pub(crate) async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
     let id = req.q("uploadId").unwrap_or_default();
     let missing = || S3Error::NoSuchUpload {
         upload_id: id.to_string(),
@@ -63,7 +63,7 @@ pub async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadRecord> {
     Ok(up)
 }
 
-pub async fn create(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
@@ -90,7 +90,7 @@ pub async fn create(req: &S3Req) -> S3Result<Response> {
     Ok(x.response())
 }
 
-pub fn part_number(req: &S3Req) -> S3Result<u32> {
+pub(crate) fn part_number(req: &S3Req) -> S3Result<u32> {
     req.q("partNumber")
         .and_then(|n| n.parse::<u32>().ok())
         .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
@@ -99,7 +99,7 @@ pub fn part_number(req: &S3Req) -> S3Result<u32> {
         })
 }
 
-pub async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let n = part_number(req)?;
     let up = upload(req, &b).await?;
@@ -110,7 +110,7 @@ pub async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
 }
 
 /// Records part `n` and answers with its ETag.
-pub async fn save_part(
+pub(crate) async fn save_part(
     req: &S3Req,
     b: &BucketRecord,
     up: &UploadRecord,
@@ -154,7 +154,7 @@ fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
     Ok(out)
 }
 
-pub async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let up = upload(req, &b).await?;
     let raw = store::read_small(body, MAX_BODY).await?;
@@ -225,7 +225,7 @@ async fn forget(req: &S3Req, b: &BucketRecord, id: &str, parts: &[Entry]) -> S3R
     Ok(())
 }
 
-pub async fn abort(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn abort(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let up = upload(req, &b).await?;
     let parts = list_all(req, &parts_dir(&b, &up.upload_id)).await?;
@@ -233,4 +233,4 @@ pub async fn abort(req: &S3Req) -> S3Result<Response> {
     Ok(super::buckets::empty(axum::http::StatusCode::NO_CONTENT))
 }
 
-pub use super::uploads::{list_parts, list_uploads};
+pub(crate) use super::uploads::{list_parts, list_uploads};

@@ -25,7 +25,7 @@ const STORED_HEADERS: [&str; 6] = [
     "x-amz-website-redirect-location",
 ];
 
-pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
+pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
@@ -65,7 +65,7 @@ pub async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
 }
 
 /// A 200 carrying `ETag` (given without quotes).
-pub fn etag_response(etag: &str) -> Response {
+pub(crate) fn etag_response(etag: &str) -> Response {
     let mut resp = empty(StatusCode::OK);
     if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
         resp.headers_mut().insert("etag", v);
@@ -73,7 +73,7 @@ pub fn etag_response(etag: &str) -> Response {
     resp
 }
 
-pub fn content_type(h: &HeaderMap) -> String {
+pub(crate) fn content_type(h: &HeaderMap) -> String {
     h.get("content-type")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
@@ -85,7 +85,7 @@ pub fn content_type(h: &HeaderMap) -> String {
 ///
 /// # Errors
 /// `InvalidArgument` for a non-ASCII value, metadata over 2 KiB.
-pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
+pub(crate) fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut meta_bytes = 0;
     for (name, value) in h {
@@ -129,7 +129,11 @@ pub fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
 ///
 /// # Errors
 /// `PreconditionFailed`, `NoSuchKey` for `If-Match` on a missing key.
-pub async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Result<WriteCond> {
+pub(crate) async fn write_condition(
+    req: &S3Req,
+    b: &BucketRecord,
+    key: &str,
+) -> S3Result<WriteCond> {
     let none_match = req.header("if-none-match").map(str::trim);
     let if_match = req.header("if-match").map(|v| v.trim().trim_matches('"'));
     if none_match.is_none() && if_match.is_none() {
@@ -154,7 +158,7 @@ pub async fn write_condition(req: &S3Req, b: &BucketRecord, key: &str) -> S3Resu
 ///
 /// # Errors
 /// `PreconditionFailed` when `cond` no longer holds; metadata errors.
-pub async fn commit(
+pub(crate) async fn commit(
     req: &S3Req,
     b: &BucketRecord,
     key: &str,
@@ -169,7 +173,7 @@ pub async fn commit(
 
 /// DeleteObject: 204 whether or not the key existed, as S3 answers. The
 /// blobs stay for garbage collection (copies may share them).
-pub async fn delete(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn delete(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     let cond = match req.header("if-match") {

@@ -20,7 +20,7 @@ const OVERRIDES: [(&str, &str); 6] = [
     ("response-content-encoding", "content-encoding"),
 ];
 
-pub async fn get(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let key = req.key_name()?;
     let (entry, rec) = store::object::<S3Object>(req, &b, key)

@@ -16,78 +16,78 @@ use crate::store::{AccountId, Stored};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const S3_RECORD_VERSION: u32 = 1;
+pub(crate) const S3_RECORD_VERSION: u32 = 1;
 
 /// Partitions of a new bucket's keyspace. Stored in the bucket record, so a
 /// later default applies to new buckets only.
-pub const DEFAULT_PARTITIONS: u32 = 16;
+pub(crate) const DEFAULT_PARTITIONS: u32 = 16;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct BucketRecord {
-    pub v: u32,
-    pub name: String,
+pub(crate) struct BucketRecord {
+    pub(crate) v: u32,
+    pub(crate) name: String,
     /// Owner account uuid.
-    pub owner: AccountId,
-    pub owner_login: String,
-    pub created_ms: u64,
-    pub partitions: u32,
+    pub(crate) owner: AccountId,
+    pub(crate) owner_login: String,
+    pub(crate) created_ms: u64,
+    pub(crate) partitions: u32,
     #[serde(default)]
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 /// One key of a bucket. A single-part object has one [`Stored`] part; a completed
 /// multipart upload has one per part, read in order.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct S3Object {
-    pub v: u32,
+pub(crate) struct S3Object {
+    pub(crate) v: u32,
     /// Without quotes: MD5 hex, or `md5-of-md5s-N` after multipart.
-    pub etag: String,
-    pub size: u64,
-    pub content_type: String,
-    pub parts: Vec<Stored>,
+    pub(crate) etag: String,
+    pub(crate) size: u64,
+    pub(crate) content_type: String,
+    pub(crate) parts: Vec<Stored>,
     /// `x-amz-meta-*` (lower-case names, prefix kept) and the stored
     /// standard headers (content-encoding, cache-control...).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
     #[serde(default)]
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// `x-amz-checksum-*` header and value the client sent and we checked.
     #[serde(default)]
-    pub checksum: Option<(String, String)>,
+    pub(crate) checksum: Option<(String, String)>,
 }
 
 impl S3Object {
-    pub fn quoted_etag(&self) -> String {
+    pub(crate) fn quoted_etag(&self) -> String {
         format!("\"{}\"", self.etag)
     }
 }
 
 /// A multipart upload in progress.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct UploadRecord {
-    pub v: u32,
-    pub upload_id: String,
-    pub key: String,
-    pub initiated_ms: u64,
-    pub content_type: String,
+pub(crate) struct UploadRecord {
+    pub(crate) v: u32,
+    pub(crate) upload_id: String,
+    pub(crate) key: String,
+    pub(crate) initiated_ms: u64,
+    pub(crate) content_type: String,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
 }
 
 /// One uploaded part.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct PartRecord {
-    pub v: u32,
-    pub number: u32,
+pub(crate) struct PartRecord {
+    pub(crate) v: u32,
+    pub(crate) number: u32,
     /// MD5 hex of the part, without quotes.
-    pub etag: String,
-    pub md5: [u8; 16],
-    pub part: Stored,
-    pub modified_ms: u64,
+    pub(crate) etag: String,
+    pub(crate) md5: [u8; 16],
+    pub(crate) part: Stored,
+    pub(crate) modified_ms: u64,
 }
 
 /// The name of part `n` in its upload's dir: zero-padded so names sort by
 /// number.
-pub fn part_name(n: u32) -> String {
+pub(crate) fn part_name(n: u32) -> String {
     format!("{n:05}")
 }

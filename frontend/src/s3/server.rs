@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 use std::future::Future;
 use tracing::Instrument;
 
-pub fn app(st: S3State) -> Router {
+pub(crate) fn app(st: S3State) -> Router {
     Router::new().fallback(handle).with_state(st)
 }
 
@@ -19,7 +19,7 @@ pub fn app(st: S3State) -> Router {
 ///
 /// # Errors
 /// I/O errors of the listener.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     st: S3State,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -94,7 +94,7 @@ type Address = (Option<String>, Option<String>);
 ///
 /// # Errors
 /// `InvalidRequest` for a path that is not UTF-8 once decoded.
-pub fn address(cfg: &S3Config, headers: &HeaderMap, path: &str) -> S3Result<Address> {
+pub(crate) fn address(cfg: &S3Config, headers: &HeaderMap, path: &str) -> S3Result<Address> {
     let decoded = percent_decode_str(path)
         .decode_utf8()
         .map_err(|_| S3Error::InvalidRequest("path is not UTF-8".into()))?;

@@ -10,47 +10,47 @@ use serde::Serialize;
 
 const MAX_KEY_BYTES: usize = 1024;
 
-pub fn global_bucket_key(name: &str) -> EntryKey {
+pub(crate) fn global_bucket_key(name: &str) -> EntryKey {
     EntryKey::new(Keyspace::Buckets, "", name)
 }
 
-pub fn account_bucket_key(owner: &str, name: &str) -> EntryKey {
+pub(crate) fn account_bucket_key(owner: &str, name: &str) -> EntryKey {
     EntryKey::new(Keyspace::Buckets, owner, name)
 }
 
 /// The partition of `key`: BLAKE3 of the key, modulo the bucket's count.
-pub fn partition(b: &BucketRecord, key: &str) -> u32 {
+pub(crate) fn partition(b: &BucketRecord, key: &str) -> u32 {
     let h = blake3::hash(key.as_bytes());
     let mut first = [0u8; 8];
     first.copy_from_slice(&h.as_bytes()[..8]);
     (u64::from_be_bytes(first) % u64::from(b.partitions.max(1))) as u32
 }
 
-pub fn partition_dir(b: &BucketRecord, p: u32) -> String {
+pub(crate) fn partition_dir(b: &BucketRecord, p: u32) -> String {
     format!("{}/{}/{p}", b.owner, b.name)
 }
 
-pub fn partition_dirs(b: &BucketRecord) -> Vec<String> {
+pub(crate) fn partition_dirs(b: &BucketRecord) -> Vec<String> {
     (0..b.partitions.max(1))
         .map(|p| partition_dir(b, p))
         .collect()
 }
 
-pub fn object_key(b: &BucketRecord, key: &str) -> EntryKey {
+pub(crate) fn object_key(b: &BucketRecord, key: &str) -> EntryKey {
     EntryKey::new(Keyspace::Buckets, partition_dir(b, partition(b, key)), key)
 }
 
-pub fn uploads_dir(b: &BucketRecord) -> String {
+pub(crate) fn uploads_dir(b: &BucketRecord) -> String {
     format!("{}/{}/uploads", b.owner, b.name)
 }
 
-pub fn parts_dir(b: &BucketRecord, upload_id: &str) -> String {
+pub(crate) fn parts_dir(b: &BucketRecord, upload_id: &str) -> String {
     format!("{}/{}/uploads/{upload_id}", b.owner, b.name)
 }
 
 /// # Errors
 /// `KeyTooLongError`, `InvalidArgument` for a NUL.
-pub fn validate_key(key: &str) -> S3Result<()> {
+pub(crate) fn validate_key(key: &str) -> S3Result<()> {
     if key.len() > MAX_KEY_BYTES {
         return Err(S3Error::KeyTooLongError);
     }
@@ -60,11 +60,11 @@ pub fn validate_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
-pub fn decode<T: DeserializeOwned>(entry: &Entry) -> S3Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(entry: &Entry) -> S3Result<T> {
     Ok(crate::store::codec::decode(entry, &entry.name)?)
 }
 
-pub fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
+pub(crate) fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
     Ok(crate::store::codec::encode(rec)?)
 }
 
@@ -72,14 +72,14 @@ pub fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
 ///
 /// # Errors
 /// `NoSuchBucket`, `AccessDenied` for another account's bucket.
-pub async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
+pub(crate) async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
     let name = req.bucket_name()?;
     bucket_named(req, name).await
 }
 
 /// # Errors
 /// As [`bucket`].
-pub async fn bucket_named(req: &S3Req, name: &str) -> S3Result<BucketRecord> {
+pub(crate) async fn bucket_named(req: &S3Req, name: &str) -> S3Result<BucketRecord> {
     let no_such = || S3Error::NoSuchBucket {
         bucket: name.to_string(),
     };
@@ -101,7 +101,7 @@ pub async fn bucket_named(req: &S3Req, name: &str) -> S3Result<BucketRecord> {
 ///
 /// # Errors
 /// Metadata errors.
-pub async fn object<T: DeserializeOwned>(
+pub(crate) async fn object<T: DeserializeOwned>(
     req: &S3Req,
     b: &BucketRecord,
     key: &str,
@@ -120,7 +120,7 @@ pub async fn object<T: DeserializeOwned>(
 ///
 /// # Errors
 /// `InvalidArgument` for a bad length, `InvalidDigest` for a bad MD5.
-pub fn expect(req: &S3Req) -> S3Result<Expect> {
+pub(crate) fn expect(req: &S3Req) -> S3Result<Expect> {
     let num = |name: &str| -> S3Result<Option<u64>> {
         match req.header(name) {
             None => Ok(None),
@@ -155,7 +155,7 @@ pub fn expect(req: &S3Req) -> S3Result<Expect> {
 }
 
 /// The expectations of a body the server makes itself (copies).
-pub fn expect_empty(req: &S3Req) -> Expect {
+pub(crate) fn expect_empty(req: &S3Req) -> Expect {
     Expect {
         len: Some(0),
         max_len: req.st.app.settings.max_streaming_bytes,
@@ -170,7 +170,7 @@ pub fn expect_empty(req: &S3Req) -> Expect {
 ///
 /// # Errors
 /// As above.
-pub async fn read_small(body: axum::body::Body, max: usize) -> S3Result<bytes::Bytes> {
+pub(crate) async fn read_small(body: axum::body::Body, max: usize) -> S3Result<bytes::Bytes> {
     axum::body::to_bytes(body, max).await.map_err(|e| {
         match crate::store::error::rejection(Box::new(e)).map(|c| c.downcast::<S3Error>()) {
             Some(Ok(e)) => *e,

@@ -18,7 +18,7 @@ fn limit(req: &S3Req, name: &str) -> S3Result<usize> {
     }
 }
 
-pub async fn list_parts(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn list_parts(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let up = upload(req, &b).await?;
     let max = limit(req, "max-parts")?;
@@ -67,7 +67,7 @@ pub async fn list_parts(req: &S3Req) -> S3Result<Response> {
 
 /// Uploads in progress, sorted by key then initiation time; `prefix`,
 /// `key-marker` / `upload-id-marker` and `max-uploads` (no delimiter).
-pub async fn list_uploads(req: &S3Req) -> S3Result<Response> {
+pub(crate) async fn list_uploads(req: &S3Req) -> S3Result<Response> {
     let b = store::bucket(req).await?;
     let max = limit(req, "max-uploads")?;
     let prefix = req.q("prefix").unwrap_or_default();

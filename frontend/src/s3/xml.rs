@@ -7,52 +7,52 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
-pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(crate) const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// An XML document being written.
-pub struct Xml(String);
+pub(crate) struct Xml(String);
 
 impl Xml {
-    pub fn doc() -> Xml {
+    pub(crate) fn doc() -> Xml {
         Xml(String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
     }
 
     /// Opens the root element with the S3 namespace.
-    pub fn root(&mut self, name: &str) {
+    pub(crate) fn root(&mut self, name: &str) {
         self.0.push_str(&format!("<{name} xmlns=\"{NS}\">"));
     }
 
     /// A root element holding only text.
-    pub fn root_text(&mut self, name: &str, text: &str) {
+    pub(crate) fn root_text(&mut self, name: &str, text: &str) {
         self.root(name);
         escape_into(&mut self.0, text);
         self.close(name);
     }
 
-    pub fn open(&mut self, name: &str) {
+    pub(crate) fn open(&mut self, name: &str) {
         self.0.push('<');
         self.0.push_str(name);
         self.0.push('>');
     }
 
-    pub fn close(&mut self, name: &str) {
+    pub(crate) fn close(&mut self, name: &str) {
         self.0.push_str("</");
         self.0.push_str(name);
         self.0.push('>');
     }
 
-    pub fn elem(&mut self, name: &str, text: &str) {
+    pub(crate) fn elem(&mut self, name: &str, text: &str) {
         self.open(name);
         escape_into(&mut self.0, text);
         self.close(name);
     }
 
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.0
     }
 
     /// A 200 response carrying this document.
-    pub fn response(self) -> Response {
+    pub(crate) fn response(self) -> Response {
         let mut resp = Response::new(Body::from(self.0));
         *resp.status_mut() = StatusCode::OK;
         resp.headers_mut()
@@ -81,7 +81,7 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
 ///
 /// # Errors
 /// `MalformedXml` for an unknown or unterminated reference.
-pub fn unescape(s: &str) -> S3Result<String> {
+pub(crate) fn unescape(s: &str) -> S3Result<String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('&') {
@@ -112,7 +112,7 @@ pub fn unescape(s: &str) -> S3Result<String> {
 
 /// The raw contents of each `<tag>...</tag>` (or `<tag attr..>`) in `doc`,
 /// in order; nested elements of other names stay inside the contents.
-pub fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
+pub(crate) fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
     let open = format!("<{tag}");
     let close = format!("</{tag}>");
     let mut out = Vec::new();
@@ -143,7 +143,7 @@ pub fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
 ///
 /// # Errors
 /// `MalformedXml`.
-pub fn text(doc: &str, tag: &str) -> S3Result<Option<String>> {
+pub(crate) fn text(doc: &str, tag: &str) -> S3Result<Option<String>> {
     match elements(doc, tag)?.first() {
         Some(t) => Ok(Some(unescape(t.trim_matches(['\n', '\r'].as_ref()))?)),
         None => Ok(None),

@@ -11,7 +11,7 @@ use serde::Serialize;
 ///
 /// # Errors
 /// `Internal` for a value that is not such a record.
-pub fn decode<T: DeserializeOwned>(entry: &Entry, name: &str) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(entry: &Entry, name: &str) -> Result<T> {
     serde_json::from_value(entry.value.clone())
         .map_err(|e| Error::Internal(format!("record of {name}: {e}")))
 }
@@ -20,6 +20,6 @@ pub fn decode<T: DeserializeOwned>(entry: &Entry, name: &str) -> Result<T> {
 ///
 /// # Errors
 /// `Internal` if it does not serialize (it always does for our records).
-pub fn encode<T: Serialize>(rec: &T) -> Result<serde_json::Value> {
+pub(crate) fn encode<T: Serialize>(rec: &T) -> Result<serde_json::Value> {
     serde_json::to_value(rec).map_err(|e| Error::Internal(format!("encode record: {e}")))
 }

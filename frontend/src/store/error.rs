@@ -8,7 +8,7 @@ use std::error::Error as StdError;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A boxed cause carried through a body stream (see [`Rejected`]).
-pub type BoxError = Box<dyn StdError + Send + Sync>;
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -63,7 +63,7 @@ pub enum Error {
 
 impl Error {
     /// Whether the detail is ours (logged) rather than the client's (sent).
-    pub fn is_internal(&self) -> bool {
+    pub(crate) fn is_internal(&self) -> bool {
         matches!(self, Error::Internal(_) | Error::MetadataUnavailable(_))
     }
 }
@@ -83,7 +83,7 @@ impl From<metadata_tier::Error> for Error {
 /// cause, so the API answers with the real reason (no side channel).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Rejected(pub BoxError);
+pub(crate) struct Rejected(pub BoxError);
 
 impl Rejected {
     pub fn new(cause: impl StdError + Send + Sync + 'static) -> Self {
@@ -91,14 +91,14 @@ impl Rejected {
     }
 
     /// A stream error carrying this rejection.
-    pub fn into_io(self) -> std::io::Error {
+    pub(crate) fn into_io(self) -> std::io::Error {
         std::io::Error::other(self)
     }
 }
 
 /// Looks through the wrappers a body error travels in (`axum::Error`,
 /// `io::Error`, nested) for a [`Rejected`] cause.
-pub fn rejection(mut e: BoxError) -> Option<BoxError> {
+pub(crate) fn rejection(mut e: BoxError) -> Option<BoxError> {
     for _ in 0..8 {
         e = match e.downcast::<Rejected>() {
             Ok(r) => return Some(r.0),

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use storage_node::BlobHash;
+pub(crate) use storage_node::BlobHash;
 
 /// A storage node's id, as it registers in the node registry.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,7 +25,7 @@ impl NodeId {
 }
 
 impl AccountId {
-    pub fn new_random() -> Self {
+    pub(crate) fn new_random() -> Self {
         AccountId(uuid::Uuid::new_v4().to_string())
     }
 

@@ -14,23 +14,23 @@
 //! What a record *is* (a Manta entry, an S3 key) stays with each API; the
 //! store only needs to serialize it.
 
-pub mod codec;
+pub(crate) mod codec;
 pub mod error;
 pub mod ids;
 pub mod placement;
 mod put;
-pub mod range;
+pub(crate) mod range;
 mod read;
-pub mod stored;
-pub mod upload;
+pub(crate) mod stored;
+pub(crate) mod upload;
 
-pub use error::{Error, Rejected, Result};
-pub use ids::{AccountId, BlobHash, NodeId};
-pub use placement::{Placement, Target};
-pub use put::{Copies, WriteCond, Written};
-pub use read::ByteStream;
-pub use stored::{BlobRef, Stored};
-pub use upload::Expect;
+pub(crate) use error::Rejected;
+pub use error::{Error, Result};
+pub use ids::{AccountId, NodeId};
+pub use placement::Placement;
+pub(crate) use put::{Copies, WriteCond, Written};
+pub(crate) use stored::{BlobRef, Stored};
+pub(crate) use upload::Expect;
 
 use metadata_tier::MetadataClient;
 use std::time::Duration;
@@ -49,7 +49,7 @@ pub struct ObjectStore {
 impl ObjectStore {
     /// `heartbeat_timeout`: a node silent for longer gets no new copies;
     /// `reserve_bytes`: free space each node keeps back from placement.
-    pub fn new(
+    pub(crate) fn new(
         meta: MetadataClient,
         default_durability: u32,
         heartbeat_timeout: Duration,

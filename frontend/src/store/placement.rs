@@ -30,13 +30,13 @@ pub struct Placement {
 
 /// A node to read from or write to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub id: NodeId,
-    pub addr: String,
+pub(crate) struct Target {
+    pub(crate) id: NodeId,
+    pub(crate) addr: String,
 }
 
 impl Placement {
-    pub fn new(meta: MetadataClient, timeout: Duration, reserve_bytes: u64) -> Self {
+    pub(crate) fn new(meta: MetadataClient, timeout: Duration, reserve_bytes: u64) -> Self {
         Placement {
             meta,
             timeout,
@@ -63,7 +63,7 @@ impl Placement {
     }
 
     /// Number of live nodes: the ceiling for the default durability.
-    pub async fn live_count(&self) -> Result<usize> {
+    pub(crate) async fn live_count(&self) -> Result<usize> {
         Ok(self
             .nodes()
             .await?
@@ -78,7 +78,7 @@ impl Placement {
     /// # Errors
     /// `NoStorageNodes` when none is live, `NotEnoughSpace` when fewer than
     /// `n` qualify.
-    pub async fn choose(&self, n: usize, size: u64) -> Result<Vec<Target>> {
+    pub(crate) async fn choose(&self, n: usize, size: u64) -> Result<Vec<Target>> {
         let nodes = self.nodes().await?;
         let mut fit: Vec<&LiveNode> = nodes
             .iter()
@@ -104,7 +104,7 @@ impl Placement {
     ///
     /// # Errors
     /// Metadata errors reading the registry.
-    pub async fn read_order(&self, sharks: &[NodeId]) -> Result<Vec<Target>> {
+    pub(crate) async fn read_order(&self, sharks: &[NodeId]) -> Result<Vec<Target>> {
         let nodes = self.nodes().await?;
         let mut live = Vec::new();
         let mut stale = Vec::new();
@@ -126,7 +126,7 @@ impl Placement {
     ///
     /// # Errors
     /// Metadata errors reading the registry.
-    pub async fn live_targets(&self) -> Result<Vec<Target>> {
+    pub(crate) async fn live_targets(&self) -> Result<Vec<Target>> {
         let nodes = self.nodes().await?;
         Ok(nodes
             .iter()

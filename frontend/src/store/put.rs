@@ -17,7 +17,7 @@ use serde::Serialize;
 
 /// How many copies a write makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Copies {
+pub(crate) enum Copies {
     /// The configured default, or as many nodes as are live if fewer.
     Default,
     /// Exactly this many, or the write fails (`durability-level`).
@@ -26,14 +26,14 @@ pub enum Copies {
 
 /// A body as stored: where, and the MD5 the APIs report.
 #[derive(Debug, Clone)]
-pub struct Written {
-    pub stored: Stored,
-    pub md5: [u8; 16],
+pub(crate) struct Written {
+    pub(crate) stored: Stored,
+    pub(crate) md5: [u8; 16],
 }
 
 /// What a record write requires of the entry it replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteCond {
+pub(crate) enum WriteCond {
     /// Last writer wins; never replaces a directory.
     Replace,
     /// Only if nothing is there.
@@ -69,7 +69,12 @@ impl ObjectStore {
     /// # Errors
     /// Placement (`NoStorageNodes`, `NotEnoughSpace`), the body's faults
     /// (short, too long, idle, MD5, rejected by a check) and node failures.
-    pub async fn write_blob(&self, body: Body, copies: Copies, expect: &Expect) -> Result<Written> {
+    pub(crate) async fn write_blob(
+        &self,
+        body: Body,
+        copies: Copies,
+        expect: &Expect,
+    ) -> Result<Written> {
         let targets = if expect.len == Some(0) {
             Vec::new()
         } else {
@@ -104,7 +109,7 @@ impl ObjectStore {
     /// # Errors
     /// As [`ObjectStore::write_blob`] and [`ObjectStore::write_record`].
     #[allow(clippy::too_many_arguments)]
-    pub async fn put<R: Serialize>(
+    pub(crate) async fn put<R: Serialize>(
         &self,
         key: EntryKey,
         name: &str,
@@ -125,7 +130,7 @@ impl ObjectStore {
     /// # Errors
     /// `IsDirectory` when a `Replace` met a directory, `ConditionFailed`
     /// when a conditional write lost its race; metadata errors.
-    pub async fn write_record<R: Serialize>(
+    pub(crate) async fn write_record<R: Serialize>(
         &self,
         key: EntryKey,
         name: &str,
@@ -145,7 +150,12 @@ impl ObjectStore {
     ///
     /// # Errors
     /// As [`ObjectStore::write_record`].
-    pub async fn delete_record(&self, key: EntryKey, name: &str, cond: WriteCond) -> Result<()> {
+    pub(crate) async fn delete_record(
+        &self,
+        key: EntryKey,
+        name: &str,
+        cond: WriteCond,
+    ) -> Result<()> {
         match self.meta.delete(key, cond.to_condition()).await {
             Ok(_) => Ok(()),
             Err(metadata_tier::Error::ConditionFailed { .. }) => Err(cond.lost(name)),

@@ -5,14 +5,14 @@ use super::error::{Error, Result};
 
 /// An inclusive byte range within an object of known size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
-    pub start: u64,
-    pub end: u64,
+pub(crate) struct ByteRange {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
 }
 
 impl ByteRange {
     /// Bytes in the range (never zero: `start <= end`).
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.end - self.start + 1
     }
 }
@@ -23,7 +23,7 @@ impl ByteRange {
 /// # Errors
 /// `MultiRangeNotImplemented` for a list, `RangeNotSatisfiable` for a
 /// malformed or unsatisfiable range.
-pub fn parse(header: &str, size: u64) -> Result<ByteRange> {
+pub(crate) fn parse(header: &str, size: u64) -> Result<ByteRange> {
     let unsatisfiable = || Error::RangeNotSatisfiable { size };
     let spec = header
         .trim()

@@ -13,7 +13,7 @@ use super::ObjectStore;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
-pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+pub(crate) type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
 
 /// A stretch of one part: its blob and the inclusive range within it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,7 @@ impl ObjectStore {
     /// # Errors
     /// `NoReachableCopy` when no copy of the first part answers; metadata
     /// errors reading the node registry.
-    pub async fn open_read(
+    pub(crate) async fn open_read(
         &self,
         name: &str,
         parts: &[Stored],
@@ -105,7 +105,7 @@ impl ObjectStore {
     ///
     /// # Errors
     /// Metadata errors reading the node registry.
-    pub async fn holders(&self, blob: &BlobRef) -> Result<Vec<Target>> {
+    pub(crate) async fn holders(&self, blob: &BlobRef) -> Result<Vec<Target>> {
         self.placement.read_order(&blob.copies).await
     }
 }

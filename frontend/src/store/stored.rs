@@ -8,31 +8,31 @@ use serde::{Deserialize, Serialize};
 
 /// One blob and the nodes holding a copy of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlobRef {
-    pub hash: BlobHash,
+pub(crate) struct BlobRef {
+    pub(crate) hash: BlobHash,
     /// Never zero: empty content has no blob.
-    pub size: u64,
-    pub copies: Vec<NodeId>,
+    pub(crate) size: u64,
+    pub(crate) copies: Vec<NodeId>,
 }
 
 /// The bytes of an object, or of one part of a multipart object.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 #[serde(try_from = "RawStored", into = "RawStored")]
-pub enum Stored {
+pub(crate) enum Stored {
     #[default]
     Empty,
     Blob(BlobRef),
 }
 
 impl Stored {
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         match self {
             Stored::Empty => 0,
             Stored::Blob(b) => b.size,
         }
     }
 
-    pub fn blob(&self) -> Option<&BlobRef> {
+    pub(crate) fn blob(&self) -> Option<&BlobRef> {
         match self {
             Stored::Empty => None,
             Stored::Blob(b) => Some(b),
@@ -40,7 +40,7 @@ impl Stored {
     }
 
     /// Copies held (`durability-level`); an empty object has none.
-    pub fn copies(&self) -> &[NodeId] {
+    pub(crate) fn copies(&self) -> &[NodeId] {
         self.blob().map_or(&[], |b| &b.copies)
     }
 }

@@ -22,23 +22,23 @@ use tokio_stream::wrappers::ReceiverStream;
 
 /// What the client promised about the body.
 #[derive(Debug, Clone)]
-pub struct Expect {
+pub(crate) struct Expect {
     /// `Content-Length`, when sent (otherwise the body is chunked).
-    pub len: Option<u64>,
+    pub(crate) len: Option<u64>,
     /// Refuse bodies longer than this (chunked uploads).
-    pub max_len: u64,
+    pub(crate) max_len: u64,
     /// `Content-MD5`, decoded.
-    pub md5: Option<[u8; 16]>,
+    pub(crate) md5: Option<[u8; 16]>,
     /// Give up when no body bytes arrive for this long.
-    pub idle: Duration,
+    pub(crate) idle: Duration,
 }
 
 /// The bytes as stored.
 #[derive(Debug, Clone)]
-pub struct Uploaded {
-    pub hash: BlobHash,
-    pub size: u64,
-    pub md5: [u8; 16],
+pub(crate) struct Uploaded {
+    pub(crate) hash: BlobHash,
+    pub(crate) size: u64,
+    pub(crate) md5: [u8; 16],
 }
 
 type Chunk = std::result::Result<Bytes, std::io::Error>;

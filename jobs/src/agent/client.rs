@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Why a call to an agent failed.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// No answer: the node is down or the network failed.
     #[error("agent unreachable: {0}")]
     Unreachable(String),
@@ -20,7 +20,7 @@ pub enum CallError {
 
 /// A pooled HTTP client for the agents of every node.
 #[derive(Clone)]
-pub struct AgentClient {
+pub(crate) struct AgentClient {
     http: reqwest::Client,
 }
 

@@ -28,7 +28,7 @@ pub(crate) struct Ran<'a> {
     pub task_id: &'a str,
     pub output_base: &'a str,
     /// Its utilities' records.
-    pub spool: &'a Path,
+    pub(crate) spool: &'a Path,
     /// `None`: killed (or never reported one).
     pub exit_code: Option<i32>,
     /// The limit blamed for its end, if any.

@@ -29,9 +29,9 @@ pub(crate) struct SplitOptions {
     pub count: u32,
     pub delim: String,
     /// 1-based field numbers forming the key.
-    pub fields: Vec<usize>,
+    pub(crate) fields: Vec<usize>,
     /// `-i`: the key is an integer taken modulo `count`.
-    pub int: bool,
+    pub(crate) int: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

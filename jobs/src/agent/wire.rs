@@ -230,7 +230,7 @@ pub struct TaskResult {
     #[serde(default)]
     pub input_remote_bytes: u64,
     #[serde(default)]
-    pub wall_ms: u64,
+    pub(crate) wall_ms: u64,
     /// The node that ran it.
     pub node_id: String,
     /// A batch's per-task results, in request order. With a batch the
@@ -264,7 +264,7 @@ pub struct AgentStatus {
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct AgentErrorBody {
+pub(crate) struct AgentErrorBody {
     pub code: String,
     pub message: String,
 }

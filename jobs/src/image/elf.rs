@@ -17,9 +17,9 @@ pub(super) struct Elf {
     pub machine: u16,
     /// The loader named by `PT_INTERP`; `None` for static programs and
     /// libraries.
-    pub interpreter: Option<PathBuf>,
+    pub(crate) interpreter: Option<PathBuf>,
     /// `DT_NEEDED` sonames, in order.
-    pub needed: Vec<String>,
+    pub(crate) needed: Vec<String>,
 }
 
 /// Parses a 64-bit little-endian ELF file; `None` for anything else or a

@@ -14,5 +14,5 @@ mod url;
 
 pub use busybox::{ensure_default_image, DEFAULT_IMAGE};
 pub use import::{import_async, import_path, import_reader};
-pub use store::{ImageConfig, ImageRecord, ImageStore};
+pub use store::{ImageRecord, ImageStore};
 pub use url::import_url;

@@ -26,10 +26,10 @@ const RECORD_VERSION: u32 = 1;
 /// What a task needs from an image's config (OCI `config` / Docker
 /// `container_config`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImageConfig {
+pub(crate) struct ImageConfig {
     /// `KEY=value` pairs.
     pub env: Vec<String>,
-    pub working_dir: Option<String>,
+    pub(crate) working_dir: Option<String>,
     /// `uid[:gid]` or `name[:group]`, resolved against the image's
     /// `/etc/passwd` and `/etc/group`.
     pub user: Option<String>,
@@ -42,7 +42,7 @@ pub struct ImageRecord {
     pub name: String,
     /// Uncompressed layer digests, bottom layer first.
     pub layers: Vec<Digest>,
-    pub config: ImageConfig,
+    pub(crate) config: ImageConfig,
     /// `docker-save`, `oci-layout`, `busybox+host-tools/<version>` or
     /// `busybox` (the default image).
     pub source: String,
@@ -84,7 +84,7 @@ impl ImageStore {
     }
 
     /// The state directory this store lives in.
-    pub fn state_dir(&self) -> &Path {
+    pub(crate) fn state_dir(&self) -> &Path {
         &self.root
     }
 

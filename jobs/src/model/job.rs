@@ -8,7 +8,7 @@ pub use client_sdk::jobs::{Job, JobState, JobStats};
 use super::spec::JobSpec;
 
 /// The server's life of a job object.
-pub trait JobExt {
+pub(crate) trait JobExt {
     /// A freshly created, queued job for `spec`.
     fn new(id: impl Into<String>, spec: &JobSpec, time_created: impl Into<String>) -> Self;
     /// Marks the job cancelled; like Manta, cancelling closes input.

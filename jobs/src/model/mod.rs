@@ -13,14 +13,16 @@
 //!   `msplit`'s reducer routing ([`naming::msplit_reducer`]: first 32 bits
 //!   of MD5(key), big-endian, mod count).
 
-pub mod error;
-pub mod job;
+pub(crate) mod error;
+pub(crate) mod job;
 pub mod naming;
-pub mod spec;
+pub(crate) mod spec;
 
 pub use error::{JobError, JobErrorCode};
-pub use job::{Job, JobExt, JobState, JobStats};
-pub use spec::{JobSpec, JobSpecExt, Phase, PhaseExt, PhaseType, SpecError};
+pub(crate) use job::JobExt;
+pub use job::{Job, JobState, JobStats};
+pub(crate) use spec::PhaseExt;
+pub use spec::{JobSpec, JobSpecExt, Phase, PhaseType, SpecError};
 
 #[cfg(test)]
 mod tests;

@@ -4,13 +4,13 @@
 use md5::{Digest, Md5};
 
 /// `/:login/jobs/:id/stor`, the job's output directory.
-pub fn job_stor_dir(login: &str, job_id: &str) -> String {
+pub(crate) fn job_stor_dir(login: &str, job_id: &str) -> String {
     format!("/{login}/jobs/{job_id}/stor")
 }
 
 /// The base name of a map task's outputs: the input path, minus the job's
 /// stor prefix when the input is itself an output of this job.
-pub fn map_base(login: &str, job_id: &str, input: &str) -> String {
+pub(crate) fn map_base(login: &str, job_id: &str, input: &str) -> String {
     let stor = job_stor_dir(login, job_id);
     match input.strip_prefix(&stor) {
         Some(rest) if rest.starts_with('/') => rest.to_string(),
@@ -19,7 +19,7 @@ pub fn map_base(login: &str, job_id: &str, input: &str) -> String {
 }
 
 /// `$MANTA_OUTPUT_BASE` of a map task: `/:login/jobs/:id/stor<input>.<phase>.`.
-pub fn map_output_base(login: &str, job_id: &str, input: &str, phase: u32) -> String {
+pub(crate) fn map_output_base(login: &str, job_id: &str, input: &str, phase: u32) -> String {
     format!(
         "{}{}.{phase}.",
         job_stor_dir(login, job_id),
@@ -28,7 +28,7 @@ pub fn map_output_base(login: &str, job_id: &str, input: &str, phase: u32) -> St
 }
 
 /// `$MANTA_OUTPUT_BASE` of a reduce task: `/:login/jobs/:id/stor/reduce.<phase>.`.
-pub fn reduce_output_base(login: &str, job_id: &str, phase: u32) -> String {
+pub(crate) fn reduce_output_base(login: &str, job_id: &str, phase: u32) -> String {
     format!("{}/reduce.{phase}.", job_stor_dir(login, job_id))
 }
 
@@ -45,7 +45,7 @@ pub fn reduce_output(login: &str, job_id: &str, phase: u32, task: &str) -> Strin
 /// A failed task's saved stderr: `<output base>err.<task>`, i.e.
 /// `…<base>.<phase>.err.<task>`. `base` is an output base from
 /// [`map_output_base`] or [`reduce_output_base`].
-pub fn stderr_object(output_base: &str, task: &str) -> String {
+pub(crate) fn stderr_object(output_base: &str, task: &str) -> String {
     format!("{output_base}err.{task}")
 }
 
@@ -66,7 +66,7 @@ pub fn msplit_reducer(key: &[u8], count: u32) -> u32 {
 
 /// `msplit -i`: the key is an integer used directly, modulo `count`.
 /// Returns `None` for a key that is not an integer.
-pub fn msplit_reducer_int(key: &str, count: u32) -> Option<u32> {
+pub(crate) fn msplit_reducer_int(key: &str, count: u32) -> Option<u32> {
     let n: i64 = key.trim().parse().ok()?;
     Some(n.rem_euclid(i64::from(count.max(1))) as u32)
 }

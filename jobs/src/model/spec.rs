@@ -7,18 +7,18 @@ pub use client_sdk::jobs::{JobSpec, Phase, PhaseType};
 use serde_json::{Map, Value};
 
 /// Memory limits a phase may ask for, in MB.
-pub const MEMORY_MB_ALLOWED: [u32; 7] = [128, 256, 512, 1024, 2048, 4096, 8192];
+pub(crate) const MEMORY_MB_ALLOWED: [u32; 7] = [128, 256, 512, 1024, 2048, 4096, 8192];
 /// Disk quotas a phase may ask for, in GB.
-pub const DISK_GB_ALLOWED: [u32; 10] = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+pub(crate) const DISK_GB_ALLOWED: [u32; 10] = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Memory when a phase names none (agent `zoneDefaults`).
-pub const DEFAULT_MEMORY_MB: u32 = 1024;
+pub(crate) const DEFAULT_MEMORY_MB: u32 = 1024;
 /// Disk when a phase names none (agent `zoneDefaults`).
-pub const DEFAULT_DISK_GB: u32 = 8;
+pub(crate) const DEFAULT_DISK_GB: u32 = 8;
 /// Largest reducer `count` (the docs' bound; Marlin's schema said 128).
-pub const MAX_REDUCERS: u32 = 1024;
+pub(crate) const MAX_REDUCERS: u32 = 1024;
 
 /// Server-side facts of a phase (defaults of the agent's `zoneDefaults`).
-pub trait PhaseExt {
+pub(crate) trait PhaseExt {
     /// Reducers this phase runs: `count` or 1 for reduce, 0 for map.
     fn reducers(&self) -> u32;
     /// Memory limit in MB, defaulted.

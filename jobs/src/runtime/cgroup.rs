@@ -23,9 +23,9 @@ const V1_ROOT: &str = "/sys/fs/cgroup";
 /// Counters read after (or during) a task.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct CgroupStats {
-    pub peak_memory: Option<u64>,
-    pub memory_hit: bool,
-    pub pids_hit: bool,
+    pub(crate) peak_memory: Option<u64>,
+    pub(crate) memory_hit: bool,
+    pub(crate) pids_hit: bool,
 }
 
 /// One task's cgroup, in the v1 `memory` and `pids` hierarchies or in the

@@ -77,7 +77,7 @@ impl TaskRunner {
     /// # Errors
     /// As [`TaskRunner::run`]; an error reading `stdin` is not one (the
     /// task just sees its stdin end).
-    pub async fn run_with_stdin<R, W>(
+    pub(crate) async fn run_with_stdin<R, W>(
         &self,
         spec: &TaskSpec,
         mut stdin: R,

@@ -18,12 +18,12 @@ pub(crate) struct SpecInput<'a> {
     pub runtime: RuntimeKind,
     pub args: Vec<String>,
     pub env: Vec<String>,
-    pub cwd: String,
+    pub(crate) cwd: String,
     pub uid: u32,
-    pub gid: u32,
+    pub(crate) gid: u32,
     /// Host source, container destination, writable.
-    pub binds: &'a [(PathBuf, PathBuf, bool)],
-    pub cgroups_path: Option<String>,
+    pub(crate) binds: &'a [(PathBuf, PathBuf, bool)],
+    pub(crate) cgroups_path: Option<String>,
     /// Host directory on the write-capped tmpfs mounted at `/tmp`.
     pub tmp: PathBuf,
 }

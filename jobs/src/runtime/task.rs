@@ -18,7 +18,7 @@ pub struct Limits {
     /// Bytes the task may write to its root filesystem.
     pub write_bytes: u64,
     /// Bytes of stderr kept; the rest is counted and dropped.
-    pub stderr_bytes: usize,
+    pub(crate) stderr_bytes: usize,
 }
 
 impl Default for Limits {
@@ -39,8 +39,8 @@ impl Default for Limits {
 pub struct BindMount {
     pub source: PathBuf,
     /// Absolute path in the container, e.g. `/manta/<login>/stor/obj`.
-    pub destination: PathBuf,
-    pub writable: bool,
+    pub(crate) destination: PathBuf,
+    pub(crate) writable: bool,
 }
 
 impl BindMount {
@@ -55,7 +55,7 @@ impl BindMount {
 
     /// `source` shown read-write at `destination`: writes reach the host
     /// and are not counted against [`Limits::write_bytes`].
-    pub fn read_write(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
+    pub(crate) fn read_write(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
         Self {
             writable: true,
             ..Self::read_only(source, destination)
@@ -116,11 +116,11 @@ pub struct TaskOutcome {
     /// The first [`Limits::stderr_bytes`] of stderr.
     pub stderr: Vec<u8>,
     /// All stderr bytes, kept or not.
-    pub stderr_total: u64,
+    pub(crate) stderr_total: u64,
     pub stdout_bytes: u64,
     pub wall_time: Duration,
     /// Peak memory of the task's cgroup (under runsc: the sandbox's).
-    pub peak_memory: Option<u64>,
+    pub(crate) peak_memory: Option<u64>,
 }
 
 impl TaskOutcome {

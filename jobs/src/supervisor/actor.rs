@@ -49,25 +49,25 @@ pub struct Snapshot {
 }
 
 pub(crate) struct Actor {
-    pub ctx: Arc<JobCtx>,
+    pub(crate) ctx: Arc<JobCtx>,
     pub rec: JobRecord,
     pub cfg: JobSettings,
-    pub events: mpsc::UnboundedSender<Event>,
+    pub(crate) events: mpsc::UnboundedSender<Event>,
     pub tasks: JoinSet<()>,
-    pub next_seq: u64,
+    pub(crate) next_seq: u64,
     pub phases: Vec<PhaseRun>,
     pub queue: VecDeque<MapTask>,
     pub running: HashMap<String, Running>,
     pub load: HashMap<String, u32>,
-    pub tails: Tails,
-    pub resolvers: Arc<Semaphore>,
+    pub(crate) tails: Tails,
+    pub(crate) resolvers: Arc<Semaphore>,
     /// Live nodes as last read from the registry.
     pub live: Vec<NodeAddr>,
     /// Per phase: its assets and image, resolved once when the job starts
     /// (or the error every task of the phase gets).
     pub assets: Vec<Vec<InputObject>>,
     pub images: Vec<ImageRef>,
-    pub phase_errors: Vec<Option<JobFault>>,
+    pub(crate) phase_errors: Vec<Option<JobFault>>,
 }
 
 impl Actor {

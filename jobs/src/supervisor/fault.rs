@@ -50,19 +50,19 @@ impl std::fmt::Display for Fault {
 /// What a task knows about itself when it fails: enough to write its
 /// [`JobError`].
 #[derive(Debug, Clone)]
-pub struct TaskMeta {
+pub(crate) struct TaskMeta {
     pub phase: u32,
     /// The map task's input; `None` for a reducer.
     pub input: Option<String>,
     pub reducer: Option<u32>,
     /// The job input this task descends from (map tasks).
-    pub p0input: Option<String>,
+    pub(crate) p0input: Option<String>,
     pub retries: u32,
 }
 
 impl TaskMeta {
     /// The `live/err` entry of this task failing with `fault`.
-    pub fn job_error(&self, fault: JobFault, stderr: Option<String>) -> JobError {
+    pub(crate) fn job_error(&self, fault: JobFault, stderr: Option<String>) -> JobError {
         let what = match &self.input {
             Some(input) => JobError::what_map(self.phase, input),
             None => JobError::what_reduce(self.phase),

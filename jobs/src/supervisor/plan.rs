@@ -116,7 +116,7 @@ pub(crate) fn retry(retries: u32, max: u32) -> Retry {
 /// A phase as [`progress`] sees it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PhaseView {
-    pub is_map: bool,
+    pub(crate) is_map: bool,
     /// Items in the phase not settled yet.
     pub open: u64,
     /// Per reducer: (told its input ended, done).

@@ -61,7 +61,7 @@ pub(crate) struct DoneRecord {
     pub reducer: Option<u32>,
     /// The job input this task descends from (map tasks).
     #[serde(default)]
-    pub p0input: Option<String>,
+    pub(crate) p0input: Option<String>,
     #[serde(default)]
     pub outputs: Vec<OutRef>,
     #[serde(default)]

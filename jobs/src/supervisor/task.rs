@@ -24,7 +24,7 @@ const POLL_WAIT: Duration = Duration::from_secs(20);
 /// What every task of one job shares.
 pub(crate) struct JobCtx {
     pub ns: Arc<dyn Namespace>,
-    pub journal: Journal,
+    pub(crate) journal: Journal,
     pub agent: AgentClient,
     pub job_id: String,
     pub login: String,

@@ -53,7 +53,7 @@ pub(crate) struct MapTask {
     pub phase: u32,
     pub task_id: String,
     pub input: InputObject,
-    pub p0input: String,
+    pub(crate) p0input: String,
     pub tried: Vec<String>,
     pub retries: u32,
 }
