@@ -1,11 +1,12 @@
 //! One running job: a single task owns its state and serialises every
 //! change (inputs, task results, cancel), so there are no locks to get
 //! wrong. Scheduling is in `schedule.rs` (decisions in `plan.rs`, routing
-//! in `routing.rs`), rebuilding after a restart in
-//! `replay.rs`, archiving in `archive.rs`.
+//! in `routing.rs` and `flow.rs`), rebuilding after a restart in
+//! `replay.rs` (its plan in `restart.rs`), archiving in `archive.rs`.
 
 use super::error::{Error, Result};
 use super::fault::JobFault;
+use super::plan::CancelStep;
 use super::records::JobRecord;
 use super::task::JobCtx;
 pub(crate) use super::work::*;
@@ -249,14 +250,22 @@ impl Actor {
     async fn cancel(&mut self) -> Result<()> {
         self.refuse(false)?;
         self.rec.job.cancel();
-        self.tasks.abort_all();
-        for (task, running) in self.running.drain() {
-            let node = running.node().clone();
-            let agent = self.ctx.agent.clone();
-            tokio::spawn(async move { agent.forget(&node.url, &task).await });
+        let running = self
+            .running
+            .drain()
+            .map(|(task, r)| (task, r.node().clone()))
+            .collect();
+        for step in super::plan::cancel(running) {
+            match step {
+                CancelStep::AbortLocal => self.tasks.abort_all(),
+                CancelStep::Forget { task_id, node } => {
+                    let agent = self.ctx.agent.clone();
+                    tokio::spawn(async move { agent.forget(&node.url, &task_id).await });
+                }
+                CancelStep::DropQueued => self.queue.clear(),
+                CancelStep::Archive => self.finish().await,
+            }
         }
-        self.queue.clear();
-        self.finish().await;
         Ok(())
     }
 

@@ -8,7 +8,8 @@
 //!   (`actor.rs`, `schedule.rs`), rebuilt from the metadata tier on start
 //!   (`replay.rs`);
 //! - `plan.rs`: the scheduling decisions (placement, retries, reducer
-//!   feeding) as pure functions, unit tested without a cluster;
+//!   feeding, cancel) as pure functions, unit tested without a cluster;
+//!   `flow.rs` (routing) and `restart.rs` (replay) likewise;
 //! - `task.rs`: one task's life on an agent; `output.rs`: committing what
 //!   it produced; `archive.rs`: job.json and the lists;
 //! - [`Fault`]: the job's fault vs ours, everywhere.
@@ -20,6 +21,7 @@ mod actor;
 mod archive;
 mod error;
 mod fault;
+mod flow;
 mod journal;
 mod namespace;
 mod output;
@@ -28,6 +30,7 @@ mod plan;
 mod records;
 mod reducers;
 mod replay;
+mod restart;
 mod routing;
 mod schedule;
 mod settling;

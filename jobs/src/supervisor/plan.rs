@@ -1,7 +1,8 @@
 //! The scheduling decisions of a job, as pure functions of what the actor
 //! knows (live nodes, their load, a task's history): where a map task or a
 //! reducer runs, how many small map tasks share a container, whether lost
-//! work is retried, and which reducers may be told their input ended. The
+//! work is retried, which reducers may be told their input ended, and what
+//! a cancel stops (replay after a restart is in `restart.rs`). The
 //! actor applies them (`placing.rs`, `reducers.rs`, `settling.rs`); keeping
 //! them here lets them be unit tested without a cluster.
 
@@ -151,6 +152,38 @@ pub(crate) fn progress(phases: &[PhaseView], input_done: bool) -> Progress {
     }
     out.done = upstream;
     out
+}
+
+/// What a cancel does, step by step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CancelStep {
+    /// Stop the work the actor runs itself: resolving inputs, polling
+    /// tasks, saving records.
+    AbortLocal,
+    /// Tell `node` to stop and forget a running task (a map task, a batch
+    /// or a reducer; the agent kills its container).
+    Forget { task_id: String, node: NodeAddr },
+    /// Queued map tasks never run.
+    DropQueued,
+    /// The job is archived and done (idle reducers and their buffered
+    /// inputs go with the actor).
+    Archive,
+}
+
+/// A cancel of a job with `running` tasks (task id, node): local work
+/// first, so no new task starts while the nodes are told to stop; then the
+/// queue; the archive last. Forgets are in task id order.
+pub(crate) fn cancel(mut running: Vec<(String, NodeAddr)>) -> Vec<CancelStep> {
+    running.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut steps = vec![CancelStep::AbortLocal];
+    steps.extend(
+        running
+            .into_iter()
+            .map(|(task_id, node)| CancelStep::Forget { task_id, node }),
+    );
+    steps.push(CancelStep::DropQueued);
+    steps.push(CancelStep::Archive);
+    steps
 }
 
 #[cfg(test)]

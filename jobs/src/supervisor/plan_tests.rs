@@ -162,3 +162,36 @@ fn a_map_only_job_is_done_when_nothing_is_open() {
     assert!(!progress(&[map(0), map(3)], true).done);
     assert!(!progress(&[map(0)], false).done);
 }
+
+#[test]
+fn a_cancel_stops_local_work_then_every_running_task_then_archives() {
+    let running = vec![("t2".to_string(), node("b")), ("t1".to_string(), node("a"))];
+    assert_eq!(
+        cancel(running),
+        vec![
+            CancelStep::AbortLocal,
+            CancelStep::Forget {
+                task_id: "t1".into(),
+                node: node("a"),
+            },
+            CancelStep::Forget {
+                task_id: "t2".into(),
+                node: node("b"),
+            },
+            CancelStep::DropQueued,
+            CancelStep::Archive,
+        ]
+    );
+}
+
+#[test]
+fn a_cancel_with_nothing_running_still_drops_the_queue_and_archives() {
+    assert_eq!(
+        cancel(Vec::new()),
+        vec![
+            CancelStep::AbortLocal,
+            CancelStep::DropQueued,
+            CancelStep::Archive,
+        ]
+    );
+}

@@ -1,11 +1,14 @@
 //! Bringing a job's actor up: resolving its phases' assets and images, and
 //! after a restart rebuilding its state from its inputs and done records
-//! (see `records.rs`).
+//! (see `records.rs`): this reads the records and applies the pure plan of
+//! `restart.rs`.
 
-use super::actor::{Actor, Item, ReducerState};
+use super::actor::{Actor, ReducerState};
 use super::error::{store, Error, Result};
 use super::fault::{Fault, JobFault};
+use super::flow::Shape;
 use super::records::{done_dir, inputs_dir, DoneRecord, InputRecord};
+use super::restart::{self, ReplayStep};
 use crate::agent::wire::ImageRef;
 use crate::model::JobErrorCode;
 use std::collections::HashMap;
@@ -91,67 +94,48 @@ impl Actor {
                 Ok(())
             })
             .await?;
-        self.next_seq = inputs.last().map_or(0, |(s, _)| s + 1);
-        let mut items: Vec<Item> = Vec::new();
-        for (seq, path) in inputs {
+        for (_, path) in &inputs {
             super::actor::push_tail(&mut self.tails.inputs, path.clone());
-            items.push(self.input_item(seq, path));
         }
-        let n = self.phases.len();
-        for p in 0..n {
-            let mut next = Vec::new();
-            // Finished reducers: their inputs need not flow again.
-            let reducers: Vec<String> = self
-                .phases
-                .get(p)
-                .map(|ph| ph.reducers.iter().map(|r| r.task_id.clone()).collect())
-                .unwrap_or_default();
-            for (r, task) in reducers.iter().enumerate() {
-                if let Some(d) = done.get(task) {
-                    if let Some(red) = self.phases.get_mut(p).and_then(|ph| ph.reducers.get_mut(r))
+        let kinds = self.phase_kinds();
+        let shape = Shape {
+            job_id: &id,
+            is_map: &kinds,
+        };
+        let reducers: Vec<Vec<String>> = self
+            .phases
+            .iter()
+            .map(|ph| ph.reducers.iter().map(|r| r.task_id.clone()).collect())
+            .collect();
+        let plan = restart::replay(shape, &reducers, inputs, &done);
+        self.next_seq = plan.next_seq;
+        for step in plan.steps {
+            match step {
+                ReplayStep::ReducerDone(p, r) => {
+                    if let Some(red) = self
+                        .phases
+                        .get_mut(p as usize)
+                        .and_then(|ph| ph.reducers.get_mut(r as usize))
                     {
                         red.state = ReducerState::Done;
                         red.counted = true;
                         red.ended = true;
                     }
-                    let d = d.clone();
-                    next.extend(self.account(&d, true));
                 }
-            }
-            for item in items.drain(..) {
-                let (task, reducer) = match &item {
-                    Item::Map { task_id, .. } => (task_id.clone(), None),
-                    Item::ReduceInput {
-                        task_id, reducer, ..
-                    } => (task_id.clone(), Some(*reducer as usize)),
-                };
-                let reducer_done = reducer.is_some_and(|r| {
-                    self.phases
-                        .get(p)
-                        .and_then(|ph| ph.reducers.get(r))
-                        .is_some_and(|red| red.state == ReducerState::Done)
-                });
-                if reducer_done {
-                    continue;
-                }
-                match done.get(&task) {
-                    Some(d) => {
-                        let d = d.clone();
-                        next.extend(self.account(&d, true));
+                ReplayStep::Count(task) => {
+                    if let Some(d) = done.get(&task) {
+                        self.count(d, true);
                     }
-                    None => self.add_item(item),
                 }
+                ReplayStep::Schedule(item) => self.add_item(item),
             }
-            items = next;
         }
         // Reducers the old supervisor started may still run, fed only part
         // of their inputs: stop them before they start again.
         self.refresh_live().await;
-        for ph in &self.phases {
-            for red in ph.reducers.iter().filter(|r| r.state != ReducerState::Done) {
-                for node in &self.live {
-                    self.ctx.agent.forget(&node.url, &red.task_id).await;
-                }
+        for task in &plan.forget {
+            for node in &self.live {
+                self.ctx.agent.forget(&node.url, task).await;
             }
         }
         Ok(())

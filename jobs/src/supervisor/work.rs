@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use tokio::sync::mpsc;
 
 /// A unit of work entering a phase.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Item {
     Map {
         phase: u32,
