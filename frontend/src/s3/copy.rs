@@ -10,12 +10,12 @@ use super::xml::{self, Xml};
 use super::{S3Error, S3Req, S3Result};
 use crate::conditional::{Conditions, Current, Outcome};
 use crate::store::range::{self, ByteRange};
-use crate::store::{Copies, Expect, Stored};
+use crate::store::{Copies, Expect, Stored, WriteCond};
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::StreamExt;
-use metadata_tier::wire::{Condition, Entry};
+use metadata_tier::wire::Entry;
 use percent_encoding::percent_decode_str;
 
 const MAX_DELETE_BODY: usize = 2 << 20;
@@ -176,13 +176,13 @@ pub(crate) async fn delete_objects(req: &S3Req, body: Body) -> S3Result<Response
     if keys.is_empty() || keys.len() > 1000 {
         return Err(S3Error::MalformedXml);
     }
-    let meta = &req.st.app.meta;
+    let store = &req.st.app.store;
     let results: Vec<(String, Result<(), S3Error>)> = futures::stream::iter(keys)
         .map(|k| {
             let key = object_key(&b, &k);
             async move {
-                let r = meta.delete(key, Condition::None).await;
-                (k, r.map(|_| ()).map_err(S3Error::from))
+                let r = store.delete_record(key, &k, WriteCond::Replace).await;
+                (k, r.map_err(S3Error::from))
             }
         })
         .buffered(32)

@@ -72,6 +72,13 @@ pub(crate) struct Actor {
 }
 
 impl Actor {
+    /// Reducer `r` of phase `p`, if the job has one.
+    pub(crate) fn reducer_mut(&mut self, p: u32, r: u32) -> Option<&mut Reducer> {
+        self.phases
+            .get_mut(p as usize)
+            .and_then(|ph| ph.reducers.get_mut(r as usize))
+    }
+
     pub(crate) fn new(
         ctx: Arc<JobCtx>,
         rec: JobRecord,

@@ -45,11 +45,7 @@ impl Actor {
                 node: None,
                 ran: false,
             };
-            if let Some(red) = self
-                .phases
-                .get_mut(phase as usize)
-                .and_then(|p| p.reducers.get_mut(r as usize))
-            {
+            if let Some(red) = self.reducer_mut(phase, r) {
                 red.state = ReducerState::Running;
             }
             self.record_done(done);
@@ -85,11 +81,7 @@ impl Actor {
             end: red.ended,
         });
         let counted = red.counted;
-        if let Some(red) = self
-            .phases
-            .get_mut(phase as usize)
-            .and_then(|p| p.reducers.get_mut(r as usize))
-        {
+        if let Some(red) = self.reducer_mut(phase, r) {
             red.state = ReducerState::Running;
             red.feed = Some(tx);
             red.counted = true;
@@ -132,11 +124,7 @@ impl Actor {
             .collect();
         let plan = plan::progress(&views, self.rec.job.input_done);
         for (p, r) in plan.end {
-            let Some(red) = self
-                .phases
-                .get_mut(p as usize)
-                .and_then(|ph| ph.reducers.get_mut(r as usize))
-            else {
+            let Some(red) = self.reducer_mut(p, r) else {
                 continue;
             };
             red.ended = true;

@@ -112,11 +112,7 @@ impl Actor {
         for step in plan.steps {
             match step {
                 ReplayStep::ReducerDone(p, r) => {
-                    if let Some(red) = self
-                        .phases
-                        .get_mut(p as usize)
-                        .and_then(|ph| ph.reducers.get_mut(r as usize))
-                    {
+                    if let Some(red) = self.reducer_mut(p, r) {
                         red.state = ReducerState::Done;
                         red.counted = true;
                         red.ended = true;

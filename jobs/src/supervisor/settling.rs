@@ -70,11 +70,7 @@ impl Actor {
                 };
                 match reducer {
                     Some(reducer) => {
-                        if let Some(r) = self
-                            .phases
-                            .get_mut(phase as usize)
-                            .and_then(|p| p.reducers.get_mut(reducer as usize))
-                        {
+                        if let Some(r) = self.reducer_mut(phase, reducer) {
                             r.state = ReducerState::Done;
                             r.feed = None;
                         }
@@ -133,11 +129,7 @@ impl Actor {
                 node,
             } => {
                 let max = self.cfg.max_retries;
-                let Some(r) = self
-                    .phases
-                    .get_mut(phase as usize)
-                    .and_then(|p| p.reducers.get_mut(reducer as usize))
-                else {
+                let Some(r) = self.reducer_mut(phase, reducer) else {
                     return;
                 };
                 r.feed = None;
