@@ -66,6 +66,8 @@ pub enum Error {
     #[error("{0}")]
     InvalidHeader(String),
     #[error("{0}")]
+    AuthorizationRequired(String),
+    #[error("{0}")]
     RequestExpired(String),
     #[error("{0}")]
     InvalidQueryStringAuthentication(String),
@@ -123,6 +125,7 @@ impl Error {
             UserDoesNotExist(_) => ("UserDoesNotExist", StatusCode::FORBIDDEN),
             InvalidSignature => ("InvalidSignature", StatusCode::FORBIDDEN),
             InvalidHeader(_) => ("InvalidHeader", StatusCode::BAD_REQUEST),
+            AuthorizationRequired(_) => ("AuthorizationRequired", StatusCode::UNAUTHORIZED),
             RequestExpired(_) => ("RequestExpired", StatusCode::BAD_REQUEST),
             InvalidQueryStringAuthentication(_) => {
                 ("InvalidQueryStringAuthentication", StatusCode::FORBIDDEN)

@@ -59,7 +59,7 @@ pub(crate) async fn authenticate(
             .to_str()
             .map_err(|_| Error::InvalidHeader("Authorization is not text".into()))?;
         let params = signature::parse_authorization(value)?;
-        signature::check_signed_date(headers, now)?;
+        signature::check_signed_date(headers, &params.headers, now)?;
         let signed = signature::signing_string(&params, method, uri, headers)?;
         let account = verify(
             state,

@@ -142,11 +142,30 @@ pub(crate) fn check_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
 }
 
 /// http-signature's clock skew check for a signed request: the `x-date` (or
-/// `date`) must be within [`CLOCK_SKEW`] either way.
+/// `date`) must be within [`CLOCK_SKEW`] either way, and it must be one of
+/// the headers the signature covers. Checking freshness on an unsigned
+/// header would make a captured signature a permanent credential: replay it
+/// with a fresh `x-date` and it passes.
 ///
 /// # Errors
-/// `InvalidHeader` when missing, unparsable or skewed.
-pub(crate) fn check_signed_date(headers: &HeaderMap, now: SystemTime) -> Result<()> {
+/// `InvalidHeader` when missing, unparsable or skewed;
+/// `AuthorizationRequired` when the header checked was not signed.
+pub(crate) fn check_signed_date(
+    headers: &HeaderMap,
+    signed: &[String],
+    now: SystemTime,
+) -> Result<()> {
+    let name = if headers.contains_key("x-date") {
+        "x-date"
+    } else {
+        "date"
+    };
+    if !signed.iter().any(|h| h == name) {
+        return Err(Error::AuthorizationRequired(format!(
+            "the {name} header must be signed (signed headers: {})",
+            signed.join(" ")
+        )));
+    }
     let date = request_date(headers)?
         .ok_or_else(|| Error::InvalidHeader("a signed request needs a Date header".into()))?;
     let skew = now
@@ -325,7 +344,8 @@ mod tests {
         let now = SystemTime::now();
         let mut h = HeaderMap::new();
         assert!(check_date(&h, now).is_ok());
-        assert!(check_signed_date(&h, now).is_err());
+        let date = vec!["date".to_string()];
+        assert!(check_signed_date(&h, &date, now).is_err());
         let old = httpdate::fmt_http_date(now - Duration::from_secs(600));
         h.insert("date", old.parse().unwrap());
         assert!(matches!(check_date(&h, now), Err(Error::RequestExpired(_))));
@@ -333,11 +353,39 @@ mod tests {
         h.insert("date", future.parse().unwrap());
         assert!(check_date(&h, now).is_ok());
         assert!(matches!(
-            check_signed_date(&h, now),
+            check_signed_date(&h, &date, now),
             Err(Error::InvalidHeader(_))
         ));
         h.insert("date", "yesterday".parse().unwrap());
         assert!(matches!(check_date(&h, now), Err(Error::InvalidHeader(_))));
+    }
+
+    /// The header freshness is judged on must be one the signature covers:
+    /// an old signature over `date` with a fresh unsigned `x-date` is a
+    /// replay, and so is a signature over neither.
+    #[test]
+    fn freshness_header_must_be_signed() {
+        let now = SystemTime::now();
+        let fresh = httpdate::fmt_http_date(now);
+        let old = httpdate::fmt_http_date(now - Duration::from_secs(86_400 * 3));
+        let mut h = HeaderMap::new();
+        h.insert("date", old.parse().unwrap());
+        h.insert("x-date", fresh.parse().unwrap());
+        let date = vec!["date".to_string()];
+        assert!(matches!(
+            check_signed_date(&h, &date, now),
+            Err(Error::AuthorizationRequired(_))
+        ));
+        let x_date = vec!["x-date".to_string()];
+        assert!(check_signed_date(&h, &x_date, now).is_ok());
+        let target_only = vec!["(request-target)".to_string()];
+        h.remove("x-date");
+        h.insert("date", fresh.parse().unwrap());
+        assert!(matches!(
+            check_signed_date(&h, &target_only, now),
+            Err(Error::AuthorizationRequired(_))
+        ));
+        assert!(check_signed_date(&h, &date, now).is_ok());
     }
 
     /// Junk in, an error out, never a panic (parsers of untrusted input).

@@ -302,6 +302,7 @@ pub fn verify(
         Some(exp) if behind > Duration::from_secs(exp) => return Err(S3Error::RequestExpired),
         _ => {}
     }
+    refuse_unsigned_amz_headers(req.headers, &auth.signed_headers)?;
     let canonical = canonical_request(req, auth)?;
     let scope = auth.scope();
     let sts = string_to_sign(&auth.amz_date, &scope, &canonical);
@@ -321,6 +322,30 @@ pub fn verify(
         amz_date: auth.amz_date.clone(),
         scope,
     })
+}
+
+/// AWS's rule: every `x-amz-*` header present must be signed. Without it
+/// whoever holds a presigned PUT URL could add an unsigned
+/// `x-amz-copy-source` and turn the PUT into a copy of any object the
+/// signer owns (or change its ACL, metadata, checksum ...).
+///
+/// # Errors
+/// `AccessDenied` naming the unsigned headers.
+fn refuse_unsigned_amz_headers(headers: &HeaderMap, signed: &[String]) -> Result<(), S3Error> {
+    let mut unsigned: Vec<&str> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("x-amz-") && !signed.iter().any(|s| s == k))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(S3Error::AccessDenied(format!(
+        "There were headers present in the request which were not signed: {}",
+        unsigned.join(", ")
+    )))
 }
 
 /// The canonical request of AWS's SigV4 documentation, from the request

@@ -203,6 +203,60 @@ async fn refusals_carry_mantas_codes() {
     assert_eq!(tc.get("stor/x").await.text().await.unwrap(), "mine");
 }
 
+/// Attack: a signature captured days ago, over `date` only, replayed with
+/// a fresh unsigned `x-date`. Freshness must be judged on a signed header,
+/// so it is refused for every method and nothing changes; a client that
+/// signs `(request-target) x-date` itself is accepted.
+#[tokio::test]
+async fn a_replayed_signature_with_a_fresh_x_date_is_refused() {
+    let tc = TestCluster::start().await;
+    assert_eq!(tc.put("stor/victim", "original").await.status(), 204);
+    let mine = &tc.signers[USER];
+    let old = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(3 * 86_400));
+    let captured = mine.authorization(&old).unwrap();
+    let fresh = now_date();
+    for (method, path) in [
+        (Method::PUT, "stor/victim"),
+        (Method::PUT, "stor/planted"),
+        (Method::DELETE, "stor/victim"),
+        (Method::GET, "stor/victim"),
+    ] {
+        let r = with_auth(&tc, method.clone(), &tc.url(path), &old, &captured)
+            .header("x-date", &fresh)
+            .body("replayed");
+        assert_error(send(r).await, 401, "AuthorizationRequired").await;
+    }
+    // Signed over (request-target) only: no signed date, so no freshness.
+    let target_only = format!(
+        "Signature keyId=\"{}\",algorithm=\"{}\",headers=\"(request-target)\",signature=\"{}\"",
+        mine.key_id,
+        mine.algorithm(),
+        mine.sign(format!("(request-target): get /{USER}/stor/victim").as_bytes())
+            .unwrap()
+    );
+    let r = with_auth(&tc, Method::GET, &tc.url("stor/victim"), &fresh, &target_only);
+    assert_error(send(r).await, 401, "AuthorizationRequired").await;
+
+    // Nothing was written or deleted, and honest requests still work.
+    assert_eq!(tc.get("stor/victim").await.text().await.unwrap(), "original");
+    assert_eq!(tc.get("stor/planted").await.status(), 404);
+    let path = format!("/{USER}/stor/victim");
+    let signed = format!("(request-target): get {path}\nx-date: {fresh}");
+    let auth = format!(
+        "Signature keyId=\"{}\",algorithm=\"{}\",headers=\"(request-target) x-date\",signature=\"{}\"",
+        mine.key_id,
+        mine.algorithm(),
+        mine.sign(signed.as_bytes()).unwrap()
+    );
+    let r = tc
+        .anon(Method::GET, &tc.url("stor/victim"))
+        .header("x-date", &fresh)
+        .header("authorization", auth);
+    let r = send(r).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "original");
+}
+
 #[tokio::test]
 async fn accounts_cannot_touch_each_other() {
     let tc = TestCluster::start().await;

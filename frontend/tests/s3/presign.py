@@ -48,4 +48,25 @@ assert status == 403 and b"<Code>AccessDenied</Code>" in body and b"<RequestId>"
 
 status, body, _ = http("GET", get.split("?")[0])
 assert status == 403 and b"AccessDenied" in body, body
+
+# Attack: an unsigned x-amz-copy-source added to a presigned PUT must not
+# turn it into CopyObject of a private object the signer owns. AWS refuses
+# any x-amz-* header the signature does not cover.
+private = b"private bytes the URL holder must not get"
+s3.put_object(Bucket=b, Key="private", Body=private)
+put = s3.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "shared/drop"}, ExpiresIn=300)
+status, body, _ = http("PUT", put, b"", {"x-amz-copy-source": f"/{b}/private"})
+assert status == 403 and b"<Code>AccessDenied</Code>" in body, (status, body)
+assert b"x-amz-copy-source" in body, body
+try:
+    got = s3.get_object(Bucket=b, Key="shared/drop")["Body"].read()
+    assert got != private, "the presigned PUT copied the private object"
+except s3.exceptions.NoSuchKey:
+    pass
+status, body, _ = http("PUT", put, b"x", {"x-amz-meta-unsigned": "1"})
+assert status == 403 and b"AccessDenied" in body, (status, body)
+# The same URL, used as signed, still works.
+status, body, _ = http("PUT", put, b"dropped")
+assert status == 200, (status, body)
+assert s3.get_object(Bucket=b, Key="shared/drop")["Body"].read() == b"dropped"
 print("OK")
