@@ -4,6 +4,7 @@
 
 use crate::state::{AppState, Settings};
 use anyhow::Context;
+use metadata_tier::net::{ClusterKey, Limits};
 use metadata_tier::{MetadataClient, Ring, Shard};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,12 @@ where
 ///
 /// # Errors
 /// Opening the database or binding the address.
-pub async fn start_shard(listen: SocketAddr, data: &Path) -> anyhow::Result<Running> {
+pub async fn start_shard(
+    listen: SocketAddr,
+    data: &Path,
+    key: ClusterKey,
+    limits: Limits,
+) -> anyhow::Result<Running> {
     let shard = Shard::open(data).with_context(|| format!("open shard {}", data.display()))?;
     let listener = TcpListener::bind(listen)
         .await
@@ -62,7 +68,7 @@ pub async fn start_shard(listen: SocketAddr, data: &Path) -> anyhow::Result<Runn
     let stop = cancel.clone().cancelled_owned();
     let task = spawn_server(
         "metadata",
-        metadata_tier::server::serve(listener, shard, stop),
+        metadata_tier::server::serve(listener, shard, key, limits, stop),
     );
     Ok(Running {
         addr,
@@ -80,6 +86,7 @@ pub struct StorageRole {
     pub heartbeat: Duration,
     /// The job agent beside the blob store; `None` runs no job tasks.
     pub agent: Option<AgentRole>,
+    pub limits: Limits,
 }
 
 /// How a node's job agent runs tasks: the jobs crate's validated settings
@@ -107,6 +114,7 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
             work_dir: role.data.join("jobs"),
             runtime: a.runtime,
             slots: a.slots,
+            cluster_key: meta.cluster_key().clone(),
         })
         .await
         .with_context(|| format!("start the job agent of {}", role.id))?;
@@ -114,7 +122,13 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
     }
     let server = spawn_server(
         "storage",
-        storage_node::server::serve_router(listener, routes, cancel.clone().cancelled_owned()),
+        storage_node::server::serve_router(
+            listener,
+            routes,
+            meta.cluster_key().clone(),
+            role.limits,
+            cancel.clone().cancelled_owned(),
+        ),
     );
     let cfg = HeartbeatConfig {
         node_id: role.id,
@@ -214,6 +228,9 @@ pub struct ClusterOptions {
     pub accounts: Vec<String>,
     /// Each storage node's job agent.
     pub agent: Option<AgentRole>,
+    /// The cluster secret; `None` keeps one in `<data>/secrets/cluster.key`
+    /// (made on first start).
+    pub cluster_key: Option<ClusterKey>,
 }
 
 impl ClusterOptions {
@@ -231,6 +248,7 @@ impl ClusterOptions {
             settings: Settings::default(),
             accounts: vec!["dev".into()],
             agent: Some(AgentRole::default()),
+            cluster_key: None,
         }
     }
 }
@@ -258,16 +276,26 @@ impl Cluster {
     /// Any role failing to start.
     pub async fn start(opts: ClusterOptions) -> anyhow::Result<Cluster> {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let key = match &opts.cluster_key {
+            Some(k) => k.clone(),
+            None => {
+                let path = cluster_key_path(&opts.data);
+                ClusterKey::load_or_create(&path)
+                    .with_context(|| format!("cluster secret {}", path.display()))?
+            }
+        };
         let mut shards = Vec::new();
         for i in 0..opts.shards {
             let dir = opts.data.join("metadata").join(format!("shard-{i}"));
-            shards.push(start_shard(any, &dir).await?);
+            let limits = opts.settings.listener_limits;
+            shards.push(start_shard(any, &dir, key.clone(), limits).await?);
         }
         let urls = shards
             .iter()
             .map(|s| format!("http://{}", s.addr))
             .collect();
-        let meta = MetadataClient::new(Ring::new(urls, metadata_tier::ring::DEFAULT_VNODES));
+        let ring = Ring::new(urls, metadata_tier::ring::DEFAULT_VNODES);
+        let meta = MetadataClient::new(ring, key);
         let mut nodes = Vec::new();
         let mut node_addrs = Vec::new();
         for i in 0..opts.storage_nodes {
@@ -398,6 +426,12 @@ impl Cluster {
     }
 }
 
+/// Where a cluster in this process keeps its secret, under its data dir
+/// (`mantad dev` and the files it writes for other commands name it).
+pub fn cluster_key_path(data: &Path) -> PathBuf {
+    data.join("secrets").join("cluster.key")
+}
+
 fn dev_node_id(i: usize) -> String {
     format!("stor-{}", i + 1)
 }
@@ -416,6 +450,7 @@ fn storage_role(
         data,
         heartbeat: opts.heartbeat_interval,
         agent: opts.agent,
+        limits: opts.settings.listener_limits,
     })
 }
 

@@ -10,6 +10,7 @@
 //! Errors are `anyhow`: validation ends the process (or the operator's
 //! command) with a message, and loading the S3 key file already is.
 
+use metadata_tier::net::ClusterKey;
 use crate::s3::S3Config;
 use crate::state::Settings;
 use anyhow::{bail, Context};
@@ -31,6 +32,9 @@ pub struct FrontendConfig {
     /// Virtual nodes of the ring (the same in every role).
     #[serde(default = "default_vnodes")]
     pub vnodes: u32,
+    /// The cluster secret every role names (64 hex digits): the
+    /// frontend's calls to shards, storage nodes and agents carry it.
+    pub cluster_secret_file: PathBuf,
     /// Copies made when the client asks for none.
     #[serde(default = "two")]
     pub(crate) default_durability: u32,
@@ -107,6 +111,7 @@ fn nine() -> u32 {
 pub struct FrontendSettings {
     pub listen: SocketAddr,
     pub ring: Ring,
+    pub cluster_key: ClusterKey,
     /// The Manta API's settings (also the S3 API's and the supervisor's).
     pub api: Settings,
     /// Accounts to create at start if missing.
@@ -150,6 +155,7 @@ impl FrontendConfig {
         Ok(FrontendSettings {
             listen: self.listen,
             ring,
+            cluster_key: ClusterKey::load(&self.cluster_secret_file)?,
             api,
             accounts: self.accounts.clone(),
             s3_listen: self.s3_listen,

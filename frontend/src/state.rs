@@ -27,6 +27,9 @@ pub struct Settings {
     pub s3_secrets: Option<crate::auth::secrets::SecretBox>,
     /// The job supervisor's scheduling settings.
     pub jobs: jobs::supervisor::JobSettings,
+    /// Timeouts and bounds of the Manta and S3 listeners (and, in a
+    /// cluster run in one process, of every role's).
+    pub listener_limits: metadata_tier::net::Limits,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             server_name: uuid::Uuid::new_v4().to_string(),
             s3_secrets: None,
             jobs: jobs::supervisor::JobSettings::default(),
+            listener_limits: metadata_tier::net::Limits::default(),
         }
     }
 }

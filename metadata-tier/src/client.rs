@@ -1,6 +1,7 @@
 //! The cluster-level client: each call goes to the shard the ring names.
 
 use crate::error::{Error, Result};
+use crate::net::ClusterKey;
 use crate::ring::Ring;
 use crate::wire::{
     ApplyRequest, Condition, CountRequest, CountResponse, Entry, EntryKey, ErrorResponse,
@@ -15,20 +16,30 @@ use std::time::Duration;
 pub struct MetadataClient {
     ring: Arc<Ring>,
     http: reqwest::Client,
+    key: ClusterKey,
 }
 
 impl MetadataClient {
-    pub fn new(ring: Ring) -> Self {
+    /// A client of the shards `ring` names, calling them with the cluster
+    /// `key`.
+    pub fn new(ring: Ring, key: ClusterKey) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(30))
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(crate::net::serve::CLIENT_POOL_IDLE)
             .build()
             .unwrap_or_default();
         MetadataClient {
             ring: Arc::new(ring),
             http,
+            key,
         }
+    }
+
+    /// The cluster credential this client calls with, for the other
+    /// internal clients of the same role.
+    pub fn cluster_key(&self) -> &ClusterKey {
+        &self.key
     }
 
     pub fn ring(&self) -> &Ring {
@@ -68,11 +79,10 @@ impl MetadataClient {
                 }
             }
         };
+        let req = self.http.post(format!("{shard}{route}")).json(body);
         let resp = self
-            .http
-            .post(format!("{shard}{route}"))
-            .json(body)
-            .send()
+            .key
+            .send(&self.http, req)
             .await
             .map_err(unavailable)?;
         let status = resp.status();

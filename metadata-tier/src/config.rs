@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::net::ClusterKey;
 use crate::{Error, Result, Ring};
 
 /// `mantad metadata --config F`: one shard, as written in TOML.
@@ -23,6 +24,9 @@ pub struct ShardConfig {
     pub listen: SocketAddr,
     /// The RocksDB directory (made if missing).
     pub data: PathBuf,
+    /// The cluster secret (64 hex digits) every role of the cluster names:
+    /// calls without it are refused.
+    pub cluster_secret_file: PathBuf,
 }
 
 /// What a shard runs with.
@@ -30,13 +34,15 @@ pub struct ShardConfig {
 pub struct ShardSettings {
     pub listen: SocketAddr,
     pub data: PathBuf,
+    pub cluster_key: ClusterKey,
 }
 
 impl ShardConfig {
     /// Checks the file's values.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an empty `data`.
+    /// [`Error::InvalidConfig`] for an empty `data`, an unreadable or
+    /// malformed `cluster_secret_file`.
     pub fn validate(&self) -> Result<ShardSettings> {
         if self.data.as_os_str().is_empty() {
             return Err(invalid("data", "must name the RocksDB directory"));
@@ -44,6 +50,7 @@ impl ShardConfig {
         Ok(ShardSettings {
             listen: self.listen,
             data: self.data.clone(),
+            cluster_key: ClusterKey::load(&self.cluster_secret_file)?,
         })
     }
 }
@@ -95,13 +102,30 @@ mod tests {
 
     #[test]
     fn shard_config() {
-        let cfg: ShardConfig =
-            toml::from_str("listen = \"127.0.0.1:7100\"\ndata = \"/tmp/s\"").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("cluster.key");
+        ClusterKey::load_or_create(&key).unwrap();
+        let secret = format!("cluster_secret_file = {:?}\n", key.to_string_lossy());
+        let cfg: ShardConfig = toml::from_str(&format!(
+            "listen = \"127.0.0.1:7100\"\ndata = \"/tmp/s\"\n{secret}"
+        ))
+        .unwrap();
         assert_eq!(cfg.validate().unwrap().listen.port(), 7100);
-        let err = toml::from_str::<ShardConfig>("listen = \"127.0.0.1:7100\"\ndata = \"d\"\nx = 1");
+        let err = toml::from_str::<ShardConfig>(&format!(
+            "listen = \"127.0.0.1:7100\"\ndata = \"d\"\n{secret}x = 1"
+        ));
         assert!(err.unwrap_err().to_string().contains("unknown field `x`"));
-        let cfg: ShardConfig = toml::from_str("listen = \"127.0.0.1:7100\"\ndata = \"\"").unwrap();
+        let cfg: ShardConfig = toml::from_str(&format!(
+            "listen = \"127.0.0.1:7100\"\ndata = \"\"\n{secret}"
+        ))
+        .unwrap();
         assert!(cfg.validate().is_err());
+        let cfg: ShardConfig = toml::from_str(
+            "listen = \"127.0.0.1:7100\"\ndata = \"d\"\ncluster_secret_file = \"/nonexistent\"",
+        )
+        .unwrap();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("cluster_secret_file"), "{err}");
     }
 
     #[test]

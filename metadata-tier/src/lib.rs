@@ -7,12 +7,15 @@
 //!   cluster-level client that routes each call through the [`ring::Ring`].
 //! - [`wire`]: keys, entries, conditions, ops, shared by server and client.
 //! - [`registry`]: storage node heartbeats (`Keyspace::Nodes`).
+//! - [`net`]: what every role's HTTP plumbing shares: the cluster
+//!   credential on internal calls, and the hardened server loop.
 //! - [`config`]: a shard's config file, and the ring keys
 //!   (`metadata_shards`, `vnodes`) every other role's file names.
 
 pub mod client;
 pub mod config;
 mod error;
+pub mod net;
 pub mod registry;
 pub mod ring;
 pub mod server;

@@ -12,6 +12,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::future::Future;
 
+use crate::net::{ClusterKey, Limits, Verifier};
+
 pub fn router(shard: Shard) -> Router {
     Router::new()
         .route("/v1/get", post(get_entry))
@@ -25,24 +27,24 @@ pub fn router(shard: Shard) -> Router {
         .with_state(shard)
 }
 
-/// Serves `shard` on `listener` until `shutdown` resolves.
+/// Serves `shard` on `listener` within `limits` to callers holding the
+/// cluster `key`, until `shutdown` resolves.
 ///
 /// # Errors
 /// Listener I/O errors.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shard: Shard,
+    key: ClusterKey,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closer = shard.clone();
-    use axum::serve::ListenerExt;
-    // Small responses go out at once instead of waiting on delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let r = axum::serve(listener, router(shard))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let routes = router(shard).layer(axum::middleware::from_fn_with_state(
+        Verifier::json(key),
+        crate::net::auth::require,
+    ));
+    let r = crate::net::serve(listener, routes, limits, shutdown).await;
     closer.close();
     r
 }

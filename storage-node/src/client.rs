@@ -7,6 +7,8 @@ use std::time::Duration;
 use base64::Engine;
 use reqwest::{header, StatusCode};
 
+use metadata_tier::net::ClusterKey;
+
 use crate::blobstore::PutExpect;
 use crate::wire::{
     codes, BlobHash, ErrorBody, PutResponse, StatusReport, HEADER_BLOB_HASH, HEADER_CONTENT_MD5,
@@ -21,27 +23,28 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone, Debug)]
 pub struct StorageClient {
     http: reqwest::Client,
-}
-
-impl Default for StorageClient {
-    fn default() -> Self {
-        Self::new()
-    }
+    key: ClusterKey,
 }
 
 impl StorageClient {
     /// A client with keep-alive and a short connect timeout, but no overall
-    /// timeout: a body of many GiB legitimately takes minutes.
-    pub fn new() -> Self {
+    /// timeout: a body of many GiB legitimately takes minutes. Every call
+    /// carries the cluster `key`.
+    pub fn new(key: ClusterKey) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(metadata_tier::net::serve::CLIENT_POOL_IDLE)
             .tcp_nodelay(true)
             .build()
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "custom HTTP client failed to build; using defaults");
                 reqwest::Client::new()
             });
-        StorageClient { http }
+        StorageClient { http, key }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        Ok(self.key.send(&self.http, req).await?)
     }
 
     /// Uploads `body` to the node at `addr` (`http://host:port`).
@@ -66,7 +69,7 @@ impl StorageClient {
         if let Some(hash) = expect.hash {
             req = req.header(HEADER_BLOB_HASH, hash.to_hex());
         }
-        let resp = req.send().await?;
+        let resp = self.send(req).await?;
         if resp.status().is_success() {
             return Ok(resp.json().await?);
         }
@@ -89,7 +92,7 @@ impl StorageClient {
         if let Some((start, end)) = range {
             req = req.header(header::RANGE, format!("bytes={start}-{end}"));
         }
-        let resp = req.send().await?;
+        let resp = self.send(req).await?;
         match resp.status() {
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),
             _ => Err(remote_error(resp, Some(hash), None).await),
@@ -101,7 +104,7 @@ impl StorageClient {
     /// # Errors
     /// [`Error::Http`], [`Error::Remote`].
     pub async fn delete(&self, addr: &str, hash: &BlobHash) -> Result<bool> {
-        let resp = self.http.delete(blob_url(addr, hash)).send().await?;
+        let resp = self.send(self.http.delete(blob_url(addr, hash))).await?;
         match resp.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -115,9 +118,7 @@ impl StorageClient {
     /// [`Error::Http`], [`Error::Remote`].
     pub async fn status(&self, addr: &str) -> Result<StatusReport> {
         let resp = self
-            .http
-            .get(format!("{}/status", base(addr)))
-            .send()
+            .send(self.http.get(format!("{}/status", base(addr))))
             .await?;
         if resp.status().is_success() {
             return Ok(resp.json().await?);

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use metadata_tier::net::ClusterKey;
 use metadata_tier::config::default_vnodes;
 use metadata_tier::Ring;
 use serde::Deserialize;
@@ -33,6 +34,9 @@ pub struct NodeConfig<E> {
     pub data: PathBuf,
     /// The metadata shards, in ring order (the same list in every role).
     pub metadata_shards: Vec<String>,
+    /// The cluster secret every role names (64 hex digits): the node
+    /// serves only callers holding it, and holds it in its own calls.
+    pub cluster_secret_file: PathBuf,
     /// Virtual nodes of the ring (the same in every role).
     #[serde(default = "default_vnodes")]
     pub vnodes: u32,
@@ -58,6 +62,7 @@ pub struct NodeSettings {
     pub data: PathBuf,
     pub ring: Ring,
     pub heartbeat: Duration,
+    pub cluster_key: ClusterKey,
 }
 
 impl<E> NodeConfig<E> {
@@ -96,6 +101,10 @@ impl<E> NodeConfig<E> {
             data: self.data.clone(),
             ring,
             heartbeat,
+            cluster_key: ClusterKey::load(&self.cluster_secret_file).map_err(|e| match e {
+                metadata_tier::Error::InvalidConfig { key, reason } => invalid(key, reason),
+                other => invalid("cluster_secret_file", other.to_string()),
+            })?,
         })
     }
 }

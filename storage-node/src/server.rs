@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use base64::Engine;
+use metadata_tier::net::{ClusterKey, Limits, Verifier};
 use http_body_util::BodyExt;
 
 use crate::blobstore::PutExpect;
@@ -52,8 +53,8 @@ pub fn router(store: BlobStore, node_id: String) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish.
+/// Serves `router` on `listener` to callers holding the cluster `key`
+/// until `shutdown` resolves, then lets in-flight requests finish.
 ///
 /// # Errors
 /// I/O errors from the listener.
@@ -61,29 +62,34 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     store: BlobStore,
     node_id: String,
+    key: ClusterKey,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, router(store, node_id), shutdown).await
+    let routes = router(store, node_id);
+    serve_router(listener, routes, key, Limits::default(), shutdown).await
 }
 
-/// Serves any router the way [`serve`] does: `mantad` serves the blob routes
-/// merged with the job agent's on one port.
+/// Serves any router the way [`serve`] does, within `limits`: `mantad` serves the blob routes
+/// merged with the job agent's on one port. Every route needs the cluster
+/// credential: blob bytes are never served to an unauthenticated caller,
+/// and an agent runs no container for one.
 ///
 /// # Errors
 /// I/O errors from the listener.
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     routes: Router,
+    key: ClusterKey,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Small responses go out at once instead of waiting on delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, routes)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Blob bodies stream unhashed: the store checks them against the hash
+    // they are stored under instead.
+    let routes = routes.layer(middleware::from_fn_with_state(
+        Verifier::blobs(key),
+        metadata_tier::net::auth::require,
+    ));
+    metadata_tier::net::serve(listener, routes, limits, shutdown).await
 }
 
 async fn track_inflight(State(st): State<AppState>, req: Request, next: Next) -> Response {

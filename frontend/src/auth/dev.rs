@@ -93,9 +93,11 @@ pub(crate) fn frontend_toml(cluster: &Cluster, data: &Path) -> String {
     let listen = cluster.url.trim_start_matches("http://");
     format!(
         "# Written by `mantad dev`: the running dev cluster, for `mantad account --dev`.\n\
-         listen = {listen:?}\nmetadata_shards = [{}]\ns3_key_file = {:?}\n",
+         listen = {listen:?}\nmetadata_shards = [{}]\ns3_key_file = {:?}\n\
+         cluster_secret_file = {:?}\n",
         shards.join(", "),
-        data.join("secrets").join("s3.key").to_string_lossy()
+        data.join("secrets").join("s3.key").to_string_lossy(),
+        crate::cluster::cluster_key_path(data).to_string_lossy()
     )
 }
 

@@ -2,8 +2,22 @@ use super::*;
 
 const BASE: &str = "listen = \"0.0.0.0:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]\n";
 
+/// A cluster secret file shared by this module's tests.
+fn secret_file() -> &'static str {
+    static FILE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    let (_, path) = FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster.key");
+        metadata_tier::net::ClusterKey::load_or_create(&path).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        (dir, path)
+    });
+    path
+}
+
 fn parse(extra: &str) -> FrontendConfig {
-    toml::from_str(&format!("{BASE}{extra}")).unwrap()
+    let secret = format!("cluster_secret_file = {:?}\n", secret_file());
+    toml::from_str(&format!("{BASE}{secret}{extra}")).unwrap()
 }
 
 #[test]

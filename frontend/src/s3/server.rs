@@ -24,13 +24,8 @@ pub(crate) async fn serve(
     st: S3State,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(st))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = st.app.settings.listener_limits;
+    metadata_tier::net::serve(listener, app(st), limits, shutdown).await
 }
 
 async fn handle(State(st): State<S3State>, req: Request) -> Response {

@@ -57,7 +57,8 @@ impl ObjectStore {
     ) -> Self {
         ObjectStore {
             placement: Placement::new(meta.clone(), heartbeat_timeout, reserve_bytes),
-            storage: StorageClient::new(),
+            // The storage nodes take the same cluster credential as the shards.
+            storage: StorageClient::new(meta.cluster_key().clone()),
             meta,
             default_durability,
         }

@@ -34,8 +34,10 @@ impl ProcessCluster {
         let dir = tempfile::tempdir().unwrap();
         let mantad: PathBuf = mantad.into();
         let shards = tc.cluster.meta.ring().shards().to_vec();
+        let secret = crate::cluster::cluster_key_path(tc.cluster.data_dir());
+        let extra = format!("cluster_secret_file = {:?}\n{extra}", secret.to_string_lossy());
         let procs = (0..nodes)
-            .map(|i| spawn_node(&mantad, dir.path(), i, &shards, extra))
+            .map(|i| spawn_node(&mantad, dir.path(), i, &shards, &extra))
             .collect();
         tc.wait_live(nodes).await;
         ProcessCluster {
@@ -60,7 +62,8 @@ impl ProcessCluster {
 }
 
 /// Starts `mantad storage` number `i` (id `proc-<i>`, data `dir/proc-<i>`)
-/// against `shards`; `extra` is appended to its config.
+/// against `shards`; `extra` is appended to its config (it names the
+/// cluster's `cluster_secret_file`).
 pub fn spawn_node(mantad: &Path, dir: &Path, i: usize, shards: &[String], extra: &str) -> Child {
     let data = dir.join(format!("proc-{i}"));
     let shards: Vec<String> = shards.iter().map(|s| format!("{s:?}")).collect();

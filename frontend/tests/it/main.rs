@@ -11,6 +11,7 @@ mod bad_input;
 mod contention;
 mod dirs;
 mod failover;
+mod internal;
 mod jobs;
 mod kill;
 mod links;

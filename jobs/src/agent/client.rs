@@ -4,6 +4,7 @@
 //! metadata-tier ship their clients.
 
 use super::wire::{ReduceInputs, TaskRequest, TaskStatus};
+use metadata_tier::net::ClusterKey;
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -22,16 +23,23 @@ pub(crate) enum CallError {
 #[derive(Clone)]
 pub(crate) struct AgentClient {
     http: reqwest::Client,
+    key: ClusterKey,
 }
 
-impl Default for AgentClient {
-    fn default() -> Self {
+impl AgentClient {
+    /// A client calling agents with the cluster `key`.
+    pub(crate) fn new(key: ClusterKey) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
+            .pool_idle_timeout(metadata_tier::net::serve::CLIENT_POOL_IDLE)
             .tcp_nodelay(true)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        AgentClient { http }
+        AgentClient { http, key }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+        self.key.send(&self.http, req).await
     }
 }
 
@@ -64,14 +72,12 @@ impl AgentClient {
     }
 
     async fn post<T: serde::Serialize>(&self, url: String, body: &T) -> Result<(), CallError> {
-        let resp = self
+        let req = self
             .http
             .post(url)
             .timeout(Duration::from_secs(30))
-            .json(body)
-            .send()
-            .await
-            .map_err(unreachable)?;
+            .json(body);
+        let resp = self.send(req).await.map_err(unreachable)?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -90,16 +96,14 @@ impl AgentClient {
         task: &str,
         wait: Duration,
     ) -> Result<Option<TaskStatus>, CallError> {
-        let resp = self
+        let req = self
             .http
             .get(format!(
                 "{url}/agent/v1/tasks/{task}?wait_ms={}",
                 wait.as_millis()
             ))
-            .timeout(wait + Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(unreachable)?;
+            .timeout(wait + Duration::from_secs(10));
+        let resp = self.send(req).await.map_err(unreachable)?;
         match resp.status() {
             StatusCode::NOT_FOUND => Ok(None),
             s if s.is_success() => resp.json().await.map(Some).map_err(unreachable),
@@ -109,12 +113,11 @@ impl AgentClient {
 
     /// Stops and forgets a task (best effort).
     pub async fn forget(&self, url: &str, task: &str) {
-        let r = self
+        let req = self
             .http
             .delete(format!("{url}/agent/v1/tasks/{task}"))
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
+            .timeout(Duration::from_secs(10));
+        let r = self.send(req).await;
         if let Err(e) = r {
             tracing::debug!(url, task, error = %e, "forgetting agent task");
         }

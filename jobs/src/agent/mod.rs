@@ -60,6 +60,8 @@ pub struct AgentConfig {
     /// Map tasks (or batches) that may run at once; four times as many
     /// reducers may run besides them.
     pub slots: u32,
+    /// The credential of its calls to other nodes (fetching inputs).
+    pub cluster_key: metadata_tier::net::ClusterKey,
 }
 
 /// A running agent; clones share it.
@@ -124,7 +126,7 @@ impl Agent {
             runner,
             fetcher: fetch::Fetcher {
                 store: cfg.store,
-                client: StorageClient::new(),
+                client: StorageClient::new(cfg.cluster_key),
             },
             bin_dir,
             tasks_dir,

@@ -79,7 +79,7 @@ impl Supervisor {
             actors: Mutex::new(HashMap::new()),
             recovered: tokio::sync::watch::channel(false).0,
             stop: CancellationToken::new(),
-            agent: AgentClient::default(),
+            agent: AgentClient::new(meta.cluster_key().clone()),
             journal: Journal::new(meta),
             cfg,
         }))

@@ -34,6 +34,7 @@ impl Node {
             work_dir: dir.path().join("work"),
             runtime,
             slots: 2,
+            cluster_key: key(),
         })
         .await
         .unwrap();
@@ -44,6 +45,8 @@ impl Node {
         tokio::spawn(storage_node::server::serve_router(
             listener,
             routes,
+            key(),
+            Default::default(),
             async move {
                 let _ = rx.await;
             },
@@ -77,7 +80,7 @@ impl Cluster {
             a: Node::start("node-a", runtime).await,
             b: Node::start("node-b", runtime).await,
             http: reqwest::Client::new(),
-            blobs: StorageClient::new(),
+            blobs: StorageClient::new(key()),
         }
     }
 
@@ -107,25 +110,20 @@ impl Cluster {
     }
 
     async fn submit(&self, node: &Node, req: &TaskRequest) {
-        let resp = self
+        let rb = self
             .http
             .post(format!("{}/agent/v1/tasks", node.url))
-            .json(req)
-            .send()
-            .await
-            .unwrap();
+            .json(req);
+        let resp = self.send(rb).await;
         assert_eq!(resp.status(), 202, "{}", resp.text().await.unwrap());
     }
 
     async fn status(&self, node: &Node, id: &str, wait_ms: u64) -> reqwest::Response {
-        self.http
-            .get(format!(
-                "{}/agent/v1/tasks/{id}?wait_ms={wait_ms}",
-                node.url
-            ))
-            .send()
-            .await
-            .unwrap()
+        let rb = self.http.get(format!(
+            "{}/agent/v1/tasks/{id}?wait_ms={wait_ms}",
+            node.url
+        ));
+        self.send(rb).await
     }
 
     async fn wait(&self, node: &Node, id: &str) -> TaskResult {
@@ -145,27 +143,29 @@ impl Cluster {
     }
 
     async fn inputs(&self, node: &Node, id: &str, batch: &ReduceInputs) {
-        let resp = self
+        let rb = self
             .http
             .post(format!("{}/agent/v1/tasks/{id}/inputs", node.url))
-            .json(batch)
-            .send()
-            .await
-            .unwrap();
+            .json(batch);
+        let resp = self.send(rb).await;
         assert_eq!(resp.status(), 204);
     }
 
     async fn agent_status(&self, node: &Node) -> AgentStatus {
         let url = format!("{}/agent/v1/status", node.url);
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.send(self.http.get(url)).await.json().await.unwrap()
     }
+
+    /// Sends a request with the cluster credential, as the supervisor does.
+    async fn send(&self, rb: reqwest::RequestBuilder) -> reqwest::Response {
+        key().send(&self.http, rb).await.unwrap()
+    }
+}
+
+/// The cluster secret of every node these tests start.
+fn key() -> metadata_tier::net::ClusterKey {
+    static KEY: std::sync::OnceLock<metadata_tier::net::ClusterKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(metadata_tier::net::ClusterKey::generate).clone()
 }
 
 fn input(path: &str, blob: Option<BlobRef>) -> InputObject {
@@ -523,11 +523,8 @@ async fn delete_stops_a_running_task() {
     }
     let started = Instant::now();
     let resp = c
-        .http
-        .delete(format!("{}/agent/v1/tasks/t1", c.a.url))
-        .send()
-        .await
-        .unwrap();
+        .send(c.http.delete(format!("{}/agent/v1/tasks/t1", c.a.url)))
+        .await;
     assert_eq!(resp.status(), 204);
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(c.status(&c.a, "t1", 0).await.status(), 404);

@@ -1,5 +1,6 @@
 //! Shard servers and the ring-routing client over real HTTP.
 
+use metadata_tier::net::ClusterKey;
 use metadata_tier::registry::NodeRecord;
 use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions, Op};
 use metadata_tier::{Error, MetadataClient, Ring, Shard};
@@ -14,6 +15,7 @@ struct Servers {
 }
 
 async fn start(n: usize) -> Servers {
+    let key = ClusterKey::generate();
     let mut urls = Vec::new();
     let mut stop = Vec::new();
     let mut dirs = Vec::new();
@@ -26,13 +28,15 @@ async fn start(n: usize) -> Servers {
         tokio::spawn(metadata_tier::server::serve(
             listener,
             shard,
+            key.clone(),
+            Default::default(),
             token.clone().cancelled_owned(),
         ));
         stop.push(token);
         dirs.push(dir);
     }
     Servers {
-        client: MetadataClient::new(Ring::new(urls, 1024)),
+        client: MetadataClient::new(Ring::new(urls, 1024), key),
         stop,
         _dirs: dirs,
     }

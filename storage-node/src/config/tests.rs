@@ -10,8 +10,22 @@ struct Extra {
 const BASE: &str = "listen = \"127.0.0.1:7200\"\ndata = \"/tmp/n\"\n\
                     metadata_shards = [\"http://127.0.0.1:7100\"]\n";
 
+/// A cluster secret file shared by this module's tests.
+fn secret_file() -> &'static str {
+    static FILE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    let (_, path) = FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster.key");
+        ClusterKey::load_or_create(&path).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        (dir, path)
+    });
+    path
+}
+
 fn parse(extra: &str) -> std::result::Result<NodeConfig<Extra>, toml::de::Error> {
-    toml::from_str(&format!("{BASE}{extra}"))
+    let secret = format!("cluster_secret_file = {:?}\n", secret_file());
+    toml::from_str(&format!("{BASE}{secret}{extra}"))
 }
 
 #[test]

@@ -3,7 +3,6 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::StreamExt;
 use storage_node::blobstore::PutExpect;
-use storage_node::client::StorageClient;
 
 use crate::common::*;
 
@@ -12,7 +11,7 @@ use crate::common::*;
 async fn one_gib_round_trip() {
     let (_dir, store) = new_store().await;
     let node = start_node(store).await;
-    let client = StorageClient::new();
+    let client = client();
     let block = Bytes::from(pattern(1024 * 1024));
     let blocks = (0..1024).map(move |_| Ok::<_, std::io::Error>(block.clone()));
     let t = Instant::now();

@@ -92,7 +92,19 @@ pub async fn start_node(store: BlobStore) -> Node {
         listener,
         store,
         "node-1".into(),
+        key(),
         shutdown,
     ));
     Node { addr, stop }
+}
+
+/// The cluster secret of every node and client these tests start.
+pub fn key() -> metadata_tier::net::ClusterKey {
+    static KEY: std::sync::OnceLock<metadata_tier::net::ClusterKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(metadata_tier::net::ClusterKey::generate).clone()
+}
+
+/// A client holding [`key`].
+pub fn client() -> storage_node::client::StorageClient {
+    storage_node::client::StorageClient::new(key())
 }

@@ -17,9 +17,11 @@ async fn node_appears_in_registry() {
     let meta_task = tokio::spawn(metadata_tier::server::serve(
         listener,
         shard,
+        key(),
+        Default::default(),
         stop.clone().cancelled_owned(),
     ));
-    let meta = MetadataClient::new(Ring::new(vec![url], 1024));
+    let meta = MetadataClient::new(Ring::new(vec![url], 1024), key());
 
     let (_dir, store) = new_store().await;
     store
@@ -58,7 +60,7 @@ async fn node_appears_in_registry() {
 #[tokio::test]
 async fn heartbeat_survives_unreachable_registry_and_stops_on_cancel() {
     // Nothing listens on the shard address: every beat fails and is logged.
-    let meta = MetadataClient::new(Ring::new(vec!["http://127.0.0.1:9".into()], 1024));
+    let meta = MetadataClient::new(Ring::new(vec!["http://127.0.0.1:9".into()], 1024), key());
     let (_dir, store) = new_store().await;
     let cfg = HeartbeatConfig {
         node_id: "sn-2".into(),

@@ -3,7 +3,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use storage_node::blobstore::PutExpect;
-use storage_node::client::StorageClient;
 use storage_node::wire::{ErrorBody, HEADER_BLOB_HASH};
 use storage_node::{BlobHash, Error};
 
@@ -13,7 +12,7 @@ use crate::common::*;
 async fn put_get_small_and_large() {
     let (dir, store) = new_store().await;
     let node = start_node(store).await;
-    let client = StorageClient::new();
+    let client = client();
 
     let r = client
         .put(&node.addr, "hello".into(), &PutExpect::default())
@@ -53,7 +52,7 @@ async fn put_get_small_and_large() {
 async fn ranges() {
     let (_dir, store) = new_store().await;
     let node = start_node(store).await;
-    let client = StorageClient::new();
+    let client = client();
     let r = client
         .put(&node.addr, "0123456789".into(), &PutExpect::default())
         .await
@@ -94,7 +93,7 @@ async fn ranges() {
 async fn head_delete_status() {
     let (_dir, store) = new_store().await;
     let node = start_node(store).await;
-    let client = StorageClient::new();
+    let client = client();
     let r = client
         .put(&node.addr, "abcdef".into(), &PutExpect::default())
         .await
@@ -137,7 +136,7 @@ async fn head_delete_status() {
 async fn mismatches_map_to_errors() {
     let (dir, store) = new_store().await;
     let node = start_node(store).await;
-    let client = StorageClient::new();
+    let client = client();
     let put = |expect: PutExpect| {
         let client = client.clone();
         let addr = node.addr.clone();
@@ -202,7 +201,7 @@ async fn mismatches_map_to_errors() {
 async fn corrupt_blob_is_never_served_whole() {
     let (_dir, store) = new_store().await;
     let node = start_node(store.clone()).await;
-    let client = StorageClient::new();
+    let client = client();
     let data = pattern(1024 * 1024);
     let r = client
         .put(&node.addr, data.clone().into(), &PutExpect::default())
@@ -221,7 +220,7 @@ async fn corrupt_blob_is_never_served_whole() {
 async fn failed_upload_leaves_no_temp_file() {
     let (dir, store) = new_store().await;
     let node = start_node(store).await;
-    let client = StorageClient::new();
+    let client = client();
     let failing =
         chunks(&pattern(2 * 1024 * 1024), 65536).chain(futures::stream::iter([Err::<Bytes, _>(
             std::io::Error::other("client died"),
@@ -235,7 +234,7 @@ async fn failed_upload_leaves_no_temp_file() {
         .await;
     assert!(r.is_err());
     // The server notices the broken body asynchronously.
-    let status = StorageClient::new();
+    let status = crate::common::client();
     for _ in 0..100 {
         let idle = status.status(&node.addr).await.unwrap().inflight == 0;
         if idle && tmp_files(dir.path()) == 0 {

@@ -1,7 +1,6 @@
 use std::time::Duration;
 
 use storage_node::blobstore::PutExpect;
-use storage_node::client::StorageClient;
 
 use crate::common::*;
 
@@ -9,7 +8,7 @@ use crate::common::*;
 async fn streaming_get_counts_until_its_body_is_done() {
     let (_dir, store) = new_store().await;
     let node = start_node(store.clone()).await;
-    let client = StorageClient::new();
+    let client = client();
     let data = pattern(8 * 1024 * 1024);
     let r = client
         .put(&node.addr, data.into(), &PutExpect::default())

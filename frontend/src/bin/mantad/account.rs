@@ -81,7 +81,9 @@ pub async fn run(args: AccountArgs) -> anyhow::Result<()> {
     let cfg: FrontendConfig = load(&config)?;
     let ring = metadata_tier::config::ring(&cfg.metadata_shards, cfg.vnodes)
         .with_context(|| format!("invalid config {}", config.display()))?;
-    let accounts = Accounts::new(MetadataClient::new(ring));
+    let key = metadata_tier::net::ClusterKey::load(&cfg.cluster_secret_file)
+        .with_context(|| format!("invalid config {}", config.display()))?;
+    let accounts = Accounts::new(MetadataClient::new(ring, key));
     let sealer = || -> anyhow::Result<SecretBox> {
         let file = cfg
             .s3_key_file

@@ -26,7 +26,8 @@ type StorageConfig = NodeConfig<JobsConfig>;
 pub async fn metadata(config: &Path) -> anyhow::Result<()> {
     let cfg: ShardConfig = load(config)?;
     let s = cfg.validate().with_context(|| invalid(config))?;
-    let running = cluster::start_shard(s.listen, &s.data).await?;
+    let limits = metadata_tier::net::Limits::default();
+    let running = cluster::start_shard(s.listen, &s.data, s.cluster_key, limits).await?;
     tracing::info!(addr = %running.addr, "metadata shard serving");
     until_signal(vec![running]).await
 }
@@ -50,8 +51,10 @@ pub async fn storage(config: &Path) -> anyhow::Result<()> {
         data: node.data,
         heartbeat: node.heartbeat,
         agent,
+        limits: metadata_tier::net::Limits::default(),
     };
-    let running = cluster::start_storage(role, MetadataClient::new(node.ring)).await?;
+    let meta = MetadataClient::new(node.ring, node.cluster_key);
+    let running = cluster::start_storage(role, meta).await?;
     tracing::info!(addr = %running.addr, "storage node serving");
     until_signal(vec![running]).await
 }
@@ -64,7 +67,7 @@ pub async fn storage(config: &Path) -> anyhow::Result<()> {
 pub async fn frontend(config: &Path) -> anyhow::Result<()> {
     let cfg: FrontendConfig = load(config)?;
     let s = cfg.validate().with_context(|| invalid(config))?;
-    let state = AppState::new(MetadataClient::new(s.ring), s.api);
+    let state = AppState::new(MetadataClient::new(s.ring, s.cluster_key), s.api);
     for login in &s.accounts {
         state
             .accounts

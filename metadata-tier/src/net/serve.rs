@@ -1,0 +1,173 @@
+//! The one server loop every listener runs (shards, storage nodes with
+//! their agents, the Manta and S3 APIs).
+//!
+//! axum's own `serve` sets no header-read timeout (hyper needs a timer for
+//! one) and bounds nothing, so one client holding connections open, or
+//! dribbling headers, or never reading its response, could pin a role's
+//! resources forever. Here each connection gets [`Limits`]: a header-read
+//! timeout, an idle and a stall timeout ([`super::idle`]), a place among
+//! at most `max_connections` (the accept loop waits for one), and each
+//! request a place among at most `max_requests` served at once, held
+//! until its response body is done.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::IntoResponse;
+use axum::Router;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+use super::idle::IdleIo;
+
+/// A listener's bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight and no byte moving is closed
+    /// after this. hyper's header timer also runs while a keep-alive
+    /// connection waits for its next request, so an idle connection lives
+    /// at most the shorter of the two: both are longer than the internal
+    /// clients' [`CLIENT_POOL_IDLE`], so a pooled connection is never
+    /// closed under a request being sent.
+    pub idle_timeout: Duration,
+    /// A connection serving a request on which no byte has moved either
+    /// way for this long is closed (a peer that stopped reading).
+    pub stall_timeout: Duration,
+    pub max_connections: usize,
+    pub max_requests: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(120),
+            stall_timeout: Duration::from_secs(300),
+            max_connections: 4096,
+            max_requests: 1024,
+        }
+    }
+}
+
+/// The pool idle time of every internal client, below the servers'
+/// default [`Limits::header_read_timeout`] and [`Limits::idle_timeout`]
+/// (see there).
+pub const CLIENT_POOL_IDLE: Duration = Duration::from_secs(20);
+
+/// Serves `router` on `listener` within `limits` until `shutdown`
+/// resolves, then lets requests in flight finish.
+///
+/// # Errors
+/// A listener that can no longer accept.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let conns = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let requests = Arc::new(Semaphore::new(limits.max_requests.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            s = conns.clone().acquire_owned() => match s {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+        };
+        let (tcp, _peer) = tokio::select! {
+            () = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, as
+                    // axum does, rather than spin or die.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        // Small responses go out at once instead of waiting on delayed ACKs.
+        let _ = tcp.set_nodelay(true);
+        let busy = Arc::new(AtomicUsize::new(0));
+        let io = IdleIo::new(tcp, limits.idle_timeout, limits.stall_timeout, busy.clone());
+        let (router, requests) = (router.clone(), requests.clone());
+        let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            let (router, requests, busy) = (router.clone(), requests.clone(), busy.clone());
+            async move { Ok::<_, Infallible>(handle(router, requests, busy, req).await) }
+        });
+        // No protocol upgrades yet: hyper's graceful shutdown does not
+        // cover upgradeable connections.
+        let conn = builder.serve_connection(TokioIo::new(io), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // Errors here are a client's: a reset, a timeout, bad bytes.
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Marks a request in flight on its connection until dropped.
+struct InFlight {
+    busy: Arc<AtomicUsize>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn handle(
+    router: Router,
+    requests: Arc<Semaphore>,
+    busy: Arc<AtomicUsize>,
+    req: hyper::Request<Incoming>,
+) -> axum::response::Response {
+    busy.fetch_add(1, Ordering::Relaxed);
+    let Ok(permit) = requests.acquire_owned().await else {
+        busy.fetch_sub(1, Ordering::Relaxed);
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let guard = InFlight {
+        busy,
+        _permit: permit,
+    };
+    let resp = match router.oneshot(req.map(Body::new)).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    // A response is in flight until its body is sent, not when its
+    // headers are.
+    resp.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _held = &guard;
+            frame
+        }))
+    })
+}
