@@ -56,9 +56,19 @@ fn frontend_config_defaults() {
 
 #[test]
 fn refused_with_the_key() {
-    let empty: FrontendConfig =
-        toml::from_str("listen = \"127.0.0.1:8080\"\nmetadata_shards = []").unwrap();
+    let secret = format!("cluster_secret_file = {:?}\n", secret_file());
+    let empty: FrontendConfig = toml::from_str(&format!(
+        "listen = \"127.0.0.1:8080\"\nmetadata_shards = []\n{secret}"
+    ))
+    .unwrap();
     assert!(empty.validate().is_err());
+    let no_secret = "listen = \"127.0.0.1:8080\"\nmetadata_shards = [\"http://127.0.0.1:1\"]";
+    let err = toml::from_str::<FrontendConfig>(no_secret).unwrap_err();
+    assert!(err.to_string().contains("cluster_secret_file"), "{err}");
+    let mut wrong = parse("");
+    wrong.cluster_secret_file = "/nonexistent/cluster.key".into();
+    let err = format!("{:#}", wrong.validate().unwrap_err());
+    assert!(err.contains("cluster_secret_file"), "{err}");
     let unknown = toml::from_str::<FrontendConfig>(&format!("{BASE}colour = 1")).unwrap_err();
     assert!(unknown.to_string().contains("unknown field `colour`"));
     for (extra, key) in [

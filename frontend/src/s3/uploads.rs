@@ -1,12 +1,13 @@
 //! ListParts and ListMultipartUploads.
 
 use super::buckets::owner;
-use super::multipart::{list_all, upload};
+use super::multipart::{upload, upload_name, UPLOAD_SEP};
 use super::records::{PartRecord, UploadRecord};
 use super::store::{self, parts_dir, uploads_dir};
 use super::xml::Xml;
 use super::{S3Error, S3Req, S3Result};
 use axum::response::Response;
+use metadata_tier::wire::{Keyspace, ListOptions};
 
 fn limit(req: &S3Req, name: &str) -> S3Result<usize> {
     match req.q(name) {
@@ -26,12 +27,19 @@ pub(crate) async fn list_parts(req: &S3Req) -> S3Result<Response> {
         .q("part-number-marker")
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
-    let mut parts = Vec::new();
-    for e in list_all(req, &parts_dir(&b, &up.upload_id)).await? {
-        let p: PartRecord = store::decode(&e)?;
-        if p.number > marker {
-            parts.push(p);
-        }
+    // Part records are named by zero-padded number: one page from the
+    // marker on.
+    let opts = ListOptions {
+        marker: (marker > 0).then(|| super::records::part_name(marker)),
+        limit: max + 1,
+        ..ListOptions::default()
+    };
+    let dir = parts_dir(&b, &up.upload_id);
+    let page = req.st.app.meta.list(Keyspace::Buckets, &dir, &opts).await?;
+    let mut parts = Vec::with_capacity(page.entries.len());
+    for e in &page.entries {
+        let p: PartRecord = store::decode(e)?;
+        parts.push(p);
     }
     let truncated = parts.len() > max;
     parts.truncate(max);
@@ -73,16 +81,8 @@ pub(crate) async fn list_uploads(req: &S3Req) -> S3Result<Response> {
     let prefix = req.q("prefix").unwrap_or_default();
     let key_marker = req.q("key-marker").unwrap_or_default();
     let id_marker = req.q("upload-id-marker").unwrap_or_default();
-    let mut ups = Vec::new();
-    for e in list_all(req, &uploads_dir(&b)).await? {
-        let u: UploadRecord = store::decode(&e)?;
-        let after = (u.key.as_str(), u.upload_id.as_str()) > (key_marker, id_marker)
-            || key_marker.is_empty();
-        if u.key.starts_with(prefix) && after {
-            ups.push(u);
-        }
-    }
-    ups.sort_by(|a, b| (&a.key, a.initiated_ms).cmp(&(&b.key, b.initiated_ms)));
+    let ups = uploads_page(req, &uploads_dir(&b), prefix, key_marker, id_marker, max + 1).await?;
+    let mut ups = ups;
     let truncated = ups.len() > max;
     ups.truncate(max);
     let mut x = Xml::doc();
@@ -108,4 +108,62 @@ pub(crate) async fn list_uploads(req: &S3Req) -> S3Result<Response> {
     }
     x.close("ListMultipartUploadsResult");
     Ok(x.response())
+}
+
+/// Up to `want` uploads after the markers whose key starts with `prefix`,
+/// in key-then-initiation order, read page by page from where they start
+/// (upload records are named so they sort that way; see
+/// [`super::multipart::UPLOAD_SEP`]).
+async fn uploads_page(
+    req: &S3Req,
+    dir: &str,
+    prefix: &str,
+    key_marker: &str,
+    id_marker: &str,
+    want: usize,
+) -> S3Result<Vec<UploadRecord>> {
+    // After the marker upload, or after every upload of the marker key
+    // (ids are hex digits, all below 'g'), or from the prefix on.
+    let (start, inclusive) = match (key_marker, id_marker) {
+        ("", _) => (prefix.to_string(), true),
+        (k, "") => (format!("{k}{UPLOAD_SEP}g"), false),
+        (k, id) => (upload_name(k, id), false),
+    };
+    let start = if start.as_str() < prefix {
+        (prefix.to_string(), true)
+    } else {
+        (start, inclusive)
+    };
+    let mut opts = ListOptions {
+        marker: (!start.0.is_empty()).then_some(start.0),
+        inclusive: start.1,
+        limit: want.clamp(1, 1000),
+        ..ListOptions::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = req.st.app.meta.list(Keyspace::Buckets, dir, &opts).await?;
+        let full = page.entries.len() >= opts.limit;
+        for e in &page.entries {
+            if !e.name.starts_with(prefix) {
+                return Ok(out);
+            }
+            // Uploads of the older layout (named by id alone) are not
+            // listed; they still take parts, complete and abort by id.
+            if !e.name.contains(UPLOAD_SEP) {
+                continue;
+            }
+            out.push(store::decode(e)?);
+            if out.len() >= want {
+                return Ok(out);
+            }
+        }
+        match (full, page.entries.last()) {
+            (true, Some(last)) => {
+                opts.marker = Some(last.name.clone());
+                opts.inclusive = false;
+            }
+            _ => return Ok(out),
+        }
+    }
 }

@@ -2,6 +2,7 @@
 ListMultipartUploads, Complete (md5-of-md5s ETag), ranged reads across
 parts, UploadPartCopy, Abort, and the multipart error cases."""
 
+import time
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -109,4 +110,32 @@ expect_error("NoSuchUpload", 404, s3.upload_part, Bucket=b, Key="gone", UploadId
              PartNumber=1, Body=b"x")
 expect_error("NoSuchUpload", 404, s3.abort_multipart_upload, Bucket=b, Key="gone", UploadId=au)
 expect_error("NoSuchKey", 404, s3.get_object, Bucket=b, Key="gone")
+
+# ListMultipartUploads pages (one metadata page per request, not a read of
+# every upload): key order, then initiation order within a key, with
+# prefix, key and upload-id markers.
+lb = "listing-uploads"
+s3.create_bucket(Bucket=lb)
+made = []
+for k in ["b/2", "a", "b/1", "a", "c", "b/1", "a/x"]:
+    made.append((k, s3.create_multipart_upload(Bucket=lb, Key=k)["UploadId"]))
+    time.sleep(0.002)
+order = {u: i for i, (_, u) in enumerate(made)}
+want = sorted(made, key=lambda ku: (ku[0], order[ku[1]]))
+got, kw = [], {}
+while True:
+    page = s3.list_multipart_uploads(Bucket=lb, MaxUploads=2, **kw)
+    got += [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
+    assert len(page.get("Uploads", [])) <= 2
+    if not page["IsTruncated"]:
+        break
+    kw = {"KeyMarker": page["NextKeyMarker"], "UploadIdMarker": page["NextUploadIdMarker"]}
+assert got == want, (got, want)
+page = s3.list_multipart_uploads(Bucket=lb, Prefix="b/")
+assert [u["Key"] for u in page["Uploads"]] == ["b/1", "b/1", "b/2"], page["Uploads"]
+page = s3.list_multipart_uploads(Bucket=lb, KeyMarker="a")
+assert [u["Key"] for u in page["Uploads"]] == ["a/x", "b/1", "b/1", "b/2", "c"], page["Uploads"]
+for k, u in made:
+    s3.abort_multipart_upload(Bucket=lb, Key=k, UploadId=u)
+assert s3.list_multipart_uploads(Bucket=lb).get("Uploads", []) == []
 print("OK")

@@ -42,7 +42,7 @@ fn check(
         headers: h,
     };
     let auth = parse(&req)?.expect("credentials");
-    verify(&req, &auth, secret, now)
+    verify_signed(&req, &auth, secret, now)
 }
 
 #[test]
@@ -56,6 +56,20 @@ fn get_vanilla_test_suite_case() {
         ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
     ]);
     let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    // S3 wants every x-amz-* header signed; the generic vector does not
+    // sign x-amz-content-sha256, so the full check refuses it by name.
+    let req = Request {
+        method: "GET",
+        path: "/",
+        query: None,
+        headers: &h,
+    };
+    let auth = parse(&req).unwrap().unwrap();
+    let e = verify(&req, &auth, secret, at("20150830T123600Z")).unwrap_err();
+    assert!(
+        matches!(&e, S3Error::AccessDenied(m) if m.contains("x-amz-content-sha256")),
+        "{e:?}"
+    );
     let v = check("GET", "/", None, &h, secret, at("20150830T123600Z")).unwrap();
     assert_eq!(v.access_key_id, "AKIDEXAMPLE");
     // A wrong secret, a changed method, a clock 16 minutes off.

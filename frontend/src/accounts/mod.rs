@@ -5,6 +5,10 @@
 //! S3 access key ids are indexed under dir [`S3_INDEX_DIR`] (name = key id,
 //! value = login).
 //!
+//! A login, key fingerprint or S3 key id looked up and not found is
+//! remembered for a few seconds ([`misses`]), so unknown names sprayed by a
+//! client cost the metadata tier a read per name, not per request.
+//!
 //! Accounts are core state both APIs share, so their errors are the
 //! object service's neutral [`crate::store::Error`].
 
@@ -14,6 +18,9 @@ use crate::records::{AccountRecord, S3KeyRecord, SshKeyRecord};
 use crate::store::{Error, Result};
 use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions};
 use metadata_tier::MetadataClient;
+mod misses;
+
+use misses::Misses;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -30,6 +37,19 @@ type Cache = HashMap<String, (Instant, AccountRecord)>;
 pub struct Accounts {
     meta: MetadataClient,
     cache: Arc<RwLock<Cache>>,
+    misses: Arc<Misses>,
+}
+
+fn login_miss(login: &str) -> String {
+    format!("login:{login}")
+}
+
+fn key_miss(login: &str, fingerprint: &str) -> String {
+    format!("key:{login}/{fingerprint}")
+}
+
+fn s3_miss(access_key_id: &str) -> String {
+    format!("s3:{access_key_id}")
 }
 
 fn key(login: &str) -> EntryKey {
@@ -45,6 +65,7 @@ impl Accounts {
         Accounts {
             meta,
             cache: Arc::default(),
+            misses: Arc::default(),
         }
     }
 
@@ -73,13 +94,16 @@ impl Accounts {
 
     /// Reads the account at the source (and refreshes the cache).
     async fn fetch(&self, login: &str) -> Result<(String, AccountRecord)> {
-        let entry = self
-            .meta
-            .get(&key(login))
-            .await?
-            .ok_or_else(|| Error::AccountNotFound {
-                login: login.to_string(),
-            })?;
+        let not_found = || Error::AccountNotFound {
+            login: login.to_string(),
+        };
+        if self.misses.recent(&login_miss(login)) {
+            return Err(not_found());
+        }
+        let Some(entry) = self.meta.get(&key(login)).await? else {
+            self.misses.record(&login_miss(login));
+            return Err(not_found());
+        };
         let rec: AccountRecord = serde_json::from_value(entry.value)
             .map_err(|e| Error::Internal(format!("account record of {login}: {e}")))?;
         if let Ok(mut c) = self.cache.write() {
@@ -102,8 +126,16 @@ impl Accounts {
         if let Some(k) = a.ssh_key(fingerprint).cloned() {
             return Ok(Some((a, k)));
         }
+        let miss = key_miss(login, fingerprint);
+        if self.misses.recent(&miss) {
+            return Ok(None);
+        }
         let (_, a) = self.fetch(login).await?;
-        Ok(a.ssh_key(fingerprint).cloned().map(|k| (a, k)))
+        let found = a.ssh_key(fingerprint).cloned().map(|k| (a, k));
+        if found.is_none() {
+            self.misses.record(&miss);
+        }
+        Ok(found)
     }
 
     /// Creates the account if it does not exist; returns it either way.
@@ -131,7 +163,10 @@ impl Accounts {
             .put(key(login), encode(&rec)?, Condition::Absent)
             .await
         {
-            Ok(_) => Ok(rec),
+            Ok(_) => {
+                self.misses.forget(&login_miss(login));
+                Ok(rec)
+            }
             Err(metadata_tier::Error::ConditionFailed { .. }) => Err(Error::AccountExists {
                 login: login.to_string(),
             }),
@@ -183,6 +218,8 @@ impl Accounts {
                 .await
             {
                 Ok(_) => {
+                    // A key may have been added: unknown ones are asked again.
+                    self.misses.forget_prefix(&key_miss(login, ""));
                     if let Ok(mut c) = self.cache.write() {
                         c.insert(login.to_string(), (Instant::now(), rec));
                     }
@@ -231,6 +268,7 @@ impl Accounts {
                 Condition::Absent,
             )
             .await?;
+        self.misses.forget(&s3_miss(&id));
         self.update(login, |rec| {
             rec.s3_keys.push(S3KeyRecord {
                 access_key_id: id.clone(),
@@ -274,7 +312,12 @@ impl Accounts {
         sealer: &SecretBox,
     ) -> Result<Option<(AccountRecord, String)>> {
         let idx = EntryKey::new(Keyspace::Accounts, S3_INDEX_DIR, access_key_id);
+        let miss = s3_miss(access_key_id);
+        if self.misses.recent(&miss) {
+            return Ok(None);
+        }
         let Some(entry) = self.meta.get(&idx).await? else {
+            self.misses.record(&miss);
             return Ok(None);
         };
         let Some(login) = entry.value.get("login").and_then(|l| l.as_str()) else {
