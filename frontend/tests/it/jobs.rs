@@ -92,8 +92,10 @@ async fn object_text(tc: &TestCluster, path: &str) -> String {
 
 async fn agents(tc: &TestCluster) -> Vec<AgentStatus> {
     let mut out = Vec::new();
+    let key = tc.cluster.meta.cluster_key();
     for n in tc.cluster.meta.nodes().await.unwrap() {
-        let r = reqwest::get(format!("{}/agent/v1/status", n.record.addr)).await;
+        let url = format!("{}/agent/v1/status", n.record.addr);
+        let r = key.send(&tc.http, tc.http.get(url)).await;
         if let Ok(r) = r {
             out.push(r.json().await.unwrap());
         }

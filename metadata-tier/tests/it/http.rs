@@ -120,7 +120,12 @@ async fn client_routes_by_ring_and_maps_errors() {
         .is_some());
     assert!(c.get(&k).await.unwrap().is_none());
 
-    let status: serde_json::Value = reqwest::get(format!("{}/v1/status", c.ring().shards()[0]))
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/status", c.ring().shards()[0]);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let status: serde_json::Value = c
+        .cluster_key()
+        .send(&http, http.get(&url))
         .await
         .unwrap()
         .json()

@@ -108,3 +108,24 @@ pub fn key() -> metadata_tier::net::ClusterKey {
 pub fn client() -> storage_node::client::StorageClient {
     storage_node::client::StorageClient::new(key())
 }
+
+/// Sends `rb` with [`key`]'s credential, as the cluster's roles do.
+pub async fn send(http: &reqwest::Client, rb: reqwest::RequestBuilder) -> reqwest::Response {
+    key().send(http, rb).await.unwrap()
+}
+
+/// The credential of a streamed `PUT /blobs` to `addr`, for a test that
+/// writes the request by hand.
+pub fn streamed_put_stamp(addr: &str) -> String {
+    let empty = futures::stream::empty::<io::Result<Bytes>>();
+    let mut req = reqwest::Client::new()
+        .put(format!("{addr}/blobs"))
+        .body(reqwest::Body::wrap_stream(empty))
+        .build()
+        .unwrap();
+    key().stamp(&mut req);
+    req.headers()[metadata_tier::net::auth::HEADER]
+        .to_str()
+        .unwrap()
+        .to_string()
+}

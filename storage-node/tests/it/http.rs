@@ -65,17 +65,12 @@ async fn ranges() {
         ("bytes=-3", "789", "bytes 7-9/10"),
         ("bytes=8-100", "89", "bytes 8-9/10"),
     ] {
-        let resp = http.get(&url).header("range", range).send().await.unwrap();
+        let resp = send(&http, http.get(&url).header("range", range)).await;
         assert_eq!(resp.status(), 206, "{range}");
         assert_eq!(resp.headers()["content-range"], content_range);
         assert_eq!(resp.text().await.unwrap(), body, "{range}");
     }
-    let resp = http
-        .get(&url)
-        .header("range", "bytes=10-")
-        .send()
-        .await
-        .unwrap();
+    let resp = send(&http, http.get(&url).header("range", "bytes=10-")).await;
     assert_eq!(resp.status(), 416);
     assert_eq!(resp.headers()["content-range"], "bytes */10");
 
@@ -101,7 +96,7 @@ async fn head_delete_status() {
     let url = format!("{}/blobs/{}", node.addr, r.hash);
     let http = reqwest::Client::new();
 
-    let resp = http.head(&url).send().await.unwrap();
+    let resp = send(&http, http.head(&url)).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-length"], "6");
     assert_eq!(resp.headers()[HEADER_BLOB_HASH], r.hash.to_hex().as_str());
@@ -115,8 +110,8 @@ async fn head_delete_status() {
 
     assert!(client.delete(&node.addr, &r.hash).await.unwrap());
     assert!(!client.delete(&node.addr, &r.hash).await.unwrap());
-    assert_eq!(http.head(&url).send().await.unwrap().status(), 404);
-    let resp = http.get(&url).send().await.unwrap();
+    assert_eq!(send(&http, http.head(&url)).await.status(), 404);
+    let resp = send(&http, http.get(&url)).await;
     assert_eq!(resp.status(), 404);
     assert_eq!(resp.json::<ErrorBody>().await.unwrap().code, "NotFound");
     let e = client.get(&node.addr, &r.hash, None).await.unwrap_err();
@@ -124,11 +119,7 @@ async fn head_delete_status() {
     let st = client.status(&node.addr).await.unwrap();
     assert_eq!((st.blob_count, st.used_bytes), (0, 0));
 
-    let bad = http
-        .get(format!("{}/blobs/nothex", node.addr))
-        .send()
-        .await
-        .unwrap();
+    let bad = send(&http, http.get(format!("{}/blobs/nothex", node.addr))).await;
     assert_eq!(bad.status(), 400);
 }
 
@@ -181,13 +172,12 @@ async fn mismatches_map_to_errors() {
         "{e}"
     );
 
-    let resp = reqwest::Client::new()
+    let http = reqwest::Client::new();
+    let put = http
         .put(format!("{}/blobs", node.addr))
         .header("content-md5", md5_b64(b"other"))
-        .body("payload")
-        .send()
-        .await
-        .unwrap();
+        .body("payload");
+    let resp = send(&http, put).await;
     assert_eq!(resp.status(), 400);
     assert_eq!(
         resp.json::<ErrorBody>().await.unwrap().code,
@@ -254,7 +244,11 @@ async fn client_vanishing_midway_leaves_no_temp_file() {
     let node = start_node(store).await;
     let host = node.addr.trim_start_matches("http://");
     let mut sock = tokio::net::TcpStream::connect(host).await.unwrap();
-    let head = format!("PUT /blobs HTTP/1.1\r\nhost: {host}\r\ncontent-length: 10000000\r\n\r\n");
+    let stamp = streamed_put_stamp(&node.addr);
+    let head = format!(
+        "PUT /blobs HTTP/1.1\r\nhost: {host}\r\ncontent-length: 10000000\r\n{}: {stamp}\r\n\r\n",
+        metadata_tier::net::auth::HEADER
+    );
     sock.write_all(head.as_bytes()).await.unwrap();
     sock.write_all(&pattern(3 * 1024 * 1024)).await.unwrap();
     // Wait until the upload is under way, then vanish.
