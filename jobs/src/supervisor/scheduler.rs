@@ -299,3 +299,7 @@ impl Scheduler {
 pub(crate) fn reducer_id(job_id: &str, p: u32, r: u32) -> String {
     task_id(job_id, &["reduce", &p.to_string(), &r.to_string()])
 }
+
+#[cfg(test)]
+#[path = "scheduler_tests.rs"]
+mod tests;
