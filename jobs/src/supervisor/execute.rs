@@ -36,7 +36,7 @@ impl Actor {
 
     /// Tells the scheduler the registry's view of live nodes (as the
     /// namespace caches it; an error keeps the last view).
-    pub(crate) async fn refresh_live(&mut self) {
+    async fn refresh_live(&mut self) {
         match self.ctx.ns.live_nodes().await {
             Ok(live) => {
                 self.sched.on(Event::NodesChanged { live });
@@ -69,22 +69,8 @@ impl Actor {
                 inputs,
                 end,
             } => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let _ = tx.send(ReduceInputs { inputs, end });
-                self.feeds.insert(task_id.clone(), tx);
-                let meta = TaskMeta {
-                    phase,
-                    input: None,
-                    reducer: Some(reducer),
-                    p0input: None,
-                    retries,
-                };
-                let base = reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
-                let kind = TaskKind::Reduce { reducer };
-                let Some(req) = self.request(phase, &task_id, kind, replicas, base) else {
-                    return self.no_phase(task_id, phase);
-                };
-                self.spawn_task(node, req, meta, Some(rx));
+                let first = ReduceInputs { inputs, end };
+                self.start_reducer(task_id, (phase, reducer, retries), node, replicas, first);
             }
             Command::FeedReducer {
                 task_id,
@@ -143,6 +129,34 @@ impl Actor {
                 done: Box::new(done),
             });
         });
+    }
+
+    /// Starts reducer `task_id` with its inputs so far; later ones go down
+    /// its stream ([`Command::FeedReducer`]).
+    fn start_reducer(
+        &mut self,
+        task_id: String,
+        (phase, reducer, retries): (u32, u32, u32),
+        node: NodeAddr,
+        replicas: Vec<NodeAddr>,
+        first: ReduceInputs,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = tx.send(first);
+        self.feeds.insert(task_id.clone(), tx);
+        let meta = TaskMeta {
+            phase,
+            input: None,
+            reducer: Some(reducer),
+            p0input: None,
+            retries,
+        };
+        let base = reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
+        let kind = TaskKind::Reduce { reducer };
+        let Some(req) = self.request(phase, &task_id, kind, replicas, base) else {
+            return self.no_phase(task_id, phase);
+        };
+        self.spawn_task(node, req, meta, Some(rx));
     }
 
     fn dispatch_map(&mut self, t: MapTask, node: NodeAddr, replicas: Vec<NodeAddr>) {

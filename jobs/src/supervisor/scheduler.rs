@@ -199,6 +199,13 @@ impl Scheduler {
         if self.over {
             return Vec::new();
         }
+        // Whether the event may complete a reduce phase's input or the job.
+        // A new registry view only changes where later work goes; a cancel
+        // ends the job itself; after a replay the driver's first tick does.
+        let may_progress = !matches!(
+            ev,
+            Event::NodesChanged { .. } | Event::Cancel | Event::Replayed { .. }
+        );
         match ev {
             Event::InputsAdded { first_seq, paths } => self.inputs_added(first_seq, paths),
             Event::InputsEnded => self.input_done = true,
@@ -208,23 +215,14 @@ impl Scheduler {
             Event::BatchFinished { task_id, results } => {
                 self.finished(task_id, Finish::Batch(results));
             }
-            // Only recorded: waiting work is placed on the next event.
-            Event::NodesChanged { live } => {
-                self.live = live;
-                return std::mem::take(&mut self.out);
-            }
+            Event::NodesChanged { live } => self.live = live,
             Event::Tick => self.retry_waiting(),
-            Event::Cancel => {
-                self.cancel();
-                return std::mem::take(&mut self.out);
-            }
-            // The driver's first tick makes progress.
-            Event::Replayed { inputs, done } => {
-                self.replayed(inputs, done);
-                return std::mem::take(&mut self.out);
-            }
+            Event::Cancel => self.cancel(),
+            Event::Replayed { inputs, done } => self.replayed(inputs, done),
         }
-        self.progress();
+        if may_progress {
+            self.progress();
+        }
         std::mem::take(&mut self.out)
     }
 

@@ -11,6 +11,7 @@ use crate::agent::wire::NodeAddr;
 use crate::model::JobErrorCode;
 
 impl Scheduler {
+    /// A task (or batch) ended: its slot frees for queued work.
     pub(super) fn finished(&mut self, task_id: String, finish: Finish) {
         let running = self.running.remove(&task_id);
         if let Some(r) = &running {
