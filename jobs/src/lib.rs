@@ -17,9 +17,10 @@
 //!   (CreateJob body and its validation), [`model::Job`] (live/status),
 //!   [`model::JobError`], output naming and `msplit` routing.
 //! - [`supervisor`]: [`supervisor::Supervisor`] runs each job as an actor
-//!   that places map tasks beside their input, feeds reducers, retries lost
-//!   work and archives the job; it keeps its records on the metadata tier
-//!   and reaches objects only through [`supervisor::Namespace`].
+//!   driving a scheduler (a state machine without I/O: events in, commands
+//!   out) that places map tasks beside their input, feeds reducers, retries
+//!   lost work and archives the job; it keeps its records on the metadata
+//!   tier and reaches objects only through [`supervisor::Namespace`].
 //! - [`agent`]: the job agent each storage node runs: tasks from the
 //!   supervisor ([`agent::wire`], called with [`agent::client`]) run in
 //!   containers beside their input; [`agent::config`] holds its keys in a

@@ -1,18 +1,19 @@
 //! One running job: a single task owns its state and serialises every
 //! change (inputs, task results, cancel), so there are no locks to get
-//! wrong. Scheduling is in `schedule.rs` (decisions in `plan.rs`, routing
-//! in `routing.rs` and `flow.rs`), rebuilding after a restart in
-//! `replay.rs` (its plan in `restart.rs`), archiving in `archive.rs`.
+//! wrong. It is the only driver of the job's [`Scheduler`]: it turns API
+//! calls, task results and the beat into scheduler events and carries out
+//! the commands that come back (`execute.rs`: agent calls, journal
+//! writes); it keeps the job record and the API's checks. Reading the
+//! records after a restart is in `replay.rs`, archiving in `archive.rs`.
 
 use super::error::{Error, Result};
-use super::fault::JobFault;
-use super::plan::CancelStep;
 use super::records::JobRecord;
+use super::scheduler::{Event, Scheduler, Setup};
 use super::task::JobCtx;
-pub(crate) use super::work::*;
-use crate::agent::wire::{ImageRef, InputObject, NodeAddr};
+use super::work::JobSettings;
+use crate::agent::wire::{ImageRef, InputObject, ReduceInputs};
 use crate::model::{Job, JobError, JobExt, JobState, PhaseExt};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinSet;
@@ -52,89 +53,50 @@ pub struct Snapshot {
 pub(crate) struct Actor {
     pub(crate) ctx: Arc<JobCtx>,
     pub rec: JobRecord,
-    pub cfg: JobSettings,
+    /// The job's scheduling decisions; this actor is its only driver.
+    pub(crate) sched: Scheduler,
+    /// Where spawned work reports back, as scheduler events.
     pub(crate) events: mpsc::UnboundedSender<Event>,
     pub tasks: JoinSet<()>,
+    /// The next input's sequence number in the journal.
     pub(crate) next_seq: u64,
-    pub phases: Vec<PhaseRun>,
-    pub queue: VecDeque<MapTask>,
-    pub running: HashMap<String, Running>,
-    pub load: HashMap<String, u32>,
-    pub(crate) tails: Tails,
+    /// Running reducers' input streams, by task id.
+    pub(crate) feeds: HashMap<String, mpsc::UnboundedSender<ReduceInputs>>,
     pub(crate) resolvers: Arc<Semaphore>,
-    /// Live nodes as last read from the registry.
-    pub live: Vec<NodeAddr>,
-    /// Per phase: its assets and image, resolved once when the job starts
-    /// (or the error every task of the phase gets).
+    /// Per phase: its assets and image, resolved once when the job starts.
     pub assets: Vec<Vec<InputObject>>,
     pub images: Vec<ImageRef>,
-    pub(crate) phase_errors: Vec<Option<JobFault>>,
 }
 
 impl Actor {
-    /// Reducer `r` of phase `p`, if the job has one.
-    pub(crate) fn reducer_mut(&mut self, p: u32, r: u32) -> Option<&mut Reducer> {
-        self.phases
-            .get_mut(p as usize)
-            .and_then(|ph| ph.reducers.get_mut(r as usize))
-    }
-
     pub(crate) fn new(
         ctx: Arc<JobCtx>,
         rec: JobRecord,
         cfg: JobSettings,
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
-        let phases = rec
-            .job
-            .phases
-            .iter()
-            .enumerate()
-            .map(|(p, ph)| PhaseRun {
-                open: 0,
-                reducers: (0..ph.reducers())
-                    .map(|r| Reducer {
-                        task_id: super::records::task_id(
-                            &rec.job.id,
-                            &["reduce", &p.to_string(), &r.to_string()],
-                        ),
-                        inputs: Vec::new(),
-                        state: ReducerState::Idle,
-                        retries: 0,
-                        tried: Vec::new(),
-                        feed: None,
-                        ended: false,
-                        counted: false,
-                    })
-                    .collect(),
-            })
-            .collect();
+        let job = &rec.job;
+        let sched = Scheduler::new(Setup {
+            job_id: job.id.clone(),
+            is_map: job.phases.iter().map(|p| p.phase_type.is_map()).collect(),
+            reducers: job.phases.iter().map(PhaseExt::reducers).collect(),
+            cfg,
+            copies: ctx.ns.copies(),
+            stats: job.stats,
+            input_done: job.input_done,
+        });
         Actor {
             ctx,
             rec,
-            cfg,
+            sched,
             events,
             tasks: JoinSet::new(),
             next_seq: 0,
-            phases,
-            queue: VecDeque::new(),
-            running: HashMap::new(),
-            load: HashMap::new(),
-            tails: Tails::default(),
+            feeds: HashMap::new(),
             resolvers: Arc::new(Semaphore::new(32)),
-            live: Vec::new(),
             assets: Vec::new(),
             images: Vec::new(),
-            phase_errors: Vec::new(),
         }
-    }
-
-    pub(crate) fn job(&self) -> &Job {
-        &self.rec.job
-    }
-
-    pub(crate) fn last_phase(&self) -> u32 {
-        self.rec.job.phases.len().saturating_sub(1) as u32
     }
 
     /// Runs until the job is done or the supervisor stops.
@@ -150,10 +112,10 @@ impl Actor {
         }
         if self.rec.job.cancelled {
             // Cancelled just before a restart: only the archive is left.
-            self.finish().await;
+            self.step(Event::Cancel).await;
             return;
         }
-        self.progress().await;
+        self.step(Event::Tick).await;
         // Work that waited for a live node (all down for a moment) is
         // retried on this beat even if no event comes.
         let mut beat = tokio::time::interval(std::time::Duration::from_secs(2));
@@ -161,10 +123,10 @@ impl Actor {
             tokio::select! {
                 () = stop.cancelled() => return,
                 Some(cmd) = cmds.recv() => self.command(cmd).await,
-                Some(ev) = events.recv() => self.event(ev).await,
+                Some(ev) = events.recv() => self.step(ev).await,
                 // Drain finished join handles so the set does not grow.
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
-                _ = beat.tick() => self.retry_waiting().await,
+                _ = beat.tick() => self.step(Event::Tick).await,
             }
         }
     }
@@ -190,12 +152,13 @@ impl Actor {
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
+        let tails = self.sched.tails();
         Snapshot {
             job: self.rec.job.clone(),
-            inputs: self.tails.inputs.iter().cloned().collect(),
-            outputs: self.tails.outputs.iter().cloned().collect(),
-            errors: self.tails.errors.iter().cloned().collect(),
-            failures: self.tails.failures.iter().cloned().collect(),
+            inputs: tails.inputs.iter().cloned().collect(),
+            outputs: tails.outputs.iter().cloned().collect(),
+            errors: tails.errors.iter().cloned().collect(),
+            failures: tails.failures.iter().cloned().collect(),
         }
     }
 
@@ -228,12 +191,11 @@ impl Actor {
                 .await?;
             self.next_seq += chunk.len() as u64;
         }
-        for (i, path) in paths.into_iter().enumerate() {
-            let seq = first + i as u64;
-            push_tail(&mut self.tails.inputs, path.clone());
-            let item = self.input_item(seq, path);
-            self.add_item(item);
-        }
+        let added = Event::InputsAdded {
+            first_seq: first,
+            paths,
+        };
+        self.step(added).await;
         if end {
             self.end_input().await?;
         }
@@ -250,29 +212,14 @@ impl Actor {
         }
         self.rec.job.input_done = true;
         self.save().await?;
-        self.progress().await;
+        self.step(Event::InputsEnded).await;
         Ok(())
     }
 
     async fn cancel(&mut self) -> Result<()> {
         self.refuse(false)?;
         self.rec.job.cancel();
-        let running = self
-            .running
-            .drain()
-            .map(|(task, r)| (task, r.node().clone()))
-            .collect();
-        for step in super::plan::cancel(running) {
-            match step {
-                CancelStep::AbortLocal => self.tasks.abort_all(),
-                CancelStep::Forget { task_id, node } => {
-                    let agent = self.ctx.agent.clone();
-                    tokio::spawn(async move { agent.forget(&node.url, &task_id).await });
-                }
-                CancelStep::DropQueued => self.queue.clear(),
-                CancelStep::Archive => self.finish().await,
-            }
-        }
+        self.step(Event::Cancel).await;
         Ok(())
     }
 

@@ -1,8 +1,9 @@
 //! Where work goes next, as pure functions of the job's shape (its id,
 //! from which task ids derive, and its phases' kinds): a job input enters
 //! phase 0, and a settled task's outputs enter the next phase. Both the
-//! running actor (`routing.rs`) and the replay plan (`restart.rs`) route
-//! through here, so a rebuilt job matches the one that ran.
+//! running scheduler (`schedule.rs`, `routing.rs`) and the replay plan
+//! (`restart.rs`) route through here, so a rebuilt job matches the one
+//! that ran.
 
 use super::records::{task_id, DoneRecord};
 use super::work::Item;

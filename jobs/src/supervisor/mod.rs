@@ -5,11 +5,17 @@
 //! talks to the agents with [`crate::agent::client::AgentClient`].
 //!
 //! - [`Supervisor`]: the running jobs of this frontend, one actor each
-//!   (`actor.rs`, `schedule.rs`), rebuilt from the metadata tier on start
-//!   (`replay.rs`);
-//! - `plan.rs`: the scheduling decisions (placement, retries, reducer
-//!   feeding, cancel) as pure functions, unit tested without a cluster;
-//!   `flow.rs` (routing) and `restart.rs` (replay) likewise;
+//!   (`actor.rs`), rebuilt from the metadata tier on start (`replay.rs`);
+//! - `scheduler.rs`: each job's scheduling as a state machine without I/O
+//!   (events in, commands out: placement, retries, reducer feeding, cancel,
+//!   replay after a restart), unit tested without a cluster
+//!   (`scheduler_tests.rs`); its state changes are in `schedule.rs`,
+//!   `placing.rs`, `reducers.rs`, `settling.rs`, `routing.rs`, and the
+//!   pure decisions they apply in `plan.rs`, `flow.rs` (routing) and
+//!   `restart.rs` (the replay plan);
+//! - `actor.rs` and `execute.rs`: the scheduler's only driver, which turns
+//!   API calls, task results and a 2 s beat into events and carries out
+//!   the commands (agent calls, journal writes, the archive);
 //! - `task.rs`: one task's life on an agent; `output.rs`: committing what
 //!   it produced; `archive.rs`: job.json and the lists;
 //! - [`Fault`]: the job's fault vs ours, everywhere.
@@ -20,6 +26,7 @@
 mod actor;
 mod archive;
 mod error;
+mod execute;
 mod fault;
 mod flow;
 mod journal;
@@ -33,6 +40,7 @@ mod replay;
 mod restart;
 mod routing;
 mod schedule;
+mod scheduler;
 mod settling;
 mod task;
 mod time;

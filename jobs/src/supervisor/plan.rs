@@ -1,10 +1,10 @@
-//! The scheduling decisions of a job, as pure functions of what the actor
-//! knows (live nodes, their load, a task's history): where a map task or a
-//! reducer runs, how many small map tasks share a container, whether lost
-//! work is retried, which reducers may be told their input ended, and what
-//! a cancel stops (replay after a restart is in `restart.rs`). The
-//! actor applies them (`placing.rs`, `reducers.rs`, `settling.rs`); keeping
-//! them here lets them be unit tested without a cluster.
+//! The scheduling decisions of a job, as pure functions of what the
+//! scheduler knows (live nodes, their load, a task's history): where a map
+//! task or a reducer runs, how many small map tasks share a container,
+//! whether lost work is retried, which reducers may be told their input
+//! ended, and what a cancel stops (replay after a restart is in
+//! `restart.rs`). The [`Scheduler`](super::scheduler::Scheduler) applies
+//! them to its state (`placing.rs`, `reducers.rs`, `settling.rs`).
 
 use crate::agent::wire::NodeAddr;
 use std::collections::HashMap;

@@ -1,20 +1,40 @@
 //! Reducers: started on the least loaded live node, fed their inputs as
 //! they come, ended when every earlier phase is done; and the job's end.
 
-use super::actor::{Actor, ReducerState, Running};
 use super::fault::TaskMeta;
 use super::plan::{self, PhaseView};
 use super::records::DoneRecord;
-use crate::agent::wire::{ReduceInputs, TaskKind};
-use crate::model::JobState;
-use tokio::sync::mpsc;
+use super::scheduler::{Command, Scheduler};
+use super::work::{ReducerState, Running};
+use crate::agent::wire::InputObject;
 
-impl Actor {
+impl Scheduler {
+    /// A reduce input settles into its reducer: kept (a retry is fed them
+    /// all again), fed now if the reducer runs, or the reducer started.
+    pub(super) fn reduce_input(&mut self, phase: u32, reducer: u32, input: InputObject) {
+        let Some(p) = self.phases.get_mut(phase as usize) else {
+            return;
+        };
+        p.open = p.open.saturating_sub(1);
+        let Some(r) = p.reducers.get_mut(reducer as usize) else {
+            return;
+        };
+        r.inputs.push(input.clone());
+        if r.feeding {
+            let task_id = r.task_id.clone();
+            self.out.push(Command::FeedReducer {
+                task_id,
+                inputs: vec![input],
+                end: false,
+            });
+        }
+        self.start_reducer(phase, reducer);
+    }
+
     /// Starts reducer `r` of `phase` if it is not running, on the least
-    /// loaded live node it has not failed on, and sends it every input it
-    /// has so far.
-    pub(crate) fn start_reducer(&mut self, phase: u32, r: u32) {
-        let live = self.live_nodes();
+    /// loaded live node it has not failed on, with every input it has so
+    /// far.
+    pub(super) fn start_reducer(&mut self, phase: u32, r: u32) {
         let Some(red) = self
             .phases
             .get(phase as usize)
@@ -45,75 +65,62 @@ impl Actor {
                 node: None,
                 ran: false,
             };
+            // Running until its error record is saved and reported.
             if let Some(red) = self.reducer_mut(phase, r) {
                 red.state = ReducerState::Running;
             }
-            self.record_done(done);
+            self.out.push(Command::FailTask(Box::new(done)));
             return;
         }
-        let Some(node) = plan::place_reducer(&live, &red.tried, &self.load) else {
-            // No live node: try again on the next event.
+        let Some(node) = plan::place_reducer(&self.live, &red.tried, &self.load) else {
+            // No live node: the next tick tries again.
             return;
         };
-        let base =
-            crate::model::naming::reduce_output_base(&self.rec.login, &self.rec.job.id, phase);
         let task_id = red.task_id.clone();
-        let Some(req) = self.request(
-            phase,
-            &task_id,
-            TaskKind::Reduce { reducer: r },
-            &node,
-            &live,
-            base,
-        ) else {
-            return;
-        };
-        let meta = TaskMeta {
-            phase,
-            input: None,
-            reducer: Some(r),
-            p0input: None,
-            retries: red.retries,
-        };
-        let (tx, rx) = mpsc::unbounded_channel();
-        let _ = tx.send(ReduceInputs {
-            inputs: red.inputs.clone(),
-            end: red.ended,
-        });
-        let counted = red.counted;
+        let (inputs, end, retries, counted) =
+            (red.inputs.clone(), red.ended, red.retries, red.counted);
         if let Some(red) = self.reducer_mut(phase, r) {
             red.state = ReducerState::Running;
-            red.feed = Some(tx);
+            red.feeding = true;
             red.counted = true;
         }
         if !counted {
-            self.rec.job.stats.tasks += 1;
+            self.stats.tasks += 1;
         }
         *self.load.entry(node.id.clone()).or_default() += 1;
         self.running.insert(
-            task_id,
+            task_id.clone(),
             Running::Reduce {
                 phase,
                 reducer: r,
                 node: node.clone(),
             },
         );
-        self.spawn_task(node, req, meta, Some(rx));
+        let replicas = self.replicas(&node);
+        self.out.push(Command::StartReducer {
+            task_id,
+            phase,
+            reducer: r,
+            retries,
+            node,
+            replicas,
+            inputs,
+            end,
+        });
     }
 
     /// Ends reduce phases whose inputs are complete, and the job when its
     /// last phase is complete.
-    pub(crate) async fn progress(&mut self) {
-        if self.rec.job.state == JobState::Done {
+    pub(super) fn progress(&mut self) {
+        if self.over {
             return;
         }
-        self.refresh_live().await;
         let views: Vec<PhaseView> = self
             .phases
             .iter()
-            .zip(&self.rec.job.phases)
-            .map(|(run, spec)| PhaseView {
-                is_map: spec.phase_type.is_map(),
+            .zip(&self.is_map)
+            .map(|(run, is_map)| PhaseView {
+                is_map: *is_map,
                 open: run.open,
                 reducers: run
                     .reducers
@@ -122,14 +129,16 @@ impl Actor {
                     .collect(),
             })
             .collect();
-        let plan = plan::progress(&views, self.rec.job.input_done);
+        let plan = plan::progress(&views, self.input_done);
         for (p, r) in plan.end {
             let Some(red) = self.reducer_mut(p, r) else {
                 continue;
             };
             red.ended = true;
-            if let Some(feed) = &red.feed {
-                let _ = feed.send(ReduceInputs {
+            if red.feeding {
+                let task_id = red.task_id.clone();
+                self.out.push(Command::FeedReducer {
+                    task_id,
                     inputs: Vec::new(),
                     end: true,
                 });
@@ -137,14 +146,14 @@ impl Actor {
             self.start_reducer(p, r);
         }
         if plan.done && self.running.is_empty() {
-            self.finish().await;
+            self.over = true;
+            self.out.push(Command::Archive);
         }
     }
 
     /// Places what could not be placed when it came: queued map tasks,
     /// and reducers that have input (or whose input ended) but no node.
-    pub(crate) async fn retry_waiting(&mut self) {
-        self.refresh_live().await;
+    pub(super) fn retry_waiting(&mut self) {
         self.pump();
         let mut idle = Vec::new();
         for (p, ph) in self.phases.iter().enumerate() {
@@ -156,15 +165,6 @@ impl Actor {
         }
         for (p, r) in idle {
             self.start_reducer(p, r);
-        }
-        self.progress().await;
-    }
-
-    /// Refreshes the live node list used by scheduling.
-    pub(crate) async fn refresh_live(&mut self) {
-        match self.ctx.ns.live_nodes().await {
-            Ok(live) => self.live = live,
-            Err(e) => tracing::warn!(error = %e, "reading the node registry"),
         }
     }
 }

@@ -1,14 +1,12 @@
 //! Bringing a job's actor up: resolving its phases' assets and images, and
-//! after a restart rebuilding its state from its inputs and done records
-//! (see `records.rs`): this reads the records and applies the pure plan of
-//! `restart.rs`.
+//! after a restart reading its inputs and done records (see `records.rs`)
+//! for the scheduler to rebuild its state from (`restart.rs`).
 
-use super::actor::{Actor, ReducerState};
+use super::actor::Actor;
 use super::error::{store, Error, Result};
 use super::fault::{Fault, JobFault};
-use super::flow::Shape;
 use super::records::{done_dir, inputs_dir, DoneRecord, InputRecord};
-use super::restart::{self, ReplayStep};
+use super::scheduler::Event;
 use crate::agent::wire::ImageRef;
 use crate::model::JobErrorCode;
 use std::collections::HashMap;
@@ -17,6 +15,7 @@ impl Actor {
     /// Resolves each phase's assets and image object once.
     pub(crate) async fn prepare_phases(&mut self) -> Result<()> {
         let phases = self.rec.job.phases.clone();
+        let mut errors = Vec::with_capacity(phases.len());
         for phase in &phases {
             let mut error = None;
             let mut assets = Vec::new();
@@ -62,13 +61,17 @@ impl Actor {
             };
             self.assets.push(assets);
             self.images.push(image);
-            self.phase_errors.push(error);
+            errors.push(error);
         }
+        self.sched.set_phase_errors(errors);
         Ok(())
     }
 
     /// Rebuilds a job from its records: done tasks are counted and their
     /// outputs routed again; everything else is scheduled anew.
+    ///
+    /// # Errors
+    /// Metadata errors; an unreadable record.
     pub(crate) async fn replay(&mut self) -> Result<()> {
         let id = self.rec.job.id.clone();
         let mut inputs = Vec::new();
@@ -94,46 +97,10 @@ impl Actor {
                 Ok(())
             })
             .await?;
-        for (_, path) in &inputs {
-            super::actor::push_tail(&mut self.tails.inputs, path.clone());
-        }
-        let kinds = self.phase_kinds();
-        let shape = Shape {
-            job_id: &id,
-            is_map: &kinds,
-        };
-        let reducers: Vec<Vec<String>> = self
-            .phases
-            .iter()
-            .map(|ph| ph.reducers.iter().map(|r| r.task_id.clone()).collect())
-            .collect();
-        let plan = restart::replay(shape, &reducers, inputs, &done);
-        self.next_seq = plan.next_seq;
-        for step in plan.steps {
-            match step {
-                ReplayStep::ReducerDone(p, r) => {
-                    if let Some(red) = self.reducer_mut(p, r) {
-                        red.state = ReducerState::Done;
-                        red.counted = true;
-                        red.ended = true;
-                    }
-                }
-                ReplayStep::Count(task) => {
-                    if let Some(d) = done.get(&task) {
-                        self.count(d, true);
-                    }
-                }
-                ReplayStep::Schedule(item) => self.add_item(item),
-            }
-        }
         // Reducers the old supervisor started may still run, fed only part
-        // of their inputs: stop them before they start again.
-        self.refresh_live().await;
-        for task in &plan.forget {
-            for node in &self.live {
-                self.ctx.agent.forget(&node.url, task).await;
-            }
-        }
+        // of their inputs: the scheduler stops them before they start again.
+        self.step(Event::Replayed { inputs, done }).await;
+        self.next_seq = self.sched.next_seq();
         Ok(())
     }
 }

@@ -2,15 +2,19 @@
 //! the job's shape, its inputs and its done records, which settled work is
 //! counted again, which reducers finished, what is scheduled anew, and
 //! which reducers a previous supervisor may still run. `replay.rs` reads
-//! the records and applies the plan; keeping the decision here lets it be
-//! unit tested without a cluster or a metadata tier.
+//! the records and hands them to the scheduler ([`Event::Replayed`]),
+//! which applies the plan here; keeping the decision pure lets it be unit
+//! tested without a cluster or a metadata tier.
+//!
+//! [`Event::Replayed`]: super::scheduler::Event::Replayed
 
 use super::flow::{self, Shape};
 use super::records::DoneRecord;
-use super::work::Item;
+use super::scheduler::{Command, Scheduler};
+use super::work::{push_tail, Item, ReducerState};
 use std::collections::HashMap;
 
-/// One step of rebuilding, in the order the actor applies it (the order
+/// One step of rebuilding, in the order the scheduler applies it (the order
 /// of the `live/*` lists depends on it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReplayStep {
@@ -90,6 +94,54 @@ pub(crate) fn replay(
         items = next;
     }
     plan
+}
+
+impl Scheduler {
+    /// Rebuilds the job from its records: done work is counted and its
+    /// outputs routed again, everything else scheduled anew, and reducers
+    /// a previous supervisor may still run are stopped on every live node
+    /// first.
+    pub(super) fn replayed(
+        &mut self,
+        inputs: Vec<(u64, String)>,
+        done: HashMap<String, DoneRecord>,
+    ) {
+        for (_, path) in &inputs {
+            push_tail(&mut self.tails.inputs, path.clone());
+        }
+        let reducers: Vec<Vec<String>> = self
+            .phases
+            .iter()
+            .map(|ph| ph.reducers.iter().map(|r| r.task_id.clone()).collect())
+            .collect();
+        let plan = replay(self.shape(), &reducers, inputs, &done);
+        self.next_seq = plan.next_seq;
+        for step in plan.steps {
+            match step {
+                ReplayStep::ReducerDone(p, r) => {
+                    if let Some(red) = self.reducer_mut(p, r) {
+                        red.state = ReducerState::Done;
+                        red.counted = true;
+                        red.ended = true;
+                    }
+                }
+                ReplayStep::Count(task) => {
+                    if let Some(d) = done.get(&task) {
+                        self.count(d, true);
+                    }
+                }
+                ReplayStep::Schedule(item) => self.add_item(item),
+            }
+        }
+        for task_id in plan.forget {
+            for node in &self.live {
+                self.out.push(Command::StopStale {
+                    task_id: task_id.clone(),
+                    node: node.clone(),
+                });
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,49 +1,26 @@
-//! Applying routing to the running job: a job input enters phase 0, and a
-//! settled task's outputs enter the next phase or, from the last phase,
-//! become the job's outputs. The decisions are pure (`flow.rs`); this
-//! counts stats and the `live/*` lists.
+//! Accounting for settled work: a task's (or an input error's) stats and
+//! `live/*` entries, and the items its outputs start in the next phase
+//! (from the last phase they are the job's outputs). Where work goes is
+//! decided by `flow.rs`, shared with the replay plan.
 
-use super::actor::{push_tail, Actor, Item};
-use super::flow::{self, Shape};
+use super::flow;
 use super::records::DoneRecord;
+use super::scheduler::Scheduler;
+use super::work::{push_tail, Item};
 
-impl Actor {
-    /// Per phase: whether it is a map phase.
-    pub(crate) fn phase_kinds(&self) -> Vec<bool> {
-        self.rec
-            .job
-            .phases
-            .iter()
-            .map(|p| p.phase_type.is_map())
-            .collect()
-    }
-
-    /// Phase 0's item for job input number `seq`.
-    pub(crate) fn input_item(&self, seq: u64, path: String) -> Item {
-        let kinds = self.phase_kinds();
-        let shape = Shape {
-            job_id: &self.rec.job.id,
-            is_map: &kinds,
-        };
-        flow::input_item(shape, seq, path)
-    }
-
+impl Scheduler {
     /// Counts a settled task (or input error) into stats and the lists,
     /// and returns the items its outputs start in the next phase.
-    pub(crate) fn account(&mut self, done: &DoneRecord, replaying: bool) -> Vec<Item> {
-        self.count(done, replaying);
-        let kinds = self.phase_kinds();
-        let shape = Shape {
-            job_id: &self.rec.job.id,
-            is_map: &kinds,
-        };
-        flow::next_items(shape, done)
+    pub(super) fn account(&mut self, done: &DoneRecord) -> Vec<Item> {
+        self.count(done, false);
+        flow::next_items(self.shape(), done)
     }
 
     /// Counts a settled task (or input error) into stats and the lists
-    /// (and its outputs, from the last phase, as the job's).
-    pub(crate) fn count(&mut self, done: &DoneRecord, replaying: bool) {
-        let stats = &mut self.rec.job.stats;
+    /// (and its outputs, from the last phase, as the job's). Replaying, it
+    /// also counts the dispatch and retries the record stands for.
+    pub(super) fn count(&mut self, done: &DoneRecord, replaying: bool) {
+        let stats = &mut self.stats;
         if done.ran {
             stats.tasks_done += 1;
             if replaying {
@@ -62,7 +39,7 @@ impl Actor {
         }
         if done.phase >= self.last_phase() {
             for out in &done.outputs {
-                self.rec.job.stats.outputs += 1;
+                self.stats.outputs += 1;
                 push_tail(&mut self.tails.outputs, out.path.clone());
             }
         }

@@ -1,54 +1,49 @@
-//! Scheduling inside a job: items entering a phase are resolved to their
-//! blobs; map tasks go to a node holding their input (`placing.rs`),
-//! reducers are fed (`reducers.rs`), results settle or retry
-//! (`settling.rs`).
+//! Items entering a phase: each is looked up (`Command::Resolve`); a map
+//! task then queues for a node (`placing.rs`), a reduce input goes to its
+//! reducer (`reducers.rs`); an item that cannot run settles with its error.
 
-use super::actor::{Actor, Event, Item, MapTask};
 use super::fault::{Fault, JobFault, TaskMeta};
 use super::records::DoneRecord;
-use super::task::Finish;
-use crate::agent::wire::{InputObject, ReduceInputs};
+use super::scheduler::{Command, Scheduler};
+use super::work::{push_tail, Item, MapTask};
+use crate::agent::wire::InputObject;
 use crate::model::JobErrorCode;
 use std::time::Duration;
 
-impl Actor {
-    /// Starts resolving an item that entered a phase.
-    pub(crate) fn add_item(&mut self, item: Item) {
+/// How long a lookup that failed on our side waits before it is retried.
+const RESOLVE_RETRY: Duration = Duration::from_secs(1);
+
+impl Scheduler {
+    /// Journalled job inputs enter phase 0.
+    pub(super) fn inputs_added(&mut self, first_seq: u64, paths: Vec<String>) {
+        self.next_seq = self.next_seq.max(first_seq + paths.len() as u64);
+        for (i, path) in paths.into_iter().enumerate() {
+            push_tail(&mut self.tails.inputs, path.clone());
+            let item = super::flow::input_item(self.shape(), first_seq + i as u64, path);
+            self.add_item(item);
+        }
+    }
+
+    /// An item entered a phase: it stays open until it settles.
+    pub(super) fn add_item(&mut self, item: Item) {
         if let Some(p) = self.phases.get_mut(item.phase() as usize) {
             p.open += 1;
         }
-        self.spawn_resolve(item, Duration::ZERO);
-    }
-
-    pub(crate) fn spawn_resolve(&mut self, item: Item, delay: Duration) {
-        let ctx = self.ctx.clone();
-        let events = self.events.clone();
-        let permits = self.resolvers.clone();
-        self.tasks.spawn(async move {
-            tokio::time::sleep(delay).await;
-            let _permit = permits.acquire_owned().await;
-            let input = match &item {
-                Item::Map { input, .. } | Item::ReduceInput { input, .. } => input.clone(),
-            };
-            let result = ctx.ns.resolve(&ctx.login, &input).await;
-            let _ = events.send(Event::Resolved { item, result });
+        self.out.push(Command::Resolve {
+            item,
+            after: Duration::ZERO,
         });
     }
 
-    pub(crate) async fn event(&mut self, ev: Event) {
-        match ev {
-            Event::Resolved { item, result } => self.resolved(item, result),
-            Event::Finished { task_id, finish } => self.finished(task_id, finish),
-        }
-        self.progress().await;
-    }
-
-    pub(crate) fn resolved(&mut self, item: Item, result: Result<InputObject, Fault>) {
+    pub(super) fn resolved(&mut self, item: Item, result: Result<InputObject, Fault>) {
         let input = match result {
             Ok(input) => input,
             Err(Fault::Internal(e)) => {
-                tracing::warn!(job = %self.job().id, error = %e, "resolving a task input; retrying");
-                self.spawn_resolve(item, Duration::from_secs(1));
+                tracing::warn!(job = %self.job_id, error = %e, "resolving a task input; retrying");
+                self.out.push(Command::Resolve {
+                    item,
+                    after: RESOLVE_RETRY,
+                });
                 return;
             }
             Err(Fault::Job(fault)) => {
@@ -88,26 +83,14 @@ impl Actor {
                     self.settle_with_error(&item, fault);
                     return;
                 }
-                if let Some(p) = self.phases.get_mut(phase as usize) {
-                    p.open = p.open.saturating_sub(1);
-                    if let Some(r) = p.reducers.get_mut(reducer as usize) {
-                        r.inputs.push(input.clone());
-                        if let Some(feed) = &r.feed {
-                            let _ = feed.send(ReduceInputs {
-                                inputs: vec![input],
-                                end: false,
-                            });
-                        }
-                    }
-                }
-                self.start_reducer(phase, reducer);
+                self.reduce_input(phase, reducer, input);
             }
         }
     }
 
     /// An item that fails before any task runs: its error is recorded (on
     /// the metadata tier first, so a restart sees it) and it settles.
-    pub(crate) fn settle_with_error(&mut self, item: &Item, fault: JobFault) {
+    pub(super) fn settle_with_error(&mut self, item: &Item, fault: JobFault) {
         let (phase, task_id, input, p0input) = match item {
             Item::Map {
                 phase,
@@ -132,7 +115,7 @@ impl Actor {
         };
         let done = DoneRecord {
             phase,
-            task_id: task_id.clone(),
+            task_id,
             input: Some(input),
             reducer: None,
             p0input: Some(p0input),
@@ -142,28 +125,6 @@ impl Actor {
             node: None,
             ran: false,
         };
-        self.record_done(done);
-    }
-
-    /// Persists a done record the actor made itself, then reports it.
-    pub(crate) fn record_done(&mut self, done: DoneRecord) {
-        let ctx = self.ctx.clone();
-        let events = self.events.clone();
-        self.tasks.spawn(async move {
-            loop {
-                match ctx.journal.put_done(&ctx.job_id, &done).await {
-                    Ok(()) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "saving a job error; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
-            let task_id = done.task_id.clone();
-            let _ = events.send(Event::Finished {
-                task_id,
-                finish: Finish::Done(Box::new(done)),
-            });
-        });
+        self.out.push(Command::FailTask(Box::new(done)));
     }
 }

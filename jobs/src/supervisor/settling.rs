@@ -1,16 +1,18 @@
 //! A task's end: its outputs enter the next phase, or, lost to a node or
 //! infrastructure failure, it runs again elsewhere.
 
-use super::actor::{Actor, MapTask, ReducerState, Running};
 use super::fault::{JobFault, TaskMeta};
 use super::plan::{self, Retry};
 use super::records::DoneRecord;
+use super::scheduler::{Command, Scheduler};
 use super::task::Finish;
+use super::work::{MapTask, ReducerState, Running};
 use crate::agent::wire::NodeAddr;
 use crate::model::JobErrorCode;
 
-impl Actor {
-    pub(crate) fn finished(&mut self, task_id: String, finish: Finish) {
+impl Scheduler {
+    /// A task (or batch) ended: its slot frees for queued work.
+    pub(super) fn finished(&mut self, task_id: String, finish: Finish) {
         let running = self.running.remove(&task_id);
         if let Some(r) = &running {
             if let Some(l) = self.load.get_mut(&r.node().id) {
@@ -27,7 +29,7 @@ impl Actor {
     }
 
     /// Splits a batch's result into its tasks'.
-    pub(crate) fn batch_finished(&mut self, tasks: Vec<MapTask>, node: NodeAddr, finish: Finish) {
+    fn batch_finished(&mut self, tasks: Vec<MapTask>, node: NodeAddr, finish: Finish) {
         match finish {
             Finish::Batch(results) => {
                 let mut tasks = tasks;
@@ -60,7 +62,7 @@ impl Actor {
 
     /// Counts a task's end: its outputs enter the next phase, or it is
     /// retried.
-    pub(crate) fn settle(&mut self, running: Option<Running>, finish: Finish) {
+    fn settle(&mut self, running: Option<Running>, finish: Finish) {
         match finish {
             Finish::Done(done) => {
                 let phase = done.phase;
@@ -72,7 +74,7 @@ impl Actor {
                     Some(reducer) => {
                         if let Some(r) = self.reducer_mut(phase, reducer) {
                             r.state = ReducerState::Done;
-                            r.feed = None;
+                            r.feeding = false;
                         }
                     }
                     None => {
@@ -81,7 +83,7 @@ impl Actor {
                         }
                     }
                 }
-                for item in self.account(&done, false) {
+                for item in self.account(&done) {
                     self.add_item(item);
                 }
             }
@@ -98,9 +100,9 @@ impl Actor {
 
     /// A task lost to a node or infrastructure failure runs again on
     /// another node, up to `max_retries` times.
-    pub(crate) fn lost(&mut self, running: Option<Running>, reason: String) {
+    fn lost(&mut self, running: Option<Running>, reason: String) {
         let Some(running) = running else { return };
-        tracing::warn!(job = %self.job().id, %reason, "task lost");
+        tracing::warn!(job = %self.job_id, %reason, "task lost");
         match running {
             Running::Map(mut t, node) => {
                 if plan::retry(t.retries, self.cfg.max_retries) == Retry::GiveUp {
@@ -115,7 +117,7 @@ impl Actor {
                 }
                 t.retries += 1;
                 t.tried.push(node.id);
-                self.rec.job.stats.retries += 1;
+                self.stats.retries += 1;
                 self.queue.push_front(t);
             }
             Running::Batch(tasks, node) => {
@@ -132,7 +134,7 @@ impl Actor {
                 let Some(r) = self.reducer_mut(phase, reducer) else {
                     return;
                 };
-                r.feed = None;
+                r.feeding = false;
                 if plan::retry(r.retries, max) == Retry::GiveUp {
                     r.state = ReducerState::Done;
                     let done = DoneRecord {
@@ -167,13 +169,13 @@ impl Actor {
                     };
                     // Keep it Running until its record is saved and reported.
                     r.state = ReducerState::Running;
-                    self.record_done(done);
+                    self.out.push(Command::FailTask(Box::new(done)));
                     return;
                 }
                 r.retries += 1;
                 r.tried.push(node.id);
                 r.state = ReducerState::Idle;
-                self.rec.job.stats.retries += 1;
+                self.stats.retries += 1;
                 self.start_reducer(phase, reducer);
             }
         }

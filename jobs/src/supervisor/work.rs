@@ -3,12 +3,10 @@
 //! `live/*` show.
 
 use super::actor::TAIL;
-use super::fault::{Fault, TaskMeta};
-use super::task::Finish;
-use crate::agent::wire::{InputObject, NodeAddr, ReduceInputs};
+use super::fault::TaskMeta;
+use crate::agent::wire::{InputObject, NodeAddr};
 use crate::model::JobError;
 use std::collections::VecDeque;
-use tokio::sync::mpsc;
 
 /// A unit of work entering a phase.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,17 +32,6 @@ impl Item {
             Item::Map { phase, .. } | Item::ReduceInput { phase, .. } => *phase,
         }
     }
-}
-
-pub(crate) enum Event {
-    Resolved {
-        item: Item,
-        result: std::result::Result<InputObject, Fault>,
-    },
-    Finished {
-        task_id: String,
-        finish: Finish,
-    },
 }
 
 /// A map task waiting for a slot or running.
@@ -88,18 +75,38 @@ pub(crate) enum ReducerState {
     Done,
 }
 
+#[derive(Debug)]
 pub(crate) struct Reducer {
     pub task_id: String,
+    /// Every input so far (a retry is fed them all again).
     pub inputs: Vec<InputObject>,
     pub state: ReducerState,
     pub retries: u32,
     pub tried: Vec<String>,
-    pub feed: Option<mpsc::UnboundedSender<ReduceInputs>>,
+    /// Running on a node that takes its inputs as they come.
+    pub feeding: bool,
+    /// Told its input is complete.
     pub ended: bool,
+    /// Counted in the job's `tasks` stat (once, whatever its retries).
     pub counted: bool,
 }
 
-#[derive(Default)]
+impl Reducer {
+    pub(crate) fn new(task_id: String) -> Self {
+        Reducer {
+            task_id,
+            inputs: Vec::new(),
+            state: ReducerState::Idle,
+            retries: 0,
+            tried: Vec::new(),
+            feeding: false,
+            ended: false,
+            counted: false,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
 pub(crate) struct PhaseRun {
     /// Items that entered the phase and are not settled yet (resolving,
     /// queued or running map tasks; reduce inputs not yet fed).
@@ -107,6 +114,7 @@ pub(crate) struct PhaseRun {
     pub reducers: Vec<Reducer>,
 }
 
+#[derive(Debug)]
 pub(crate) enum Running {
     Map(MapTask, NodeAddr),
     /// Several map tasks in one container on one node (one slot).
@@ -126,7 +134,7 @@ impl Running {
     }
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Tails {
     pub inputs: VecDeque<String>,
     pub outputs: VecDeque<String>,
