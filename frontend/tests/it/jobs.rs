@@ -12,7 +12,7 @@ use std::time::Duration;
 pub const WORDS_MAP: &str = "tr -cs A-Za-z '\\n' | tr A-Z a-z | sort | uniq -c";
 pub const WORDS_REDUCE: &str = "awk '{c[$2] += $1} END {for (w in c) print c[w], w}' | sort -k2";
 
-async fn create(tc: &TestCluster, job: Value) -> String {
+pub async fn create(tc: &TestCluster, job: Value) -> String {
     let r = tc
         .req(Method::POST, "jobs")
         .header("content-type", "application/json; type=job")
@@ -39,7 +39,7 @@ async fn map_sum_job(tc: &TestCluster, map: &str) -> String {
     .await
 }
 
-async fn add_inputs(tc: &TestCluster, id: &str, paths: &[String], end: bool) {
+pub async fn add_inputs(tc: &TestCluster, id: &str, paths: &[String], end: bool) {
     let q = if end { "?end=true" } else { "" };
     let r = tc
         .req(Method::POST, &format!("jobs/{id}/live/in{q}"))
@@ -58,7 +58,7 @@ async fn status(tc: &TestCluster, id: &str) -> Value {
     r.json().await.unwrap()
 }
 
-async fn wait_done(tc: &TestCluster, id: &str, limit: Duration) -> Value {
+pub async fn wait_done(tc: &TestCluster, id: &str, limit: Duration) -> Value {
     let start = std::time::Instant::now();
     loop {
         let job = status(tc, id).await;
@@ -73,14 +73,14 @@ async fn wait_done(tc: &TestCluster, id: &str, limit: Duration) -> Value {
     }
 }
 
-async fn live_lines(tc: &TestCluster, id: &str, what: &str) -> Vec<String> {
+pub async fn live_lines(tc: &TestCluster, id: &str, what: &str) -> Vec<String> {
     let r = tc.get(&format!("jobs/{id}/live/{what}")).await;
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
     text.lines().map(str::to_string).collect()
 }
 
-async fn object_text(tc: &TestCluster, path: &str) -> String {
+pub async fn object_text(tc: &TestCluster, path: &str) -> String {
     let r = tc
         .at(Method::GET, &format!("{}{path}", tc.cluster.url))
         .send()

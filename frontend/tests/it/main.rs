@@ -13,6 +13,7 @@ mod dirs;
 mod failover;
 mod internal;
 mod jobs;
+mod jobs_sandbox;
 mod kill;
 mod links;
 mod objects;
