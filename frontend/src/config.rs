@@ -10,11 +10,11 @@
 //! Errors are `anyhow`: validation ends the process (or the operator's
 //! command) with a message, and loading the S3 key file already is.
 
-use metadata_tier::net::ClusterKey;
 use crate::s3::S3Config;
 use crate::state::Settings;
 use anyhow::{bail, Context};
 use metadata_tier::config::default_vnodes;
+use metadata_tier::net::ClusterKey;
 use metadata_tier::Ring;
 use serde::Deserialize;
 use std::net::SocketAddr;

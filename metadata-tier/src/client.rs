@@ -80,11 +80,7 @@ impl MetadataClient {
             }
         };
         let req = self.http.post(format!("{shard}{route}")).json(body);
-        let resp = self
-            .key
-            .send(&self.http, req)
-            .await
-            .map_err(unavailable)?;
+        let resp = self.key.send(&self.http, req).await.map_err(unavailable)?;
         let status = resp.status();
         if status.is_success() {
             return resp.json().await.map_err(unavailable);

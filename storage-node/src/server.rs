@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use base64::Engine;
-use metadata_tier::net::{ClusterKey, Limits, Verifier};
 use http_body_util::BodyExt;
+use metadata_tier::net::{ClusterKey, Limits, Verifier};
 
 use crate::blobstore::PutExpect;
 use crate::range::{self, Resolved};

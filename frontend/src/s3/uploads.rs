@@ -81,7 +81,15 @@ pub(crate) async fn list_uploads(req: &S3Req) -> S3Result<Response> {
     let prefix = req.q("prefix").unwrap_or_default();
     let key_marker = req.q("key-marker").unwrap_or_default();
     let id_marker = req.q("upload-id-marker").unwrap_or_default();
-    let ups = uploads_page(req, &uploads_dir(&b), prefix, key_marker, id_marker, max + 1).await?;
+    let ups = uploads_page(
+        req,
+        &uploads_dir(&b),
+        prefix,
+        key_marker,
+        id_marker,
+        max + 1,
+    )
+    .await?;
     let mut ups = ups;
     let truncated = ups.len() > max;
     ups.truncate(max);

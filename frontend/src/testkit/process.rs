@@ -35,7 +35,10 @@ impl ProcessCluster {
         let mantad: PathBuf = mantad.into();
         let shards = tc.cluster.meta.ring().shards().to_vec();
         let secret = crate::cluster::cluster_key_path(tc.cluster.data_dir());
-        let extra = format!("cluster_secret_file = {:?}\n{extra}", secret.to_string_lossy());
+        let extra = format!(
+            "cluster_secret_file = {:?}\n{extra}",
+            secret.to_string_lossy()
+        );
         let procs = (0..nodes)
             .map(|i| spawn_node(&mantad, dir.path(), i, &shards, &extra))
             .collect();

@@ -234,11 +234,20 @@ async fn a_replayed_signature_with_a_fresh_x_date_is_refused() {
         mine.sign(format!("(request-target): get /{USER}/stor/victim").as_bytes())
             .unwrap()
     );
-    let r = with_auth(&tc, Method::GET, &tc.url("stor/victim"), &fresh, &target_only);
+    let r = with_auth(
+        &tc,
+        Method::GET,
+        &tc.url("stor/victim"),
+        &fresh,
+        &target_only,
+    );
     assert_error(send(r).await, 401, "AuthorizationRequired").await;
 
     // Nothing was written or deleted, and honest requests still work.
-    assert_eq!(tc.get("stor/victim").await.text().await.unwrap(), "original");
+    assert_eq!(
+        tc.get("stor/victim").await.text().await.unwrap(),
+        "original"
+    );
     assert_eq!(tc.get("stor/planted").await.status(), 404);
     let path = format!("/{USER}/stor/victim");
     let signed = format!("(request-target): get {path}\nx-date: {fresh}");

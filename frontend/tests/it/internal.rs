@@ -130,7 +130,11 @@ async fn slow_and_idle_clients_are_cut_off() {
     let dribble = async {
         for i in 0..50 {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            if conn.write_all(format!("x-{i}: y\r\n").as_bytes()).await.is_err() {
+            if conn
+                .write_all(format!("x-{i}: y\r\n").as_bytes())
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -146,7 +150,10 @@ async fn slow_and_idle_clients_are_cut_off() {
     // A connection that never sends anything.
     let mut idle = TcpStream::connect(&front).await.unwrap();
     let took = closed_after(&mut idle, Duration::from_secs(10)).await;
-    assert!(took >= Duration::from_millis(900), "closed too soon: {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed too soon: {took:?}"
+    );
 
     // A reader that stops reading a big blob, on a storage node: the node
     // gives its connection up instead of holding it forever.
@@ -158,14 +165,23 @@ async fn slow_and_idle_clients_are_cut_off() {
     let http = reqwest::Client::new();
     let key = tc.cluster.meta.cluster_key().clone();
     for n in node_urls(&tc).await {
-        if key.send(&http, http.head(format!("{n}/blobs/{hash}"))).await.unwrap().status() == 200 {
+        if key
+            .send(&http, http.head(format!("{n}/blobs/{hash}")))
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
             probe = Some(n);
         }
     }
     let node = probe.unwrap_or(node);
     let mut req = http.get(format!("{node}/blobs/{hash}")).build().unwrap();
     key.stamp(&mut req);
-    let stamp = req.headers()[metadata_tier::net::auth::HEADER].to_str().unwrap().to_string();
+    let stamp = req.headers()[metadata_tier::net::auth::HEADER]
+        .to_str()
+        .unwrap()
+        .to_string();
     let host = node.trim_start_matches("http://");
     let mut slow = TcpStream::connect(host).await.unwrap();
     let head = format!(
@@ -179,7 +195,11 @@ async fn slow_and_idle_clients_are_cut_off() {
     let mut got = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut got)).await;
     assert!(read.is_ok(), "the node still held the connection");
-    assert!(got.len() < big.len(), "the whole blob arrived: {}", got.len());
+    assert!(
+        got.len() < big.len(),
+        "the whole blob arrived: {}",
+        got.len()
+    );
 
     // Everyone else is served.
     let r = tc.get("stor/big").await;

@@ -165,7 +165,8 @@ impl Cluster {
 /// The cluster secret of every node these tests start.
 fn key() -> metadata_tier::net::ClusterKey {
     static KEY: std::sync::OnceLock<metadata_tier::net::ClusterKey> = std::sync::OnceLock::new();
-    KEY.get_or_init(metadata_tier::net::ClusterKey::generate).clone()
+    KEY.get_or_init(metadata_tier::net::ClusterKey::generate)
+        .clone()
 }
 
 fn input(path: &str, blob: Option<BlobRef>) -> InputObject {

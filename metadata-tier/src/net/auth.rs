@@ -55,12 +55,13 @@ impl ClusterKey {
     /// [`Error::InvalidConfig`] for anything else.
     pub fn from_hex(text: &str) -> Result<Self> {
         let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
-        let bytes: [u8; 32] = bytes
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| Error::InvalidConfig {
-                key: "cluster_secret_file",
-                reason: "the file must hold 64 hex digits".into(),
-            })?;
+        let bytes: [u8; 32] =
+            bytes
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| Error::InvalidConfig {
+                    key: "cluster_secret_file",
+                    reason: "the file must hold 64 hex digits".into(),
+                })?;
         Ok(ClusterKey(Arc::new(bytes)))
     }
 
@@ -103,7 +104,9 @@ impl ClusterKey {
 
     fn mac(&self, method: &str, target: &str, time: u64, body: &str) -> String {
         let msg = format!("mantad-internal-{VERSION}\n{method}\n{target}\n{time}\n{body}");
-        blake3::keyed_hash(&self.0, msg.as_bytes()).to_hex().to_string()
+        blake3::keyed_hash(&self.0, msg.as_bytes())
+            .to_hex()
+            .to_string()
     }
 
     /// Stamps a built request. A buffered body is hashed into the stamp;
@@ -196,10 +199,10 @@ impl Verifier {
         if unix_now().abs_diff(time) > MAX_SKEW.as_secs() {
             return Err(Refusal::auth("credential expired (or clocks differ)"));
         }
-        let target = req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| req.uri().path().to_string(), |pq| pq.as_str().to_string());
+        let target = req.uri().path_and_query().map_or_else(
+            || req.uri().path().to_string(),
+            |pq| pq.as_str().to_string(),
+        );
         let expected = self.key.mac(req.method().as_str(), &target, time, body);
         if !constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
             return Err(Refusal::auth("credential does not verify"));

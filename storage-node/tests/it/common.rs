@@ -101,7 +101,8 @@ pub async fn start_node(store: BlobStore) -> Node {
 /// The cluster secret of every node and client these tests start.
 pub fn key() -> metadata_tier::net::ClusterKey {
     static KEY: std::sync::OnceLock<metadata_tier::net::ClusterKey> = std::sync::OnceLock::new();
-    KEY.get_or_init(metadata_tier::net::ClusterKey::generate).clone()
+    KEY.get_or_init(metadata_tier::net::ClusterKey::generate)
+        .clone()
 }
 
 /// A client holding [`key`].
