@@ -107,6 +107,7 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
             work_dir: role.data.join("jobs"),
             runtime: a.runtime,
             slots: a.slots,
+            limits: a.limits,
         })
         .await
         .with_context(|| format!("start the job agent of {}", role.id))?;

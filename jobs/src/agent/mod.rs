@@ -35,7 +35,7 @@ mod tasks;
 mod utilities;
 pub mod wire;
 
-pub use config::{AgentSettings, JobsConfig};
+pub use config::{AgentSettings, JobsConfig, SandboxLimits, SpoolLimits};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +60,8 @@ pub struct AgentConfig {
     /// Map tasks (or batches) that may run at once; four times as many
     /// reducers may run besides them.
     pub slots: u32,
+    /// Caps on image imports and on what tasks leave in their spools.
+    pub limits: SandboxLimits,
 }
 
 /// A running agent; clones share it.
@@ -86,6 +88,7 @@ pub(crate) struct Shared {
     reduce_slots: Arc<Semaphore>,
     slot_count: u32,
     table: tasks::Table,
+    spool_limits: SpoolLimits,
 }
 
 impl Agent {
@@ -96,7 +99,7 @@ impl Agent {
     /// # Errors
     /// I/O errors preparing `work_dir`.
     pub async fn start(cfg: AgentConfig) -> Result<Agent> {
-        let images = ImageStore::open(&cfg.work_dir)?;
+        let images = ImageStore::open(&cfg.work_dir)?.with_limits(cfg.limits.image);
         let runner = TaskRunner::new(images.clone());
         let recovered = runner.recover().await?;
         if recovered > 0 {
@@ -134,6 +137,7 @@ impl Agent {
             reduce_slots: Arc::new(Semaphore::new(4 * slot_count as usize)),
             slot_count,
             table: tasks::Table::default(),
+            spool_limits: cfg.limits.spool,
         });
         tasks::spawn_sweeper(Arc::downgrade(&shared));
         Ok(Agent { shared })

@@ -34,6 +34,7 @@ impl Node {
             work_dir: dir.path().join("work"),
             runtime,
             slots: 2,
+            limits: Default::default(),
         })
         .await
         .unwrap();
