@@ -7,6 +7,7 @@ mod kind;
 mod monitor;
 mod rootfs;
 mod runner;
+mod seccomp;
 mod spec;
 mod task;
 

@@ -137,6 +137,11 @@ fn linux(runtime: RuntimeKind, cgroups_path: Option<String>) -> Result<oci_spec:
     if let Some(path) = cgroups_path {
         builder = builder.cgroups_path(PathBuf::from(path));
     }
+    // runc tasks share the host kernel: keep its rarely needed and
+    // dangerous syscalls out of reach. runsc's sentry has its own filter.
+    if runtime == RuntimeKind::Runc {
+        builder = builder.seccomp(super::seccomp::profile()?);
+    }
     Ok(builder.build()?)
 }
 
