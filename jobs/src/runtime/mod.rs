@@ -10,6 +10,7 @@ mod runner;
 mod seccomp;
 mod spec;
 mod task;
+mod userns;
 
 pub(crate) use cleanup::layers_in_use;
 pub use kind::RuntimeKind;

@@ -27,8 +27,14 @@ pub(crate) fn tmp_dir(task_dir: &Path) -> PathBuf {
     scratch_dir(task_dir).join("tmp")
 }
 
-/// Mounts the task's rootfs; `lowers` are bottom-first.
-pub(crate) fn mount_rootfs(task_dir: &Path, lowers: &[PathBuf], write_limit: u64) -> Result<()> {
+/// Mounts the task's rootfs; `lowers` are bottom-first. `metacopy`: a
+/// change of owner or mode copies up the inode alone (`userns.rs`).
+pub(crate) fn mount_rootfs(
+    task_dir: &Path,
+    lowers: &[PathBuf],
+    write_limit: u64,
+    metacopy: bool,
+) -> Result<()> {
     let scratch = scratch_dir(task_dir);
     let rootfs = rootfs_dir(task_dir);
     for dir in [&scratch, &rootfs] {
@@ -62,11 +68,14 @@ pub(crate) fn mount_rootfs(task_dir: &Path, lowers: &[PathBuf], write_limit: u64
         }
         lowerdir.push_str(&text);
     }
-    let opts = format!(
+    let mut opts = format!(
         "lowerdir={lowerdir},upperdir={},workdir={}",
         upper.display(),
         work.display()
     );
+    if metacopy {
+        opts.push_str(",metacopy=on");
+    }
     mount(
         Some("overlay"),
         &rootfs,
