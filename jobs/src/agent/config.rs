@@ -21,25 +21,10 @@ pub struct JobsConfig {
     /// slots of their own.
     #[serde(default = "default_slots")]
     pub job_slots: u32,
-    /// Caps on what a task and an image may hand the agent; every key is
-    /// optional (defaults in [`SpoolLimits`] and [`ImageLimits`]).
-    #[serde(flatten)]
-    pub job_limits: LimitKeys,
-}
-
-impl Default for JobsConfig {
-    fn default() -> Self {
-        JobsConfig {
-            jobs_runtime: RuntimeChoice::default(),
-            job_slots: default_slots(),
-            job_limits: LimitKeys::default(),
-        }
-    }
-}
-
-/// The limit keys as written: sizes bare or with a unit (`"16GiB"`).
-#[derive(Deserialize, Debug, Clone, Default)]
-pub struct LimitKeys {
+    // The caps on what a task and an image may hand the agent; every key
+    // is optional (defaults in [`SpoolLimits`] and [`ImageLimits`]). Plain
+    // fields, not a flattened struct: the storage node's table flattens
+    // this one and denies unknown keys, which a second flatten breaks.
     /// Bytes of one output (`mpipe`, `mtee`, stdout of a batch item) or
     /// `msplit` input the agent takes from a task's spool.
     pub job_output_max_bytes: Option<String>,
@@ -55,6 +40,22 @@ pub struct LimitKeys {
     pub job_image_max_files: Option<u64>,
     /// Size of each manifest, index and config JSON of an image.
     pub job_image_max_json_bytes: Option<String>,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            jobs_runtime: RuntimeChoice::default(),
+            job_slots: default_slots(),
+            job_output_max_bytes: None,
+            job_spool_max_records: None,
+            job_msplit_max_line_bytes: None,
+            job_image_max_compressed_bytes: None,
+            job_image_max_unpacked_bytes: None,
+            job_image_max_files: None,
+            job_image_max_json_bytes: None,
+        }
+    }
 }
 
 /// Caps on what the agent reads from a task's spool after it exits.
@@ -82,12 +83,12 @@ pub struct SandboxLimits {
     pub image: ImageLimits,
 }
 
-impl LimitKeys {
+impl JobsConfig {
     /// The limits, defaults where a key is absent.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a size that does not parse or is zero.
-    pub fn validate(&self) -> Result<SandboxLimits> {
+    fn limits(&self) -> Result<SandboxLimits> {
         let (spool, image) = (SpoolLimits::default(), ImageLimits::default());
         let count = |key, value: Option<u64>, default| match value {
             Some(0) => Err(Error::InvalidConfig {
@@ -209,7 +210,7 @@ impl JobsConfig {
         Ok(Some(AgentSettings {
             runtime,
             slots: self.job_slots,
-            limits: self.job_limits.validate()?,
+            limits: self.limits()?,
         }))
     }
 }
@@ -246,6 +247,16 @@ mod tests {
         assert_eq!(capped.limits.image.unpacked_bytes, 64 << 20);
         assert_eq!(capped.limits.spool.max_records, 5);
         assert_eq!(parse("jobs_runtime = \"off\"").validate().unwrap(), None);
+    }
+
+    #[test]
+    fn parses_inside_the_storage_node_table() {
+        let text = "listen = \"127.0.0.1:1\"\ndata = \"/d\"\nmetadata_shards = []\n\
+                    jobs_runtime = \"runc\"\njob_slots = 8\njob_output_max_bytes = \"1GiB\"\n";
+        let cfg: storage_node::config::NodeConfig<JobsConfig> = toml::from_str(text).unwrap();
+        let agent = cfg.extra.validate().unwrap().unwrap();
+        assert_eq!(agent.slots, 8);
+        assert_eq!(agent.limits.spool.max_output_bytes, 1 << 30);
     }
 
     #[test]

@@ -253,3 +253,36 @@ async fn sandbox_a_fifo_passwd_in_the_rootfs_is_refused_without_hanging() {
     assert!(outcome.success(), "{}", stderr(&outcome));
     assert_eq!(out, "1000\n");
 }
+
+/// An image object over the compressed cap is refused before it is
+/// fetched, as the task's error; the node still runs tasks.
+#[tokio::test]
+async fn sandbox_an_oversized_image_object_is_refused() {
+    use crate::agent::{assert_ok, assert_user_error, input, map, Cluster};
+    use jobs::agent::wire::ImageRef;
+    use jobs::agent::SandboxLimits;
+    use jobs::model::JobErrorCode;
+
+    let limits = SandboxLimits {
+        image: ImageLimits {
+            compressed_bytes: 1000,
+            ..ImageLimits::default()
+        },
+        ..SandboxLimits::default()
+    };
+    let c = Cluster::start_with(RuntimeKind::Runc, limits).await;
+    let archive = docker_save(&standard_layers());
+    let image = c.put(&archive, &[&c.a]).await;
+    let mut req = map("big-image", None, "true");
+    req.image = ImageRef::Object {
+        object: input("/u/stor/image.tar", Some(image)),
+    };
+    let result = c.run(&c.a, &req).await;
+    assert_user_error(
+        &result,
+        JobErrorCode::InvalidArgumentError,
+        "image object /u/stor/image.tar: image refused: its compressed size is over the limit of 1000",
+    );
+    assert_eq!(c.agent_status(&c.a).await.asset_bytes, 0, "it was fetched");
+    assert_ok(&c.run(&c.a, &map("after", None, "true")).await);
+}
