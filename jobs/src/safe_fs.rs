@@ -4,10 +4,13 @@
 //! spool and an image controls what is in its layers. Any host-side open
 //! of such a file must not follow a symlink (it would read a host file),
 //! must not block (a FIFO with no writer), must not read a device, and
-//! must not read without bound. So every such file is opened here:
-//! `O_NOFOLLOW | O_NONBLOCK`, then `fstat` on the opened descriptor (not
-//! the path, which could change between the two) to see a regular file
-//! no bigger than the caller's cap.
+//! must not read without bound. So every such file is opened here, in
+//! two steps: first `O_PATH | O_NOFOLLOW` (which opens nothing: a FIFO
+//! does not block, a device's driver is not called, a symlink is the link
+//! itself) and `fstat` on that descriptor (not the path, which could
+//! change between the two) must show a regular file no bigger than the
+//! caller's cap; then that very inode is opened for reading through
+//! `/proc/self/fd/<n>` with `O_NONBLOCK`, and checked again.
 //!
 //! Paths below a trusted directory ([`Confined`]) are walked one component
 //! at a time, each directory opened with `O_NOFOLLOW | O_DIRECTORY` and the
@@ -154,13 +157,31 @@ fn check_regular(file: File, shown: &str, max: u64) -> Result<File> {
     Ok(file)
 }
 
+/// Opens `path` (its last component not followed) for reading if it is
+/// a regular file of at most `max` bytes.
+fn open_checked(path: &Path, shown: &str, max: u64) -> Result<File> {
+    let pinned = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+        .open(path)
+        .map_err(|e| open_error(shown, e, "regular file"))?;
+    let pinned = check_regular(pinned, shown, max)?;
+    // The magic link names the inode checked above, whatever the path
+    // names now; following it is the point.
+    let flags = OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits())
+        .open(via_fd(&pinned))
+        .map_err(|e| open_error(shown, e, "regular file"))?;
+    check_regular(file, shown, max)
+}
+
 /// Opens `path` for reading if it is a regular file of at most `max`
 /// bytes; its last component must not be a symlink (its parents are
 /// trusted: use [`Confined`] when they are not).
 pub(crate) fn open_regular(path: &Path, max: u64) -> Result<File> {
-    let shown = path.display().to_string();
-    let file = open_raw(path, OFlag::empty()).map_err(|e| open_error(&shown, e, "regular file"))?;
-    check_regular(file, &shown, max)
+    open_checked(path, &path.display().to_string(), max)
 }
 
 /// Reads all of a file opened by [`open_regular`] (or [`Confined`]),
@@ -281,9 +302,7 @@ impl Confined {
                 expected: "regular file",
             });
         };
-        let file = open_raw(&via_fd(&dir).join(last), OFlag::empty())
-            .map_err(|e| open_error(&shown, e, "regular file"))?;
-        check_regular(file, &shown, max)
+        open_checked(&via_fd(&dir).join(last), &shown, max)
     }
 
     /// The first `limit` bytes of the file, however big it is.
@@ -371,6 +390,8 @@ mod tests {
         refused("sub", "directory");
         refused("big", "over the limit");
         refused("etcdir/hostname", "symlink");
+        let device = Confined::new("/dev", "null").unwrap().read(10).unwrap_err();
+        assert!(device.to_string().contains("character device"), "{device}");
         assert!(at("missing").read(10).unwrap_err().is_not_found());
         assert!(open_regular(&root.join("link"), 10)
             .unwrap_err()
