@@ -115,6 +115,7 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
             runtime: a.runtime,
             slots: a.slots,
             cluster_key: meta.cluster_key().clone(),
+            limits: a.limits,
         })
         .await
         .with_context(|| format!("start the job agent of {}", role.id))?;

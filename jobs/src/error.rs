@@ -22,6 +22,9 @@ pub enum Error {
     },
     #[error("unsafe layer entry {path:?}: {reason}")]
     UnsafeEntry { path: String, reason: &'static str },
+    /// An image import ran into one of its caps (`ImageLimits`).
+    #[error("image refused: its {what} is over the limit of {limit}")]
+    ImageLimit { what: &'static str, limit: u64 },
     #[error("invalid image name {0:?}: use letters, digits and . _ - : (max 128)")]
     InvalidImageName(String),
     #[error("image not found: {0}")]
@@ -35,6 +38,10 @@ pub enum Error {
     BusyboxNotStatic(PathBuf),
     #[error("busybox not found: install the Debian package busybox-static")]
     BusyboxMissing,
+    /// A file of the image's rootfs that the runner reads (`/etc/passwd`)
+    /// is not a small regular file: the image's fault.
+    #[error("image refused: {0}")]
+    ImageFile(String),
     #[error("invalid task: {0}")]
     InvalidTask(String),
     #[error("{action}: {source}")]

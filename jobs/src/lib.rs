@@ -41,6 +41,7 @@ pub mod error;
 pub mod image;
 pub mod model;
 pub mod runtime;
+mod safe_fs;
 pub mod supervisor;
 
 pub use error::{Error, Result};

@@ -173,6 +173,7 @@ fn defaults(data: PathBuf, nodes: usize) -> ClusterOptions {
     opts.agent = Some(AgentRole {
         runtime: jobs::runtime::RuntimeKind::Runc,
         slots: 8,
+        ..AgentRole::default()
     });
     opts
 }

@@ -515,6 +515,7 @@ async fn runsc_runs_a_job_too() {
         o.agent = Some(frontend::cluster::AgentRole {
             runtime: jobs::runtime::RuntimeKind::Runsc,
             slots: 4,
+            ..Default::default()
         });
     })
     .await;

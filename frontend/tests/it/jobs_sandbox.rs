@@ -12,7 +12,11 @@ use std::time::Duration;
 
 async fn cluster(runtime: RuntimeKind) -> TestCluster {
     TestCluster::start_with(2, |o| {
-        o.agent = Some(frontend::cluster::AgentRole { runtime, slots: 4 })
+        o.agent = Some(frontend::cluster::AgentRole {
+            runtime,
+            slots: 4,
+            ..Default::default()
+        })
     })
     .await
 }

@@ -10,20 +10,19 @@
 //! that does not kill it (pids, disk) is blamed on the items that exited
 //! non-zero.
 
-use std::path::Path;
-
-use super::batch_items::{self, item_dir, Item, Slot};
-use super::conclude::{conclude, init_failed, Products, Ran, Stdout};
+use super::batch_items::{self, Item, Slot};
+use super::conclude::{conclude, init_failed, init_status, Products, Ran, Stdout};
 use super::execute::publisher;
-use super::failure::{Failure, InfraContext};
-use super::prepare::{common_spec, INIT_STATUS};
+use super::failure::Failure;
+use super::prepare::common_spec;
 use super::publish::Publisher;
-use super::task_dir::{is_real_dir, read_head, TaskDir};
+use super::task_dir::TaskDir;
 use super::utilities::{BATCH_COMMAND, SPOOL_DIR};
 use super::wire::{BatchItem, ItemResult, TaskRequest, TaskResult};
 use super::Shared;
 use crate::model::JobErrorCode;
 use crate::runtime::{LimitKind, TaskOutcome, TaskSpec};
+use crate::safe_fs::Confined;
 
 /// Runs the batch; `result.items` gets every item's result in request
 /// order.
@@ -57,8 +56,8 @@ pub(crate) async fn run(
             .runner
             .run(&spec, &mut discard)
             .await
-            .infra("run the batch")?;
-        if let Ok(status) = std::fs::read_to_string(dir.spool().join(INIT_STATUS)) {
+            .map_err(Failure::from_run)?;
+        if let Some(status) = init_status(&dir.spool_dir())? {
             return Err(init_failed(&status));
         }
         Some(outcome)
@@ -127,17 +126,23 @@ async fn conclude_item(
     keep: usize,
     products: &mut Products,
 ) -> Result<(), Failure> {
-    let at = item_dir(&dir.spool(), k);
-    let spool = at.join("spool");
-    if !is_real_dir(&at) || !is_real_dir(&spool) {
-        return Err(Failure::user(
+    let replaced = |_| {
+        Failure::user(
             JobErrorCode::UserTaskError,
             "the task replaced its spool directory",
-        ));
-    }
+        )
+    };
+    let at = dir.spool_dir().child(&k.to_string()).map_err(replaced)?;
+    let spool = at.child("spool").map_err(replaced)?;
+    // Opened without following a symlink at either level.
+    spool.open_dir().map_err(replaced)?;
     let exit_code = exit_status(&at)?;
     let limit = blame(exit_code, &at, outcome)?;
-    let stderr = read_head(&at.join("stderr"), keep).unwrap_or_default();
+    let stderr = match at.child("stderr").and_then(|f| f.head(keep as u64)) {
+        Ok(head) => head,
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => return Err(Failure::from_open("read the task's stderr", e)),
+    };
     let ran = Ran {
         task_id: &task.task_id,
         output_base: &task.output_base,
@@ -145,16 +150,18 @@ async fn conclude_item(
         exit_code,
         limit,
         stderr,
-        stdout: Stdout::File(at.join("stdout")),
+        stdout: Stdout::File(at.child("stdout").map_err(replaced)?),
     };
     conclude(publisher, ran, dir, products).await
 }
 
 /// The item's exit status as the driver recorded it; `None` if it never
 /// finished.
-fn exit_status(at: &Path) -> Result<Option<i32>, Failure> {
-    let Ok(text) = read_head(&at.join("status"), 64) else {
-        return Ok(None);
+fn exit_status(at: &Confined) -> Result<Option<i32>, Failure> {
+    let text = match at.child("status").and_then(|f| f.read(64)) {
+        Ok(text) => text,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(Failure::from_open("read the task's exit status", e)),
     };
     let text = String::from_utf8_lossy(&text);
     let code = text
@@ -171,7 +178,7 @@ fn exit_status(at: &Path) -> Result<Option<i32>, Failure> {
 /// something other than a limit: the supervisor retries it.
 fn blame(
     exit_code: Option<i32>,
-    at: &Path,
+    at: &Confined,
     outcome: &TaskOutcome,
 ) -> Result<Option<LimitKind>, Failure> {
     let hit = &outcome.limits_hit;
@@ -180,7 +187,7 @@ fn blame(
         Some(0) => Ok(None),
         // A failed fork or write is the likely cause of a failure.
         Some(_) => Ok(hit.iter().find(|l| !fatal(l)).copied()),
-        None if !at.join("started").exists() => Err(Failure::Infra(
+        None if !started(at)? => Err(Failure::Infra(
             "the batch's container stopped before this task ran".into(),
         )),
         None => match hit.iter().find(fatal).or(hit.first()) {
@@ -191,4 +198,12 @@ fn blame(
             ))),
         },
     }
+}
+
+/// Whether the driver marked the item started (whatever `started` is: it
+/// is never followed).
+fn started(at: &Confined) -> Result<bool, Failure> {
+    at.child("started")
+        .and_then(|f| f.exists())
+        .map_err(|e| Failure::from_open("look for the task's start mark", e))
 }

@@ -2,12 +2,11 @@
 //! batch): judging how it ended and storing what it made. Shared by
 //! `execute.rs` and `batch.rs`, so both make the same results.
 
-use std::path::{Path, PathBuf};
-
 use storage_node::wire::PutResponse;
 
 use super::failure::Failure;
 use super::outputs::{collect, output};
+use super::prepare::INIT_STATUS;
 use super::publish::Publisher;
 use super::spool::{self, Kind, Record};
 use super::task_dir::TaskDir;
@@ -15,12 +14,13 @@ use super::wire::{Outcome, TaskOutput};
 use crate::model::naming::stderr_object;
 use crate::model::JobErrorCode;
 use crate::runtime::LimitKind;
+use crate::safe_fs::Confined;
 
 /// The command's stdout: already in the local blob store (streamed while
 /// it ran) or in a file (a batch item's).
 pub(crate) enum Stdout {
     Stored(PutResponse),
-    File(PathBuf),
+    File(Confined),
 }
 
 /// How one task's command ended and where its traces are.
@@ -28,7 +28,7 @@ pub(crate) struct Ran<'a> {
     pub task_id: &'a str,
     pub output_base: &'a str,
     /// Its utilities' records.
-    pub(crate) spool: &'a Path,
+    pub(crate) spool: &'a Confined,
     /// `None`: killed (or never reported one).
     pub exit_code: Option<i32>,
     /// The limit blamed for its end, if any.
@@ -72,7 +72,7 @@ pub(crate) async fn conclude(
     dir: &TaskDir,
     products: &mut Products,
 ) -> Result<(), Failure> {
-    let records = spool::read(ran.spool)?;
+    let records = spool::read(ran.spool, &publisher.limits)?;
     if let Some(failure) = judge(ran.exit_code, ran.limit, &records) {
         let saved = publisher.bytes(ran.stderr).await?;
         let name = stderr_object(ran.output_base, ran.task_id);
@@ -123,6 +123,24 @@ pub(crate) fn killed(limit: LimitKind) -> Failure {
         JobErrorCode::TaskKilledError,
         format!("task killed (excessive resource usage): {limit}"),
     )
+}
+
+/// The exit status of init, if it failed: `init.status` in `spool`, as
+/// the init wrapper or the batch driver wrote it.
+///
+/// # Errors
+/// The task put something other than a small regular file there (the
+/// user's), or it could not be read (ours).
+pub(crate) fn init_status(spool: &Confined) -> Result<Option<String>, Failure> {
+    let status = spool
+        .child(INIT_STATUS)
+        .and_then(|file| file.read(64))
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    match status {
+        Ok(status) => Ok(Some(status)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(Failure::from_open("read init's exit status", e)),
+    }
 }
 
 /// `TaskInitError` for an init that exited with `status` (as written by

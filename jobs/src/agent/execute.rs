@@ -12,10 +12,10 @@ use tokio::io::DuplexStream;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::io::ReaderStream;
 
-use super::conclude::{conclude, init_failed, Products, Ran, Stdout};
+use super::conclude::{conclude, init_failed, init_status, Products, Ran, Stdout};
 use super::failure::{Failure, InfraContext};
 use super::outputs::output;
-use super::prepare::{task_spec, InputBytes, INIT_STATUS};
+use super::prepare::{task_spec, InputBytes};
 use super::publish::Publisher;
 use super::reduce_feed::{feed, FedBytes};
 use super::task_dir::TaskDir;
@@ -66,6 +66,7 @@ pub(crate) fn publisher(shared: &Shared, req: &TaskRequest) -> Publisher {
         client: shared.fetcher.client.clone(),
         node_id: shared.node_id.clone(),
         replicas: req.replicas.clone(),
+        limits: shared.spool_limits,
     }
 }
 
@@ -91,16 +92,17 @@ async fn attempt(
         }
     };
     let publisher = publisher(shared, req);
-    let spool = dir.spool();
+    let spool = dir.spool_dir();
     let mut products = Products::default();
-    let concluded = match std::fs::read_to_string(spool.join(INIT_STATUS)) {
-        Ok(status) => {
+    let concluded = match init_status(&spool) {
+        Ok(Some(status)) => {
             let saved = publisher.bytes(outcome.stderr).await?;
             let name = stderr_object(&req.output_base, &req.task_id);
             products.stderr = Some(output(name, saved));
             Err(init_failed(&status))
         }
-        Err(_) => {
+        Err(failure) => Err(failure),
+        Ok(None) => {
             let ran = Ran {
                 task_id: &req.task_id,
                 output_base: &req.output_base,
@@ -138,7 +140,7 @@ async fn run_capturing(
         ran
     };
     let (ran, put) = tokio::join!(run, put);
-    let outcome = ran.infra("run the task")?;
+    let outcome = ran.map_err(Failure::from_run)?;
     let put = put.infra("store the task's stdout")?;
     Ok((outcome, put))
 }

@@ -4,6 +4,7 @@ use std::fmt::Display;
 
 use super::wire::Outcome;
 use crate::model::JobErrorCode;
+use crate::safe_fs::OpenError;
 
 /// A task's failure: the user's (never retried) or ours (retried
 /// elsewhere).
@@ -24,6 +25,28 @@ impl Failure {
     /// Ours: `action` failed because of `err`.
     pub(crate) fn infra(action: &str, err: impl Display) -> Self {
         Self::Infra(format!("{action}: {err}"))
+    }
+
+    /// A file the task left could not be read while doing `action`: the
+    /// task's failure when it put a symlink, FIFO, device, directory or too
+    /// much there; ours when the disk failed.
+    pub(crate) fn from_open(action: &str, err: OpenError) -> Self {
+        if err.is_refusal() {
+            Self::user(JobErrorCode::UserTaskError, format!("{action}: {err}"))
+        } else {
+            Self::infra(action, err)
+        }
+    }
+
+    /// The runner failed to run the task: the image's fault when it holds
+    /// a file the runner refuses, ours otherwise.
+    pub(crate) fn from_run(err: crate::Error) -> Self {
+        match err {
+            crate::Error::ImageFile(_) => {
+                Self::user(JobErrorCode::InvalidArgumentError, err.to_string())
+            }
+            other => Self::infra("run the task", other),
+        }
     }
 
     pub(crate) fn into_outcome(self) -> Outcome {

@@ -90,6 +90,15 @@ async fn from_object(
         .ok_or_else(|| bad("empty object".into()))?;
     let name = format!("obj-{}", blob.hash.to_hex());
     let store = shared.runner.store().clone();
+    // Not even fetched when it is over the cap the import would stop at.
+    let max = store.limits().compressed_bytes;
+    if blob.size > max {
+        return Err(bad(Error::ImageLimit {
+            what: "compressed size",
+            limit: max,
+        }
+        .to_string()));
+    }
     // One import at a time, so tasks sharing an image import it once.
     let _one = shared.image_imports.lock().await;
     match store.get(&name) {

@@ -35,7 +35,7 @@ mod tasks;
 mod utilities;
 pub mod wire;
 
-pub use config::{AgentSettings, JobsConfig};
+pub use config::{AgentSettings, JobsConfig, SandboxLimits, SpoolLimits};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -62,6 +62,8 @@ pub struct AgentConfig {
     pub slots: u32,
     /// The credential of its calls to other nodes (fetching inputs).
     pub cluster_key: metadata_tier::net::ClusterKey,
+    /// Caps on image imports and on what tasks leave in their spools.
+    pub limits: SandboxLimits,
 }
 
 /// A running agent; clones share it.
@@ -88,6 +90,7 @@ pub(crate) struct Shared {
     reduce_slots: Arc<Semaphore>,
     slot_count: u32,
     table: tasks::Table,
+    spool_limits: SpoolLimits,
 }
 
 impl Agent {
@@ -98,7 +101,7 @@ impl Agent {
     /// # Errors
     /// I/O errors preparing `work_dir`.
     pub async fn start(cfg: AgentConfig) -> Result<Agent> {
-        let images = ImageStore::open(&cfg.work_dir)?;
+        let images = ImageStore::open(&cfg.work_dir)?.with_limits(cfg.limits.image);
         let runner = TaskRunner::new(images.clone());
         let recovered = runner.recover().await?;
         if recovered > 0 {
@@ -136,6 +139,7 @@ impl Agent {
             reduce_slots: Arc::new(Semaphore::new(4 * slot_count as usize)),
             slot_count,
             table: tasks::Table::default(),
+            spool_limits: cfg.limits.spool,
         });
         tasks::spawn_sweeper(Arc::downgrade(&shared));
         Ok(Agent { shared })

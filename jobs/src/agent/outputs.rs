@@ -7,6 +7,7 @@ use super::spool::{Kind, Record, SplitOptions};
 use super::task_dir::TaskDir;
 use super::wire::{StoredBlob, TaskOutput};
 use crate::model::JobErrorCode;
+use crate::safe_fs::Confined;
 
 /// What the utilities produced.
 #[derive(Debug, Default)]
@@ -73,7 +74,7 @@ pub(crate) async fn collect(
                 produced.saved.push(out);
             }
             Kind::Split(opts) => {
-                let parts = split(&record, opts, dir).await?;
+                let parts = split(publisher, &record, opts, dir).await?;
                 for (reducer, path) in parts {
                     let mut part = output(default_name(output_base), None);
                     part.reducer = Some(reducer);
@@ -88,22 +89,40 @@ pub(crate) async fn collect(
 }
 
 async fn split(
+    publisher: &Publisher,
     record: &Record,
     opts: &SplitOptions,
     dir: &TaskDir,
-) -> Result<Vec<(u32, std::path::PathBuf)>, Failure> {
+) -> Result<Vec<(u32, Confined)>, Failure> {
     let parts_dir = dir.file(&format!("split.{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir(&parts_dir).infra("create msplit directory")?;
-    let (data, opts) = (record.data.clone(), opts.clone());
-    let done = tokio::task::spawn_blocking(move || partition(&data, &parts_dir, &opts))
+    let (data, opts, limits) = (record.data.clone(), opts.clone(), publisher.limits);
+    let at = parts_dir.clone();
+    let done = tokio::task::spawn_blocking(move || partition(&data, &at, &opts, &limits))
         .await
         .infra("run msplit")?;
-    match done {
-        Ok(parts) => Ok(parts),
-        Err(SplitError::NotAnInteger(key)) => Err(Failure::user(
-            JobErrorCode::UserTaskError,
-            format!("msplit -i: key {key:?} is not an integer"),
-        )),
-        Err(SplitError::Io(e)) => Err(Failure::infra("split msplit data", e)),
-    }
+    let parts = match done {
+        Ok(parts) => parts,
+        Err(SplitError::NotAnInteger(key)) => {
+            return Err(Failure::user(
+                JobErrorCode::UserTaskError,
+                format!("msplit -i: key {key:?} is not an integer"),
+            ))
+        }
+        Err(SplitError::LineTooLong(max)) => {
+            return Err(Failure::user(
+                JobErrorCode::UserTaskError,
+                format!("msplit: a line is longer than {max} bytes"),
+            ))
+        }
+        Err(SplitError::Open(e)) => return Err(Failure::from_open("msplit", e)),
+        Err(SplitError::Io(e)) => return Err(Failure::infra("split msplit data", e)),
+    };
+    parts
+        .into_iter()
+        .map(|(reducer, name)| {
+            let part = Confined::new(&parts_dir, &name).infra("name an msplit partition")?;
+            Ok((reducer, part))
+        })
+        .collect()
 }

@@ -1,18 +1,19 @@
 //! Storing a task's bytes: into this node's [`BlobStore`], then a copy to
 //! each replica node streamed from the local blob file.
 
-use std::path::Path;
-
 use bytes::Bytes;
 use futures::future::join_all;
 use storage_node::blobstore::PutExpect;
 use storage_node::client::StorageClient;
 use storage_node::wire::PutResponse;
 use storage_node::BlobStore;
+use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
+use super::config::SpoolLimits;
 use super::failure::{Failure, InfraContext};
 use super::wire::{NodeAddr, StoredBlob};
+use crate::safe_fs::Confined;
 
 const CHUNK: usize = 256 << 10;
 
@@ -23,22 +24,24 @@ pub(crate) struct Publisher {
     pub client: StorageClient,
     pub node_id: String,
     pub replicas: Vec<NodeAddr>,
+    /// Caps on what is taken from the task's spool.
+    pub limits: SpoolLimits,
 }
 
 impl Publisher {
     /// Stores the file at `path`; `None` when it is empty (an empty object
-    /// has no blob).
+    /// has no blob). The task could have left a symlink, a FIFO or a
+    /// device there, or more than the output cap: the task's failure.
     ///
     /// # Errors
-    /// Reading the file or storing it locally failed.
-    pub(crate) async fn file(&self, path: &Path) -> Result<Option<StoredBlob>, Failure> {
-        // The task could have left a symlink to a host file there.
-        let file = tokio::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-            .open(path)
-            .await
-            .infra("open task output")?;
+    /// Refused (the user's), or reading or storing failed (ours).
+    pub(crate) async fn file(&self, path: &Confined) -> Result<Option<StoredBlob>, Failure> {
+        let max = self.limits.max_output_bytes;
+        let file = path
+            .open_regular(max)
+            .map_err(|e| Failure::from_open("take a task output", e))?;
+        // The cap again while reading, should the file still grow.
+        let file = tokio::fs::File::from_std(file).take(max);
         let stream = ReaderStream::with_capacity(file, CHUNK);
         let put = self
             .store

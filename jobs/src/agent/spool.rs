@@ -2,12 +2,12 @@
 //! (`key value` lines, renamed into place last, so present means
 //! complete) and `<id>.data`. Records are returned in commit order.
 
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::failure::{Failure, InfraContext};
-use super::task_dir::read_head;
+use super::config::SpoolLimits;
+use super::failure::Failure;
 use crate::model::JobErrorCode;
+use crate::safe_fs::{read_capped, Confined};
 
 /// What a record asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,8 @@ pub(crate) struct SplitOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Record {
     pub kind: Kind,
-    pub data: PathBuf,
+    /// `<id>.data`, which the task may have replaced by anything.
+    pub(crate) data: Confined,
     pub path: Option<String>,
     pub reducer: Option<u32>,
     pub mkdirs: bool,
@@ -45,32 +46,51 @@ pub(crate) struct Record {
 }
 
 /// More than any honest record's description.
-const MAX_META: usize = 1 << 20;
+const MAX_META: u64 = 1 << 20;
 
-/// The committed records under `spool`, oldest commit first.
+/// The committed records under `spool`, oldest commit first. Only
+/// regular files are read: a symlinked, FIFO or directory `.meta` fails
+/// the task, as do more than `limits.max_records` records.
 ///
 /// # Errors
-/// The spool cannot be listed (ours), or a record is malformed (the
-/// user's: only the utilities should write there).
-pub(crate) fn read(spool: &Path) -> Result<Vec<Record>, Failure> {
+/// The spool cannot be listed (ours), or a record is malformed or refused
+/// (the user's: only the utilities should write there).
+pub(crate) fn read(spool: &Confined, limits: &SpoolLimits) -> Result<Vec<Record>, Failure> {
     let mut found: Vec<(SystemTime, String, Record)> = Vec::new();
-    for entry in std::fs::read_dir(spool).infra("list the task spool")? {
-        let entry = entry.infra("list the task spool")?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+    let names = spool
+        .list()
+        .map_err(|e| Failure::from_open("list the task spool", e))?;
+    for (name, _) in names {
         let Some(id) = name.strip_suffix(".meta") else {
             continue;
         };
-        let meta = entry.metadata().infra("stat a spool record")?;
-        let text = read_head(&entry.path(), MAX_META)
+        if found.len() >= limits.max_records {
+            return Err(Failure::user(
+                JobErrorCode::UserTaskError,
+                format!(
+                    "the task left more than {} spool records",
+                    limits.max_records
+                ),
+            ));
+        }
+        let refused = |e| Failure::from_open("read a spool record", e);
+        let meta = spool.child(&name).map_err(refused)?;
+        let file = meta.open_regular(MAX_META).map_err(refused)?;
+        // Taken from the descriptor read, not from the name listed.
+        let committed = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let text = read_capped(file, &meta.shown(), MAX_META)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .infra("read a spool record")?;
-        let record = parse(&text, spool.join(format!("{id}.data"))).map_err(|why| {
+            .map_err(refused)?;
+        let data = spool.child(&format!("{id}.data")).map_err(refused)?;
+        let record = parse(&text, data).map_err(|why| {
             Failure::user(
                 JobErrorCode::InvalidArgumentError,
                 format!("malformed spool record {name}: {why}"),
             )
         })?;
-        let committed = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         found.push((committed, id.to_owned(), record));
     }
     found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -85,7 +105,7 @@ pub(crate) fn captures_stdout(records: &[Record]) -> bool {
         .any(|r| matches!(r.kind, Kind::Output | Kind::Reference | Kind::Split(_)))
 }
 
-fn parse(text: &str, data: PathBuf) -> Result<Record, String> {
+fn parse(text: &str, data: Confined) -> Result<Record, String> {
     let mut record = Record {
         kind: Kind::Output,
         data,
@@ -170,10 +190,14 @@ fn fields(value: &str) -> Result<Vec<usize>, String> {
 mod tests {
     use super::*;
 
+    fn data() -> Confined {
+        Confined::new("/spool", "x.data").unwrap()
+    }
+
     #[test]
     fn parses_an_mpipe_record() {
         let text = "kind output\nmkdirs true\nreducer 2\nheader Content-Type: text/plain\npath /u/stor/a b\n";
-        let r = parse(text, "x.data".into()).unwrap();
+        let r = parse(text, data()).unwrap();
         assert_eq!(r.kind, Kind::Output);
         assert_eq!(r.path.as_deref(), Some("/u/stor/a b"));
         assert_eq!(r.reducer, Some(2));
@@ -187,7 +211,7 @@ mod tests {
     #[test]
     fn parses_a_split_record_with_a_tab_delimiter() {
         let text = "kind split\ncount 3\ndelim \t\nfields 2,1\n";
-        let r = parse(text, "x.data".into()).unwrap();
+        let r = parse(text, data()).unwrap();
         let Kind::Split(s) = r.kind else {
             panic!("not a split: {:?}", r.kind)
         };
@@ -199,7 +223,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_keys_and_kinds() {
-        assert!(parse("kind output\nbogus 1\n", "x".into()).is_err());
-        assert!(parse("kind nope\n", "x".into()).is_err());
+        assert!(parse("kind output\nbogus 1\n", data()).is_err());
+        assert!(parse("kind nope\n", data()).is_err());
     }
 }

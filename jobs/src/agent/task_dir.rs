@@ -3,11 +3,11 @@
 //! (`files/`: fetched inputs and assets, msplit partitions). Removed when
 //! dropped, whether the task finished or was cancelled.
 
-use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::failure::{Failure, InfraContext};
+use crate::safe_fs::Confined;
 
 pub(crate) struct TaskDir {
     root: PathBuf,
@@ -33,6 +33,11 @@ impl TaskDir {
         self.root.join("spool")
     }
 
+    /// The spool, for reading what the task left there.
+    pub(crate) fn spool_dir(&self) -> Confined {
+        Confined::root(self.spool())
+    }
+
     pub(crate) fn files(&self) -> PathBuf {
         self.root.join("files")
     }
@@ -41,34 +46,6 @@ impl TaskDir {
     pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.files().join(name)
     }
-}
-
-/// Opens a file the container may have written, refusing a symlink in
-/// its place (it would point at the host's files).
-///
-/// # Errors
-/// As `open(2)` with `O_NOFOLLOW`.
-pub(crate) fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(path)
-}
-
-/// The first `limit` bytes of such a file.
-///
-/// # Errors
-/// As [`open_plain`] and reading.
-pub(crate) fn read_head(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX);
-    open_plain(path)?.take(cap).read_to_end(&mut head)?;
-    Ok(head)
-}
-
-/// Whether `path` is a directory and not a symlink to one.
-pub(crate) fn is_real_dir(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
 }
 
 impl Drop for TaskDir {

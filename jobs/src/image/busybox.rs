@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::limits::Budget;
 use super::store::{ImageConfig, ImageRecord, ImageStore};
 use crate::digest::Digest;
 use crate::error::IoContext;
@@ -44,12 +45,14 @@ pub fn ensure_default_image(store: &ImageStore) -> Result<ImageRecord> {
     let busybox = find_busybox()?;
     let layer = busybox_layer(&busybox)?;
     let diff_id = Digest::of(&layer);
-    store.ensure_layer(&diff_id, &layer[..])?;
+    // Built here from the host's own files: no cap applies.
+    let mut budget = Budget::unlimited();
+    store.ensure_layer(&diff_id, &layer[..], &mut budget)?;
     let mut layers = vec![diff_id];
     let mut source = BUSYBOX_ONLY;
     if let Some(tools) = super::host_tools::layer() {
         let diff_id = Digest::of(&tools);
-        store.ensure_layer(&diff_id, &tools[..])?;
+        store.ensure_layer(&diff_id, &tools[..], &mut budget)?;
         layers.push(diff_id);
         source = SOURCE;
     } else {

@@ -1,13 +1,13 @@
 //! The two on-disk formats: `docker save` (`manifest.json`) and the OCI
 //! image layout (`oci-layout`, `index.json`, `blobs/sha256/`).
 
-use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
 use serde::Deserialize;
 
-use super::import::{safe_join, verify_file, LayerBlob};
+use super::import::{open_blob, safe_join, verify_file, LayerBlob};
 use super::store::ImageConfig;
 use crate::digest::Digest;
 use crate::error::{json, IoContext};
@@ -57,8 +57,18 @@ impl ConfigFile {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    let bytes = fs::read(path).ctx("read", path)?;
+/// A manifest, index or config: a regular file of at most `max` bytes.
+fn read_small(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_blob(path, max)?
+        .take(max)
+        .read_to_end(&mut bytes)
+        .ctx("read", path)?;
+    Ok(bytes)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str, max: u64) -> Result<T> {
+    let bytes = read_small(path, max)?;
     serde_json::from_slice(&bytes).map_err(json(what))
 }
 
@@ -71,8 +81,9 @@ struct DockerManifest {
 }
 
 /// Reads a staged `docker save` archive: its first image.
-pub(crate) fn docker_save(dir: &Path) -> Result<(ConfigFile, Vec<LayerBlob>)> {
-    let manifests: Vec<DockerManifest> = read_json(&dir.join("manifest.json"), "manifest.json")?;
+pub(crate) fn docker_save(dir: &Path, json_max: u64) -> Result<(ConfigFile, Vec<LayerBlob>)> {
+    let manifests: Vec<DockerManifest> =
+        read_json(&dir.join("manifest.json"), "manifest.json", json_max)?;
     let manifest = manifests
         .into_iter()
         .next()
@@ -94,7 +105,7 @@ pub(crate) fn docker_save(dir: &Path) -> Result<(ConfigFile, Vec<LayerBlob>)> {
         ))
     })?;
     verify_file(&config_path, &config_digest)?;
-    let config: ConfigFile = read_json(&config_path, "image config")?;
+    let config: ConfigFile = read_json(&config_path, "image config", json_max)?;
     let layers = manifest
         .layers
         .iter()
@@ -115,9 +126,9 @@ fn blob_path(dir: &Path, digest: &str) -> Result<(std::path::PathBuf, Digest)> {
 }
 
 /// A verified blob's bytes, checked against its descriptor's size too.
-fn read_blob(dir: &Path, desc: &Descriptor) -> Result<Vec<u8>> {
+fn read_blob(dir: &Path, desc: &Descriptor, json_max: u64) -> Result<Vec<u8>> {
     let (path, digest) = blob_path(dir, desc.digest().as_ref())?;
-    let bytes = fs::read(&path).ctx("read blob", &path)?;
+    let bytes = read_small(&path, json_max)?;
     digest.verify(&Digest::of(&bytes), format!("blob {digest}"))?;
     if bytes.len() as u64 != desc.size() {
         return Err(Error::InvalidArchive(format!(
@@ -133,27 +144,30 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> 
 
 /// Reads an OCI image layout: the first image manifest of `index.json`
 /// (descending into a nested index, which `docker save` writes).
-pub(crate) fn oci_layout(dir: &Path) -> Result<(ConfigFile, Vec<LayerBlob>)> {
+pub(crate) fn oci_layout(dir: &Path, json_max: u64) -> Result<(ConfigFile, Vec<LayerBlob>)> {
     if !dir.join("oci-layout").is_file() {
         return Err(Error::InvalidArchive(
             "index.json without oci-layout".into(),
         ));
     }
-    let mut index: ImageIndex = read_json(&dir.join("index.json"), "index.json")?;
+    let mut index: ImageIndex = read_json(&dir.join("index.json"), "index.json", json_max)?;
     let manifest: ImageManifest = loop {
         let desc = index
             .manifests()
             .first()
             .cloned()
             .ok_or_else(|| Error::InvalidArchive("index lists no manifest".into()))?;
-        let bytes = read_blob(dir, &desc)?;
+        let bytes = read_blob(dir, &desc, json_max)?;
         if *desc.media_type() == MediaType::ImageIndex {
             index = parse(&bytes, "nested index")?;
             continue;
         }
         break parse(&bytes, "image manifest")?;
     };
-    let config: ConfigFile = parse(&read_blob(dir, manifest.config())?, "image config")?;
+    let config: ConfigFile = parse(
+        &read_blob(dir, manifest.config(), json_max)?,
+        "image config",
+    )?;
     let layers = manifest
         .layers()
         .iter()

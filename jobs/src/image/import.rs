@@ -8,12 +8,14 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::format::{self, ConfigFile};
+use super::limits::Budget;
 use super::store::{validate_name, ImageRecord, ImageStore};
 use crate::digest::{Digest, HashingReader};
 use crate::error::IoContext;
+use crate::safe_fs::{open_regular, OpenError};
 use crate::{Error, Result};
 
 /// Imports image `name` from a local file (a `docker save` archive or a tar
@@ -26,7 +28,8 @@ use crate::{Error, Result};
 pub fn import_path(store: &ImageStore, path: &Path, name: &str) -> Result<ImageRecord> {
     validate_name(name)?;
     if path.is_dir() {
-        return import_dir(store, path, name);
+        let mut budget = Budget::new(store.limits());
+        return import_dir(store, path, name, &mut budget, true).map_err(|e| budget.explain(e));
     }
     let file = File::open(path).ctx("open image archive", path)?;
     import_reader(store, file, name)
@@ -39,19 +42,23 @@ pub fn import_path(store: &ImageStore, path: &Path, name: &str) -> Result<ImageR
 /// As [`import_path`].
 pub fn import_reader(store: &ImageStore, reader: impl Read, name: &str) -> Result<ImageRecord> {
     validate_name(name)?;
+    let mut budget = Budget::new(store.limits());
     let staging = store.staging_path("import");
     // `docker save | gzip` is as common as the bare archive.
-    let mut buffered = BufReader::new(reader);
+    let mut buffered = BufReader::new(budget.compressed(reader));
     let gzip = buffered
         .fill_buf()
         .ctx("read image archive", &staging)?
         .starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(buffered))
+        Box::new(budget.unpacked(flate2::read::MultiGzDecoder::new(buffered)))
     } else {
         Box::new(buffered)
     };
-    let result = stage_archive(reader, &staging).and_then(|()| import_dir(store, &staging, name));
+    // The layers were counted as compressed bytes with the archive.
+    let result = stage_archive(reader, &staging, &mut budget)
+        .and_then(|()| import_dir(store, &staging, name, &mut budget, false))
+        .map_err(|e| budget.explain(e));
     let _ = fs::remove_dir_all(&staging);
     result
 }
@@ -68,15 +75,21 @@ pub async fn import_async(
 ) -> Result<ImageRecord> {
     validate_name(name)?;
     let spool = store.staging_path("spool");
+    let max = store.limits().compressed_bytes;
     let copied = async {
         let mut file = tokio::fs::File::create(&spool).await?;
-        tokio::io::copy(&mut reader, &mut file).await?;
-        file.flush().await
+        let n = tokio::io::copy(&mut (&mut reader).take(max.saturating_add(1)), &mut file).await?;
+        file.flush().await?;
+        Ok(n)
     }
     .await
     .ctx("spool image archive", &spool);
     let result = match copied {
-        Ok(()) => {
+        Ok(n) if n > max => Err(Error::ImageLimit {
+            what: "compressed size",
+            limit: max,
+        }),
+        Ok(_) => {
             let (store2, spool2, name2) = (store.clone(), spool.clone(), name.to_owned());
             tokio::task::spawn_blocking(move || import_path(&store2, &spool2, &name2))
                 .await
@@ -88,12 +101,21 @@ pub async fn import_async(
     result
 }
 
-fn import_dir(store: &ImageStore, dir: &Path, name: &str) -> Result<ImageRecord> {
+/// Imports the image laid out in `dir`; `count_layers`: the layer blobs
+/// count as compressed bytes (they were not counted as an archive's).
+fn import_dir(
+    store: &ImageStore,
+    dir: &Path,
+    name: &str,
+    budget: &mut Budget,
+    count_layers: bool,
+) -> Result<ImageRecord> {
+    let json_max = budget.limits().json_bytes;
     let (config, layers, source) = if dir.join("index.json").is_file() {
-        let (config, layers) = format::oci_layout(dir)?;
+        let (config, layers) = format::oci_layout(dir, json_max)?;
         (config, layers, "oci-layout")
     } else if dir.join("manifest.json").is_file() {
-        let (config, layers) = format::docker_save(dir)?;
+        let (config, layers) = format::docker_save(dir, json_max)?;
         (config, layers, "docker-save")
     } else {
         return Err(Error::InvalidArchive(
@@ -105,8 +127,13 @@ fn import_dir(store: &ImageStore, dir: &Path, name: &str) -> Result<ImageRecord>
         if let Some(expected) = &layer.digest {
             verify_file(&layer.path, expected)?;
         }
-        let file = File::open(&layer.path).ctx("open layer", &layer.path)?;
-        store.ensure_layer(diff_id, file)?;
+        let file = open_blob(&layer.path, u64::MAX)?;
+        let file: Box<dyn Read> = if count_layers {
+            Box::new(budget.compressed(file))
+        } else {
+            Box::new(file)
+        };
+        store.ensure_layer(diff_id, file, budget)?;
     }
     let record = ImageRecord::new(name, diff_ids, config.image_config(), source);
     store.put(&record)?;
@@ -134,9 +161,27 @@ fn check_layer_count(config: &ConfigFile, layers: &[LayerBlob]) -> Result<Vec<Di
 
 /// Hashes a staged file and compares it with the digest naming it.
 pub(crate) fn verify_file(path: &Path, expected: &Digest) -> Result<()> {
-    let file = File::open(path).ctx("open blob", path)?;
+    let file = open_blob(path, u64::MAX)?;
     let (actual, _) = HashingReader::new(file).finish().ctx("read blob", path)?;
     expected.verify(&actual, path.display().to_string())
+}
+
+/// Opens a file of an image (staged, or an OCI layout directory) only if
+/// it is a regular file of at most `max` bytes (`max` is the JSON cap
+/// where one applies).
+pub(crate) fn open_blob(path: &Path, max: u64) -> Result<File> {
+    open_regular(path, max).map_err(|e| match e {
+        OpenError::Io { source, .. } => Error::Io {
+            action: "open image file",
+            path: path.to_path_buf(),
+            source,
+        },
+        OpenError::TooLarge { max, .. } => Error::ImageLimit {
+            what: "manifest or config JSON size",
+            limit: max,
+        },
+        other => Error::InvalidArchive(other.to_string()),
+    })
 }
 
 /// Joins an archive-relative path below `dir`, refusing `..` and absolute
@@ -161,12 +206,13 @@ pub(crate) fn safe_join(dir: &Path, rel: &str) -> Result<PathBuf> {
 /// Writes the archive's regular files under `dir`. Symlinks between files
 /// (older `docker save` links shared `layer.tar`s) become hard links once
 /// every file is there; other entry types are not needed and are skipped.
-fn stage_archive(reader: impl Read, dir: &Path) -> Result<()> {
+fn stage_archive(reader: impl Read, dir: &Path, budget: &mut Budget) -> Result<()> {
     fs::create_dir_all(dir).ctx("create directory", dir)?;
     let mut archive = tar::Archive::new(reader);
     let mut links = Vec::new();
     for entry in archive.entries().ctx("read image archive", dir)? {
         let mut entry = entry.ctx("read image archive", dir)?;
+        budget.count_file()?;
         let rel = entry.path().ctx("read archive path", dir)?;
         let rel = rel.to_string_lossy().into_owned();
         let target = safe_join(dir, &rel)?;

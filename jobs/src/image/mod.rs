@@ -8,11 +8,13 @@ mod elf;
 mod format;
 mod host_tools;
 mod import;
+mod limits;
 mod store;
 mod unpack;
 mod url;
 
 pub use busybox::{ensure_default_image, DEFAULT_IMAGE};
 pub use import::{import_async, import_path, import_reader};
+pub use limits::ImageLimits;
 pub use store::{ImageRecord, ImageStore};
 pub use url::import_url;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::{Budget, ImageLimits};
 use super::unpack::unpack_layer;
 use crate::digest::{Digest, HashingReader};
 use crate::error::{json, IoContext};
@@ -64,6 +65,7 @@ impl ImageRecord {
 #[derive(Clone, Debug)]
 pub struct ImageStore {
     root: PathBuf,
+    limits: ImageLimits,
 }
 
 impl ImageStore {
@@ -80,7 +82,22 @@ impl ImageStore {
         // Bundle paths end up in OCI specs, where a relative path would be
         // taken relative to the bundle, not to where we started.
         let root = fs::canonicalize(&root).ctx("resolve state directory", &root)?;
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            limits: ImageLimits::default(),
+        })
+    }
+
+    /// The same store, importing under `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: ImageLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The caps of each import.
+    pub fn limits(&self) -> ImageLimits {
+        self.limits
     }
 
     /// The state directory this store lives in.
@@ -176,15 +193,20 @@ impl ImageStore {
 
     /// Makes sure layer `diff_id` is in the cache, unpacking `layer` (a tar,
     /// gzipped or not) only when it is not; the uncompressed bytes must hash
-    /// to `diff_id` or nothing is kept.
-    pub(crate) fn ensure_layer(&self, diff_id: &Digest, layer: impl Read) -> Result<()> {
+    /// to `diff_id` and fit in `budget`, or nothing is kept.
+    pub(crate) fn ensure_layer(
+        &self,
+        diff_id: &Digest,
+        layer: impl Read,
+        budget: &mut Budget,
+    ) -> Result<()> {
         let final_dir = self.layer_dir(diff_id);
         if final_dir.is_dir() {
             return Ok(());
         }
         let tmp = self.staging_path("layer");
         fs::create_dir(&tmp).ctx("create directory", &tmp)?;
-        let result = unpack_verified(layer, diff_id, &tmp);
+        let result = unpack_verified(layer, diff_id, &tmp, budget).map_err(|e| budget.explain(e));
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&tmp);
             return Err(e);
@@ -202,7 +224,12 @@ impl ImageStore {
     }
 }
 
-fn unpack_verified(layer: impl Read, diff_id: &Digest, dest: &Path) -> Result<()> {
+fn unpack_verified(
+    layer: impl Read,
+    diff_id: &Digest,
+    dest: &Path,
+    budget: &mut Budget,
+) -> Result<()> {
     let mut buffered = BufReader::with_capacity(1 << 16, layer);
     let head = buffered.fill_buf().ctx("read layer", dest)?;
     let gzip = head.starts_with(&[0x1f, 0x8b]);
@@ -212,13 +239,14 @@ fn unpack_verified(layer: impl Read, diff_id: &Digest, dest: &Path) -> Result<()
             "layer {diff_id} is zstd-compressed; only tar and tar+gzip are supported"
         )));
     }
+    // Capped as it is decompressed: a bomb stops here, not on a full disk.
     let plain: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(buffered))
+        Box::new(budget.unpacked(flate2::read::MultiGzDecoder::new(buffered)))
     } else {
-        Box::new(buffered)
+        Box::new(budget.unpacked(buffered))
     };
     let mut hashing = HashingReader::new(plain);
-    unpack_layer(&mut hashing, dest)?;
+    unpack_layer(&mut hashing, dest, budget)?;
     let (actual, _) = hashing.finish().ctx("read layer", dest)?;
     diff_id.verify(&actual, format!("layer {diff_id} (uncompressed)"))
 }

@@ -13,6 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 use tar::EntryType;
 
+use super::limits::Budget;
 use crate::error::{sys, IoContext};
 use crate::{Error, Result};
 
@@ -21,12 +22,14 @@ const OPAQUE: &str = ".wh..wh..opq";
 
 /// Unpacks the (uncompressed) layer tar `reader` into the empty directory
 /// `dest`, refusing absolute paths, `..`, links that escape the layer, writes
-/// through symlinks and device nodes.
-pub(crate) fn unpack_layer<R: Read>(reader: R, dest: &Path) -> Result<()> {
+/// through symlinks, FIFOs and device nodes, and stripping setuid and
+/// setgid bits; each entry counts against `budget`'s file cap.
+pub(crate) fn unpack_layer<R: Read>(reader: R, dest: &Path, budget: &mut Budget) -> Result<()> {
     let mut archive = tar::Archive::new(reader);
     let entries = archive.entries().ctx("read layer", dest)?;
     for entry in entries {
         let mut entry = entry.ctx("read layer entry", dest)?;
+        budget.count_file()?;
         let raw = entry.path().ctx("read entry path", dest)?.into_owned();
         let shown = raw.display().to_string();
         let Some(rel) = clean_relative(&raw, &shown)? else {
@@ -44,6 +47,9 @@ pub(crate) fn unpack_layer<R: Read>(reader: R, dest: &Path) -> Result<()> {
             continue;
         }
         if let Some(hidden) = name.strip_prefix(WHITEOUT) {
+            if matches!(hidden, "" | "." | "..") {
+                return Err(unsafe_entry(&shown, "whiteout of no plain name"));
+            }
             whiteout(&target.with_file_name(hidden))?;
             continue;
         }
@@ -61,7 +67,9 @@ fn write_entry<R: Read>(
     shown: &str,
 ) -> Result<()> {
     let header = entry.header();
-    let mode = header.mode().unwrap_or(0o644) & 0o7777;
+    // No setuid or setgid program from an image: a task could otherwise
+    // gain the file owner's ids (no_new_privileges is the second line).
+    let mode = header.mode().unwrap_or(0o644) & 0o1777;
     let uid = header.uid().unwrap_or(0) as u32;
     let gid = header.gid().unwrap_or(0) as u32;
     match kind {
@@ -81,6 +89,11 @@ fn write_entry<R: Read>(
                 .open(target)
                 .ctx("create file", target)?;
             std::io::copy(entry, &mut file).ctx("write file", target)?;
+            lchown(target, Some(uid), Some(gid)).ctx("chown", target)?;
+            // Through the descriptor just written, never through the name.
+            file.set_permissions(fs::Permissions::from_mode(mode))
+                .ctx("chmod", target)?;
+            return Ok(());
         }
         EntryType::Symlink => {
             let link = link_name(entry, shown)?;
@@ -105,11 +118,9 @@ fn write_entry<R: Read>(
             fs::hard_link(&source, target).ctx("create hard link", target)?;
             return Ok(()); // shares the source's inode, owner and mode
         }
-        EntryType::Fifo => {
-            remove_any(target)?;
-            mknod(target, SFlag::S_IFIFO, Mode::from_bits_truncate(0o600), 0)
-                .map_err(sys("create fifo"))?;
-        }
+        // A FIFO in a rootfs hangs whoever opens it, the agent reading
+        // /etc/passwd included; nothing in an image needs one.
+        EntryType::Fifo => return Err(unsafe_entry(shown, "FIFO")),
         EntryType::Char | EntryType::Block => {
             return Err(unsafe_entry(shown, "device node"));
         }

@@ -7,8 +7,10 @@ mod kind;
 mod monitor;
 mod rootfs;
 mod runner;
+mod seccomp;
 mod spec;
 mod task;
+mod userns;
 
 pub(crate) use cleanup::layers_in_use;
 pub use kind::RuntimeKind;

@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use crate::error::{sys, IoContext};
+use crate::safe_fs::Confined;
 use crate::{Error, Result};
 
 /// `<task>/rootfs` (the overlay) and `<task>/scratch` (the tmpfs holding
@@ -26,8 +27,14 @@ pub(crate) fn tmp_dir(task_dir: &Path) -> PathBuf {
     scratch_dir(task_dir).join("tmp")
 }
 
-/// Mounts the task's rootfs; `lowers` are bottom-first.
-pub(crate) fn mount_rootfs(task_dir: &Path, lowers: &[PathBuf], write_limit: u64) -> Result<()> {
+/// Mounts the task's rootfs; `lowers` are bottom-first. `metacopy`: a
+/// change of owner or mode copies up the inode alone (`userns.rs`).
+pub(crate) fn mount_rootfs(
+    task_dir: &Path,
+    lowers: &[PathBuf],
+    write_limit: u64,
+    metacopy: bool,
+) -> Result<()> {
     let scratch = scratch_dir(task_dir);
     let rootfs = rootfs_dir(task_dir);
     for dir in [&scratch, &rootfs] {
@@ -61,11 +68,14 @@ pub(crate) fn mount_rootfs(task_dir: &Path, lowers: &[PathBuf], write_limit: u64
         }
         lowerdir.push_str(&text);
     }
-    let opts = format!(
+    let mut opts = format!(
         "lowerdir={lowerdir},upperdir={},workdir={}",
         upper.display(),
         work.display()
     );
+    if metacopy {
+        opts.push_str(",metacopy=on");
+    }
     mount(
         Some("overlay"),
         &rootfs,
@@ -122,7 +132,7 @@ pub(crate) fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<(u32, u3
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let passwd = read_etc(rootfs, "passwd");
+    let passwd = read_etc(rootfs, "passwd")?;
     let entry = passwd
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
@@ -139,7 +149,7 @@ pub(crate) fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<(u32, u3
         None => default_gid,
         Some(g) => match g.parse::<u32>() {
             Ok(gid) => gid,
-            Err(_) => read_etc(rootfs, "group")
+            Err(_) => read_etc(rootfs, "group")?
                 .lines()
                 .map(|l| l.split(':').collect::<Vec<_>>())
                 .find(|f| f.len() > 2 && f[0] == g)
@@ -152,17 +162,51 @@ pub(crate) fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<(u32, u3
     Ok((uid, gid))
 }
 
-fn read_etc(rootfs: &Path, file: &str) -> String {
-    let etc = rootfs.join("etc");
-    let path = etc.join(file);
-    let is_real = |p: &Path| {
-        fs::symlink_metadata(p)
-            .map(|m| !m.file_type().is_symlink())
-            .unwrap_or(false)
-    };
-    if is_real(&etc) && is_real(&path) {
-        fs::read_to_string(path).unwrap_or_default()
-    } else {
-        String::new()
+/// Most `/etc/passwd` files are a few KiB.
+const MAX_ETC: u64 = 1 << 20;
+
+/// `/etc/<file>` of the image, empty if it has none. The image chose what
+/// is there: a symlink (to a host file), a FIFO (which would hang the
+/// agent) or a device is refused, as is a huge file.
+fn read_etc(rootfs: &Path, file: &str) -> Result<String> {
+    let at = Confined::new(rootfs, Path::new("etc").join(file))
+        .map_err(|e| Error::InvalidTask(e.to_string()))?;
+    match at.read(MAX_ETC) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.is_not_found() => Ok(String::new()),
+        Err(e) if e.is_refusal() => Err(Error::ImageFile(format!("/{e}"))),
+        Err(e) => Err(Error::InvalidTask(format!(
+            "read the image's /{}: {e}",
+            at.shown()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_or_symlinked_passwd_is_refused_without_hanging() {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("etc");
+        fs::create_dir(&etc).unwrap();
+        nix::unistd::mkfifo(&etc.join("passwd"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let err = resolve_user(root.path(), Some("app"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("FIFO"), "{err}");
+        fs::remove_file(etc.join("passwd")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", etc.join("passwd")).unwrap();
+        let err = resolve_user(root.path(), Some("root"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("symlink"), "{err}");
+        fs::remove_file(etc.join("passwd")).unwrap();
+        fs::write(etc.join("passwd"), "app:x:1000:1000::/:/bin/sh\n").unwrap();
+        assert_eq!(
+            resolve_user(root.path(), Some("app")).unwrap(),
+            (1000, 1000)
+        );
     }
 }

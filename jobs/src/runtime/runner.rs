@@ -18,6 +18,7 @@ use super::monitor::{monitor, read_bounded};
 use super::rootfs::{ensure_dir, mount_rootfs, resolve_user, rootfs_dir, tmp_dir, write_limit_hit};
 use super::spec::{build, SpecInput};
 use super::task::{LimitKind, TaskOutcome, TaskSpec};
+use super::userns::shift_rootfs;
 use crate::error::IoContext;
 use crate::image::{ensure_default_image, ImageRecord, ImageStore};
 use crate::{Error, Result};
@@ -130,7 +131,8 @@ impl TaskRunner {
             .iter()
             .map(|d| self.store.layer_dir(d))
             .collect();
-        mount_rootfs(&task.dir, &lowers, limits.write_bytes)?;
+        let runc = spec.runtime == RuntimeKind::Runc;
+        mount_rootfs(&task.dir, &lowers, limits.write_bytes, runc)?;
         let rootfs = rootfs_dir(&task.dir);
         let (uid, gid) = resolve_user(&rootfs, image.config.user.as_deref())?;
         let cwd = image
@@ -139,7 +141,9 @@ impl TaskRunner {
             .clone()
             .unwrap_or_else(|| "/".into());
         ensure_dir(&rootfs, &cwd)?;
-        let runc = spec.runtime == RuntimeKind::Runc;
+        if runc {
+            shift_rootfs(&rootfs)?;
+        }
         let oci = build(SpecInput {
             runtime: spec.runtime,
             args: vec!["/bin/sh".into(), "-c".into(), spec.command.clone()],

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use oci_spec::runtime::{
     get_default_maskedpaths, get_default_readonly_paths, Capability, LinuxBuilder,
-    LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder, LinuxNamespaceBuilder, LinuxNamespaceType,
-    LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType,
-    ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+    LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder, LinuxIdMappingBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder, Mount, MountBuilder,
+    PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
+    UserBuilder,
 };
 
 use super::kind::RuntimeKind;
@@ -115,6 +116,7 @@ fn linux(runtime: RuntimeKind, cgroups_path: Option<String>) -> Result<oci_spec:
     ];
     if runtime == RuntimeKind::Runc {
         kinds.push(LinuxNamespaceType::Cgroup);
+        kinds.push(LinuxNamespaceType::User);
     }
     let namespaces = kinds
         .into_iter()
@@ -136,6 +138,18 @@ fn linux(runtime: RuntimeKind, cgroups_path: Option<String>) -> Result<oci_spec:
         .resources(resources);
     if let Some(path) = cgroups_path {
         builder = builder.cgroups_path(PathBuf::from(path));
+    }
+    // runc tasks share the host kernel: keep its rarely needed and
+    // dangerous syscalls out of reach. runsc's sentry has its own filter.
+    if runtime == RuntimeKind::Runc {
+        builder = builder.seccomp(super::seccomp::profile()?);
+        // Root in the task is no one on the host (userns.rs).
+        let map = vec![LinuxIdMappingBuilder::default()
+            .container_id(0u32)
+            .host_id(super::userns::HOST_ID)
+            .size(super::userns::SIZE)
+            .build()?];
+        builder = builder.uid_mappings(map.clone()).gid_mappings(map);
     }
     Ok(builder.build()?)
 }

@@ -7,7 +7,7 @@ use jobs::agent::wire::{
     AgentStatus, BatchItem, BlobRef, ImageRef, InputObject, ItemResult, NodeAddr, Outcome,
     ReduceInputs, TaskKind, TaskOutput, TaskRequest, TaskResult, TaskState, TaskStatus,
 };
-use jobs::agent::{Agent, AgentConfig};
+use jobs::agent::{Agent, AgentConfig, SandboxLimits};
 use jobs::model::naming::msplit_reducer;
 use jobs::model::JobErrorCode;
 use jobs::runtime::RuntimeKind;
@@ -15,17 +15,17 @@ use storage_node::blobstore::PutExpect;
 use storage_node::client::StorageClient;
 use storage_node::BlobStore;
 
-const BASE: &str = "/u/jobs/j1/stor/u/stor/in.0.";
+pub(crate) const BASE: &str = "/u/jobs/j1/stor/u/stor/in.0.";
 
-struct Node {
+pub(crate) struct Node {
     id: String,
     url: String,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Node {
-    async fn start(id: &str, runtime: RuntimeKind) -> Node {
+    async fn start_with(id: &str, runtime: RuntimeKind, limits: SandboxLimits) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&dir.path().join("blobs")).await.unwrap();
         let agent = Agent::start(AgentConfig {
@@ -35,6 +35,7 @@ impl Node {
             runtime,
             slots: 2,
             cluster_key: key(),
+            limits,
         })
         .await
         .unwrap();
@@ -67,25 +68,29 @@ impl Node {
     }
 }
 
-struct Cluster {
-    a: Node,
+pub(crate) struct Cluster {
+    pub(crate) a: Node,
     b: Node,
     http: reqwest::Client,
     blobs: StorageClient,
 }
 
 impl Cluster {
-    async fn start(runtime: RuntimeKind) -> Cluster {
+    pub(crate) async fn start(runtime: RuntimeKind) -> Cluster {
+        Self::start_with(runtime, SandboxLimits::default()).await
+    }
+
+    pub(crate) async fn start_with(runtime: RuntimeKind, limits: SandboxLimits) -> Cluster {
         Cluster {
-            a: Node::start("node-a", runtime).await,
-            b: Node::start("node-b", runtime).await,
+            a: Node::start_with("node-a", runtime, limits).await,
+            b: Node::start_with("node-b", runtime, limits).await,
             http: reqwest::Client::new(),
             blobs: StorageClient::new(key()),
         }
     }
 
     /// Stores `data` on `nodes`; the ref lists them in that order.
-    async fn put(&self, data: &[u8], nodes: &[&Node]) -> BlobRef {
+    pub(crate) async fn put(&self, data: &[u8], nodes: &[&Node]) -> BlobRef {
         let mut hash = None;
         for node in nodes {
             let body = reqwest::Body::from(data.to_vec());
@@ -103,13 +108,13 @@ impl Cluster {
         }
     }
 
-    async fn read(&self, node: &Node, output: &TaskOutput) -> String {
+    pub(crate) async fn read(&self, node: &Node, output: &TaskOutput) -> String {
         let blob = output.blob.as_ref().expect("output has a blob");
         let resp = self.blobs.get(&node.url, &blob.hash, None).await.unwrap();
         String::from_utf8(resp.bytes().await.unwrap().to_vec()).unwrap()
     }
 
-    async fn submit(&self, node: &Node, req: &TaskRequest) {
+    pub(crate) async fn submit(&self, node: &Node, req: &TaskRequest) {
         let rb = self
             .http
             .post(format!("{}/agent/v1/tasks", node.url))
@@ -118,7 +123,7 @@ impl Cluster {
         assert_eq!(resp.status(), 202, "{}", resp.text().await.unwrap());
     }
 
-    async fn status(&self, node: &Node, id: &str, wait_ms: u64) -> reqwest::Response {
+    pub(crate) async fn status(&self, node: &Node, id: &str, wait_ms: u64) -> reqwest::Response {
         let rb = self.http.get(format!(
             "{}/agent/v1/tasks/{id}?wait_ms={wait_ms}",
             node.url
@@ -126,7 +131,7 @@ impl Cluster {
         self.send(rb).await
     }
 
-    async fn wait(&self, node: &Node, id: &str) -> TaskResult {
+    pub(crate) async fn wait(&self, node: &Node, id: &str) -> TaskResult {
         let deadline = Instant::now() + Duration::from_secs(180);
         while Instant::now() < deadline {
             let status: TaskStatus = self.status(node, id, 20_000).await.json().await.unwrap();
@@ -137,12 +142,12 @@ impl Cluster {
         panic!("task {id} did not finish");
     }
 
-    async fn run(&self, node: &Node, req: &TaskRequest) -> TaskResult {
+    pub(crate) async fn run(&self, node: &Node, req: &TaskRequest) -> TaskResult {
         self.submit(node, req).await;
         self.wait(node, &req.task_id).await
     }
 
-    async fn inputs(&self, node: &Node, id: &str, batch: &ReduceInputs) {
+    pub(crate) async fn inputs(&self, node: &Node, id: &str, batch: &ReduceInputs) {
         let rb = self
             .http
             .post(format!("{}/agent/v1/tasks/{id}/inputs", node.url))
@@ -151,7 +156,7 @@ impl Cluster {
         assert_eq!(resp.status(), 204);
     }
 
-    async fn agent_status(&self, node: &Node) -> AgentStatus {
+    pub(crate) async fn agent_status(&self, node: &Node) -> AgentStatus {
         let url = format!("{}/agent/v1/status", node.url);
         self.send(self.http.get(url)).await.json().await.unwrap()
     }
@@ -169,14 +174,14 @@ fn key() -> metadata_tier::net::ClusterKey {
         .clone()
 }
 
-fn input(path: &str, blob: Option<BlobRef>) -> InputObject {
+pub(crate) fn input(path: &str, blob: Option<BlobRef>) -> InputObject {
     InputObject {
         path: path.into(),
         blob,
     }
 }
 
-fn request(id: &str, kind: TaskKind, exec: &str) -> TaskRequest {
+pub(crate) fn request(id: &str, kind: TaskKind, exec: &str) -> TaskRequest {
     TaskRequest {
         task_id: id.into(),
         job_id: "j1".into(),
@@ -194,7 +199,7 @@ fn request(id: &str, kind: TaskKind, exec: &str) -> TaskRequest {
     }
 }
 
-fn map(id: &str, blob: Option<BlobRef>, exec: &str) -> TaskRequest {
+pub(crate) fn map(id: &str, blob: Option<BlobRef>, exec: &str) -> TaskRequest {
     request(
         id,
         TaskKind::Map {
@@ -205,12 +210,12 @@ fn map(id: &str, blob: Option<BlobRef>, exec: &str) -> TaskRequest {
 }
 
 #[track_caller]
-fn assert_ok(result: &TaskResult) {
+pub(crate) fn assert_ok(result: &TaskResult) {
     assert_eq!(result.outcome, Outcome::Ok, "{result:#?}");
 }
 
 #[track_caller]
-fn assert_user_error(result: &TaskResult, code: JobErrorCode, message: &str) {
+pub(crate) fn assert_user_error(result: &TaskResult, code: JobErrorCode, message: &str) {
     match &result.outcome {
         Outcome::UserError {
             code: c,
@@ -619,7 +624,7 @@ async fn an_image_stored_as_an_object_is_imported_once() {
 
 /// A batch whose item `name` reads `/u/stor/<name>` and has the output
 /// base `/u/jobs/j1/stor/u/stor/<name>.0.`.
-fn batch(id: &str, items: Vec<(&str, Option<BlobRef>)>, exec: &str) -> TaskRequest {
+pub(crate) fn batch(id: &str, items: Vec<(&str, Option<BlobRef>)>, exec: &str) -> TaskRequest {
     let items = items
         .into_iter()
         .map(|(name, blob)| BatchItem {
@@ -633,12 +638,12 @@ fn batch(id: &str, items: Vec<(&str, Option<BlobRef>)>, exec: &str) -> TaskReque
     req
 }
 
-fn item_base(name: &str) -> String {
+pub(crate) fn item_base(name: &str) -> String {
     format!("/u/jobs/j1/stor/u/stor/{name}.0.")
 }
 
 #[track_caller]
-fn assert_item_ok(item: &ItemResult) {
+pub(crate) fn assert_item_ok(item: &ItemResult) {
     assert_eq!(item.outcome, Outcome::Ok, "{item:#?}");
     assert!(item.stderr.is_none(), "{item:#?}");
 }
@@ -730,7 +735,7 @@ async fn a_batch_runs_each_item_as_a_task_of_its_own() {
 }
 
 #[track_caller]
-fn assert_user_error_item(item: &ItemResult, message: &str) {
+pub(crate) fn assert_user_error_item(item: &ItemResult, message: &str) {
     let expected = Outcome::UserError {
         code: JobErrorCode::UserTaskError,
         message: message.into(),

@@ -33,6 +33,7 @@ async fn host_files_are_invisible_and_input_is_read_only() {
     let (dir, runner) = runner();
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "host secret").unwrap();
+    let mut perms = std::fs::metadata(&secret).unwrap().permissions();
     for runtime in BOTH {
         let mut spec = task(runtime, &format!("cat {}", secret.display()));
         let (outcome, out) = run(&runner, &spec).await;
@@ -44,6 +45,10 @@ async fn host_files_are_invisible_and_input_is_read_only() {
         );
         assert!(!out.contains("host secret"));
 
+        // Writable by anyone, so it is the read-only mount that refuses
+        // (under runc's user namespace the file is not the task root's).
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o666);
+        std::fs::set_permissions(&secret, perms.clone()).unwrap();
         spec.command = "cat /in; echo more >> /in".into();
         spec.mounts
             .push(BindMount::read_only(secret.clone(), "/in"));

@@ -10,3 +10,6 @@ mod image_ops;
 mod images;
 mod limits;
 mod run;
+mod sandbox_image;
+mod sandbox_spool;
+mod sandbox_syscalls;
