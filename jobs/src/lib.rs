@@ -42,4 +42,7 @@ pub mod model;
 pub mod runtime;
 pub mod supervisor;
 
+#[cfg(test)]
+mod prop;
+
 pub use error::{Error, Result};

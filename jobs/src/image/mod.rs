@@ -10,6 +10,8 @@ mod host_tools;
 mod import;
 mod store;
 mod unpack;
+#[cfg(test)]
+mod unpack_prop;
 mod url;
 
 pub use busybox::{ensure_default_image, DEFAULT_IMAGE};
