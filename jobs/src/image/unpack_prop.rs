@@ -236,6 +236,64 @@ fn docker_save(layer: &[u8], extra: &[Entry], extra_first: bool) -> Vec<u8> {
     tar_bytes(&entries)
 }
 
+/// The same image as an OCI layout: `index.json` (through a nested index
+/// when `nested`, as `docker save` writes it), manifest, config and layer
+/// blobs named by their digests.
+fn oci_layout(layer: &[u8], extra: &[Entry], nested: bool) -> Vec<u8> {
+    use crate::digest::Digest;
+    let mut blobs: Vec<Entry> = Vec::new();
+    let mut put = |data: &[u8], media: &str| {
+        let d = Digest::of(data);
+        blobs.push(Entry {
+            path: format!("blobs/sha256/{}", d.hex()),
+            kind: b'0',
+            link: String::new(),
+            data: data.to_vec(),
+            mode: 0o644,
+        });
+        serde_json::json!({"mediaType": media, "digest": d.to_string(), "size": data.len()})
+    };
+    let diff_id = Digest::of(layer);
+    let config = format!(r#"{{"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#);
+    let config = put(
+        config.as_bytes(),
+        "application/vnd.oci.image.config.v1+json",
+    );
+    let layer = put(layer, "application/vnd.oci.image.layer.v1.tar");
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": [layer],
+    });
+    let mut top = put(
+        &serde_json::to_vec(&manifest).unwrap(),
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    if nested {
+        let inner = serde_json::json!({"schemaVersion": 2, "manifests": [top]});
+        top = put(
+            &serde_json::to_vec(&inner).unwrap(),
+            "application/vnd.oci.image.index.v1+json",
+        );
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [top]});
+    let file = |path: &str, data: Vec<u8>| Entry {
+        path: path.into(),
+        kind: b'0',
+        link: String::new(),
+        data,
+        mode: 0o644,
+    };
+    let mut entries = vec![
+        file("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
+        file("index.json", serde_json::to_vec(&index).unwrap()),
+    ];
+    entries.extend(blobs);
+    entries.extend(extra.iter().cloned());
+    tar_bytes(&entries)
+}
+
 /// Imports `archive` into a store at `<tmp>/root/state`; everything else
 /// under `root` must stay as it was.
 fn import_in_sandbox(archive: &[u8]) -> Result<bool, TestCaseError> {
@@ -266,9 +324,13 @@ proptest! {
         layer in proptest::collection::vec(entry(), 1..6),
         extra in proptest::collection::vec(entry(), 0..4),
         extra_first in any::<bool>(),
+        format in 0u8..3,
         e in proptest::option::of(edits()),
     ) {
-        let archive = docker_save(&tar_bytes(&layer), &extra, extra_first);
+        let archive = match format {
+            0 => docker_save(&tar_bytes(&layer), &extra, extra_first),
+            n => oci_layout(&tar_bytes(&layer), &extra, n == 2),
+        };
         let archive = match e {
             Some(e) => mutate(&archive, &e),
             None => archive,
@@ -276,10 +338,12 @@ proptest! {
         import_in_sandbox(&archive)?;
     }
 
-    /// A plain layer imports.
+    /// A plain layer imports, in either format.
     #[test]
     fn plain_archives_import(data in proptest::collection::vec(any::<u8>(), 0..200)) {
         let layer = tar_bytes(&[Entry { path: "bin/x".into(), kind: b'0', link: String::new(), data, mode: 0o755 }]);
         prop_assert!(import_in_sandbox(&docker_save(&layer, &[], false))?);
+        prop_assert!(import_in_sandbox(&oci_layout(&layer, &[], false))?);
+        prop_assert!(import_in_sandbox(&oci_layout(&layer, &[], true))?);
     }
 }
