@@ -45,6 +45,13 @@ pub mod sigv4;
 pub mod types;
 mod verify;
 
+#[cfg(test)]
+mod path_prop;
+#[cfg(test)]
+mod prop;
+#[cfg(test)]
+mod sigv4_prop;
+
 pub use client::Client;
 pub use config::Config;
 pub use dirs::ListOptions;

@@ -58,10 +58,19 @@ pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 /// The raw query's pairs encoded, sorted by key then value; a presigned
 /// request's `X-Amz-Signature` left out.
 pub fn canonical_query(query: Option<&str>, presigned: bool) -> String {
-    let mut pairs: Vec<(String, String)> = query_pairs(query)
-        .into_iter()
+    // Re-encode the bytes sent, not `query_pairs`' lossy UTF-8: `%FF` must
+    // stay `%FF`, as the client signed it.
+    let encode = |s: &str| {
+        let raw: Vec<u8> = percent_decode_str(s).collect();
+        percent_encoding::percent_encode(&raw, RFC3986).to_string()
+    };
+    let mut pairs: Vec<(String, String)> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (encode(k), encode(v)))
         .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
-        .map(|(k, v)| (uri_encode(&k), uri_encode(&v)))
         .collect();
     pairs.sort();
     pairs

@@ -34,6 +34,8 @@ pub(crate) mod error;
 pub(crate) mod jobs;
 pub(crate) mod manta;
 pub(crate) mod path;
+#[cfg(test)]
+mod path_prop;
 pub mod records;
 pub mod s3;
 pub mod state;
@@ -41,5 +43,8 @@ pub mod store;
 #[doc(hidden)]
 pub mod testkit;
 pub mod time;
+
+#[cfg(test)]
+mod prop;
 
 pub use error::{Error, Result};

@@ -15,6 +15,8 @@
 //! Group commit: see [`writer`].
 
 mod keys;
+#[cfg(test)]
+mod keys_prop;
 mod writer;
 
 use crate::error::{Error, Result};

@@ -23,6 +23,11 @@ pub mod range;
 pub mod server;
 pub mod wire;
 
+#[cfg(test)]
+mod prop;
+#[cfg(test)]
+mod range_prop;
+
 pub use blobstore::BlobStore;
 pub use error::{Error, Result};
 pub use wire::BlobHash;

@@ -29,14 +29,14 @@ pub fn resolve(header: &str, size: u64) -> Resolved {
     if first.is_empty() {
         return suffix(last, size);
     }
-    let Ok(start) = first.parse::<u64>() else {
+    let Some(start) = number(first) else {
         return Resolved::Whole;
     };
     let end = if last.is_empty() {
         u64::MAX
     } else {
-        match last.parse::<u64>() {
-            Ok(end) if end >= start => end,
+        match number(last) {
+            Some(end) if end >= start => end,
             _ => return Resolved::Whole,
         }
     };
@@ -51,15 +51,23 @@ pub fn resolve(header: &str, size: u64) -> Resolved {
 
 /// `-n`: the last n bytes.
 fn suffix(n: &str, size: u64) -> Resolved {
-    match n.parse::<u64>() {
-        Ok(0) => Resolved::Unsatisfiable,
-        Ok(_) if size == 0 => Resolved::Unsatisfiable,
-        Ok(n) => Resolved::Part {
+    match number(n) {
+        Some(0) => Resolved::Unsatisfiable,
+        Some(_) if size == 0 => Resolved::Unsatisfiable,
+        Some(n) => Resolved::Part {
             start: size - n.min(size),
             end: size - 1,
         },
-        Err(_) => Resolved::Whole,
+        None => Resolved::Whole,
     }
+}
+
+/// `1*DIGIT`: `u64::from_str` would also take a leading `+`.
+fn number(s: &str) -> Option<u64> {
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 fn strip_unit(h: &str) -> Option<&str> {

@@ -146,7 +146,11 @@ impl ChunkedDecoder {
 
     /// A `<size>;chunk-signature=<sig>` line, once complete.
     fn take_line(&mut self) -> Result<Option<String>, S3Error> {
+        // The limit holds however the body arrives: a read holding a whole
+        // long line must not pass what several short reads would refuse
+        // (the `+ 1` leaves room for a CR whose LF is still to come).
         match self.buf.windows(2).position(|w| w == b"\r\n") {
+            Some(i) if i > MAX_HEADER_LINE => Err(malformed("chunk header too long")),
             Some(i) => {
                 let line = self.buf.split_to(i);
                 self.buf.advance(2);
@@ -154,7 +158,7 @@ impl ChunkedDecoder {
                     .map(Some)
                     .map_err(|_| malformed("chunk header is not text"))
             }
-            None if self.buf.len() > MAX_HEADER_LINE => Err(malformed("chunk header too long")),
+            None if self.buf.len() > MAX_HEADER_LINE + 1 => Err(malformed("chunk header too long")),
             None => Ok(None),
         }
     }
@@ -181,7 +185,12 @@ fn parse_header(line: &str) -> Result<State, S3Error> {
     let (size, ext) = line
         .split_once(';')
         .ok_or_else(|| malformed("chunk header without signature"))?;
-    let size = usize::from_str_radix(size.trim(), 16).map_err(|_| malformed("bad chunk size"))?;
+    // Hex digits only: `from_str_radix` would also take a leading `+`.
+    let size = size.trim();
+    if !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(malformed("bad chunk size"));
+    }
+    let size = usize::from_str_radix(size, 16).map_err(|_| malformed("bad chunk size"))?;
     if size > MAX_CHUNK {
         return Err(malformed("chunk too large"));
     }

@@ -27,6 +27,15 @@ pub mod secrets;
 pub(crate) mod signature;
 pub mod sigv4;
 
+#[cfg(test)]
+mod aws_chunked_prop;
+#[cfg(test)]
+mod presign_prop;
+#[cfg(test)]
+mod signature_prop;
+#[cfg(test)]
+mod sigv4_prop;
+
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
 use crate::records::AccountRecord;

@@ -221,7 +221,9 @@ fn build(
     if parse_amz_date(&amz_date).is_none() {
         return Err(bad(format!("malformed date {amz_date:?}")));
     }
-    if !amz_date.starts_with(date) {
+    // The whole `yyyymmdd`: a prefix test alone let an empty or partial
+    // scope date through.
+    if date.len() != 8 || !amz_date.starts_with(date) {
         return Err(bad(format!(
             "credential date {date} does not match request date {amz_date}"
         )));

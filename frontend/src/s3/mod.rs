@@ -27,6 +27,8 @@ pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod uploads;
 pub(crate) mod xml;
+#[cfg(test)]
+mod xml_prop;
 
 use crate::records::AccountRecord;
 use crate::state::AppState;

@@ -167,7 +167,7 @@ pub(crate) async fn save_part(
 }
 
 /// The (part number, etag) list of a CompleteMultipartUpload body.
-fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
+pub(crate) fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
     let mut out: Vec<(u32, String)> = Vec::new();
     for p in xml::elements(doc, "Part")? {
         let n = xml::text(p, "PartNumber")?

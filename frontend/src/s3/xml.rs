@@ -69,6 +69,9 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // XML readers turn a raw CR into LF (end-of-line handling), so
+            // a key holding one would come back changed.
+            '\r' => out.push_str("&#xD;"),
             c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => {
                 out.push_str(&format!("&#x{:X};", c as u32))
             }
@@ -145,7 +148,12 @@ pub(crate) fn elements<'a>(doc: &'a str, tag: &str) -> S3Result<Vec<&'a str>> {
 /// `MalformedXml`.
 pub(crate) fn text(doc: &str, tag: &str) -> S3Result<Option<String>> {
     match elements(doc, tag)?.first() {
-        Some(t) => Ok(Some(unescape(t.trim_matches(['\n', '\r'].as_ref()))?)),
+        // Whitespace in an element's text is part of it (a key may begin
+        // with a newline); only XML's end-of-line rule applies: raw CRLF
+        // and CR read as LF. A CR sent as `&#xD;` stays a CR.
+        Some(t) => Ok(Some(unescape(
+            &t.replace("\r\n", "\n").replace('\r', "\n"),
+        )?)),
         None => Ok(None),
     }
 }

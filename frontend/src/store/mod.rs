@@ -20,6 +20,8 @@ pub mod ids;
 pub mod placement;
 mod put;
 pub(crate) mod range;
+#[cfg(test)]
+mod range_prop;
 mod read;
 pub(crate) mod stored;
 pub(crate) mod upload;

@@ -34,7 +34,14 @@ pub(crate) fn parse(header: &str, size: u64) -> Result<ByteRange> {
     }
     let (a, b) = spec.split_once('-').ok_or_else(unsatisfiable)?;
     let (a, b) = (a.trim(), b.trim());
-    let num = |s: &str| s.parse::<u64>().map_err(|_| unsatisfiable());
+    // Digits only: `u64::from_str` would also take a leading `+`, which the
+    // grammar (`1*DIGIT`) does not.
+    let num = |s: &str| {
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(unsatisfiable());
+        }
+        s.parse::<u64>().map_err(|_| unsatisfiable())
+    };
     let (start, end) = if a.is_empty() {
         let n = num(b)?;
         if n == 0 || size == 0 {

@@ -25,6 +25,8 @@ mod fetch;
 mod http;
 mod image;
 mod msplit;
+#[cfg(test)]
+mod msplit_prop;
 mod outputs;
 mod prepare;
 mod publish;

@@ -105,7 +105,7 @@ pub(crate) fn captures_stdout(records: &[Record]) -> bool {
         .any(|r| matches!(r.kind, Kind::Output | Kind::Reference | Kind::Split(_)))
 }
 
-fn parse(text: &str, data: Confined) -> Result<Record, String> {
+pub(super) fn parse(text: &str, data: Confined) -> Result<Record, String> {
     let mut record = Record {
         kind: Kind::Output,
         data,
@@ -121,7 +121,9 @@ fn parse(text: &str, data: Confined) -> Result<Record, String> {
         fields: vec![1],
         int: false,
     };
-    for line in text.lines() {
+    // Lines end in `\n` only (`printf '%s %s\n'`): `str::lines` would also
+    // eat a `\r` before it, the last byte of a delimiter or a path.
+    for line in text.split('\n').filter(|l| !l.is_empty()) {
         let (key, value) = line.split_once(' ').unwrap_or((line, ""));
         match key {
             "kind" => kind = Some(value.to_owned()),

@@ -11,6 +11,8 @@ mod import;
 mod limits;
 mod store;
 mod unpack;
+#[cfg(test)]
+mod unpack_prop;
 mod url;
 
 pub use busybox::{ensure_default_image, DEFAULT_IMAGE};

@@ -47,8 +47,10 @@ pub(crate) fn unpack_layer<R: Read>(reader: R, dest: &Path, budget: &mut Budget)
             continue;
         }
         if let Some(hidden) = name.strip_prefix(WHITEOUT) {
+            // `.wh.`, `.wh..` and `.wh...` would name the directory itself
+            // or its parent: removing that deletes the layer or the cache.
             if matches!(hidden, "" | "." | "..") {
-                return Err(unsafe_entry(&shown, "whiteout of no plain name"));
+                return Err(unsafe_entry(&shown, "whiteout of no file"));
             }
             whiteout(&target.with_file_name(hidden))?;
             continue;

@@ -17,6 +17,8 @@ pub(crate) mod error;
 pub(crate) mod job;
 pub mod naming;
 pub(crate) mod spec;
+#[cfg(test)]
+mod spec_prop;
 
 pub use error::{JobError, JobErrorCode};
 pub(crate) use job::JobExt;
