@@ -58,25 +58,20 @@ stop_dev() {
   pid=
 }
 
-# Sums the agents' map input counters: the node registry (on the shards
-# named in frontend.toml) gives each node's address.
+# Sums the agents' map input counters, as `mantad nodes` reports them (the
+# agents answer only callers holding the cluster secret, which it reads
+# from the frontend config).
 agent_locality() {
-  python3 - "$1" <<'PY'
-import json, re, sys, urllib.request
-shards = re.findall(r'"(http://[^"]+)"', open(sys.argv[1]).read())
-nodes = []
-for s in shards:
-    body = json.dumps({"space": "nodes", "dir": "", "opts": {"marker": None, "inclusive": False, "limit": 1000, "reverse": False}}).encode()
-    req = urllib.request.Request(s + "/v1/list", body, {"content-type": "application/json"})
-    for e in json.load(urllib.request.urlopen(req))["entries"]:
-        nodes.append(e["value"]["addr"])
-local = remote = 0
-for n in nodes:
-    st = json.load(urllib.request.urlopen(n + "/agent/v1/status"))
-    local += st["map_local_bytes"]
-    remote += st["map_remote_bytes"]
-print("  map input read locally: %d bytes, remotely: %d bytes (%d nodes)" % (local, remote, len(nodes)))
-PY
+  "$bin/mantad" nodes --config "$1" | python3 -c '
+import json, sys
+local = remote = n = 0
+for line in sys.stdin:
+    agent = json.loads(line)["agent"]
+    local += agent.get("map_local_bytes", 0)
+    remote += agent.get("map_remote_bytes", 0)
+    n += 1
+print("  map input read locally: %d bytes, remotely: %d bytes (%d nodes)" % (local, remote, n))
+'
 }
 
 timed_job() { # prints seconds; output to $1

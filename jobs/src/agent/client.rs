@@ -3,14 +3,14 @@
 //! so both sides of the protocol change together, as storage-node and
 //! metadata-tier ship their clients.
 
-use super::wire::{ReduceInputs, TaskRequest, TaskStatus};
+use super::wire::{AgentStatus, ReduceInputs, TaskRequest, TaskStatus};
 use metadata_tier::net::ClusterKey;
 use reqwest::StatusCode;
 use std::time::Duration;
 
 /// Why a call to an agent failed.
 #[derive(Debug, Clone, thiserror::Error)]
-pub(crate) enum CallError {
+pub enum CallError {
     /// No answer: the node is down or the network failed.
     #[error("agent unreachable: {0}")]
     Unreachable(String),
@@ -21,14 +21,14 @@ pub(crate) enum CallError {
 
 /// A pooled HTTP client for the agents of every node.
 #[derive(Clone)]
-pub(crate) struct AgentClient {
+pub struct AgentClient {
     http: reqwest::Client,
     key: ClusterKey,
 }
 
 impl AgentClient {
     /// A client calling agents with the cluster `key`.
-    pub(crate) fn new(key: ClusterKey) -> Self {
+    pub fn new(key: ClusterKey) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .pool_idle_timeout(metadata_tier::net::serve::CLIENT_POOL_IDLE)
@@ -121,5 +121,22 @@ impl AgentClient {
         if let Err(e) = r {
             tracing::debug!(url, task, error = %e, "forgetting agent task");
         }
+    }
+
+    /// The agent's slots, queue and counters (`GET /agent/v1/status`), as
+    /// `mantad nodes` shows them.
+    ///
+    /// # Errors
+    /// [`CallError`]: unreachable or refused.
+    pub async fn status(&self, url: &str) -> Result<AgentStatus, CallError> {
+        let req = self
+            .http
+            .get(format!("{url}/agent/v1/status"))
+            .timeout(Duration::from_secs(10));
+        let resp = self.send(req).await.map_err(unreachable)?;
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
+        }
+        resp.json().await.map_err(unreachable)
     }
 }

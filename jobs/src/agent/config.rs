@@ -252,6 +252,7 @@ mod tests {
     #[test]
     fn parses_inside_the_storage_node_table() {
         let text = "listen = \"127.0.0.1:1\"\ndata = \"/d\"\nmetadata_shards = []\n\
+                    cluster_secret_file = \"/k\"\n\
                     jobs_runtime = \"runc\"\njob_slots = 8\njob_output_max_bytes = \"1GiB\"\n";
         let cfg: storage_node::config::NodeConfig<JobsConfig> = toml::from_str(text).unwrap();
         let agent = cfg.extra.validate().unwrap().unwrap();

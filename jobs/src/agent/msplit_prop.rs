@@ -4,11 +4,11 @@
 //! puts every line, once, in the partition of its key's reducer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::agent::config::SpoolLimits;
-use crate::safe_fs::Confined;
 use super::msplit::{key, partition, route, SplitError};
 use super::spool::{parse, Kind, SplitOptions};
+use crate::agent::config::SpoolLimits;
 use crate::prop::{config, edits, mutate_str};
+use crate::safe_fs::Confined;
 use proptest::prelude::*;
 
 /// `spool_meta KEY VALUE`: `printf '%s %s\n'`.
@@ -131,7 +131,7 @@ proptest! {
         let expected_lines: Vec<&str> = if text.is_empty() { vec![] } else { text.strip_suffix('\n').unwrap_or(&text).split('\n').collect() };
         let mut seen = 0;
         for (reducer, path) in parts {
-            let got = std::fs::read_to_string(path).unwrap();
+            let got = std::fs::read_to_string(out.join(&path)).unwrap();
             let want: String = expected_lines
                 .iter()
                 .filter(|l| route(l.as_bytes(), &o).unwrap() == reducer)
@@ -158,7 +158,9 @@ fn carriage_returns_survive_the_record() {
         int: false,
     };
     assert_eq!(
-        parse(&split_record(&o), Confined::new("/spool", "x").unwrap()).unwrap().kind,
+        parse(&split_record(&o), Confined::new("/spool", "x").unwrap())
+            .unwrap()
+            .kind,
         Kind::Split(o)
     );
     let r = parse(

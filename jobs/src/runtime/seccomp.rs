@@ -9,7 +9,7 @@
 //! modules, keyrings, BPF, perf, kexec, clocks, swap, NUMA policy, raw I/O
 //! ports, handle-based opens and cross-process memory access. runsc does
 //! not take this profile: its sentry implements the syscalls itself and
-//! runs under its own seccomp filter (docs/security-sandbox.md).
+//! runs under its own seccomp filter (docs/security.md, "Job sandbox").
 
 use oci_spec::runtime::{
     Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArgBuilder, LinuxSeccompBuilder,

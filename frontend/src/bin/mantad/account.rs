@@ -63,7 +63,10 @@ enum S3KeyCommand {
 }
 
 /// The config file the account commands read.
-fn config_path(config: Option<PathBuf>, dev: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn config_path(
+    config: Option<PathBuf>,
+    dev: Option<PathBuf>,
+) -> anyhow::Result<PathBuf> {
     match (config, dev) {
         (Some(c), None) => Ok(c),
         (None, Some(d)) => Ok(d.join("frontend.toml")),

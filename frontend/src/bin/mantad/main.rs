@@ -10,11 +10,14 @@
 //! - `mantad account create|add-key|list|s3-key` ([`account`]): accounts
 //!   and keys (docs/auth.md);
 //! - `mantad image import|ls|rm|run` ([`image`]): job images and trial
-//!   runs (docs/jobs-runtime.md).
+//!   runs (docs/jobs-runtime.md);
+//! - `mantad nodes` ([`nodes`]): each storage node's heartbeat and job
+//!   agent counters.
 
 mod account;
 mod dev;
 mod image;
+mod nodes;
 mod roles;
 
 use anyhow::Context;
@@ -52,6 +55,8 @@ enum Cmd {
     Account(account::AccountArgs),
     /// Manage and try job images (the same code path as job tasks).
     Image(image::ImageArgs),
+    /// Show each storage node's heartbeat and job agent, as JSON lines.
+    Nodes(nodes::NodesArgs),
 }
 
 #[tokio::main]
@@ -68,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Storage { config } => roles::storage(&config).await,
         Cmd::Frontend { config } => roles::frontend(&config).await,
         Cmd::Account(args) => account::run(args).await,
+        Cmd::Nodes(args) => nodes::run(args).await,
         Cmd::Image(args) => {
             let code = image::run(args).await?;
             std::process::exit(code)
