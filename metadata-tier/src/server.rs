@@ -40,10 +40,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closer = shard.clone();
-    let routes = router(shard).layer(axum::middleware::from_fn_with_state(
-        Verifier::json(key),
-        crate::net::auth::require,
-    ));
+    let routes = router(shard)
+        .route_layer(axum::middleware::from_fn(crate::net::trace::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            Verifier::json(key),
+            crate::net::auth::require,
+        ));
     let r = crate::net::serve(listener, routes, limits, shutdown).await;
     closer.close();
     r

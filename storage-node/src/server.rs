@@ -85,10 +85,12 @@ pub async fn serve_router(
 ) -> std::io::Result<()> {
     // Blob bodies stream unhashed: the store checks them against the hash
     // they are stored under instead.
-    let routes = routes.layer(middleware::from_fn_with_state(
-        Verifier::blobs(key),
-        metadata_tier::net::auth::require,
-    ));
+    let routes = routes
+        .route_layer(middleware::from_fn(metadata_tier::net::trace::layer))
+        .layer(middleware::from_fn_with_state(
+            Verifier::blobs(key),
+            metadata_tier::net::auth::require,
+        ));
     metadata_tier::net::serve(listener, routes, limits, shutdown).await
 }
 

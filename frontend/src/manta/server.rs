@@ -6,27 +6,31 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use metadata_tier::net::trace;
 use std::future::Future;
 use std::time::Instant;
 use tracing::Instrument;
 
 /// The request id: the client's `x-request-id` when it sent one (node-manta
-/// always does), else a fresh uuid. Handlers record it with what they write.
+/// always does) and it is plain text, else a fresh uuid. Handlers record it
+/// with what they write, and internal calls carry it.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestId(pub String);
 
 async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = trace::accept(
+        req.headers()
+            .get(trace::HEADER)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", id = %id, method = %req.method());
-    let mut resp = next.run(req).instrument(span).await;
+    // The id rides on every call to shards, nodes and agents made for it.
+    let mut resp = trace::scope(id.clone(), next.run(req))
+        .instrument(span)
+        .await;
     let h = resp.headers_mut();
     h.insert("server", HeaderValue::from_static("Manta"));
     if let Ok(v) = HeaderValue::from_str(&id) {

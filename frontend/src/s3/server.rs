@@ -33,7 +33,11 @@ async fn handle(State(st): State<S3State>, req: Request) -> Response {
     let resource = req.uri().path().to_string();
     let span = tracing::info_span!("s3", id = %request_id, method = %req.method());
     let has_body = has_body(req.headers());
-    let result = serve_one(st, req, &request_id).instrument(span).await;
+    // The id rides on every call to shards and nodes made for it.
+    let result =
+        metadata_tier::net::trace::scope(request_id.clone(), serve_one(st, req, &request_id))
+            .instrument(span)
+            .await;
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => e.into_s3_response(&resource, &request_id),

@@ -30,9 +30,33 @@ impl ProcessCluster {
     /// Starts `nodes` storage processes (`extra` appended to each config,
     /// e.g. `jobs_runtime = "off"`) and waits until all are live.
     pub async fn start(mantad: impl Into<PathBuf>, nodes: usize, extra: &str) -> ProcessCluster {
+        Self::start_inner(mantad.into(), nodes, extra, None).await
+    }
+
+    /// As [`Self::start`], with each process logging JSON lines at
+    /// `filter` (a `RUST_LOG` value) to a file [`Self::log`] reads.
+    pub async fn start_logging(
+        mantad: impl Into<PathBuf>,
+        nodes: usize,
+        extra: &str,
+        filter: &str,
+    ) -> ProcessCluster {
+        Self::start_inner(mantad.into(), nodes, extra, Some(filter)).await
+    }
+
+    /// What process `i` has logged so far (with [`Self::start_logging`]).
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self._dir.path().join(format!("proc-{i}.log"))).unwrap_or_default()
+    }
+
+    async fn start_inner(
+        mantad: PathBuf,
+        nodes: usize,
+        extra: &str,
+        log: Option<&str>,
+    ) -> ProcessCluster {
         let tc = TestCluster::start_with(0, |_| {}).await;
         let dir = tempfile::tempdir().unwrap();
-        let mantad: PathBuf = mantad.into();
         let shards = tc.cluster.meta.ring().shards().to_vec();
         let secret = crate::cluster::cluster_key_path(tc.cluster.data_dir());
         let extra = format!(
@@ -40,7 +64,7 @@ impl ProcessCluster {
             secret.to_string_lossy()
         );
         let procs = (0..nodes)
-            .map(|i| spawn_node(&mantad, dir.path(), i, &shards, &extra))
+            .map(|i| spawn(&mantad, dir.path(), i, &shards, &extra, log))
             .collect();
         tc.wait_live(nodes).await;
         ProcessCluster {
@@ -68,6 +92,17 @@ impl ProcessCluster {
 /// against `shards`; `extra` is appended to its config (it names the
 /// cluster's `cluster_secret_file`).
 pub fn spawn_node(mantad: &Path, dir: &Path, i: usize, shards: &[String], extra: &str) -> Child {
+    spawn(mantad, dir, i, shards, extra, None)
+}
+
+fn spawn(
+    mantad: &Path,
+    dir: &Path,
+    i: usize,
+    shards: &[String],
+    extra: &str,
+    log: Option<&str>,
+) -> Child {
     let data = dir.join(format!("proc-{i}"));
     let shards: Vec<String> = shards.iter().map(|s| format!("{s:?}")).collect();
     let cfg = format!(
@@ -77,11 +112,18 @@ pub fn spawn_node(mantad: &Path, dir: &Path, i: usize, shards: &[String], extra:
     );
     let path = dir.join(format!("proc-{i}.toml"));
     std::fs::write(&path, cfg).unwrap();
-    Command::new(mantad)
-        .args(["storage", "--config"])
+    let mut cmd = Command::new(mantad);
+    cmd.args(["storage", "--config"])
         .arg(&path)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
+        .kill_on_drop(true);
+    match log {
+        None => cmd.env("RUST_LOG", "warn"),
+        Some(filter) => {
+            let file = std::fs::File::create(dir.join(format!("proc-{i}.log"))).unwrap();
+            cmd.env("RUST_LOG", filter)
+                .env("MANTAD_LOG_FORMAT", "json")
+                .stderr(file)
+        }
+    };
+    cmd.spawn().unwrap()
 }

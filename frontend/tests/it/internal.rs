@@ -206,3 +206,45 @@ async fn slow_and_idle_clients_are_cut_off() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap().len(), big.len());
 }
+
+/// A client's request id reaches the storage nodes that served it: each
+/// node logs its part of the request under a span with that id and the
+/// route template, so one grep follows a request across tiers.
+#[tokio::test]
+async fn the_request_id_travels_to_the_storage_nodes() {
+    let pc = ProcessCluster::start_logging(
+        env!("CARGO_BIN_EXE_mantad"),
+        2,
+        "jobs_runtime = \"off\"",
+        "warn,metadata_tier::net=debug",
+    )
+    .await;
+    let id = format!("trace-{}", uuid::Uuid::new_v4().simple());
+    let r = pc
+        .req(reqwest::Method::PUT, "stor/traced")
+        .header("x-request-id", &id)
+        .body("followed across tiers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["x-request-id"], id.as_str());
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = (0..2)
+            .flat_map(|i| pc.log(i).lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|l| l.contains(&id))
+            .collect();
+        if found.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found.len(), 2, "one PUT per copy: {found:?}");
+    for line in &found {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["span"]["route"], "/blobs", "{v}");
+        assert_eq!(v["span"]["method"], "PUT", "{v}");
+        assert_eq!(v["fields"]["status"], 201, "{v}");
+    }
+}

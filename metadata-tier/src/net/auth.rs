@@ -110,7 +110,8 @@ impl ClusterKey {
     }
 
     /// Stamps a built request. A buffered body is hashed into the stamp;
-    /// a streamed one is marked unhashed.
+    /// a streamed one is marked unhashed. The request id being served, if
+    /// any, goes along ([`super::trace`]).
     pub fn stamp(&self, req: &mut reqwest::Request) {
         let body = match req.body() {
             None => blake3::hash(b"").to_hex().to_string(),
@@ -127,6 +128,9 @@ impl ClusterKey {
         let mac = self.mac(req.method().as_str(), &target, time, &body);
         if let Ok(v) = HeaderValue::from_str(&format!("{VERSION} {time} {body} {mac}")) {
             req.headers_mut().insert(HEADER, v);
+        }
+        if let Some(id) = super::trace::current().and_then(|id| HeaderValue::from_str(&id).ok()) {
+            req.headers_mut().insert(super::trace::HEADER, id);
         }
     }
 

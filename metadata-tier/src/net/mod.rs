@@ -9,10 +9,13 @@
 //!   header-read timeout, an idle/stall timeout that also frees a
 //!   connection whose peer stopped reading, and bounds on connections and
 //!   on requests in flight.
+//! - [`trace`]: the frontend's request id on every internal call, and a
+//!   span with it and the route in every role's logs.
 
 pub mod auth;
 mod idle;
 pub mod serve;
+pub mod trace;
 
 pub use auth::{ClusterKey, Verifier};
 pub use serve::{serve, Limits};
