@@ -77,6 +77,35 @@ pub async fn start_shard(
     })
 }
 
+/// Serves `/metrics` (the whole process's registry) on `listen`: an admin
+/// listener apart from the data ports, for Prometheus to scrape. It asks
+/// for no credentials, so bind it to loopback or a private network.
+///
+/// # Errors
+/// Binding the address.
+pub async fn start_admin(listen: SocketAddr) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("bind admin listener to {listen}"))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let task = spawn_server(
+        "admin",
+        metadata_tier::net::serve(
+            "admin",
+            listener,
+            metadata_tier::net::metrics::admin_router(),
+            Limits::default(),
+            cancel.clone().cancelled_owned(),
+        ),
+    );
+    Ok(Running {
+        addr,
+        cancel,
+        tasks: vec![task],
+    })
+}
+
 /// A storage node to start.
 pub struct StorageRole {
     pub id: String,

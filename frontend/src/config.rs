@@ -35,6 +35,9 @@ pub struct FrontendConfig {
     /// The cluster secret every role names (64 hex digits): the
     /// frontend's calls to shards, storage nodes and agents carry it.
     pub cluster_secret_file: PathBuf,
+    /// Address of the admin listener serving `/metrics`; unset serves none.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     /// Copies made when the client asks for none.
     #[serde(default = "two")]
     pub(crate) default_durability: u32,
@@ -112,6 +115,7 @@ pub struct FrontendSettings {
     pub listen: SocketAddr,
     pub ring: Ring,
     pub cluster_key: ClusterKey,
+    pub admin_listen: Option<SocketAddr>,
     /// The Manta API's settings (also the S3 API's and the supervisor's).
     pub api: Settings,
     /// Accounts to create at start if missing.
@@ -156,6 +160,7 @@ impl FrontendConfig {
             listen: self.listen,
             ring,
             cluster_key: ClusterKey::load(&self.cluster_secret_file)?,
+            admin_listen: self.admin_listen,
             api,
             accounts: self.accounts.clone(),
             s3_listen: self.s3_listen,

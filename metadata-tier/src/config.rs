@@ -27,6 +27,9 @@ pub struct ShardConfig {
     /// The cluster secret (64 hex digits) every role of the cluster names:
     /// calls without it are refused.
     pub cluster_secret_file: PathBuf,
+    /// Address of the admin listener serving `/metrics`; unset serves none.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
 }
 
 /// What a shard runs with.
@@ -35,6 +38,7 @@ pub struct ShardSettings {
     pub listen: SocketAddr,
     pub data: PathBuf,
     pub cluster_key: ClusterKey,
+    pub admin_listen: Option<SocketAddr>,
 }
 
 impl ShardConfig {
@@ -51,6 +55,7 @@ impl ShardConfig {
             listen: self.listen,
             data: self.data.clone(),
             cluster_key: ClusterKey::load(&self.cluster_secret_file)?,
+            admin_listen: self.admin_listen,
         })
     }
 }

@@ -46,7 +46,7 @@ pub async fn serve(
             Verifier::json(key),
             crate::net::auth::require,
         ));
-    let r = crate::net::serve(listener, routes, limits, shutdown).await;
+    let r = crate::net::serve("metadata", listener, routes, limits, shutdown).await;
     closer.close();
     r
 }

@@ -37,6 +37,9 @@ pub struct NodeConfig<E> {
     /// The cluster secret every role names (64 hex digits): the node
     /// serves only callers holding it, and holds it in its own calls.
     pub cluster_secret_file: PathBuf,
+    /// Address of the admin listener serving `/metrics`; unset serves none.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     /// Virtual nodes of the ring (the same in every role).
     #[serde(default = "default_vnodes")]
     pub vnodes: u32,
@@ -63,6 +66,7 @@ pub struct NodeSettings {
     pub ring: Ring,
     pub heartbeat: Duration,
     pub cluster_key: ClusterKey,
+    pub admin_listen: Option<SocketAddr>,
 }
 
 impl<E> NodeConfig<E> {
@@ -101,6 +105,7 @@ impl<E> NodeConfig<E> {
             data: self.data.clone(),
             ring,
             heartbeat,
+            admin_listen: self.admin_listen,
             cluster_key: ClusterKey::load(&self.cluster_secret_file).map_err(|e| match e {
                 metadata_tier::Error::InvalidConfig { key, reason } => invalid(key, reason),
                 other => invalid("cluster_secret_file", other.to_string()),

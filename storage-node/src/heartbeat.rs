@@ -1,6 +1,8 @@
 //! Periodic registration in the metadata tier's node registry, which the
 //! frontend's placement reads to choose nodes for new blobs.
 
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use std::time::Duration;
 
 use metadata_tier::registry::NodeRecord;
@@ -40,8 +42,55 @@ pub async fn run(
     }
 }
 
+/// The node's disk use as the last heartbeat saw it, by node id.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct NodeLabel {
+    node: String,
+}
+
+struct NodeGauges {
+    free: Family<NodeLabel, Gauge>,
+    used: Family<NodeLabel, Gauge>,
+    blobs: Family<NodeLabel, Gauge>,
+}
+
+fn gauges() -> &'static NodeGauges {
+    static G: std::sync::OnceLock<NodeGauges> = std::sync::OnceLock::new();
+    G.get_or_init(|| {
+        let g = NodeGauges {
+            free: Family::default(),
+            used: Family::default(),
+            blobs: Family::default(),
+        };
+        let reg = metadata_tier::net::metrics::register;
+        reg(
+            "storage_free_bytes",
+            "Free bytes on the node's disk",
+            g.free.clone(),
+        );
+        reg(
+            "storage_used_bytes",
+            "Bytes of the node's blobs",
+            g.used.clone(),
+        );
+        reg("storage_blobs", "Blobs the node holds", g.blobs.clone());
+        g
+    })
+}
+
 async fn beat(meta: &MetadataClient, store: &BlobStore, cfg: &HeartbeatConfig) {
     let counts = store.status().await;
+    let label = NodeLabel {
+        node: cfg.node_id.clone(),
+    };
+    let g = gauges();
+    let set = |f: &Family<NodeLabel, Gauge>, v: u64| {
+        f.get_or_create(&label)
+            .set(i64::try_from(v).unwrap_or(i64::MAX));
+    };
+    set(&g.free, counts.free_bytes);
+    set(&g.used, counts.used_bytes);
+    set(&g.blobs, counts.blob_count);
     let rec = NodeRecord {
         id: cfg.node_id.clone(),
         addr: cfg.addr.clone(),

@@ -91,7 +91,7 @@ pub async fn serve_router(
             Verifier::blobs(key),
             metadata_tier::net::auth::require,
         ));
-    metadata_tier::net::serve(listener, routes, limits, shutdown).await
+    metadata_tier::net::serve("storage", listener, routes, limits, shutdown).await
 }
 
 async fn track_inflight(State(st): State<AppState>, req: Request, next: Next) -> Response {

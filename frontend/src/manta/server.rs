@@ -26,11 +26,14 @@ async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) 
     )
     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let route = route_template(req.uri().path());
     let span = tracing::info_span!("request", id = %id, method = %req.method());
     // The id rides on every call to shards, nodes and agents made for it.
     let mut resp = trace::scope(id.clone(), next.run(req))
         .instrument(span)
         .await;
+    resp.extensions_mut()
+        .insert(metadata_tier::net::metrics::RouteLabel(route));
     let h = resp.headers_mut();
     h.insert("server", HeaderValue::from_static("Manta"));
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -41,6 +44,27 @@ async fn common_headers(server_name: HeaderValue, mut req: Request, next: Next) 
     }
     h.insert("x-server-name", server_name);
     resp
+}
+
+/// The metrics' route label of a Manta path: its top directory, the rest
+/// elided (`/:login/stor/...`), so the label set stays small whatever
+/// names clients use.
+fn route_template(path: &str) -> String {
+    let mut parts = path.trim_start_matches('/').splitn(3, '/');
+    let login = parts.next().unwrap_or_default();
+    let area = parts.next();
+    let deeper = parts.next().is_some_and(|rest| !rest.is_empty());
+    let area = match area {
+        None if login.is_empty() => return "/".into(),
+        None => return "/:login".into(),
+        Some(a @ ("stor" | "public" | "jobs" | "uploads" | "reports")) => a,
+        Some(_) => "other",
+    };
+    if deeper {
+        format!("/:login/{area}/...")
+    } else {
+        format!("/:login/{area}")
+    }
 }
 
 pub(crate) fn app(state: AppState) -> axum::Router {
@@ -62,5 +86,5 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.settings.listener_limits;
-    metadata_tier::net::serve(listener, app(state), limits, shutdown).await
+    metadata_tier::net::serve("manta", listener, app(state), limits, shutdown).await
 }

@@ -25,7 +25,7 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = st.app.settings.listener_limits;
-    metadata_tier::net::serve(listener, app(st), limits, shutdown).await
+    metadata_tier::net::serve("s3", listener, app(st), limits, shutdown).await
 }
 
 async fn handle(State(st): State<S3State>, req: Request) -> Response {
@@ -33,6 +33,7 @@ async fn handle(State(st): State<S3State>, req: Request) -> Response {
     let resource = req.uri().path().to_string();
     let span = tracing::info_span!("s3", id = %request_id, method = %req.method());
     let has_body = has_body(req.headers());
+    let route = route_template(req.uri().path(), req.uri().query());
     // The id rides on every call to shards and nodes made for it.
     let result =
         metadata_tier::net::trace::scope(request_id.clone(), serve_one(st, req, &request_id))
@@ -54,7 +55,44 @@ async fn handle(State(st): State<S3State>, req: Request) -> Response {
         h.insert("x-amz-id-2", v);
     }
     h.insert("server", HeaderValue::from_static("Manta"));
+    resp.extensions_mut()
+        .insert(metadata_tier::net::metrics::RouteLabel(route));
     resp
+}
+
+/// The sub-resources that name an S3 operation, for the metrics' route
+/// label; any other query key is left out so the label set stays small.
+const SUBRESOURCES: [&str; 10] = [
+    "uploads",
+    "uploadId",
+    "partNumber",
+    "delete",
+    "location",
+    "list-type",
+    "acl",
+    "tagging",
+    "versioning",
+    "attributes",
+];
+
+/// `/`, `/:bucket` or `/:bucket/:key` (path style), with the sub-resource
+/// that names the operation, e.g. `/:bucket/:key?uploadId`.
+fn route_template(path: &str, query: Option<&str>) -> String {
+    let segments = path
+        .trim_start_matches('/')
+        .splitn(2, '/')
+        .filter(|s| !s.is_empty())
+        .count();
+    let base = ["/", "/:bucket", "/:bucket/:key"][segments.min(2)];
+    let sub = query.and_then(|q| {
+        q.split('&')
+            .map(|kv| kv.split('=').next().unwrap_or_default())
+            .find_map(|k| SUBRESOURCES.iter().find(|s| **s == k))
+    });
+    match sub {
+        Some(s) => format!("{base}?{s}"),
+        None => base.to_string(),
+    }
 }
 
 fn has_body(h: &HeaderMap) -> bool {

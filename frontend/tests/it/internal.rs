@@ -248,3 +248,43 @@ async fn the_request_id_travels_to_the_storage_nodes() {
         assert_eq!(v["fields"]["status"], 201, "{v}");
     }
 }
+
+/// `/metrics` on the admin listener, in Prometheus' text format: the HTTP
+/// metrics of every listener (by route template and status), the shards'
+/// group commits, the nodes' disk use.
+#[tokio::test]
+async fn metrics_are_served_on_the_admin_listener() {
+    let tc = TestCluster::start().await;
+    let admin = frontend::cluster::start_admin("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    for i in 0..3 {
+        assert_eq!(tc.put(&format!("stor/m{i}"), "counted").await.status(), 204);
+    }
+    assert_eq!(tc.get("stor/m0").await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await; // a heartbeat
+    let r = reqwest::get(format!("http://{}/metrics", admin.addr))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "content-type").starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    // Other tests of this binary share the process's registry: at least.
+    let puts = value(
+        "mantad_http_requests_total{listener=\"manta\",route=\"/:login/stor/...\",method=\"PUT\",status=\"204\"}",
+    );
+    assert!(puts >= 3.0, "{text}");
+    assert!(value("mantad_http_requests_total{listener=\"storage\",route=\"/blobs\",method=\"PUT\",status=\"201\"}") >= 6.0);
+    assert!(value("mantad_http_request_duration_seconds_count{listener=\"manta\"") >= 4.0);
+    assert!(value("mantad_shard_write_group_requests_count") >= 3.0);
+    assert!(value("mantad_shard_write_sync_seconds_count") >= 1.0);
+    assert!(value("mantad_storage_free_bytes{node=\"stor-1\"}") > 0.0);
+    assert!(value("mantad_http_response_bytes_total{listener=\"manta\"}") >= 7.0);
+    admin.stop().await;
+}

@@ -125,8 +125,9 @@ impl Agent {
             tracing::warn!(error = %e, "tasks will fail until the runtime is installed");
         }
         let slot_count = cfg.slots.max(1);
+        let node_id = cfg.node_id;
         let shared = Arc::new(Shared {
-            node_id: cfg.node_id,
+            node_id: node_id.clone(),
             runtime: cfg.runtime,
             runner,
             fetcher: fetch::Fetcher {
@@ -135,7 +136,7 @@ impl Agent {
             },
             bin_dir,
             tasks_dir,
-            counters: counters::Counters::default(),
+            counters: counters::Counters::new(&node_id),
             image_imports: tokio::sync::Mutex::new(()),
             slots: Arc::new(Semaphore::new(slot_count as usize)),
             reduce_slots: Arc::new(Semaphore::new(4 * slot_count as usize)),

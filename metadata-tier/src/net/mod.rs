@@ -9,11 +9,14 @@
 //!   header-read timeout, an idle/stall timeout that also frees a
 //!   connection whose peer stopped reading, and bounds on connections and
 //!   on requests in flight.
+//! - [`metrics`]: the process's Prometheus registry, the HTTP metrics of
+//!   every listener, and `/metrics` for an admin listener.
 //! - [`trace`]: the frontend's request id on every internal call, and a
 //!   span with it and the route in every role's logs.
 
 pub mod auth;
 mod idle;
+pub mod metrics;
 pub mod serve;
 pub mod trace;
 

@@ -28,6 +28,8 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::idle::IdleIo;
+use super::metrics::{self, ListenerLabels, RouteLabel};
+use prometheus_client::metrics::gauge::Gauge;
 
 /// A listener's bounds.
 #[derive(Debug, Clone, Copy)]
@@ -71,11 +73,18 @@ pub const CLIENT_POOL_IDLE: Duration = Duration::from_secs(20);
 /// # Errors
 /// A listener that can no longer accept.
 pub async fn serve(
+    name: &'static str,
     listener: TcpListener,
     router: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let open = metrics::http()
+        .connections
+        .get_or_create(&ListenerLabels {
+            listener: name.to_string(),
+        })
+        .clone();
     let conns = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let requests = Arc::new(Semaphore::new(limits.max_requests.max(1)));
     let graceful = GracefulShutdown::new();
@@ -112,17 +121,20 @@ pub async fn serve(
         let (router, requests) = (router.clone(), requests.clone());
         let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             let (router, requests, busy) = (router.clone(), requests.clone(), busy.clone());
-            async move { Ok::<_, Infallible>(handle(router, requests, busy, req).await) }
+            async move { Ok::<_, Infallible>(handle(name, router, requests, busy, req).await) }
         });
         // No protocol upgrades yet: hyper's graceful shutdown does not
         // cover upgradeable connections.
         let conn = builder.serve_connection(TokioIo::new(io), svc);
         let conn = graceful.watch(conn);
+        let open = open.clone();
+        open.inc();
         tokio::spawn(async move {
             // Errors here are a client's: a reset, a timeout, bad bytes.
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended");
             }
+            open.dec();
             drop(slot);
         });
     }
@@ -131,19 +143,23 @@ pub async fn serve(
     Ok(())
 }
 
-/// Marks a request in flight on its connection until dropped.
+/// Marks a request in flight on its connection (and in the listener's
+/// gauge) until dropped.
 struct InFlight {
     busy: Arc<AtomicUsize>,
+    gauge: Gauge,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.busy.fetch_sub(1, Ordering::Relaxed);
+        self.gauge.dec();
     }
 }
 
 async fn handle(
+    name: &'static str,
     router: Router,
     requests: Arc<Semaphore>,
     busy: Arc<AtomicUsize>,
@@ -154,19 +170,42 @@ async fn handle(
         busy.fetch_sub(1, Ordering::Relaxed);
         return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
+    let listener = ListenerLabels {
+        listener: name.to_string(),
+    };
+    let gauge = metrics::http().in_flight.get_or_create(&listener).clone();
+    gauge.inc();
     let guard = InFlight {
         busy,
+        gauge,
         _permit: permit,
     };
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
     let resp = match router.oneshot(req.map(Body::new)).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
+    let route = resp
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or("other", |r| r.0.as_str());
+    metrics::record(
+        name,
+        route,
+        &method,
+        resp.status().as_u16(),
+        started.elapsed(),
+    );
+    let bytes_out = metrics::http().bytes_out.get_or_create(&listener).clone();
     // A response is in flight until its body is sent, not when its
     // headers are.
     resp.map(|body| {
         Body::new(body.map_frame(move |frame| {
             let _held = &guard;
+            if let Some(data) = frame.data_ref() {
+                bytes_out.inc_by(data.len() as u64);
+            }
             frame
         }))
     })

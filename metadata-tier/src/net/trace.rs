@@ -55,7 +55,9 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let span = tracing::info_span!("call", id = %id, method = %req.method(), route = %route);
     let started = std::time::Instant::now();
     async move {
-        let resp = scope(id, next.run(req)).await;
+        let mut resp = scope(id, next.run(req)).await;
+        resp.extensions_mut()
+            .insert(super::metrics::RouteLabel(route.clone()));
         // The access log of internal calls: debug, since heartbeats alone
         // make several a second (`RUST_LOG=metadata_tier::net=debug`).
         tracing::debug!(

@@ -9,6 +9,7 @@
 use super::keys::{self, Envelope, ENVELOPE_VERSION};
 use crate::error::{Error, Result};
 use crate::wire::{Condition, Op, OpResult};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use rocksdb::{WriteBatch, WriteOptions, DB};
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
@@ -50,7 +51,35 @@ struct Overlay {
     counts: HashMap<Vec<u8>, i64>,
 }
 
+/// Requests per group commit and the synced write's latency.
+struct WriterMetrics {
+    group_requests: Histogram,
+    sync_seconds: Histogram,
+}
+
+fn writer_metrics() -> &'static WriterMetrics {
+    static M: std::sync::OnceLock<WriterMetrics> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        let m = WriterMetrics {
+            group_requests: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
+            sync_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+        };
+        crate::net::metrics::register(
+            "shard_write_group_requests",
+            "Write requests committed together in one synced batch (group commit)",
+            m.group_requests.clone(),
+        );
+        crate::net::metrics::register(
+            "shard_write_sync_seconds",
+            "Time of one synced WriteBatch (the WAL fsync a write waits for)",
+            m.sync_seconds.clone(),
+        );
+        m
+    })
+}
+
 fn commit_group(db: &DB, group: Vec<WriteReq>) {
+    writer_metrics().group_requests.observe(group.len() as f64);
     let mut overlay = Overlay::default();
     let mut answers = Vec::with_capacity(group.len());
     for req in group {
@@ -106,7 +135,11 @@ fn write(db: &DB, overlay: &Overlay) -> Result<()> {
     }
     let mut opts = WriteOptions::default();
     opts.set_sync(true);
+    let started = std::time::Instant::now();
     db.write_opt(batch, &opts)?;
+    writer_metrics()
+        .sync_seconds
+        .observe(started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -35,6 +35,9 @@ pub struct DevArgs {
     /// Runtime of job tasks on the storage nodes.
     #[arg(long, value_enum, default_value_t = RuntimeKind::Runsc)]
     jobs_runtime: RuntimeKind,
+    /// Address of the admin listener (`/metrics`); a busy port only warns.
+    #[arg(long, default_value = "127.0.0.1:9102")]
+    admin_listen: SocketAddr,
 }
 
 /// Starts the cluster, prepares the dev account, runs until ctrl-c.
@@ -50,6 +53,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         storage_nodes,
         shards,
         jobs_runtime,
+        admin_listen,
     } = args;
     std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
     let data = data
@@ -67,11 +71,23 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     });
     opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
     let cluster = Cluster::start(opts).await?;
+    // Metrics are for watching, not for serving data: a second dev cluster
+    // on this host (whose admin port is taken) still starts.
+    let admin = match frontend::cluster::start_admin(admin_listen).await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "no admin listener");
+            None
+        }
+    };
+    let metrics_url = admin
+        .as_ref()
+        .map_or_else(|| "-".to_string(), |a| format!("http://{}/metrics", a.addr));
     let creds = frontend::auth::dev::prepare(&cluster, &user, &data).await?;
     let env_file = data.join("env.sh");
     println!(
         "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
-         \n  Manta API  {}\n  S3 API     {}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
+         \n  Manta API  {}\n  S3 API     {}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
          Use it from a shell with:  source {}\n\
          (m* commands, node-manta with ssh-agent, aws-cli)\n\
          Manage accounts with:      mantad account --dev {} list\n",
@@ -85,6 +101,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     );
     tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
     println!("stopping");
+    if let Some(a) = admin {
+        a.stop().await;
+    }
     cluster.shutdown().await;
     Ok(())
 }

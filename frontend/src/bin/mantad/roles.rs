@@ -29,7 +29,9 @@ pub async fn metadata(config: &Path) -> anyhow::Result<()> {
     let limits = metadata_tier::net::Limits::default();
     let running = cluster::start_shard(s.listen, &s.data, s.cluster_key, limits).await?;
     tracing::info!(addr = %running.addr, "metadata shard serving");
-    until_signal(vec![running]).await
+    let mut roles = admin(s.admin_listen).await?;
+    roles.insert(0, running);
+    until_signal(roles).await
 }
 
 /// Runs one storage node (with its job agent unless `jobs_runtime = "off"`)
@@ -56,7 +58,9 @@ pub async fn storage(config: &Path) -> anyhow::Result<()> {
     let meta = MetadataClient::new(node.ring, node.cluster_key);
     let running = cluster::start_storage(role, meta).await?;
     tracing::info!(addr = %running.addr, "storage node serving");
-    until_signal(vec![running]).await
+    let mut roles = admin(node.admin_listen).await?;
+    roles.insert(0, running);
+    until_signal(roles).await
 }
 
 /// Runs the frontend (Manta API, S3 API if configured, job supervisor)
@@ -76,6 +80,7 @@ pub async fn frontend(config: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("create account {login}"))?;
     }
     let mut roles = Vec::new();
+    let admin_listen = s.admin_listen;
     if let Some(s3_listen) = s.s3_listen {
         let running = cluster::start_s3(s3_listen, state.clone(), s.s3).await?;
         tracing::info!(addr = %running.addr, "S3 API serving");
@@ -84,7 +89,18 @@ pub async fn frontend(config: &Path) -> anyhow::Result<()> {
     let running = cluster::start_frontend(s.listen, state).await?;
     tracing::info!(addr = %running.addr, "frontend serving");
     roles.push(running);
+    roles.extend(admin(admin_listen).await?);
     until_signal(roles).await
+}
+
+/// The role's admin listener (`/metrics`), when its config names one.
+async fn admin(listen: Option<std::net::SocketAddr>) -> anyhow::Result<Vec<cluster::Running>> {
+    let Some(listen) = listen else {
+        return Ok(Vec::new());
+    };
+    let running = cluster::start_admin(listen).await?;
+    tracing::info!(addr = %running.addr, "admin listener serving /metrics");
+    Ok(vec![running])
 }
 
 fn invalid(config: &Path) -> String {
