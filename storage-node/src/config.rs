@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use metadata_tier::net::ClusterKey;
 use metadata_tier::config::default_vnodes;
+use metadata_tier::net::ClusterKey;
 use metadata_tier::Ring;
 use serde::Deserialize;
 
