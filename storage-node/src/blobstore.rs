@@ -14,6 +14,7 @@
 mod outboard;
 mod put;
 mod quarantine;
+mod tree_read;
 mod verify;
 mod window_file;
 

@@ -1,10 +1,10 @@
 //! Reads that hand out only bytes proven against the blob's name.
 //!
-//! Bit rot or a stray write can change a blob file. Each read runs Bao's
-//! decoder over the blob and its tree on a blocking thread: a range costs
-//! hashing the 1 KiB chunks it touches and the parent nodes above them, and
-//! a chunk's bytes are released only once its hash has been checked up to
-//! the root. Verified pieces go to the caller through a small bounded
+//! Bit rot or a stray write can change a blob file. Each read walks the
+//! blob's hash tree on a blocking thread (`tree_read`): a range costs
+//! hashing the 16 KiB groups it touches and the parent nodes above them,
+//! and a group's bytes are released only once its hash has been checked up
+//! to the root. Verified pieces go to the caller through a small bounded
 //! channel. The first piece is awaited before the stream is returned, so a
 //! copy that is bad from its first chunk (or whose tree shows it bad) is an
 //! error the server can answer with a status; a copy found bad later ends
@@ -12,24 +12,22 @@
 //! bytes so far are right. Either way the copy is quarantined.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io;
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
-use super::{BlobStore, READ_CHUNK};
+use super::tree_read::read_verified;
+use super::BlobStore;
 use crate::wire::BlobHash;
 use crate::{Error, Result};
 
-/// Bytes per verified piece sent to the caller.
-const PIECE: usize = 64 * 1024;
+/// Bytes per verified piece sent to the caller: large enough to keep the
+/// per-frame cost of the HTTP body small.
+const PIECE: usize = 256 * 1024;
 /// Pieces queued between the verifying thread and the caller.
-const DEPTH: usize = 4;
-/// Read-ahead on the tree: its parent nodes are read 64 bytes at a time.
-const TREE_BUF: usize = 16 * 1024;
-
-type Decoder = bao::decode::Decoder<BufReader<File>, BufReader<File>>;
+const DEPTH: usize = 2;
 
 impl BlobStore {
     /// Streams the whole blob, every byte verified. Returns the size with
@@ -95,53 +93,47 @@ fn send_range(
     len: u64,
     tx: &mpsc::Sender<Result<Bytes>>,
 ) -> Result<()> {
-    let mut decoder = open_at(store, hash, start, len)?;
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(PIECE as u64) as usize;
-        let mut piece = BytesMut::zeroed(n);
-        decoder
-            .read_exact(&mut piece)
-            .map_err(|e| checked(store, hash, e))?;
-        left -= n as u64;
-        if tx.blocking_send(Ok(piece.freeze())).is_err() {
-            return Ok(());
+    let end = start.checked_add(len).ok_or(Error::BadRange)?;
+    let (blob, tree, size) = open(store, hash, end)?;
+    let mut piece = BytesMut::with_capacity(PIECE);
+    let mut emit = |mut bytes: &[u8]| {
+        while !bytes.is_empty() {
+            let n = bytes.len().min(PIECE - piece.len());
+            piece.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if piece.len() == PIECE && tx.blocking_send(Ok(piece.split().freeze())).is_err() {
+                return false;
+            }
         }
+        true
+    };
+    let root = blake3::Hash::from(hash.0);
+    read_verified(&blob, &tree, size, root, (start, end), &mut emit)
+        .map_err(|e| checked(store, hash, e))?;
+    if !piece.is_empty() {
+        // Nobody listening is fine: the caller went away.
+        let _ = tx.blocking_send(Ok(piece.freeze()));
     }
     Ok(())
 }
 
-/// A decoder over the blob and its tree, positioned at `start`.
-fn open_at(store: &BlobStore, hash: &BlobHash, start: u64, len: u64) -> Result<Decoder> {
+/// The blob, its tree and its size, if the blob has at least `end` bytes.
+fn open(store: &BlobStore, hash: &BlobHash, end: u64) -> Result<(File, File, u64)> {
     let blob = match File::open(store.path(hash)) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Error::NotFound(*hash)),
         Err(e) => return Err(e.into()),
     };
     let size = blob.metadata()?.len();
-    let end = start.checked_add(len).ok_or(Error::BadRange)?;
     if end > size {
         return Err(Error::BadRange);
     }
-    if size == 0 && *hash != BlobHash::of(b"") {
-        // No chunk to check: the name alone says the file lost its bytes.
-        return Err(store.quarantine(hash, "empty file under a non-empty name"));
-    }
-    let mut tree = store.open_tree(hash, size)?;
-    tree.rewind()?;
-    let mut decoder = Decoder::new_outboard(
-        BufReader::with_capacity(READ_CHUNK, blob),
-        BufReader::with_capacity(TREE_BUF, tree),
-        &bao::Hash::from(hash.0),
-    );
-    decoder
-        .seek(SeekFrom::Start(start))
-        .map_err(|e| checked(store, hash, e))?;
-    Ok(decoder)
+    let tree = store.open_tree(hash, size)?;
+    Ok((blob, tree, size))
 }
 
-/// Turns a decoder error into ours; a verification failure (or a blob
-/// shorter than its tree) quarantines the copy.
+/// Turns a verification error into ours; a mismatch (or a blob shorter
+/// than its tree) quarantines the copy.
 fn checked(store: &BlobStore, hash: &BlobHash, e: io::Error) -> Error {
     match e.kind() {
         io::ErrorKind::InvalidData => store.quarantine(hash, "bytes do not match the hash tree"),
