@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io;
 
 use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use tokio::sync::mpsc;
 
 use super::tree_read::read_verified;
@@ -69,19 +69,44 @@ impl BlobStore {
         });
         let first = match rx.recv().await {
             Some(Err(e)) => return Err(e),
+            None if len > 0 => return Err(stopped_early().into()),
             first => first,
         };
-        let rest = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|piece| (piece, rx))
-        });
-        let pieces = futures::stream::iter(first).chain(rest);
-        Ok(pieces.map(|piece| {
-            piece.map_err(|e| match e {
-                Error::Io(e) => e,
-                other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
-            })
-        }))
+        Ok(pieces(rx, first, len))
     }
+}
+
+/// The pieces as a stream that fails, rather than ends, if fewer than `len`
+/// bytes came (the reading thread died): a short body must not look whole.
+fn pieces(
+    rx: mpsc::Receiver<Result<Bytes>>,
+    first: Option<Result<Bytes>>,
+    len: u64,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    futures::stream::unfold(Some((rx, first, len)), |state| async move {
+        let (mut rx, pending, left) = state?;
+        let next = match pending {
+            Some(piece) => Some(piece),
+            None => rx.recv().await,
+        };
+        match next {
+            Some(Ok(b)) => {
+                let left = left.saturating_sub(b.len() as u64);
+                Some((Ok(b), Some((rx, None, left))))
+            }
+            Some(Err(Error::Io(e))) => Some((Err(e), None)),
+            Some(Err(e)) => Some((
+                Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
+                None,
+            )),
+            None if left > 0 => Some((Err(stopped_early()), None)),
+            None => None,
+        }
+    })
+}
+
+fn stopped_early() -> io::Error {
+    io::Error::other("blob reader stopped before the end of the range")
 }
 
 /// Verifies and sends the range piece by piece (blocking); returns early
