@@ -85,8 +85,9 @@ impl BlobStore {
         self.rebuild_tree(hash)?;
         let f = File::open(&path)?;
         if !describes(&f, size)? {
-            // The blob changed size while we hashed it.
-            return Err(self.quarantine(hash, "blob changed while its tree was built"));
+            // The rebuilt tree proved the blob good, so it is the caller's
+            // size that is stale: the blob was replaced meanwhile.
+            return Err(io::Error::other("blob replaced while its tree was built").into());
         }
         Ok(f)
     }
@@ -111,8 +112,8 @@ impl BlobStore {
         }
         let (got, file) = tree.finish()?;
         if got != *hash {
-            tracing::error!(blob = %hash, computed = %got, "blob bytes do not hash to its name");
-            return Err(self.quarantine(hash, "bytes do not hash to the name"));
+            tracing::warn!(blob = %hash, computed = %got, "blob bytes do not hash to its name");
+            return Err(self.quarantine(hash, "bytes do not hash to the name", &blob));
         }
         file.sync_all()?;
         let dest = self.outboard_path(hash);

@@ -5,7 +5,9 @@
 //! callers go to another copy, and a later upload of the same bytes stores a
 //! fresh one. The bad bytes are kept for inspection rather than deleted.
 
+use std::fs::File;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
@@ -16,15 +18,19 @@ use crate::Error;
 
 impl BlobStore {
     /// Moves the blob and its tree to `quarantine/` (blocking) and returns
-    /// the [`Error::Corrupt`] to report. Failing to move it is logged: the
-    /// caller's answer is the same either way.
-    pub(super) fn quarantine(&self, hash: &BlobHash, why: &str) -> Error {
+    /// the [`Error::Corrupt`] to report. `seen` is the file found bad: if
+    /// the name now holds another file (a fresh upload after an earlier
+    /// quarantine), that one is left alone. Failing to move the copy is
+    /// logged: the caller's answer is the same either way.
+    pub(super) fn quarantine(&self, hash: &BlobHash, why: &str, seen: &File) -> Error {
         let hex = hash.to_hex();
         let dest = self.inner.quarantine.join(&hex);
         let replaces = dest.exists();
         let src = self.path(hash);
-        let moved =
-            std::fs::metadata(&src).and_then(|m| std::fs::rename(&src, &dest).map(|()| m.len()));
+        let moved = same_file(seen, &src).and_then(|size| match size {
+            Some(size) => std::fs::rename(&src, &dest).map(|()| size),
+            None => Err(io::ErrorKind::NotFound.into()),
+        });
         match moved {
             Ok(size) => {
                 self.record_removed_blob(size);
@@ -34,7 +40,7 @@ impl BlobStore {
                 tracing::error!(blob = %hash, reason = why, size, "corrupt copy quarantined");
             }
             // A concurrent reader or a delete got there first.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Error::Corrupt(*hash),
             Err(e) => {
                 tracing::error!(blob = %hash, reason = why, error = %e, "corrupt copy could not be quarantined");
             }
@@ -48,6 +54,12 @@ impl BlobStore {
         sync_quietly(&self.inner.quarantine);
         Error::Corrupt(*hash)
     }
+}
+
+/// The size of the file at `path` if it is `seen`, else `None`.
+fn same_file(seen: &File, path: &Path) -> io::Result<Option<u64>> {
+    let (a, b) = (seen.metadata()?, std::fs::metadata(path)?);
+    Ok((a.dev() == b.dev() && a.ino() == b.ino()).then_some(b.len()))
 }
 
 fn sync_quietly(dir: &Path) {

@@ -134,7 +134,7 @@ fn send_range(
     };
     let root = blake3::Hash::from(hash.0);
     read_verified(&blob, &tree, size, root, (start, end), &mut emit)
-        .map_err(|e| checked(store, hash, e))?;
+        .map_err(|e| checked(store, hash, e, &blob))?;
     if !piece.is_empty() {
         // Nobody listening is fine: the caller went away.
         let _ = tx.blocking_send(Ok(piece.freeze()));
@@ -159,10 +159,14 @@ fn open(store: &BlobStore, hash: &BlobHash, end: u64) -> Result<(File, File, u64
 
 /// Turns a verification error into ours; a mismatch (or a blob shorter
 /// than its tree) quarantines the copy.
-fn checked(store: &BlobStore, hash: &BlobHash, e: io::Error) -> Error {
+fn checked(store: &BlobStore, hash: &BlobHash, e: io::Error, blob: &File) -> Error {
     match e.kind() {
-        io::ErrorKind::InvalidData => store.quarantine(hash, "bytes do not match the hash tree"),
-        io::ErrorKind::UnexpectedEof => store.quarantine(hash, "blob shorter than its hash tree"),
+        io::ErrorKind::InvalidData => {
+            store.quarantine(hash, "bytes do not match the hash tree", blob)
+        }
+        io::ErrorKind::UnexpectedEof => {
+            store.quarantine(hash, "blob shorter than its hash tree", blob)
+        }
         _ => Error::Io(e),
     }
 }
