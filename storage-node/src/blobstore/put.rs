@@ -94,12 +94,24 @@ impl BlobStore {
             .await
             .map_err(io::Error::other)??;
 
+        // The tree (BLAKE3, 1 KiB at a time) costs about what MD5 and the
+        // write cost together: on its own thread they overlap.
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        let writer = tokio::task::spawn_blocking(move || write_batches(file, tree, rx));
+        let (tree_tx, tree_rx) = mpsc::channel(QUEUE_DEPTH);
+        let writer = tokio::task::spawn_blocking(move || write_batches(file, rx));
+        let treer = tokio::task::spawn_blocking(move || build_tree(tree, tree_rx));
         // On a body error return at once; the writer drains what is queued
         // into an already unlinked file.
-        feed(&mut body, tx).await?;
-        let written = writer.await.map_err(io::Error::other)??;
+        feed(&mut body, [tx, tree_tx]).await?;
+        let (file, md5, size) = writer.await.map_err(io::Error::other)??;
+        let (hash, tree) = treer.await.map_err(io::Error::other)??;
+        let written = Written {
+            file,
+            tree,
+            hash,
+            md5,
+            size,
+        };
         check(&expect, &written)?;
 
         let store = self.clone();
@@ -125,9 +137,9 @@ impl BlobStore {
     }
 }
 
-/// Reads `body` into batches for the writer. Returns early (Ok) if the writer
-/// stopped: its error is the one to report.
-async fn feed<S, E>(body: &mut S, tx: mpsc::Sender<Bytes>) -> Result<()>
+/// Reads `body` into batches for the writer and the tree builder. Returns
+/// early (Ok) if either stopped: its error is the one to report.
+async fn feed<S, E>(body: &mut S, txs: [mpsc::Sender<Bytes>; 2]) -> Result<()>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
     E: Display,
@@ -140,7 +152,7 @@ where
         match next {
             Some(Ok(chunk)) => {
                 buf.extend_from_slice(&chunk);
-                if buf.len() >= WRITE_BATCH && tx.send(buf.split().freeze()).await.is_err() {
+                if buf.len() >= WRITE_BATCH && !send_both(&txs, buf.split().freeze()).await {
                     return Ok(());
                 }
             }
@@ -149,35 +161,45 @@ where
         }
     }
     if !buf.is_empty() {
-        // A send error means the writer failed; it reports why.
-        let _ = tx.send(buf.freeze()).await;
+        // A send error means a consumer failed; it reports why.
+        send_both(&txs, buf.freeze()).await;
     }
     Ok(())
 }
 
+/// Sends one batch to both consumers; false if either is gone.
+async fn send_both(txs: &[mpsc::Sender<Bytes>; 2], batch: Bytes) -> bool {
+    let [a, b] = txs;
+    let (x, y) = tokio::join!(a.send(batch.clone()), b.send(batch));
+    x.is_ok() && y.is_ok()
+}
+
+/// Writes the batches; returns the file, the MD5 and the size.
 fn write_batches(
     mut file: std::fs::File,
-    tree: std::fs::File,
     mut rx: mpsc::Receiver<Bytes>,
-) -> io::Result<Written> {
-    // The tree's root is the BLAKE3 of the bytes: no separate hasher.
-    let mut tree = TreeWriter::new(tree);
+) -> io::Result<(std::fs::File, [u8; 16], u64)> {
     let mut md5 = Md5::new();
     let mut size = 0u64;
     while let Some(batch) = rx.blocking_recv() {
-        tree.update(&batch)?;
         md5.update(&batch);
         file.write_all(&batch)?;
         size += batch.len() as u64;
     }
-    let (hash, tree) = tree.finish()?;
-    Ok(Written {
-        file,
-        tree,
-        hash,
-        md5: md5.finalize().into(),
-        size,
-    })
+    Ok((file, md5.finalize().into(), size))
+}
+
+/// Builds the tree of the batches; its root is the blob's BLAKE3, so no
+/// separate hasher.
+fn build_tree(
+    tree: std::fs::File,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> io::Result<(BlobHash, std::fs::File)> {
+    let mut tree = TreeWriter::new(tree);
+    while let Some(batch) = rx.blocking_recv() {
+        tree.update(&batch)?;
+    }
+    tree.finish()
 }
 
 fn check(expect: &PutExpect, got: &Written) -> Result<()> {
