@@ -67,3 +67,48 @@ fn sync_quietly(dir: &Path) {
         tracing::warn!(dir = %dir.display(), error = %e, "syncing the quarantine directory");
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::blobstore::PutExpect;
+
+    async fn store_with(data: &'static [u8]) -> (tempfile::TempDir, BlobStore, BlobHash) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).await.unwrap();
+        let body = futures::stream::iter([Ok::<_, io::Error>(bytes::Bytes::from_static(data))]);
+        let r = store.put(body, PutExpect::default()).await.unwrap();
+        (dir, store, r.hash)
+    }
+
+    #[tokio::test]
+    async fn moves_the_copy_found_bad_and_counts_it() {
+        let (dir, store, hash) = store_with(b"bad bytes").await;
+        let seen = File::open(store.path(&hash)).unwrap();
+        assert!(matches!(store.quarantine(&hash, "test", &seen), Error::Corrupt(h) if h == hash));
+        assert!(!store.path(&hash).exists());
+        assert!(!store.outboard_path(&hash).exists());
+        assert!(dir.path().join("quarantine").join(hash.to_hex()).exists());
+        let st = store.status().await;
+        assert_eq!((st.quarantined, st.blob_count, st.used_bytes), (1, 0, 0));
+        // A second reader of the same bad copy finds it gone: no double count.
+        store.quarantine(&hash, "test", &seen);
+        assert_eq!(store.status().await.quarantined, 1);
+    }
+
+    #[tokio::test]
+    async fn leaves_a_fresh_copy_under_the_same_name() {
+        let (_dir, store, hash) = store_with(b"good bytes").await;
+        let seen = File::open(store.path(&hash)).unwrap();
+        // The copy this reader found bad was replaced meanwhile.
+        let fresh = store.tmp_dir().join("fresh");
+        std::fs::write(&fresh, b"good bytes").unwrap();
+        std::fs::rename(&fresh, store.path(&hash)).unwrap();
+        store.quarantine(&hash, "test", &seen);
+        assert!(store.path(&hash).exists());
+        assert!(store.outboard_path(&hash).exists());
+        let st = store.status().await;
+        assert_eq!((st.quarantined, st.blob_count), (0, 1));
+    }
+}

@@ -6,8 +6,8 @@
 //! and a group's bytes are released only once its hash has been checked up
 //! to the root. Verified pieces go to the caller through a small bounded
 //! channel. The first piece is awaited before the stream is returned, so a
-//! copy that is bad from its first chunk (or whose tree shows it bad) is an
-//! error the server can answer with a status; a copy found bad later ends
+//! copy found bad within the range's first piece (or whose tree's top is
+//! bad) is an error the server can answer with a status; a copy found bad later ends
 //! the stream with an error, so the receiver sees a broken transfer whose
 //! bytes so far are right. Either way the copy is quarantined.
 
