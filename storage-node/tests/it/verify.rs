@@ -257,3 +257,25 @@ async fn quarantine_count_survives_a_restart() {
     let st = store.status().await;
     assert_eq!((st.quarantined, st.blob_count), (1, 0));
 }
+
+#[tokio::test]
+async fn reupload_gives_an_old_blob_its_tree() {
+    let (dir, store) = new_store().await;
+    let data = pattern(40_000);
+    let r = store
+        .put(chunks(&data, 4096), PutExpect::default())
+        .await
+        .unwrap();
+    let tree = tree_path(&store, &r.hash);
+    std::fs::remove_file(&tree).unwrap();
+    let again = store
+        .put(chunks(&data, 5000), PutExpect::default())
+        .await
+        .unwrap();
+    assert!(again.existed);
+    assert_eq!(
+        std::fs::read(&tree).unwrap(),
+        bao::encode::outboard(&data).0
+    );
+    assert_eq!(tmp_files(dir.path()), 0);
+}
