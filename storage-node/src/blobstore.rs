@@ -1,23 +1,27 @@
-//! Content-addressed blobs on local disk.
+//! Content-addressed blobs on local disk, each with a BLAKE3 hash tree.
 //!
 //! Layout under the root: `blobs/<2 hex>/<2 hex>/<64 hex>` holds committed
-//! blobs, named by the BLAKE3 of their bytes; `tmp/<uuid>` holds uploads in
-//! progress. A blob appears under `blobs/` only once its bytes are fsynced, so
-//! after a crash `blobs/` holds only whole blobs and `tmp/` only garbage, which
-//! [`BlobStore::open`] removes.
+//! blobs, named by the BLAKE3 of their bytes, each beside its Bao outboard
+//! tree `<64 hex>.obao`; `tmp/<uuid>` holds uploads in progress;
+//! `quarantine/<64 hex>` (and `.obao`) holds copies found corrupt, kept for
+//! inspection and never served. A blob appears under `blobs/` only once its
+//! bytes and its tree are fsynced, so after a crash `blobs/` holds only whole
+//! blobs and `tmp/` only garbage, which [`BlobStore::open`] removes. Every
+//! byte read is checked against the tree before it is handed out
+//! (`verify`); a blob without a tree (stored before trees existed) gets one
+//! on its first read (`outboard`).
 
+mod outboard;
 mod put;
+mod quarantine;
+mod tree_read;
 mod verify;
+mod window_file;
 
-use std::io::{self, SeekFrom};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-use bytes::Bytes;
-use futures::Stream;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use crate::wire::BlobHash;
 use crate::{Error, Result};
@@ -36,6 +40,8 @@ pub struct StatusCounts {
     /// Sum of committed blob sizes.
     pub used_bytes: u64,
     pub blob_count: u64,
+    /// Copies moved to `quarantine/` because they failed verification.
+    pub quarantined: u64,
 }
 
 /// Handle to one node's blob directory. Cheap to clone.
@@ -49,16 +55,18 @@ struct Inner {
     root: PathBuf,
     blobs: PathBuf,
     tmp: PathBuf,
+    quarantine: PathBuf,
     // Kept in memory, seeded by a scan at open, so /status and heartbeats
     // never walk the disk.
     used_bytes: AtomicU64,
     blob_count: AtomicU64,
+    quarantined: AtomicU64,
     inflight: AtomicU64,
 }
 
 impl BlobStore {
     /// Opens (creating if needed) the store at `root`, removes upload leftovers
-    /// from `root/tmp` and counts the committed blobs.
+    /// from `root/tmp` and counts the committed and the quarantined blobs.
     ///
     /// # Errors
     /// I/O errors creating, cleaning or scanning the directories.
@@ -66,23 +74,28 @@ impl BlobStore {
         let root = root.to_path_buf();
         let blobs = root.join("blobs");
         let tmp = root.join("tmp");
-        let (b, t) = (blobs.clone(), tmp.clone());
-        let (used, count) = tokio::task::spawn_blocking(move || -> io::Result<(u64, u64)> {
+        let quarantine = root.join("quarantine");
+        let (b, t, q) = (blobs.clone(), tmp.clone(), quarantine.clone());
+        let (used, count, bad) = tokio::task::spawn_blocking(move || -> io::Result<_> {
             std::fs::create_dir_all(&b)?;
             std::fs::create_dir_all(&t)?;
+            std::fs::create_dir_all(&q)?;
             clear_dir(&t)?;
-            scan_blobs(&b)
+            let (used, count) = scan_blobs(&b)?;
+            Ok((used, count, count_blob_files(&q)?.1))
         })
         .await
         .map_err(io::Error::other)??;
-        tracing::info!(root = %root.display(), blobs = count, bytes = used, "opened blob store");
+        tracing::info!(root = %root.display(), blobs = count, bytes = used, quarantined = bad, "opened blob store");
         Ok(BlobStore {
             inner: Arc::new(Inner {
                 root,
                 blobs,
                 tmp,
+                quarantine,
                 used_bytes: AtomicU64::new(used),
                 blob_count: AtomicU64::new(count),
+                quarantined: AtomicU64::new(bad),
                 inflight: AtomicU64::new(0),
             }),
         })
@@ -107,56 +120,27 @@ impl BlobStore {
         }
     }
 
-    /// Streams bytes `[start, start + len)` of the blob.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] if absent, [`Error::BadRange`] if the range ends
-    /// past the blob.
-    pub async fn open_range(
-        &self,
-        hash: &BlobHash,
-        start: u64,
-        len: u64,
-    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
-        let mut file = match tokio::fs::File::open(self.path(hash)).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Error::NotFound(*hash)),
-            Err(e) => return Err(e.into()),
-        };
-        let size = file.metadata().await?.len();
-        let end = start.checked_add(len).ok_or(Error::BadRange)?;
-        if end > size {
-            return Err(Error::BadRange);
-        }
-        file.seek(SeekFrom::Start(start)).await?;
-        Ok(ReaderStream::with_capacity(file.take(len), READ_CHUNK))
-    }
-
-    /// Removes the blob; `false` if it was not there.
+    /// Removes the blob and its tree; `false` if the blob was not there.
     ///
     /// # Errors
     /// I/O errors other than absence.
     pub async fn delete(&self, hash: &BlobHash) -> Result<bool> {
         let path = self.path(hash);
+        let tree = self.outboard_path(hash);
         let removed = tokio::task::spawn_blocking(move || -> io::Result<Option<u64>> {
-            let size = match std::fs::metadata(&path) {
-                Ok(m) => m.len(),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            match std::fs::remove_file(&path) {
-                Ok(()) => Ok(Some(size)),
-                // A concurrent delete won; it did the accounting.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e),
+            // The tree goes second: a blob without one is rebuilt on read,
+            // a tree without a blob is harmless.
+            let removed = remove_blob_file(&path)?;
+            match std::fs::remove_file(&tree) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(removed),
             }
         })
         .await
         .map_err(io::Error::other)??;
         match removed {
             Some(size) => {
-                self.inner.used_bytes.fetch_sub(size, Ordering::Relaxed);
-                self.inner.blob_count.fetch_sub(1, Ordering::Relaxed);
+                self.record_removed_blob(size);
                 Ok(true)
             }
             None => Ok(false),
@@ -175,6 +159,7 @@ impl BlobStore {
             free_bytes: free,
             used_bytes: self.inner.used_bytes.load(Ordering::Relaxed),
             blob_count: self.inner.blob_count.load(Ordering::Relaxed),
+            quarantined: self.inner.quarantined.load(Ordering::Relaxed),
         }
     }
 
@@ -202,6 +187,11 @@ impl BlobStore {
     fn record_new_blob(&self, size: u64) {
         self.inner.used_bytes.fetch_add(size, Ordering::Relaxed);
         self.inner.blob_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record_removed_blob(&self, size: u64) {
+        self.inner.used_bytes.fetch_sub(size, Ordering::Relaxed);
+        self.inner.blob_count.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -237,7 +227,24 @@ fn clear_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Returns (total bytes, count) of the blob files under `blobs/*/*/`.
+/// Removes a blob file; its size, or `None` if it was not there.
+fn remove_blob_file(path: &Path) -> io::Result<Option<u64>> {
+    let size = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(Some(size)),
+        // A concurrent delete won; it did the accounting.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Returns (total bytes, count) of the blob files under `blobs/*/*/`. Trees
+/// (`.obao`) are not blobs and are not counted: `used_bytes` is the bytes
+/// callers stored, the trees' 1/16 on top shows in the free space.
 fn scan_blobs(blobs: &Path) -> io::Result<(u64, u64)> {
     let (mut used, mut count) = (0u64, 0u64);
     for l1 in std::fs::read_dir(blobs)? {
@@ -250,19 +257,28 @@ fn scan_blobs(blobs: &Path) -> io::Result<(u64, u64)> {
             if !l2.file_type()?.is_dir() {
                 continue;
             }
-            for f in std::fs::read_dir(l2.path())? {
-                let f = f?;
-                let meta = f.metadata()?;
-                let named_like_blob = f
-                    .file_name()
-                    .to_str()
-                    .and_then(BlobHash::from_hex)
-                    .is_some();
-                if meta.is_file() && named_like_blob {
-                    used += meta.len();
-                    count += 1;
-                }
-            }
+            let (u, c) = count_blob_files(&l2.path())?;
+            used += u;
+            count += c;
+        }
+    }
+    Ok((used, count))
+}
+
+/// Returns (total bytes, count) of the files in `dir` named like a blob.
+fn count_blob_files(dir: &Path) -> io::Result<(u64, u64)> {
+    let (mut used, mut count) = (0u64, 0u64);
+    for f in std::fs::read_dir(dir)? {
+        let f = f?;
+        let meta = f.metadata()?;
+        let named_like_blob = f
+            .file_name()
+            .to_str()
+            .and_then(BlobHash::from_hex)
+            .is_some();
+        if meta.is_file() && named_like_blob {
+            used += meta.len();
+            count += 1;
         }
     }
     Ok((used, count))

@@ -77,11 +77,14 @@ impl StorageClient {
     }
 
     /// Starts reading a blob, or `[start, end]` (inclusive) of it; the caller
-    /// streams the body. Succeeds only on 200 or 206.
+    /// streams the body. Succeeds only on 200 or 206. The node sends only
+    /// verified bytes: if it finds its copy corrupt midway, the body ends
+    /// early with an error (the bytes before are right).
     ///
     /// # Errors
-    /// [`Error::NotFound`], [`Error::BadRange`], [`Error::Http`],
-    /// [`Error::Remote`].
+    /// [`Error::NotFound`], [`Error::BadRange`], [`Error::Corrupt`] (the
+    /// node's copy failed verification before the first byte and is now
+    /// quarantined), [`Error::Http`], [`Error::Remote`].
     pub async fn get(
         &self,
         addr: &str,
@@ -157,6 +160,7 @@ async fn remote_error(
     let mapped = match (body.code.as_str(), hash, expect) {
         (codes::NOT_FOUND, Some(h), _) => Some(Error::NotFound(*h)),
         (codes::BAD_RANGE, ..) => Some(Error::BadRange),
+        (codes::CORRUPT, Some(h), _) => Some(Error::Corrupt(*h)),
         (codes::MD5_MISMATCH, _, Some(PutExpect { md5: Some(m), .. })) => {
             Some(Error::Md5Mismatch {
                 expected: b64(m),

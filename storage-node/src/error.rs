@@ -12,6 +12,10 @@ pub enum Error {
     SizeMismatch { expected: u64, got: u64 },
     #[error("blob hash mismatch: expected {expected}, got {got}")]
     HashMismatch { expected: BlobHash, got: BlobHash },
+    /// The stored copy does not match its hash tree or its name; it has
+    /// been quarantined and this node no longer serves it.
+    #[error("blob {0} is corrupt")]
+    Corrupt(BlobHash),
     #[error("range not satisfiable")]
     BadRange,
     /// The upload stream failed or the client went away.

@@ -1,9 +1,11 @@
 //! Storage node: content-addressed blobs on local disk, served over HTTP.
 //!
 //! - [`blobstore`]: [`BlobStore`] keeps blobs under
-//!   `root/blobs/<2 hex>/<2 hex>/<blake3 hex>`; uploads stream through
-//!   `root/tmp` and are fsynced before they get their name, and whole reads
-//!   are checked against the name.
+//!   `root/blobs/<2 hex>/<2 hex>/<blake3 hex>`, each beside its BLAKE3 hash
+//!   tree (Bao outboard, `.obao`); uploads stream through `root/tmp` and are
+//!   fsynced before they get their name; every byte read, whole or ranged,
+//!   is verified against the tree first, and a bad copy is moved to
+//!   `root/quarantine`.
 //! - [`server`]: the axum service (`PUT /blobs`, `GET|HEAD|DELETE
 //!   /blobs/{hash}` with `Range`, `GET /status`).
 //! - [`client`]: `StorageClient`, the typed client the frontend uses.

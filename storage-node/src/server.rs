@@ -198,6 +198,7 @@ async fn status(State(st): State<AppState>) -> Json<StatusReport> {
         used_bytes: c.used_bytes,
         blob_count: c.blob_count,
         inflight: st.store.inflight(),
+        quarantined: c.quarantined,
     })
 }
 
@@ -276,6 +277,9 @@ fn error_response(e: Error) -> Response {
         Error::HashMismatch { .. } => (StatusCode::BAD_REQUEST, codes::HASH_MISMATCH),
         Error::BadRange => (StatusCode::RANGE_NOT_SATISFIABLE, codes::BAD_RANGE),
         Error::Body(_) => (StatusCode::BAD_REQUEST, codes::BODY_ERROR),
+        // Already logged and quarantined by the store; the caller should
+        // read another copy.
+        Error::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::CORRUPT),
         Error::Io(_) | Error::Http(_) | Error::Remote { .. } | Error::InvalidConfig { .. } => {
             tracing::error!(error = %e, "storage request failed");
             // Internal detail stays in the log.

@@ -100,6 +100,10 @@ pub struct StatusReport {
     pub used_bytes: u64,
     pub blob_count: u64,
     pub inflight: u64,
+    /// Copies found corrupt and moved to the node's quarantine; absent in
+    /// reports from nodes older than verified reads.
+    #[serde(default)]
+    pub quarantined: u64,
 }
 
 /// JSON body of every non-2xx answer.
@@ -120,6 +124,7 @@ pub mod codes {
     pub const BAD_REQUEST: &str = "BadRequest";
     pub const BODY_ERROR: &str = "BodyError";
     pub const INTERNAL: &str = "InternalError";
+    pub const CORRUPT: &str = "Corrupt";
 }
 
 #[cfg(test)]

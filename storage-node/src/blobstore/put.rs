@@ -1,7 +1,8 @@
 //! Streaming upload into the store.
 //!
 //! The request task reads the body and coalesces chunks into ~1 MiB buffers;
-//! one blocking task per upload hashes (BLAKE3 and MD5) and writes them. A
+//! one blocking task per upload hashes them (MD5, and BLAKE3 as the blob's
+//! hash tree, written beside it) and writes them. A
 //! small bounded queue between the two keeps memory per upload at a few MiB
 //! whatever the blob size, while letting network reads overlap disk writes.
 
@@ -15,6 +16,7 @@ use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
+use super::outboard::TreeWriter;
 use super::BlobStore;
 use crate::wire::{BlobHash, PutResponse};
 use crate::{Error, Result};
@@ -35,6 +37,7 @@ pub struct PutExpect {
 /// What the writer computed.
 struct Written {
     file: std::fs::File,
+    tree: std::fs::File,
     hash: BlobHash,
     md5: [u8; 16],
     size: u64,
@@ -42,9 +45,9 @@ struct Written {
 
 /// Removes the temp file when dropped, unless disarmed: covers errors and a
 /// put future dropped midway (the client went away).
-struct TempFile {
-    path: PathBuf,
-    armed: bool,
+pub(super) struct TempFile {
+    pub(super) path: PathBuf,
+    pub(super) armed: bool,
 }
 
 impl Drop for TempFile {
@@ -86,25 +89,45 @@ impl BlobStore {
             .await?
             .into_std()
             .await;
+        let store = self.clone();
+        let (tree, mut tree_temp) = tokio::task::spawn_blocking(move || store.temp_tree())
+            .await
+            .map_err(io::Error::other)??;
 
+        // The tree (BLAKE3, 1 KiB at a time) costs about what MD5 and the
+        // write cost together: on its own thread they overlap.
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let (tree_tx, tree_rx) = mpsc::channel(QUEUE_DEPTH);
         let writer = tokio::task::spawn_blocking(move || write_batches(file, rx));
+        let treer = tokio::task::spawn_blocking(move || build_tree(tree, tree_rx));
         // On a body error return at once; the writer drains what is queued
         // into an already unlinked file.
-        feed(&mut body, tx).await?;
-        let written = writer.await.map_err(io::Error::other)??;
+        feed(&mut body, [tx, tree_tx]).await?;
+        let (file, md5, size) = writer.await.map_err(io::Error::other)??;
+        let (hash, tree) = treer.await.map_err(io::Error::other)??;
+        let written = Written {
+            file,
+            tree,
+            hash,
+            md5,
+            size,
+        };
         check(&expect, &written)?;
 
         let store = self.clone();
-        let dest = self.path(&written.hash);
         let (hash, size) = (written.hash, written.size);
         let md5 = base64::engine::general_purpose::STANDARD.encode(written.md5);
+        let temps = Temps {
+            blob: path,
+            tree: tree_temp.path.clone(),
+        };
         // Accounting happens inside the blocking task so that it stays right
         // even if this future is dropped while the task runs.
-        let existed = tokio::task::spawn_blocking(move || commit(&store, written, &path, &dest))
+        let existed = tokio::task::spawn_blocking(move || commit(&store, written, &temps))
             .await
             .map_err(io::Error::other)??;
         temp.armed = false;
+        tree_temp.armed = false;
         Ok(PutResponse {
             hash,
             size,
@@ -114,9 +137,9 @@ impl BlobStore {
     }
 }
 
-/// Reads `body` into batches for the writer. Returns early (Ok) if the writer
-/// stopped: its error is the one to report.
-async fn feed<S, E>(body: &mut S, tx: mpsc::Sender<Bytes>) -> Result<()>
+/// Reads `body` into batches for the writer and the tree builder. Returns
+/// early (Ok) if either stopped: its error is the one to report.
+async fn feed<S, E>(body: &mut S, txs: [mpsc::Sender<Bytes>; 2]) -> Result<()>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
     E: Display,
@@ -129,7 +152,7 @@ where
         match next {
             Some(Ok(chunk)) => {
                 buf.extend_from_slice(&chunk);
-                if buf.len() >= WRITE_BATCH && tx.send(buf.split().freeze()).await.is_err() {
+                if buf.len() >= WRITE_BATCH && !send_both(&txs, buf.split().freeze()).await {
                     return Ok(());
                 }
             }
@@ -138,28 +161,45 @@ where
         }
     }
     if !buf.is_empty() {
-        // A send error means the writer failed; it reports why.
-        let _ = tx.send(buf.freeze()).await;
+        // A send error means a consumer failed; it reports why.
+        send_both(&txs, buf.freeze()).await;
     }
     Ok(())
 }
 
-fn write_batches(mut file: std::fs::File, mut rx: mpsc::Receiver<Bytes>) -> io::Result<Written> {
-    let mut b3 = blake3::Hasher::new();
+/// Sends one batch to both consumers; false if either is gone.
+async fn send_both(txs: &[mpsc::Sender<Bytes>; 2], batch: Bytes) -> bool {
+    let [a, b] = txs;
+    let (x, y) = tokio::join!(a.send(batch.clone()), b.send(batch));
+    x.is_ok() && y.is_ok()
+}
+
+/// Writes the batches; returns the file, the MD5 and the size.
+fn write_batches(
+    mut file: std::fs::File,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> io::Result<(std::fs::File, [u8; 16], u64)> {
     let mut md5 = Md5::new();
     let mut size = 0u64;
     while let Some(batch) = rx.blocking_recv() {
-        b3.update(&batch);
         md5.update(&batch);
         file.write_all(&batch)?;
         size += batch.len() as u64;
     }
-    Ok(Written {
-        file,
-        hash: b3.finalize().into(),
-        md5: md5.finalize().into(),
-        size,
-    })
+    Ok((file, md5.finalize().into(), size))
+}
+
+/// Builds the tree of the batches; its root is the blob's BLAKE3, so no
+/// separate hasher.
+fn build_tree(
+    tree: std::fs::File,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> io::Result<(BlobHash, std::fs::File)> {
+    let mut tree = TreeWriter::new(tree);
+    while let Some(batch) = rx.blocking_recv() {
+        tree.update(&batch)?;
+    }
+    tree.finish()
 }
 
 fn check(expect: &PutExpect, got: &Written) -> Result<()> {
@@ -191,24 +231,44 @@ fn check(expect: &PutExpect, got: &Written) -> Result<()> {
     Ok(())
 }
 
-/// Makes the temp file the blob `dest`; returns whether it already existed.
-fn commit(store: &BlobStore, written: Written, tmp: &Path, dest: &Path) -> io::Result<bool> {
+/// Where an upload's blob and tree were written.
+struct Temps {
+    blob: PathBuf,
+    tree: PathBuf,
+}
+
+/// Makes the temp files the blob and its tree; returns whether the blob
+/// already existed.
+fn commit(store: &BlobStore, written: Written, temps: &Temps) -> io::Result<bool> {
+    let dest = store.path(&written.hash);
+    let tree_dest = store.outboard_path(&written.hash);
     let dir = dest
         .parent()
         .ok_or_else(|| io::Error::other("blob path has no parent"))?;
     if dest.exists() {
         // Committed blobs were fsynced before they got their name, so the
-        // existing copy needs no flush of its bytes.
-        std::fs::remove_file(tmp)?;
+        // existing copy needs no flush of its bytes. One stored before trees
+        // existed takes this upload's tree.
+        std::fs::remove_file(&temps.blob)?;
+        if tree_dest.exists() {
+            std::fs::remove_file(&temps.tree)?;
+        } else {
+            written.tree.sync_all()?;
+            std::fs::rename(&temps.tree, &tree_dest)?;
+            sync_dir(dir)?;
+        }
         return Ok(true);
     }
+    written.tree.sync_all()?;
     written.file.sync_all()?;
     drop(written.file);
     let new_dir = !dir.exists();
     if new_dir {
         std::fs::create_dir_all(dir)?;
     }
-    let existed = move_no_replace(tmp, dest)?;
+    // The tree first, so that a blob under its name has its tree.
+    std::fs::rename(&temps.tree, &tree_dest)?;
+    let existed = move_no_replace(&temps.blob, &dest)?;
     if !existed {
         store.record_new_blob(written.size);
     }
@@ -253,6 +313,6 @@ fn move_no_replace(tmp: &Path, dest: &Path) -> io::Result<bool> {
     Ok(existed)
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }

@@ -56,8 +56,32 @@ pub fn tmp_files(root: &Path) -> usize {
     count_files(&root.join("tmp"))
 }
 
+/// Blob files under `blobs/`, not counting their hash trees.
 pub fn blob_files(root: &Path) -> usize {
-    count_files(&root.join("blobs"))
+    count_files(&root.join("blobs")) - tree_files(root)
+}
+
+/// Hash tree files (`.obao`) under `blobs/`.
+pub fn tree_files(root: &Path) -> usize {
+    count_matching(&root.join("blobs"), &|p| {
+        p.extension().is_some_and(|e| e == "obao")
+    })
+}
+
+fn count_matching(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap())
+        .map(|e| {
+            if e.file_type().unwrap().is_dir() {
+                count_matching(&e.path(), keep)
+            } else {
+                usize::from(keep(&e.path()))
+            }
+        })
+        .sum()
 }
 
 pub fn md5_b64(data: &[u8]) -> String {

@@ -46,6 +46,7 @@ async fn put_get_small_and_large() {
         .unwrap();
     assert!(again.existed);
     assert_eq!(blob_files(dir.path()), 2);
+    assert_eq!(tree_files(dir.path()), 2);
 }
 
 #[tokio::test]
@@ -251,14 +252,15 @@ async fn client_vanishing_midway_leaves_no_temp_file() {
     );
     sock.write_all(head.as_bytes()).await.unwrap();
     sock.write_all(&pattern(3 * 1024 * 1024)).await.unwrap();
-    // Wait until the upload is under way, then vanish.
+    // Wait until the upload (its bytes and its hash tree) is under way,
+    // then vanish.
     for _ in 0..100 {
-        if tmp_files(dir.path()) == 1 {
+        if tmp_files(dir.path()) == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(tmp_files(dir.path()), 1);
+    assert_eq!(tmp_files(dir.path()), 2);
     drop(sock);
     for _ in 0..100 {
         if tmp_files(dir.path()) == 0 {

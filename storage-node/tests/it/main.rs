@@ -8,3 +8,4 @@ mod heartbeat;
 mod http;
 mod inflight;
 mod store;
+mod verify;

@@ -57,6 +57,9 @@ async fn put_multi_mib_streamed() {
     assert_eq!(r.size, data.len() as u64);
     assert_eq!(read_all(&store, &r.hash).await, data);
     assert_eq!(blob_files(dir.path()), 1);
+    // The tree's root is the blob's BLAKE3, and bao reads it back as such.
+    let tree = std::fs::read(store.path(&r.hash).with_extension("obao")).unwrap();
+    assert_eq!(tree, bao::encode::outboard(&data).0);
 }
 
 #[tokio::test]
@@ -73,6 +76,7 @@ async fn same_bytes_twice_keep_one_copy() {
     assert_eq!(a.hash, b.hash);
     assert!(!a.existed && b.existed);
     assert_eq!(blob_files(dir.path()), 1);
+    assert_eq!(tree_files(dir.path()), 1);
     assert_eq!(tmp_files(dir.path()), 0);
     let st = store.status().await;
     assert_eq!((st.blob_count, st.used_bytes), (1, 3));
@@ -173,7 +177,7 @@ async fn open_removes_leftovers_and_counts_blobs() {
 
 #[tokio::test]
 async fn delete_and_ranges() {
-    let (_dir, store) = new_store().await;
+    let (dir, store) = new_store().await;
     let r = store
         .put(chunks(b"0123456789", 4), PutExpect::default())
         .await
@@ -192,6 +196,7 @@ async fn delete_and_ranges() {
     ));
     assert!(store.delete(&r.hash).await.unwrap());
     assert!(!store.delete(&r.hash).await.unwrap());
+    assert_eq!(blob_files(dir.path()) + tree_files(dir.path()), 0);
     assert!(matches!(store.size(&r.hash).await, Err(Error::NotFound(h)) if h == r.hash));
     assert!(matches!(
         store.open_range(&r.hash, 0, 1).await,
