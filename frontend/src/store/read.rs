@@ -2,8 +2,12 @@
 //! each part's blob read from the first copy that answers.
 //!
 //! The first part is opened before the caller answers (an object with no
-//! readable copy is an error, not a broken 200); a later failure can only
-//! cut the stream short, never send wrong bytes.
+//! readable copy is an error, not a broken 200). A copy that fails in the
+//! middle of its stream (a node gone, or a node that found its copy corrupt:
+//! nodes verify every byte before sending it) is not the end of the
+//! response: the read resumes from the next copy at the same offset. Only
+//! when no copy can finish is the stream cut short, and the client sees a
+//! failed transfer, never wrong bytes.
 
 use super::error::{Error, Result};
 use super::placement::Target;
@@ -66,7 +70,7 @@ impl ObjectStore {
         let Some((first, rest)) = segs.split_first() else {
             return Ok(stream::empty().boxed());
         };
-        let head = self.open_segment(name, first).await?;
+        let head = self.open_segment(name, first).await?.into_stream();
         let store = self.clone();
         let name = name.to_string();
         let tail = stream::iter(rest.to_vec())
@@ -76,6 +80,7 @@ impl ObjectStore {
                     store
                         .open_segment(&name, &seg)
                         .await
+                        .map(SegmentRead::into_stream)
                         .map_err(std::io::Error::other)
                 }
             })
@@ -83,21 +88,22 @@ impl ObjectStore {
         Ok(head.chain(tail).boxed())
     }
 
-    async fn open_segment(&self, name: &str, seg: &Segment) -> Result<ByteStream> {
-        let whole = seg.start == 0 && seg.end + 1 == seg.blob.size;
-        let range = (!whole).then_some((seg.start, seg.end));
-        let hash = seg.blob.hash;
-        for t in self.holders(&seg.blob).await? {
-            match self.storage.get(&t.addr, &hash, range).await {
-                Ok(resp) => return Ok(resp.bytes_stream().map_err(std::io::Error::other).boxed()),
-                Err(e) => {
-                    tracing::warn!(node = %t.id, blob = %hash, error = %e, "copy unreadable, trying next")
-                }
-            }
-        }
-        Err(Error::NoReachableCopy {
+    /// Opens `seg` on the first copy that answers; the read fails over to
+    /// the other copies later if it must.
+    async fn open_segment(&self, name: &str, seg: &Segment) -> Result<SegmentRead> {
+        let mut read = SegmentRead {
+            store: self.clone(),
             name: name.to_string(),
-        })
+            hash: seg.blob.hash,
+            size: seg.blob.size,
+            pos: seg.start,
+            end: seg.end,
+            targets: self.holders(&seg.blob).await?,
+            next_target: 0,
+            current: None,
+        };
+        read.open_next().await?;
+        Ok(read)
     }
 
     /// The nodes holding `blob`, in the order to read them: live ones in
@@ -107,6 +113,92 @@ impl ObjectStore {
     /// Metadata errors reading the node registry.
     pub(crate) async fn holders(&self, blob: &BlobRef) -> Result<Vec<Target>> {
         self.placement.read_order(&blob.copies).await
+    }
+}
+
+/// One segment being read: the copies still to try and where the bytes
+/// delivered so far end.
+struct SegmentRead {
+    store: ObjectStore,
+    name: String,
+    hash: super::ids::BlobHash,
+    size: u64,
+    /// The next byte to deliver, within the blob.
+    pos: u64,
+    /// The last byte to deliver (inclusive).
+    end: u64,
+    targets: Vec<Target>,
+    next_target: usize,
+    current: Option<ByteStream>,
+}
+
+impl SegmentRead {
+    /// Opens `[pos, end]` on the next copy that answers.
+    async fn open_next(&mut self) -> Result<()> {
+        let whole = self.pos == 0 && self.end + 1 == self.size;
+        let range = (!whole).then_some((self.pos, self.end));
+        while let Some(t) = self.targets.get(self.next_target) {
+            self.next_target += 1;
+            match self.store.storage.get(&t.addr, &self.hash, range).await {
+                Ok(resp) => {
+                    self.current = Some(resp.bytes_stream().map_err(std::io::Error::other).boxed());
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(node = %t.id, blob = %self.hash, error = %e, "copy unreadable, trying next")
+                }
+            }
+        }
+        Err(Error::NoReachableCopy {
+            name: self.name.clone(),
+        })
+    }
+
+    /// The next bytes, from whichever copy can give them.
+    async fn next_bytes(&mut self) -> Option<std::io::Result<Bytes>> {
+        while self.pos <= self.end {
+            let Some(current) = self.current.as_mut() else {
+                if let Err(e) = self.open_next().await {
+                    return Some(Err(std::io::Error::other(e)));
+                }
+                continue;
+            };
+            let why = match current.next().await {
+                Some(Ok(mut bytes)) => {
+                    let wanted = self.end - self.pos + 1;
+                    if bytes.len() as u64 > wanted {
+                        // More than asked for: never pass on bytes past
+                        // the range.
+                        bytes.truncate(wanted as usize);
+                    }
+                    self.pos += bytes.len() as u64;
+                    return Some(Ok(bytes));
+                }
+                Some(Err(e)) => e.to_string(),
+                None => "the copy ended early".to_string(),
+            };
+            let node = self
+                .targets
+                .get(self.next_target.saturating_sub(1))
+                .map(|t| t.id.to_string())
+                .unwrap_or_default();
+            tracing::warn!(%node, blob = %self.hash, at = self.pos, error = %why, "copy failed mid-read; resuming from the next copy");
+            self.current = None;
+        }
+        None
+    }
+
+    fn into_stream(self) -> ByteStream {
+        stream::unfold(self, |mut read| async move {
+            let item = read.next_bytes().await?;
+            // After an error nothing more is sent.
+            let failed = item.is_err();
+            if failed {
+                read.pos = read.end.saturating_add(1);
+            }
+            Some((item, read))
+        })
+        .boxed()
     }
 }
 
