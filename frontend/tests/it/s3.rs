@@ -150,6 +150,12 @@ async fn s3_presigned_get_and_put() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn s3_sigv2_header_presigned_and_aws_cli_presign() {
+    let env = S3Env::start().await;
+    env.python("sigv2.py", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn s3_anonymous_gets_xml_error_with_request_id() {
     let env = S3Env::start().await;
     let resp = env
