@@ -156,6 +156,12 @@ async fn s3_sigv2_header_presigned_and_aws_cli_presign() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn s3_max_keys_zero_create_again_complete_again_boto3() {
+    let env = S3Env::start().await;
+    env.python("semantics.py", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn s3_anonymous_gets_xml_error_with_request_id() {
     let env = S3Env::start().await;
     let resp = env
