@@ -13,7 +13,8 @@
 //! - [`Client::sign_url`] ([`presign`]): msign's presigned URLs, and the
 //!   canonical form the frontend verifies them with.
 //! - [`sigv4`]: AWS Signature Version 4 for the S3 API, the functions the
-//!   frontend verifies with and clients (the bench) sign with.
+//!   frontend verifies with and clients (the bench) sign with; [`sigv2`]:
+//!   the older Signature Version 2 (`aws s3 presign`'s URLs).
 //! - [`jobs`]: compute jobs: [`Client::create_job`],
 //!   [`Client::add_job_inputs`], [`Client::end_job_input`],
 //!   [`Client::cancel_job`], [`Client::job`], [`Client::list_jobs`],
@@ -41,6 +42,7 @@ mod objects;
 pub mod path;
 pub mod presign;
 pub mod sign;
+pub mod sigv2;
 pub mod sigv4;
 pub mod types;
 mod verify;

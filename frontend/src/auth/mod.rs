@@ -25,6 +25,7 @@ pub mod keys;
 pub(crate) mod presign;
 pub mod secrets;
 pub(crate) mod signature;
+pub mod sigv2;
 pub mod sigv4;
 
 #[cfg(test)]

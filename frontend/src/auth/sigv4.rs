@@ -105,7 +105,7 @@ pub struct Verified {
 ///
 /// # Errors
 /// `AuthorizationHeaderMalformed`, `AuthorizationQueryParametersError`,
-/// `InvalidRequest` (no `x-amz-content-sha256`), `AccessDenied` (another
+/// `InvalidRequest` (no `x-amz-content-sha256`), `InvalidArgument` (another
 /// scheme).
 pub fn parse(req: &Request) -> Result<Option<Auth>, S3Error> {
     if let Some(v) = req.headers.get("authorization") {
@@ -125,9 +125,11 @@ pub fn parse(req: &Request) -> Result<Option<Auth>, S3Error> {
 }
 
 fn parse_header(v: &str, headers: &HeaderMap) -> Result<Auth, S3Error> {
-    let rest = v.strip_prefix(ALGORITHM).ok_or_else(|| {
-        S3Error::SignatureRefused("only AWS4-HMAC-SHA256 authorization is supported".into())
-    })?;
+    // SigV2's `AWS key:sig` is taken before this; anything else is a
+    // scheme S3 does not know (AWS's words for it).
+    let rest = v
+        .strip_prefix(ALGORITHM)
+        .ok_or_else(|| S3Error::InvalidArgument("Unsupported Authorization Type".into()))?;
     let mut credential = None;
     let mut signed = None;
     let mut signature = None;

@@ -1,12 +1,15 @@
 //! Who sent an S3 request: AWS Signature Version 4 (header or presigned
-//! query form) checked by [`crate::auth::sigv4`] against the secret of the
-//! access key (`Accounts::s3_secret`), and the body wrapped so the bytes an
-//! operation reads are the ones that were signed: a signed SHA-256 is
-//! checked as the body ends, `aws-chunked` chunks are verified one by one
-//! ([`crate::auth::aws_chunked`]). Anonymous requests are refused.
+//! query form) checked by [`crate::auth::sigv4`], or Version 2 by
+//! [`crate::auth::sigv2`], against the secret of the access key
+//! (`Accounts::s3_secret`), and the body wrapped so the bytes an operation
+//! reads are the ones that were signed: a signed SHA-256 is checked as the
+//! body ends, `aws-chunked` chunks are verified one by one
+//! ([`crate::auth::aws_chunked`]). SigV2 signs no body (only a `Content-MD5`,
+//! which the PUT checks). Requests without credentials are refused.
 
 use super::{S3Error, S3Result, S3State};
 use crate::auth::aws_chunked::{verify_stream, ChunkSigner, ChunkedDecoder};
+use crate::auth::sigv2;
 use crate::auth::sigv4::{self, Payload};
 use crate::records::AccountRecord;
 use crate::store::Rejected;
@@ -20,8 +23,8 @@ use std::time::SystemTime;
 ///
 /// # Errors
 /// `AccessDenied` without credentials or with S3 keys disabled,
-/// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, and the other SigV4
-/// errors.
+/// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, and the other SigV4 and
+/// SigV2 errors.
 pub(crate) async fn authenticate(
     st: &S3State,
     parts: &Parts,
@@ -33,18 +36,21 @@ pub(crate) async fn authenticate(
         query: parts.uri.query(),
         headers: &parts.headers,
     };
+    if let Some(auth) = sigv2::parse(&req)? {
+        let (account, secret) = secret_of(st, &auth.access_key_id).await?;
+        let host_bucket = super::server::virtual_host_bucket(&st.cfg, &parts.headers);
+        sigv2::verify(
+            &req,
+            host_bucket.as_deref(),
+            &auth,
+            &secret,
+            SystemTime::now(),
+        )?;
+        return Ok((account, body));
+    }
     let auth = sigv4::parse(&req)?
         .ok_or_else(|| S3Error::AccessDenied("anonymous requests are not allowed".into()))?;
-    let sealer =
-        st.app.settings.s3_secrets.as_ref().ok_or_else(|| {
-            S3Error::AccessDenied("S3 keys are not enabled on this server".into())
-        })?;
-    let (account, secret) = st
-        .app
-        .accounts
-        .s3_secret(&auth.access_key_id, sealer)
-        .await?
-        .ok_or(S3Error::InvalidAccessKeyId)?;
+    let (account, secret) = secret_of(st, &auth.access_key_id).await?;
     let verified = sigv4::verify(&req, &auth, &secret, SystemTime::now())?;
     let body = match &verified.payload {
         Payload::Unsigned => body,
@@ -57,6 +63,19 @@ pub(crate) async fn authenticate(
         }
     };
     Ok((account, body))
+}
+
+/// The account holding `access_key_id`, and its secret.
+async fn secret_of(st: &S3State, access_key_id: &str) -> S3Result<(AccountRecord, String)> {
+    let sealer =
+        st.app.settings.s3_secrets.as_ref().ok_or_else(|| {
+            S3Error::AccessDenied("S3 keys are not enabled on this server".into())
+        })?;
+    st.app
+        .accounts
+        .s3_secret(access_key_id, sealer)
+        .await?
+        .ok_or(S3Error::InvalidAccessKeyId)
 }
 
 /// The body, failing at its end unless its SHA-256 is `want`.

@@ -48,6 +48,15 @@ fn params(req: &S3Req) -> S3Result<Params> {
 
 async fn page(req: &S3Req, p: &Params, after: Option<String>) -> S3Result<Page> {
     let b = store::bucket(req).await?;
+    if p.max == 0 {
+        // S3 answers `max-keys=0` with no keys and not truncated: a
+        // truncated page with no key to continue from would send a
+        // paginating client round forever.
+        return Ok(Page {
+            items: Vec::new(),
+            truncated: false,
+        });
+    }
     let q = Query {
         prefix: p.prefix.clone(),
         delimiter: p.delimiter.clone(),

@@ -187,7 +187,12 @@ pub(crate) fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
 
 pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     let b = store::bucket(req).await?;
-    let up = upload(req, &b).await?;
+    let up = match upload(req, &b).await {
+        Err(S3Error::NoSuchUpload { upload_id }) => {
+            return completed_before(req, &b, body, upload_id).await
+        }
+        other => other?,
+    };
     let raw = store::read_small(body, MAX_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
     let wanted = requested_parts(doc)?;
@@ -228,14 +233,46 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     let cond = write_condition(req, &b, &up.key).await?;
     commit(req, &b, &up.key, &obj, cond).await?;
     forget(req, &b, &up, &stored).await?;
+    Ok(completed(&b, &up.key, &obj.quoted_etag()))
+}
+
+fn completed(b: &BucketRecord, key: &str, quoted_etag: &str) -> Response {
     let mut x = Xml::doc();
     x.root("CompleteMultipartUploadResult");
-    x.elem("Location", &format!("/{}/{}", b.name, up.key));
+    x.elem("Location", &format!("/{}/{key}", b.name));
     x.elem("Bucket", &b.name);
-    x.elem("Key", &up.key);
-    x.elem("ETag", &obj.quoted_etag());
+    x.elem("Key", key);
+    x.elem("ETag", quoted_etag);
     x.close("CompleteMultipartUploadResult");
-    Ok(x.response())
+    x.response()
+}
+
+/// A CompleteMultipartUpload retried after its answer was lost: the upload
+/// record is gone, but when the key holds the object these parts make (its
+/// ETag is a function of the parts' ETags alone) the first call did
+/// complete it, and S3 answers success again. Otherwise `NoSuchUpload`.
+async fn completed_before(
+    req: &S3Req,
+    b: &BucketRecord,
+    body: Body,
+    upload_id: String,
+) -> S3Result<Response> {
+    let missing = || S3Error::NoSuchUpload {
+        upload_id: upload_id.clone(),
+    };
+    let key = req.key.as_deref().ok_or_else(missing)?;
+    let raw = store::read_small(body, MAX_BODY).await?;
+    let doc = std::str::from_utf8(&raw).map_err(|_| missing())?;
+    let wanted = requested_parts(doc).map_err(|_| missing())?;
+    let mut md5s = Md5::new();
+    for (_, etag) in &wanted {
+        md5s.update(hex::decode(etag).map_err(|_| missing())?);
+    }
+    let etag = format!("{}-{}", hex::encode(md5s.finalize()), wanted.len());
+    match store::object::<S3Object>(req, b, key).await? {
+        Some((_, obj)) if obj.etag == etag => Ok(completed(b, key, &obj.quoted_etag())),
+        _ => Err(missing()),
+    }
 }
 
 /// Removes an upload's part records (one shard: one dir), then the upload.

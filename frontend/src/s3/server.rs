@@ -146,7 +146,8 @@ pub(crate) fn address(cfg: &S3Config, headers: &HeaderMap, path: &str) -> S3Resu
     }
 }
 
-fn virtual_host_bucket(cfg: &S3Config, headers: &HeaderMap) -> Option<String> {
+/// The bucket `Host` names, `<bucket>.<domain>`, if any.
+pub(crate) fn virtual_host_bucket(cfg: &S3Config, headers: &HeaderMap) -> Option<String> {
     let host = headers.get("host")?.to_str().ok()?;
     let name = match host.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,

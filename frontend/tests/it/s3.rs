@@ -150,6 +150,18 @@ async fn s3_presigned_get_and_put() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn s3_sigv2_header_presigned_and_aws_cli_presign() {
+    let env = S3Env::start().await;
+    env.python("sigv2.py", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_max_keys_zero_create_again_complete_again_boto3() {
+    let env = S3Env::start().await;
+    env.python("semantics.py", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn s3_anonymous_gets_xml_error_with_request_id() {
     let env = S3Env::start().await;
     let resp = env
