@@ -49,8 +49,9 @@ mod verify;
 
 #[cfg(test)]
 mod path_prop;
-#[cfg(test)]
-mod prop;
+#[cfg(any(test, feature = "prop"))]
+#[doc(hidden)]
+pub mod prop;
 #[cfg(test)]
 mod sigv4_prop;
 

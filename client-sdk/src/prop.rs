@@ -1,13 +1,15 @@
-//! Shared pieces of the property tests (`*_prop` modules): a bounded case
-//! count that `PROPTEST_CASES` overrides, and byte-level mutation of valid
-//! inputs. See `docs/testing-properties.md`.
+//! Shared pieces of every crate's property tests (`*_prop` modules): a
+//! bounded case count that `PROPTEST_CASES` overrides, and byte-level
+//! mutation of valid inputs. Built for this crate's tests and, with the
+//! `prop` feature, for the other crates' (their dev-dependency turns it
+//! on). See `docs/testing-properties.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
 
 /// `cases` by default (keeps CI fast); `PROPTEST_CASES=N` wins, for the long
 /// run. `ProptestConfig::with_cases` alone would ignore the variable.
-pub(crate) fn config(cases: u32) -> ProptestConfig {
+pub fn config(cases: u32) -> ProptestConfig {
     let mut c = ProptestConfig::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {
         c.cases = cases;
@@ -21,7 +23,7 @@ const INTERESTING: &[u8] = b"=,;:\"'-/%&<>#?+ \t\r\n0123456789abcdefxAF.\\\0\xff
 
 /// One edit of a valid input; positions are taken modulo the length.
 #[derive(Debug, Clone)]
-pub(crate) enum Edit {
+pub enum Edit {
     Xor(usize, u8),
     Insert(usize, u8),
     Delete(usize),
@@ -35,7 +37,7 @@ fn byte() -> impl Strategy<Value = u8> {
 }
 
 /// One to eight edits.
-pub(crate) fn edits() -> impl Strategy<Value = Vec<Edit>> {
+pub fn edits() -> impl Strategy<Value = Vec<Edit>> {
     proptest::collection::vec(
         prop_oneof![
             (any::<usize>(), 1u8..=255).prop_map(|(i, b)| Edit::Xor(i, b)),
@@ -49,7 +51,7 @@ pub(crate) fn edits() -> impl Strategy<Value = Vec<Edit>> {
 }
 
 /// `input` with `edits` applied in order.
-pub(crate) fn mutate(input: &[u8], edits: &[Edit]) -> Vec<u8> {
+pub fn mutate(input: &[u8], edits: &[Edit]) -> Vec<u8> {
     let mut v = input.to_vec();
     for e in edits {
         match *e {
@@ -80,12 +82,12 @@ pub(crate) fn mutate(input: &[u8], edits: &[Edit]) -> Vec<u8> {
 
 /// `mutate` for the parsers of `&str`: invalid UTF-8 becomes U+FFFD, as a
 /// header that reached `to_str` would never hold it anyway.
-pub(crate) fn mutate_str(input: &str, edits: &[Edit]) -> String {
+pub fn mutate_str(input: &str, edits: &[Edit]) -> String {
     String::from_utf8_lossy(&mutate(input.as_bytes(), edits)).into_owned()
 }
 
 /// Text drawn mostly from the bytes the parsers care about.
-pub(crate) fn junk() -> impl Strategy<Value = String> {
+pub fn junk() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         proptest::collection::vec(byte(), 0..64)

@@ -44,7 +44,4 @@ pub mod store;
 pub mod testkit;
 pub mod time;
 
-#[cfg(test)]
-mod prop;
-
 pub use error::{Error, Result};

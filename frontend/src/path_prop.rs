@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::path::{valid_login, MantaPath, MAX_NAME_BYTES, MAX_PATH_BYTES, TREES};
-use crate::prop::{config, edits, junk, mutate_str};
 use client_sdk::path::encode;
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use proptest::prelude::*;
 
 fn login() -> impl Strategy<Value = String> {

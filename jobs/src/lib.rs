@@ -44,7 +44,4 @@ pub mod runtime;
 mod safe_fs;
 pub mod supervisor;
 
-#[cfg(test)]
-mod prop;
-
 pub use error::{Error, Result};

@@ -26,8 +26,6 @@ pub mod server;
 pub mod wire;
 
 #[cfg(test)]
-mod prop;
-#[cfg(test)]
 mod range_prop;
 
 pub use blobstore::BlobStore;

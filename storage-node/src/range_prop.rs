@@ -3,8 +3,8 @@
 //! resolve to themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::prop::{config, edits, junk, mutate_str};
 use crate::range::{resolve, Resolved};
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use proptest::prelude::*;
 
 /// The numbers of a used range are plain digits (RFC 9110's `1*DIGIT`).

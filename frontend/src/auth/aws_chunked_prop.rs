@@ -5,7 +5,7 @@
 
 use super::aws_chunked::{ChunkSigner, ChunkedDecoder};
 use super::sigv4::{Payload, Verified};
-use crate::prop::{config, edits, mutate};
+use client_sdk::prop::{config, edits, mutate};
 use proptest::prelude::*;
 
 fn signer() -> ChunkSigner {

@@ -7,9 +7,9 @@
 use super::keys::{self, Algorithm};
 use super::presign::{check, is_presigned, query_pairs};
 use super::signature_prop::key;
-use crate::prop::{config, edits, junk, mutate_str};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use client_sdk::presign::SignUrlOptions;
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use proptest::prelude::*;
 
 const NOW: u64 = 1_700_000_000;

@@ -7,8 +7,8 @@
 use super::keys::{self, Algorithm};
 use super::signature::{parse_authorization, parse_key_id, signing_string};
 use crate::error::Error;
-use crate::prop::{config, edits, junk, mutate_str};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use client_sdk::Signer;
 use proptest::prelude::*;
 use std::sync::OnceLock;

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::sigv4::{parse, verify, Auth, Payload, Request, ALGORITHM, EMPTY_SHA256};
-use crate::prop::{config, edits, junk, mutate_str};
 use crate::s3::S3Error;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use client_sdk::sigv4::{format_amz_date, uri_encode, Credentials};
 use proptest::prelude::*;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

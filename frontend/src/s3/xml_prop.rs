@@ -6,7 +6,7 @@
 
 use super::multipart::requested_parts;
 use super::xml::{self, elements, text, unescape, Xml};
-use crate::prop::{config, edits, junk, mutate_str};
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use proptest::prelude::*;
 
 /// DeleteObjects' reading of its body (`s3::copy::delete_objects`).

@@ -4,7 +4,7 @@
 
 use super::error::Error;
 use super::range::{parse, ByteRange};
-use crate::prop::{config, edits, junk, mutate_str};
+use client_sdk::prop::{config, edits, junk, mutate_str};
 use proptest::prelude::*;
 
 /// The numbers of an accepted header are plain digits (RFC 9110's

@@ -7,8 +7,8 @@
 use super::msplit::{key, partition, route, SplitError};
 use super::spool::{parse, Kind, SplitOptions};
 use crate::agent::config::SpoolLimits;
-use crate::prop::{config, edits, mutate_str};
 use crate::safe_fs::Confined;
+use client_sdk::prop::{config, edits, mutate_str};
 use proptest::prelude::*;
 
 /// `spool_meta KEY VALUE`: `printf '%s %s\n'`.

@@ -5,7 +5,7 @@
 
 use super::limits::Budget;
 use super::unpack::unpack_layer;
-use crate::prop::{config, edits, mutate};
+use client_sdk::prop::{config, edits, mutate};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;

@@ -7,7 +7,7 @@ use super::spec::{
     JobSpec, JobSpecExt, Phase, PhaseType, SpecError, DISK_GB_ALLOWED, MAX_REDUCERS,
     MEMORY_MB_ALLOWED,
 };
-use crate::prop::{config, edits, mutate};
+use client_sdk::prop::{config, edits, mutate};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
