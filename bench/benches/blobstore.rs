@@ -1,5 +1,7 @@
-//! The storage node's write path: streaming a blob to a temp file, hashing,
-//! fsync and rename; and a write of bytes already stored (dedup).
+//! The storage node's write path: streaming a blob to a temp file, hashing
+//! (with its hash tree), fsync and rename; a write of bytes already stored
+//! (dedup); and the verified read path against a plain read and hash of
+//! the same file (the cost of checking every byte before it is sent).
 
 #![allow(clippy::unwrap_used)] // a benchmark aborts on any failure
 
@@ -64,5 +66,44 @@ fn put(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, put);
+fn read(c: &mut Criterion) {
+    use futures::TryStreamExt;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = rt.block_on(BlobStore::open(dir.path())).unwrap();
+    let mut g = c.benchmark_group("blobstore_read");
+    g.sample_size(10);
+    for size in [1 << 20, 64 << 20] {
+        let body = futures::stream::iter(chunks(size, 7));
+        let put = rt.block_on(store.put(body, PutExpect::default())).unwrap();
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("verified", size), &size, |b, _| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let (_, stream) = store.open_verified(&put.hash).await.unwrap();
+                    stream
+                        .try_fold(0u64, |n, c| async move { Ok(n + c.len() as u64) })
+                        .await
+                        .unwrap()
+                })
+            })
+        });
+        let path = store.path(&put.hash);
+        g.bench_with_input(
+            BenchmarkId::new("plain_read_and_hash", size),
+            &size,
+            |b, _| {
+                b.iter(|| {
+                    let mut f = std::fs::File::open(&path).unwrap();
+                    let mut h = blake3::Hasher::new();
+                    std::io::copy(&mut f, &mut h).unwrap();
+                    h.finalize()
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, put, read);
 criterion_main!(benches);

@@ -246,17 +246,17 @@ fn commit(store: &BlobStore, written: Written, temps: &Temps) -> io::Result<bool
         .parent()
         .ok_or_else(|| io::Error::other("blob path has no parent"))?;
     if dest.exists() {
-        // Committed blobs were fsynced before they got their name, so the
-        // existing copy needs no flush of its bytes. One stored before trees
-        // existed takes this upload's tree.
-        std::fs::remove_file(&temps.blob)?;
-        if tree_dest.exists() {
-            std::fs::remove_file(&temps.tree)?;
-        } else {
-            written.tree.sync_all()?;
-            std::fs::rename(&temps.tree, &tree_dest)?;
-            sync_dir(dir)?;
-        }
+        // Dedup must not weaken a copy: the one under the name may have
+        // rotted, or its name may not be durable yet (a concurrent upload of
+        // the same bytes may just have made it). This upload's bytes were
+        // hashed as they were written, so they replace it, durably, tree
+        // first; readers of the old copy keep their open file.
+        written.tree.sync_all()?;
+        written.file.sync_all()?;
+        drop(written.file);
+        std::fs::rename(&temps.tree, &tree_dest)?;
+        std::fs::rename(&temps.blob, &dest)?;
+        sync_dir(dir)?;
         return Ok(true);
     }
     written.tree.sync_all()?;

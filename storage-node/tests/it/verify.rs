@@ -279,3 +279,29 @@ async fn reupload_gives_an_old_blob_its_tree() {
     );
     assert_eq!(tmp_files(dir.path()), 0);
 }
+
+/// Dedup never weakens a copy: a PUT of bytes the node holds in a rotten
+/// copy (not yet read, so not yet noticed) leaves a good copy under the
+/// name, and it reads whole without a quarantine.
+#[tokio::test]
+async fn a_reupload_replaces_a_rotten_copy() {
+    let (_dir, store) = new_store().await;
+    let data = pattern(3 * MIB);
+    let first = store
+        .put(chunks(&data, 65536), PutExpect::default())
+        .await
+        .unwrap();
+    flip(&store.path(&first.hash), 2 * MIB as u64 + 77);
+    let again = store
+        .put(chunks(&data, 65536), PutExpect::default())
+        .await
+        .unwrap();
+    assert!(again.existed);
+    assert_eq!(std::fs::read(store.path(&first.hash)).unwrap(), data);
+    let node = start_node(store.clone()).await;
+    let resp = client().get(&node.addr, &first.hash, None).await.unwrap();
+    let (got, broke) = read_body(resp).await;
+    assert!(!broke && got == data);
+    let st = store.status().await;
+    assert_eq!((st.quarantined, st.blob_count), (0, 1));
+}
