@@ -1,17 +1,21 @@
 //! Getting a blob's bytes: the local blob file when this node holds a
 //! copy, else from the nodes listed in its [`BlobRef`], in order. A fetch
 //! that breaks off resumes on the next node with a `Range`.
+//!
+//! A local copy is used only as far as it verifies against the blob's hash
+//! tree (the store quarantines one that does not), so a task never computes
+//! on rotten bytes: a map input is checked whole before it is bind-mounted,
+//! a streamed one as it streams, and a copy that fails goes on from the
+//! other nodes.
 
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 use storage_node::client::StorageClient;
 use storage_node::BlobStore;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::wire::BlobRef;
-
-const CHUNK: usize = 256 << 10;
 
 /// Where the bytes came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,23 @@ impl Fetcher {
         matches!(tokio::fs::try_exists(&path).await, Ok(true)).then_some(path)
     }
 
+    /// Whether the local copy reads whole against its hash tree (it is
+    /// quarantined when it does not). One read of the file: the price of
+    /// bind-mounting bytes nobody will check later.
+    async fn local_verifies(&self, blob: &BlobRef) -> bool {
+        let Ok((_, stream)) = self.store.open_verified(&blob.hash).await else {
+            return false;
+        };
+        let mut stream = std::pin::pin!(stream);
+        while let Some(piece) = stream.next().await {
+            if let Err(e) = piece {
+                tracing::warn!(blob = %blob.hash, error = %e, "local copy failed verification");
+                return false;
+            }
+        }
+        true
+    }
+
     /// A file with the blob's bytes (`None`: an empty object, written to
     /// `dest`); a blob not held here is fetched into `dest`.
     ///
@@ -76,16 +97,18 @@ impl Fetcher {
             });
         };
         if let Some(path) = self.local(blob).await {
-            return Ok(Fetched {
-                path,
-                size: blob.size,
-                local: true,
-            });
+            if self.local_verifies(blob).await {
+                return Ok(Fetched {
+                    path,
+                    size: blob.size,
+                    local: true,
+                });
+            }
         }
         let mut file = tokio::fs::File::create(dest)
             .await
             .map_err(StreamError::Sink)?;
-        self.stream_remote(blob, &mut file).await?;
+        self.stream_remote(blob, 0, &mut file).await?;
         file.flush().await.map_err(StreamError::Sink)?;
         Ok(Fetched {
             path: dest.to_path_buf(),
@@ -103,34 +126,43 @@ impl Fetcher {
         blob: &BlobRef,
         out: &mut W,
     ) -> Result<bool, StreamError> {
-        let Some(path) = self.local(blob).await else {
-            self.stream_remote(blob, out).await?;
+        let local = match self.local(blob).await {
+            Some(_) => self.store.open_verified(&blob.hash).await.ok(),
+            None => None,
+        };
+        let Some((_, stream)) = local else {
+            self.stream_remote(blob, 0, out).await?;
             return Ok(false);
         };
-        let mut file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| StreamError::Source(format!("open {}: {e}", path.display())))?;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = file
-                .read(&mut buf)
-                .await
-                .map_err(|e| StreamError::Source(format!("read {}: {e}", path.display())))?;
-            if n == 0 {
-                return Ok(true);
+        // Verified pieces only; a copy that fails part way goes on from
+        // the other nodes where it stopped.
+        let mut stream = std::pin::pin!(stream);
+        let mut written = 0u64;
+        while let Some(piece) = stream.next().await {
+            match piece {
+                Ok(bytes) => {
+                    out.write_all(&bytes).await.map_err(StreamError::Sink)?;
+                    written += bytes.len() as u64;
+                }
+                Err(e) => {
+                    tracing::warn!(blob = %blob.hash, at = written, error = %e, "local copy failed; going on from other nodes");
+                    self.stream_remote(blob, written, out).await?;
+                    return Ok(false);
+                }
             }
-            out.write_all(&buf[..n]).await.map_err(StreamError::Sink)?;
         }
+        Ok(true)
     }
 
-    /// Streams from the blob's nodes in order, resuming where the last one
-    /// stopped.
+    /// Streams `[from, size)` from the blob's nodes in order, resuming
+    /// where the last one stopped.
     async fn stream_remote<W: AsyncWrite + Unpin>(
         &self,
         blob: &BlobRef,
+        from: u64,
         out: &mut W,
     ) -> Result<(), StreamError> {
-        let mut done = 0u64;
+        let mut done = from;
         let mut why = format!("blob {} has no nodes", blob.hash);
         for node in &blob.nodes {
             match self.stream_from(&node.url, blob, done, out).await {

@@ -319,6 +319,45 @@ async fn an_input_on_another_node_is_fetched_and_counted_remote() {
     );
 }
 
+/// The blob file named `name` below `root` (the store's fan-out dirs).
+fn blob_file(root: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(root).ok()?.find_map(|entry| {
+        let path = entry.ok()?.path();
+        if path.is_dir() {
+            blob_file(&path, name)
+        } else {
+            path.file_name().is_some_and(|n| n == name).then_some(path)
+        }
+    })
+}
+
+/// A rotten local copy of a map input is never what the task reads: the
+/// agent checks the local copy before mounting it, quarantines it, and
+/// fetches the bytes from the other node.
+#[tokio::test]
+async fn a_rotten_local_input_is_read_from_another_node() {
+    let c = Cluster::start(RuntimeKind::Runc).await;
+    let data = b"the right bytes\n".repeat(4096);
+    let blob = c.put(&data, &[&c.a, &c.b]).await;
+    let file = blob_file(
+        &c.a.dir.path().join("blobs").join("blobs"),
+        &blob.hash.to_hex(),
+    )
+    .expect("node a's copy");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[40_000] ^= 0x01;
+    std::fs::write(&file, bytes).unwrap();
+    let result = c.run(&c.a, &map("t1", Some(blob.clone()), "md5sum")).await;
+    assert_ok(&result);
+    assert_eq!(result.input_remote_bytes, data.len() as u64, "{result:#?}");
+    let want = {
+        use md5::Digest;
+        hex::encode(md5::Md5::digest(&data))
+    };
+    assert!(c.read(&c.a, &result.outputs[0]).await.starts_with(&want));
+    assert!(!file.exists(), "the rotten copy is quarantined");
+}
+
 #[tokio::test]
 async fn mpipe_mcat_and_mtee_make_outputs() {
     let c = Cluster::start(RuntimeKind::Runc).await;
