@@ -126,11 +126,8 @@ impl Fetcher {
         blob: &BlobRef,
         out: &mut W,
     ) -> Result<bool, StreamError> {
-        let local = match self.local(blob).await {
-            Some(_) => self.store.open_verified(&blob.hash).await.ok(),
-            None => None,
-        };
-        let Some((_, stream)) = local else {
+        // Not held here (or unreadable): the other nodes.
+        let Ok((_, stream)) = self.store.open_verified(&blob.hash).await else {
             self.stream_remote(blob, 0, out).await?;
             return Ok(false);
         };

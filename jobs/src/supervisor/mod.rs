@@ -43,6 +43,8 @@ mod schedule;
 mod scheduler;
 mod settling;
 mod task;
+#[cfg(test)]
+mod test_support;
 mod time;
 mod work;
 

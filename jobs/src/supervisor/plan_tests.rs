@@ -1,17 +1,7 @@
 //! Unit tests of the scheduling decisions: no cluster, no I/O.
 
 use super::*;
-
-fn node(id: &str) -> NodeAddr {
-    NodeAddr {
-        id: id.into(),
-        url: format!("http://{id}"),
-    }
-}
-
-fn nodes(ids: &[&str]) -> Vec<NodeAddr> {
-    ids.iter().map(|i| node(i)).collect()
-}
+use crate::supervisor::test_support::{node, nodes};
 
 fn load(pairs: &[(&str, u32)]) -> Load {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()

@@ -2,7 +2,7 @@
 //! cluster, no metadata tier.
 
 use super::*;
-use crate::supervisor::records::{task_id, OutRef};
+use crate::supervisor::records::task_id;
 
 const JOB: &str = "job-1";
 
@@ -32,24 +32,7 @@ fn inputs(paths: &[&str]) -> Vec<(u64, String)> {
 }
 
 fn done(phase: u32, task: &str, input: Option<&str>, outs: &[(&str, u32)]) -> DoneRecord {
-    DoneRecord {
-        phase,
-        task_id: task.into(),
-        input: input.map(Into::into),
-        reducer: None,
-        p0input: input.map(Into::into),
-        outputs: outs
-            .iter()
-            .map(|(p, r)| OutRef {
-                path: p.to_string(),
-                reducer: Some(*r),
-            })
-            .collect(),
-        error: None,
-        retries: 0,
-        node: Some("a".into()),
-        ran: true,
-    }
+    crate::supervisor::test_support::map_done(phase, task, input, outs, "a")
 }
 
 fn records(ds: Vec<DoneRecord>) -> HashMap<String, DoneRecord> {

@@ -5,20 +5,10 @@ use super::*;
 use crate::agent::wire::BlobRef;
 use crate::model::JobErrorCode;
 use crate::supervisor::records::OutRef;
+use crate::supervisor::test_support::{map_done, nodes};
 use storage_node::BlobHash;
 
 const JOB: &str = "job-1";
-
-fn node(id: &str) -> NodeAddr {
-    NodeAddr {
-        id: id.into(),
-        url: format!("http://{id}"),
-    }
-}
-
-fn nodes(ids: &[&str]) -> Vec<NodeAddr> {
-    ids.iter().map(|i| node(i)).collect()
-}
 
 /// A scheduler for a job of `phases` (map, or reduce with that many
 /// reducers) on live nodes `live`.
@@ -111,22 +101,10 @@ fn done(t: &MapTask, node: &str, outputs: &[(&str, u32)]) -> Event {
     Event::TaskDone {
         task_id: t.task_id.clone(),
         done: Box::new(DoneRecord {
-            phase: t.phase,
-            task_id: t.task_id.clone(),
             input: Some(t.input.path.clone()),
-            reducer: None,
             p0input: Some(t.p0input.clone()),
-            outputs: outputs
-                .iter()
-                .map(|(p, r)| OutRef {
-                    path: p.to_string(),
-                    reducer: Some(*r),
-                })
-                .collect(),
-            error: None,
             retries: t.retries,
-            node: Some(node.into()),
-            ran: true,
+            ..map_done(t.phase, &t.task_id, None, outputs, node)
         }),
     }
 }
