@@ -184,6 +184,11 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
     let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
+    let upkeep = tokio::spawn(crate::maintain::run(
+        state.store.clone(),
+        state.settings.maintenance.clone(),
+        cancel.clone(),
+    ));
     let task = spawn_server(
         "frontend",
         crate::manta::serve(listener, state, cancel.clone().cancelled_owned()),
@@ -191,7 +196,7 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
     Ok(Running {
         addr,
         cancel,
-        tasks: vec![task, jobs],
+        tasks: vec![task, jobs, upkeep],
     })
 }
 

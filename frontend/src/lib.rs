@@ -32,6 +32,7 @@ pub(crate) mod conditional;
 pub mod config;
 pub(crate) mod error;
 pub(crate) mod jobs;
+pub mod maintain;
 pub(crate) mod manta;
 pub(crate) mod path;
 #[cfg(test)]

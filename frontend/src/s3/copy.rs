@@ -96,6 +96,7 @@ pub(crate) async fn copy_object(req: &S3Req) -> S3Result<Response> {
         ..src
     };
     let cond = write_condition(req, &b, key).await?;
+    req.st.app.store.pin(key, &rec.parts).await?;
     let entry = commit(req, &b, key, &rec, cond).await?;
     Ok(copy_result("CopyObjectResult", &rec.etag, entry.mtime_ms))
 }
@@ -118,7 +119,11 @@ pub(crate) async fn upload_part_copy(req: &S3Req) -> S3Result<Response> {
         _ => None,
     };
     let (part, md5) = match shared {
-        Some(s) => s,
+        Some(s) => {
+            let name = req.header("x-amz-copy-source").unwrap_or_default();
+            req.st.app.store.pin(name, std::slice::from_ref(&s.0)).await?;
+            s
+        }
         None => copy_bytes(req, &src, range).await?,
     };
     let resp = save_part(req, &b, &up, n, part, md5).await?;

@@ -207,6 +207,7 @@ impl From<StoreError> for S3Error {
             E::MultiRange => S3Error::NotImplemented("multiple ranges".into()),
             E::NoStorageNodes
             | E::NotEnoughSpace { .. }
+            | E::NotEnoughCopies { .. }
             | E::NoReachableCopy { .. }
             | E::MetadataUnavailable(_) => S3Error::ServiceUnavailable(e.to_string()),
             E::AccountNotFound { .. } => S3Error::InvalidAccessKeyId,

@@ -231,6 +231,7 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         checksum: None,
     };
     let cond = write_condition(req, &b, &up.key).await?;
+    req.st.app.store.pin(&up.key, &obj.parts).await?;
     commit(req, &b, &up.key, &obj, cond).await?;
     forget(req, &b, &up, &stored).await?;
     Ok(completed(&b, &up.key, &obj.quoted_etag()))

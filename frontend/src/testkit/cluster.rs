@@ -167,6 +167,12 @@ fn defaults(data: PathBuf, nodes: usize) -> ClusterOptions {
     opts.storage_nodes = nodes;
     opts.heartbeat_interval = Duration::from_millis(200);
     opts.settings.heartbeat_timeout = HEARTBEAT_TIMEOUT;
+    // A one-node cluster can keep one copy; tests of fewer nodes than
+    // copies ask for it.
+    opts.settings.default_durability = opts.settings.default_durability.min(nodes.max(1) as u32);
+    // Repair and collection run only in the tests about them, so no pass
+    // moves copies under another test's feet.
+    opts.settings.maintenance.interval = None;
     opts.accounts = vec![USER.into(), OTHER.into()];
     // Job tests run their tasks under runc unless they ask for runsc: the
     // same code path, a fraction of the start-up time.

@@ -4,4 +4,5 @@
 
 mod http;
 mod list;
+mod scan;
 mod shard;
