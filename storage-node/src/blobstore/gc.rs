@@ -70,6 +70,8 @@ impl BlobStore {
         if min_age.is_some_and(|min| age(&meta) < min) {
             return Ok(GcDelete::TooYoung);
         }
+        #[cfg(test)]
+        tests::between_check_and_unlink();
         match fs::remove_file(&path) {
             Ok(()) => {}
             // Removed behind the store's back (an operator).
@@ -110,4 +112,79 @@ pub(super) fn age(meta: &Metadata) -> Duration {
         .ok()
         .and_then(|m| SystemTime::now().duration_since(m).ok())
         .unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::{mpsc, Mutex};
+
+    use super::*;
+    use crate::blobstore::PutExpect;
+
+    type Hook = Box<dyn Fn() + Send>;
+
+    /// Runs inside a GC delete after its age check, before its unlink.
+    static HOOK: Mutex<Option<Hook>> = Mutex::new(None);
+
+    pub(super) fn between_check_and_unlink() {
+        if let Some(hook) = HOOK.lock().unwrap().as_ref() {
+            hook();
+        }
+    }
+
+    fn body(data: &'static [u8]) -> impl futures::Stream<Item = io::Result<bytes::Bytes>> + Unpin {
+        futures::stream::iter([Ok(bytes::Bytes::from_static(data))])
+    }
+
+    /// The interleaving the stripe lock exists for, forced: a GC delete has
+    /// found the old copy old enough and is about to unlink it when an
+    /// upload of the same bytes commits. The upload must either wait for
+    /// the unlink (and then make a new copy) or be unlinked-proof; without
+    /// the lock it renames its copy in first and the GC delete removes the
+    /// acknowledged blob.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gc_delete_past_its_check_cannot_remove_a_fresh_upload() {
+        const DATA: &[u8] = b"the same bytes, uploaded again";
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).await.unwrap();
+        let hash = store.put(body(DATA), PutExpect::default()).await.unwrap().hash;
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        File::open(store.path(&hash)).unwrap().set_modified(old).unwrap();
+
+        let (checked_tx, checked_rx) = mpsc::channel::<()>();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let go_rx = Mutex::new(go_rx);
+        *HOOK.lock().unwrap() = Some(Box::new(move || {
+            checked_tx.send(()).unwrap();
+            go_rx.lock().unwrap().recv().unwrap();
+        }));
+        let gc = tokio::spawn({
+            let store = store.clone();
+            async move { store.delete_if_older(&hash, Duration::from_secs(60)).await }
+        });
+        tokio::task::spawn_blocking(move || checked_rx.recv().unwrap())
+            .await
+            .unwrap();
+        let mut upload = tokio::spawn({
+            let store = store.clone();
+            async move { store.put(body(DATA), PutExpect::default()).await }
+        });
+        // Give the upload time to commit if nothing stops it (no lock); with
+        // the lock it waits for the GC delete, whatever this wait is.
+        let early = tokio::time::timeout(Duration::from_secs(2), &mut upload).await;
+        go_tx.send(()).unwrap();
+        let uploaded = match early {
+            Ok(r) => r.unwrap(),
+            Err(_) => upload.await.unwrap(),
+        };
+        let gc = gc.await.unwrap().unwrap();
+        *HOOK.lock().unwrap() = None;
+
+        assert_eq!(gc, GcDelete::Deleted);
+        assert!(uploaded.is_ok());
+        assert!(store.path(&hash).exists(), "the acknowledged upload was deleted");
+        assert_eq!(store.size(&hash).await.unwrap(), DATA.len() as u64);
+        assert_eq!(store.status().await.blob_count, 1);
+    }
 }
