@@ -127,9 +127,9 @@ async fn an_upload_of_held_bytes_makes_the_copy_young() {
 /// The bad interleaving (a GC delete past its age check when the upload
 /// renames its copy in) spans microseconds, which HTTP jitter rarely hits:
 /// with the lock removed this test still passed 3 runs of 300 rounds. The
-/// unit test `blobstore::gc::tests::a_gc_delete_past_its_check_cannot_\
-/// remove_a_fresh_upload` forces that interleaving and fails without the
-/// lock on either side; this one checks the whole path end to end.
+/// unit test `a_gc_delete_past_its_check_cannot_remove_a_fresh_upload`
+/// (`blobstore/gc.rs`) forces that interleaving and fails without the lock
+/// on either side; this one checks the whole path end to end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn uploads_racing_gc_deletes_never_lose_an_acknowledged_blob() {
     let (_dir, store) = new_store().await;
