@@ -38,8 +38,8 @@ use crate::scrub::ScrubControl;
 use crate::wire::BlobHash;
 use crate::{Error, Result};
 
-pub(crate) use counters::{add, Counters};
 pub use counters::UpkeepCounts;
+pub(crate) use counters::{add, Counters};
 pub use put::PutExpect;
 
 /// Read size for streamed GETs: large enough to keep syscalls few, small

@@ -138,7 +138,10 @@ impl<E> NodeConfig<E> {
     fn scrub(&self) -> Result<ScrubSettings> {
         let mb = self.scrub_rate_mb;
         if !mb.is_finite() || mb < 0.0 {
-            return Err(invalid("scrub_rate_mb", format!("{mb} must be 0 (off) or more")));
+            return Err(invalid(
+                "scrub_rate_mb",
+                format!("{mb} must be 0 (off) or more"),
+            ));
         }
         Ok(ScrubSettings {
             // Float to integer casts saturate; a sub-byte rate is off.

@@ -32,12 +32,24 @@ struct Families {
 
 /// Counters, named without `mantad_` and `_total`, which the registry adds.
 const COUNTERS: [(&str, &str); 7] = [
-    ("storage_scrub_bytes", "Blob bytes the scrubber read back and verified"),
-    ("storage_scrub_blobs", "Blobs the scrubber checked to the end"),
+    (
+        "storage_scrub_bytes",
+        "Blob bytes the scrubber read back and verified",
+    ),
+    (
+        "storage_scrub_blobs",
+        "Blobs the scrubber checked to the end",
+    ),
     ("storage_scrub_passes", "Full scrub passes finished"),
-    ("storage_scrub_corrupt", "Copies the scrubber found corrupt and quarantined"),
+    (
+        "storage_scrub_corrupt",
+        "Copies the scrubber found corrupt and quarantined",
+    ),
     ("storage_gc_deleted_blobs", "Blobs removed by GC deletes"),
-    ("storage_gc_deleted_bytes", "Bytes of the blobs removed by GC deletes"),
+    (
+        "storage_gc_deleted_bytes",
+        "Bytes of the blobs removed by GC deletes",
+    ),
     ("storage_touches", "Touches of blobs the node holds"),
 ];
 
@@ -52,8 +64,16 @@ fn families() -> &'static Families {
             scrub_last_pass_end: Family::default(),
             counters: Default::default(),
         };
-        reg("storage_free_bytes", "Free bytes on the node's disk", f.free.clone());
-        reg("storage_used_bytes", "Bytes of the node's blobs", f.used.clone());
+        reg(
+            "storage_free_bytes",
+            "Free bytes on the node's disk",
+            f.free.clone(),
+        );
+        reg(
+            "storage_used_bytes",
+            "Bytes of the node's blobs",
+            f.used.clone(),
+        );
         reg("storage_blobs", "Blobs the node holds", f.blobs.clone());
         reg(
             "storage_quarantined",

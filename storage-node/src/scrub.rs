@@ -79,9 +79,16 @@ pub async fn run(store: BlobStore, settings: ScrubSettings, cancel: Cancellation
     let _attached = Attached::new(&store);
     let saved = saved::load(store.root()).await;
     if let Some(end) = saved.last_pass_end_ms {
-        store.counters().scrub_last_pass_end_ms.store(end, Ordering::Relaxed);
+        store
+            .counters()
+            .scrub_last_pass_end_ms
+            .store(end, Ordering::Relaxed);
     }
-    let mut bucket = TokenBucket::new(settings.rate_bytes_per_sec, burst(&settings), Instant::now());
+    let mut bucket = TokenBucket::new(
+        settings.rate_bytes_per_sec,
+        burst(&settings),
+        Instant::now(),
+    );
     let mut resume = saved.after;
     let mut wait = match resume {
         Some(_) => Duration::ZERO,
@@ -176,7 +183,10 @@ async fn pass(
     };
     if finished {
         let end = unix_ms();
-        store.counters().scrub_last_pass_end_ms.store(end, Ordering::Relaxed);
+        store
+            .counters()
+            .scrub_last_pass_end_ms
+            .store(end, Ordering::Relaxed);
         save(store, None, Some(end)).await;
     }
     control.end_pass(store.counters(), finished);
@@ -304,7 +314,9 @@ fn until_due(last_end_ms: Option<u64>, interval: Duration) -> Duration {
 }
 
 fn unix_ms() -> u64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 

@@ -148,9 +148,16 @@ mod tests {
         const DATA: &[u8] = b"the same bytes, uploaded again";
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).await.unwrap();
-        let hash = store.put(body(DATA), PutExpect::default()).await.unwrap().hash;
+        let hash = store
+            .put(body(DATA), PutExpect::default())
+            .await
+            .unwrap()
+            .hash;
         let old = SystemTime::now() - Duration::from_secs(3600);
-        File::open(store.path(&hash)).unwrap().set_modified(old).unwrap();
+        File::open(store.path(&hash))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
 
         let (checked_tx, checked_rx) = mpsc::channel::<()>();
         let (go_tx, go_rx) = mpsc::channel::<()>();
@@ -183,7 +190,10 @@ mod tests {
 
         assert_eq!(gc, GcDelete::Deleted);
         assert!(uploaded.is_ok());
-        assert!(store.path(&hash).exists(), "the acknowledged upload was deleted");
+        assert!(
+            store.path(&hash).exists(),
+            "the acknowledged upload was deleted"
+        );
         assert_eq!(store.size(&hash).await.unwrap(), DATA.len() as u64);
         assert_eq!(store.status().await.blob_count, 1);
     }

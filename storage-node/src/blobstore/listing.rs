@@ -141,7 +141,11 @@ mod tests {
         fs::write(root.join("00/00").join(format!("{}.obao", names[0])), b"").unwrap();
         let upper = format!("0a00{}", "B".repeat(60));
         fs::write(root.join("0a/00").join(upper), b"").unwrap();
-        fs::write(root.join("0a/00").join(format!("a000{}", "1".repeat(60))), b"").unwrap();
+        fs::write(
+            root.join("0a/00").join(format!("a000{}", "1".repeat(60))),
+            b"",
+        )
+        .unwrap();
         fs::create_dir_all(root.join("zz/00")).unwrap();
 
         let all = list_page(root, None, 100).unwrap();

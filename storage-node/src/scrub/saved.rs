@@ -48,7 +48,10 @@ pub(super) async fn load(root: &Path) -> Saved {
     match serde_json::from_slice::<Envelope>(&text) {
         Ok(env) if env.v == VERSION => env.saved,
         Ok(env) => {
-            tracing::warn!(version = env.v, "unknown scrubber state version; starting over");
+            tracing::warn!(
+                version = env.v,
+                "unknown scrubber state version; starting over"
+            );
             Saved::default()
         }
         Err(e) => {
@@ -60,10 +63,7 @@ pub(super) async fn load(root: &Path) -> Saved {
 
 /// Replaces the saved state; failures are logged (the scrub goes on).
 pub(super) async fn store(root: &Path, saved: Saved) {
-    let env = Envelope {
-        v: VERSION,
-        saved,
-    };
+    let env = Envelope { v: VERSION, saved };
     let result = async {
         let bytes = serde_json::to_vec(&env).map_err(io::Error::other)?;
         let tmp = root.join(format!("{FILE}.tmp"));

@@ -164,7 +164,10 @@ async fn uploads_racing_gc_deletes_never_lose_an_acknowledged_blob() {
             }
         }
         assert!(any_upload, "round {round}: every upload failed");
-        assert!(store.path(&hash).exists(), "round {round}: acknowledged blob deleted");
+        assert!(
+            store.path(&hash).exists(),
+            "round {round}: acknowledged blob deleted"
+        );
         let resp = c.get(&node.addr, &hash, None).await.unwrap();
         assert_eq!(resp.bytes().await.unwrap(), data, "round {round}");
     }

@@ -66,7 +66,11 @@ async fn bad_listing_queries_are_refused() {
     for q in ["limit=0", "after=xyz", "limit=many", "marker=00"] {
         let resp = send(&http, http.get(format!("{}/blobs?{q}", node.addr))).await;
         assert_eq!(resp.status(), 400, "{q}");
-        assert_eq!(resp.json::<ErrorBody>().await.unwrap().code, "BadRequest", "{q}");
+        assert_eq!(
+            resp.json::<ErrorBody>().await.unwrap().code,
+            "BadRequest",
+            "{q}"
+        );
     }
     let resp = send(&http, http.get(format!("{}/blobs", node.addr))).await;
     assert_eq!(resp.status(), 200);

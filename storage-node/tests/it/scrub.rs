@@ -148,7 +148,10 @@ async fn scrub_request_without_a_scrubber_is_refused() {
     let http = reqwest::Client::new();
     let resp = send(&http, http.post(format!("{}/scrub", node.addr))).await;
     assert_eq!(resp.status(), 409);
-    assert_eq!(resp.json::<ErrorBody>().await.unwrap().code, "ScrubDisabled");
+    assert_eq!(
+        resp.json::<ErrorBody>().await.unwrap().code,
+        "ScrubDisabled"
+    );
     // A rate of 0 runs no scrubber either.
     let off = ScrubSettings {
         rate_bytes_per_sec: 0,

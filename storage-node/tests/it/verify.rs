@@ -2,7 +2,6 @@
 //! quarantined, ranges verify only what they touch, and blobs stored before
 //! hash trees existed still read.
 
-
 use futures::StreamExt;
 use storage_node::blobstore::PutExpect;
 use storage_node::wire::ErrorBody;
