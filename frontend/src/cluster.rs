@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use storage_node::heartbeat::{self, HeartbeatConfig};
+use storage_node::scrub::ScrubSettings;
 use storage_node::BlobStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -116,13 +117,16 @@ pub struct StorageRole {
     /// The job agent beside the blob store; `None` runs no job tasks.
     pub agent: Option<AgentRole>,
     pub limits: Limits,
+    /// The scrubber's pace (rate 0: none).
+    pub scrub: ScrubSettings,
 }
 
 /// How a node's job agent runs tasks: the jobs crate's validated settings
 /// (`jobs_runtime`, `job_slots`), under the name the harnesses use.
 pub use jobs::agent::AgentSettings as AgentRole;
 
-/// Opens the blob store, serves it and heartbeats to the registry.
+/// Opens the blob store, serves it, scrubs it and heartbeats to the
+/// registry.
 ///
 /// # Errors
 /// Opening the store or binding the address.
@@ -165,11 +169,16 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
         addr: role.advertise.unwrap_or_else(|| format!("http://{addr}")),
         interval: role.heartbeat,
     };
+    let scrub = tokio::spawn(storage_node::scrub::run(
+        store.clone(),
+        role.scrub,
+        cancel.clone(),
+    ));
     let beat = tokio::spawn(heartbeat::run(meta, store, cfg, cancel.clone()));
     Ok(Running {
         addr,
         cancel,
-        tasks: vec![server, beat],
+        tasks: vec![server, scrub, beat],
     })
 }
 
@@ -266,6 +275,8 @@ pub struct ClusterOptions {
     /// The cluster secret; `None` keeps one in `<data>/secrets/cluster.key`
     /// (made on first start).
     pub cluster_key: Option<ClusterKey>,
+    /// Every storage node's scrubber (tests speed it up).
+    pub scrub: ScrubSettings,
 }
 
 impl ClusterOptions {
@@ -284,6 +295,7 @@ impl ClusterOptions {
             accounts: vec!["dev".into()],
             agent: Some(AgentRole::default()),
             cluster_key: None,
+            scrub: ScrubSettings::default(),
         }
     }
 }
@@ -486,6 +498,7 @@ fn storage_role(
         heartbeat: opts.heartbeat_interval,
         agent: opts.agent,
         limits: opts.settings.listener_limits,
+        scrub: opts.scrub,
     })
 }
 

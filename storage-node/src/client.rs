@@ -1,6 +1,9 @@
 //! Typed HTTP client for a storage node, used by the frontend (and tests).
 //! Error answers are turned back into the [`Error`] variants the node
 //! started from, so callers match on the same enum either side of the wire.
+//! The upkeep calls (listing, GC delete, touch, scrub) are in `upkeep`.
+
+mod upkeep;
 
 use std::time::Duration;
 
