@@ -34,10 +34,22 @@ fn m() -> &'static M {
 
 pub(super) fn register() {
     let m = m();
-    add("maintenance_passes", "Repair and GC passes completed", m.passes.clone());
+    add(
+        "maintenance_passes",
+        "Repair and GC passes completed",
+        m.passes.clone(),
+    );
     add("repair_copies", "Copies made by repair", m.copies.clone());
-    add("repair_bytes", "Bytes copied by repair", m.bytes_copied.clone());
-    add("repair_failures", "Repair copies or record rewrites that failed", m.failures.clone());
+    add(
+        "repair_bytes",
+        "Bytes copied by repair",
+        m.bytes_copied.clone(),
+    );
+    add(
+        "repair_failures",
+        "Repair copies or record rewrites that failed",
+        m.failures.clone(),
+    );
     add(
         "objects_below_durability",
         "Blob references left with fewer good copies than wanted by the last pass",
@@ -48,8 +60,16 @@ pub(super) fn register() {
         "Blob references with no readable copy at the last pass",
         m.unrecoverable.clone(),
     );
-    add("gc_deleted_blobs", "Copies deleted by garbage collection", m.gc_blobs.clone());
-    add("gc_deleted_bytes", "Bytes freed by garbage collection", m.gc_bytes.clone());
+    add(
+        "gc_deleted_blobs",
+        "Copies deleted by garbage collection",
+        m.gc_blobs.clone(),
+    );
+    add(
+        "gc_deleted_bytes",
+        "Bytes freed by garbage collection",
+        m.gc_bytes.clone(),
+    );
 }
 
 pub(super) fn record(r: &PassReport) {
@@ -58,8 +78,10 @@ pub(super) fn record(r: &PassReport) {
     m.copies.inc_by(r.copies_made);
     m.bytes_copied.inc_by(r.bytes_copied);
     m.failures.inc_by(r.repair_failures);
-    m.below.set(i64::try_from(r.still_below).unwrap_or(i64::MAX));
-    m.unrecoverable.set(i64::try_from(r.unrecoverable).unwrap_or(i64::MAX));
+    m.below
+        .set(i64::try_from(r.still_below).unwrap_or(i64::MAX));
+    m.unrecoverable
+        .set(i64::try_from(r.unrecoverable).unwrap_or(i64::MAX));
     m.gc_blobs.inc_by(r.gc_deleted_blobs);
     m.gc_bytes.inc_by(r.gc_deleted_bytes);
 }

@@ -114,26 +114,24 @@ async fn one_pass(
     tracing::info!("maintenance pass starting");
     let mut pass = pass::Pass::begin(store, settings, report).await?;
     let mut renewed = Instant::now();
-    let finished = pass
-        .scan(async |progress: &PassReport| {
-            if cancel.is_cancelled() {
-                return false;
-            }
-            if renewed.elapsed() < control::LEASE_TTL / 4 {
-                return true;
-            }
-            renewed = Instant::now();
-            status.running = Some(progress.clone());
-            if let Err(e) = control::write_status(&meta, &status).await {
-                tracing::debug!(error = %e, "publishing pass progress");
-            }
-            // A pass that lost its lease stops: another frontend runs now.
-            lease.hold().await.unwrap_or(false)
-        })
-        .await?;
-    if !finished {
-        tracing::info!("maintenance pass stopped before its end");
-        return Ok(());
+    while pass.scan_page().await? {
+        if cancel.is_cancelled() {
+            tracing::info!("maintenance pass stopped before its end");
+            return Ok(());
+        }
+        if renewed.elapsed() < control::LEASE_TTL / 4 {
+            continue;
+        }
+        renewed = Instant::now();
+        status.running = Some(pass.report.clone());
+        if let Err(e) = control::write_status(&meta, &status).await {
+            tracing::debug!(error = %e, "publishing pass progress");
+        }
+        // A pass that lost its lease stops: another frontend runs now.
+        if !lease.hold().await.unwrap_or(false) {
+            tracing::warn!("maintenance lease lost mid-pass; stopping");
+            return Ok(());
+        }
     }
     pass.collect().await;
     let mut report = pass.report;

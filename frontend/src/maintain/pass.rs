@@ -53,7 +53,16 @@ pub(crate) struct Pass<'a> {
     index: HashMap<NodeId, usize>,
     /// (node index, blob) pairs some record names.
     named: HashSet<(usize, BlobHash)>,
+    cursor: Cursor,
     pub(crate) report: PassReport,
+}
+
+/// Where the record walk is: shard, keyspace, last key seen.
+#[derive(Default)]
+struct Cursor {
+    shard: usize,
+    space: usize,
+    after: Option<EntryKey>,
 }
 
 impl<'a> Pass<'a> {
@@ -76,6 +85,7 @@ impl<'a> Pass<'a> {
             nodes: Vec::new(),
             index: HashMap::new(),
             named: HashSet::new(),
+            cursor: Cursor::default(),
             report,
         };
         for n in registry.iter() {
@@ -111,36 +121,41 @@ impl<'a> Pass<'a> {
         Ok(pass)
     }
 
-    /// Walks every record of every shard, repairing as it goes.
-    /// `progress` is called after each page (the worker renews its lease
-    /// and publishes progress there); it returns `false` to stop.
+    /// Walks the next page of records, repairing as it goes; `false` once
+    /// every record of every shard has been walked.
     ///
     /// # Errors
     /// Metadata errors scanning.
-    pub(crate) async fn scan(
-        &mut self,
-        mut progress: impl AsyncFnMut(&PassReport) -> bool,
-    ) -> Result<bool> {
+    pub(crate) async fn scan_page(&mut self) -> Result<bool> {
         let meta = self.store.meta().clone();
-        for shard in 0..meta.shard_count() {
-            for space in SPACES {
-                let mut after = None;
-                loop {
-                    let page = meta.scan(shard, space, after, SCAN_PAGE).await?;
-                    for e in &page.entries {
-                        self.record(space, e).await;
-                    }
-                    if !progress(&self.report).await {
-                        return Ok(false);
-                    }
-                    match page.next {
-                        Some(k) => after = Some(k),
-                        None => break,
-                    }
+        let Some(&space) = SPACES.get(self.cursor.space) else {
+            return Ok(false);
+        };
+        if self.cursor.shard >= meta.shard_count() {
+            return Ok(false);
+        }
+        let page = meta
+            .scan(
+                self.cursor.shard,
+                space,
+                self.cursor.after.take(),
+                SCAN_PAGE,
+            )
+            .await?;
+        for e in &page.entries {
+            self.record(space, e).await;
+        }
+        match page.next {
+            Some(k) => self.cursor.after = Some(k),
+            None => {
+                self.cursor.space += 1;
+                if self.cursor.space == SPACES.len() {
+                    self.cursor.space = 0;
+                    self.cursor.shard += 1;
                 }
             }
         }
-        Ok(true)
+        Ok(self.cursor.shard < meta.shard_count())
     }
 
     /// Checks (and repairs) the blobs one record names.
@@ -222,9 +237,7 @@ impl<'a> Pass<'a> {
                 self.report.unrecoverable += 1;
                 tracing::error!(blob = %blob.hash.to_hex(), "no readable copy left");
             } else {
-                let made = self
-                    .copy(blob, &sources, wanted - counted.len())
-                    .await;
+                let made = self.copy(blob, &sources, wanted - counted.len()).await;
                 counted.extend(made);
             }
         }
@@ -272,12 +285,7 @@ impl<'a> Pass<'a> {
 
     /// Makes up to `count` new copies of `blob` on up nodes not holding
     /// one, reading from `sources`; returns where they landed.
-    async fn copy(
-        &mut self,
-        blob: &BlobRef,
-        sources: &[NodeId],
-        count: usize,
-    ) -> Vec<NodeId> {
+    async fn copy(&mut self, blob: &BlobRef, sources: &[NodeId], count: usize) -> Vec<NodeId> {
         // Not onto a node the record lists, whatever that copy's state.
         let except = &blob.copies;
         let targets = match self
@@ -297,7 +305,9 @@ impl<'a> Pass<'a> {
         for t in targets {
             let mut done = false;
             for s in sources {
-                let Some(&i) = self.index.get(s) else { continue };
+                let Some(&i) = self.index.get(s) else {
+                    continue;
+                };
                 let from = self.nodes[i].addr.clone();
                 match self.store.copy_blob(&from, &t.addr, blob).await {
                     Ok(()) => {
@@ -346,7 +356,12 @@ impl<'a> Pass<'a> {
                     continue;
                 }
                 let min_age = grace + self.started.elapsed();
-                match self.store.storage().delete_if_older(&addr, &hash, min_age).await {
+                match self
+                    .store
+                    .storage()
+                    .delete_if_older(&addr, &hash, min_age)
+                    .await
+                {
                     Ok(GcDelete::Deleted) => {
                         self.report.gc_deleted_blobs += 1;
                         self.report.gc_deleted_bytes += size;

@@ -65,7 +65,12 @@ fn walk(value: &Value, pointer: &mut String, depth: usize, out: &mut Vec<FoundRe
 
 /// Sets the copies (and the wanted count) of the blob at `pointer`;
 /// `false` if nothing blob-like is there any more.
-pub(crate) fn rewrite(value: &mut Value, pointer: &str, copies: &[NodeId], want: Option<u32>) -> bool {
+pub(crate) fn rewrite(
+    value: &mut Value,
+    pointer: &str,
+    copies: &[NodeId],
+    want: Option<u32>,
+) -> bool {
     let Some(Value::Object(map)) = value.pointer_mut(pointer) else {
         return false;
     };
@@ -98,12 +103,20 @@ mod tests {
         let found = find(&v);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].pointer, "");
-        assert_eq!(found[0].blob.copies, vec![NodeId("n1".into()), NodeId("n2".into())]);
+        assert_eq!(
+            found[0].blob.copies,
+            vec![NodeId("n1".into()), NodeId("n2".into())]
+        );
         assert!(rewrite(&mut v, "", &[NodeId("n3".into())], Some(2)));
         assert_eq!(v["sharks"], json!(["n3"]));
         assert_eq!(v["want"], json!(2));
         assert_eq!(find(&v)[0].blob.wanted(), 2);
-        assert!(rewrite(&mut v, "", &[NodeId("n3".into()), NodeId("n4".into())], None));
+        assert!(rewrite(
+            &mut v,
+            "",
+            &[NodeId("n3".into()), NodeId("n4".into())],
+            None
+        ));
         assert!(v.get("want").is_none());
 
         let mut s3 = json!({"parts": [

@@ -121,7 +121,11 @@ pub(crate) async fn upload_part_copy(req: &S3Req) -> S3Result<Response> {
     let (part, md5) = match shared {
         Some(s) => {
             let name = req.header("x-amz-copy-source").unwrap_or_default();
-            req.st.app.store.pin(name, std::slice::from_ref(&s.0)).await?;
+            req.st
+                .app
+                .store
+                .pin(name, std::slice::from_ref(&s.0))
+                .await?;
             s
         }
         None => copy_bytes(req, &src, range).await?,

@@ -24,7 +24,9 @@ impl ObjectStore {
             .storage
             .get(from, &blob.hash, None)
             .await
-            .map_err(|e| Error::Internal(format!("read {} from {from}: {e}", blob.hash.to_hex())))?;
+            .map_err(|e| {
+                Error::Internal(format!("read {} from {from}: {e}", blob.hash.to_hex()))
+            })?;
         let body = reqwest::Body::wrap_stream(resp.bytes_stream());
         let expect = PutExpect {
             size: Some(blob.size),

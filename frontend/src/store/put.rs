@@ -79,7 +79,10 @@ impl ObjectStore {
             (Vec::new(), None)
         } else {
             let (n, want) = self.copies_to_make(copies).await?;
-            (self.placement.choose(n, expect.len.unwrap_or(0)).await?, want)
+            (
+                self.placement.choose(n, expect.len.unwrap_or(0)).await?,
+                want,
+            )
         };
         let up = fan_out(&self.storage, &targets, body, expect).await?;
         let stored = if up.size == 0 {
@@ -122,7 +125,11 @@ impl ObjectStore {
                 available: up,
             });
         }
-        tracing::warn!(wanted, up, "degraded write: repair will add the missing copies");
+        tracing::warn!(
+            wanted,
+            up,
+            "degraded write: repair will add the missing copies"
+        );
         Ok((up, Some(wanted as u32)))
     }
 

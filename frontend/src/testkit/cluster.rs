@@ -167,9 +167,11 @@ fn defaults(data: PathBuf, nodes: usize) -> ClusterOptions {
     opts.storage_nodes = nodes;
     opts.heartbeat_interval = Duration::from_millis(200);
     opts.settings.heartbeat_timeout = HEARTBEAT_TIMEOUT;
-    // A one-node cluster can keep one copy; tests of fewer nodes than
-    // copies ask for it.
-    opts.settings.default_durability = opts.settings.default_durability.min(nodes.max(1) as u32);
+    // A one-node cluster can keep one copy (zero nodes here means the
+    // nodes are processes, started later).
+    if nodes == 1 {
+        opts.settings.default_durability = 1;
+    }
     // Repair and collection run only in the tests about them, so no pass
     // moves copies under another test's feet.
     opts.settings.maintenance.interval = None;

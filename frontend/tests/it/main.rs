@@ -10,6 +10,7 @@ mod auth_node_manta;
 mod bad_input;
 mod contention;
 mod dirs;
+mod durability;
 mod failover;
 mod internal;
 mod jobs;
