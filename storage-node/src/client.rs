@@ -5,6 +5,9 @@
 
 mod upkeep;
 
+/// The upkeep calls' answers, here too for callers of this module.
+pub use crate::wire::{BlobEntry, BlobPage, GcDelete};
+
 use std::time::Duration;
 
 use base64::Engine;

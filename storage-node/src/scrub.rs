@@ -3,10 +3,11 @@
 //! quarantined) before a reader or a repair needs the bytes.
 //!
 //! - One pass walks the blobs in hash order ([`BlobStore::list`]) and reads
-//!   each through [`BlobStore::open_verified`], the same verified read a
-//!   GET uses: a mismatch quarantines the copy exactly as a failed GET
-//!   does, and a blob without a tree gets one built. No lock is held while
-//!   reading; a blob gone by the time it is reached is skipped.
+//!   each through [`BlobStore::open_verified`] (`check`), the same
+//!   verified read a GET uses: a mismatch quarantines the copy exactly as
+//!   a failed GET does, and a blob without a tree gets one built. No lock
+//!   is held while reading; a blob gone by the time it is reached is
+//!   skipped.
 //! - Reads are paced by a token bucket (`bucket`) at `scrub_rate_mb`.
 //! - Between passes it sleeps `scrub_interval` (+-10%), or until `POST
 //!   /scrub` asks for a pass ([`ScrubControl`]).
@@ -15,24 +16,23 @@
 //!   pass, so a restarted node neither starts over nor scrubs early.
 
 mod bucket;
+mod check;
 mod control;
 mod saved;
 
-use std::io;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::StreamExt;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 pub use control::ScrubControl;
 
 use self::bucket::TokenBucket;
+use self::check::{check_blob, Tally};
 use self::saved::Saved;
-use crate::blobstore::add;
 use crate::wire::BlobHash;
-use crate::{BlobStore, Error};
+use crate::BlobStore;
 
 /// Blobs listed per page, and between two saves of the position.
 const PAGE: usize = 256;
@@ -58,16 +58,6 @@ impl Default for ScrubSettings {
 
 /// The pass was stopped by shutdown.
 struct Cancelled;
-
-/// What one blob's check found.
-enum Checked {
-    Good,
-    Corrupt,
-    /// Deleted (or quarantined by a reader) before the scrubber got to it.
-    Gone,
-    /// A disk error that is not a mismatch: logged, the copy stays.
-    Failed,
-}
 
 /// Scrubs `store` until `cancel` fires. Returns at once if
 /// `settings.rate_bytes_per_sec` is 0.
@@ -213,95 +203,6 @@ async fn save(store: &BlobStore, after: Option<BlobHash>, end: Option<u64>) {
         last_pass_end_ms: end,
     };
     saved::store(store.root(), state).await;
-}
-
-/// Reads the whole blob through its tree, paced by `bucket`.
-async fn check_blob(
-    store: &BlobStore,
-    hash: &BlobHash,
-    bucket: &mut TokenBucket,
-    cancel: &CancellationToken,
-) -> Result<Checked, Cancelled> {
-    let counters = store.counters();
-    let opened = tokio::select! {
-        () = cancel.cancelled() => return Err(Cancelled),
-        o = store.open_verified(hash) => o,
-    };
-    let mut stream = match opened {
-        Ok((_, s)) => std::pin::pin!(s),
-        Err(e) => return Ok(outcome_of(store, hash, &e)),
-    };
-    loop {
-        let piece = tokio::select! {
-            () = cancel.cancelled() => return Err(Cancelled),
-            p = stream.next() => p,
-        };
-        let n = match piece {
-            None => break,
-            Some(Ok(bytes)) => bytes.len() as u64,
-            // The verified read turns a mismatch (after quarantining the
-            // copy) into InvalidData; anything else is the disk.
-            Some(Err(e)) if e.kind() == io::ErrorKind::InvalidData => {
-                return Ok(outcome_of(store, hash, &Error::Corrupt(*hash)));
-            }
-            Some(Err(e)) => return Ok(outcome_of(store, hash, &Error::Io(e))),
-        };
-        add(&counters.scrubbed_bytes, n);
-        let pause = bucket.take(n, Instant::now());
-        if !pause.is_zero() {
-            tokio::select! {
-                () = cancel.cancelled() => return Err(Cancelled),
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
-    }
-    add(&counters.scrubbed_blobs, 1);
-    Ok(Checked::Good)
-}
-
-/// Classifies (and counts, and logs) a blob's failed check.
-fn outcome_of(store: &BlobStore, hash: &BlobHash, e: &Error) -> Checked {
-    let counters = store.counters();
-    match e {
-        Error::NotFound(_) => Checked::Gone,
-        Error::Corrupt(_) => {
-            // Quarantined and logged by the read itself.
-            add(&counters.scrub_corrupt, 1);
-            add(&counters.scrubbed_blobs, 1);
-            Checked::Corrupt
-        }
-        other => {
-            tracing::warn!(blob = %hash, error = %other, "scrubbing a blob failed; it stays");
-            Checked::Failed
-        }
-    }
-}
-
-/// This pass's own counts, for its log line.
-#[derive(Default)]
-struct Tally {
-    blobs: u64,
-    bytes: u64,
-    corrupt: u64,
-    gone: u64,
-    failed: u64,
-}
-
-impl Tally {
-    fn add(&mut self, checked: &Checked, size: u64) {
-        match checked {
-            Checked::Good => {
-                self.blobs += 1;
-                self.bytes += size;
-            }
-            Checked::Corrupt => {
-                self.blobs += 1;
-                self.corrupt += 1;
-            }
-            Checked::Gone => self.gone += 1,
-            Checked::Failed => self.failed += 1,
-        }
-    }
 }
 
 /// Time left until a pass is due, given when the last one ended.
