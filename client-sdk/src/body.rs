@@ -54,7 +54,10 @@ impl ObjectBody {
     /// body already ended.
     pub fn resume(&mut self, next: GetResponse) -> Result<()> {
         let Some(check) = &self.check else {
-            return Err(Error::Protocol(format!("{}: body already ended", self.path)));
+            return Err(Error::Protocol(format!(
+                "{}: body already ended",
+                self.path
+            )));
         };
         let start = next.info.header("content-range").and_then(range_start);
         if next.info.status != 206 || start != Some(check.received()) {
@@ -143,7 +146,10 @@ mod tests {
         assert_eq!(b.next().await.unwrap().unwrap().as_ref(), b"dEf");
         let e = b.next().await.unwrap().unwrap_err();
         assert_eq!(e.code(), "ChecksumError");
-        assert!(e.to_string().starts_with("/u/stor/x: BLAKE3 mismatch"), "{e}");
+        assert!(
+            e.to_string().starts_with("/u/stor/x: BLAKE3 mismatch"),
+            "{e}"
+        );
         assert!(b.next().await.is_none());
         let ok: Vec<Bytes> = body(&whole(b"abcdef"), &[b"abc", b"def"])
             .try_collect()
@@ -170,7 +176,10 @@ mod tests {
                 info: i,
             }
         };
-        assert!(b.resume(rest("bytes 3-5/6", b"def")).is_err(), "wrong offset");
+        assert!(
+            b.resume(rest("bytes 3-5/6", b"def")).is_err(),
+            "wrong offset"
+        );
         b.resume(rest("bytes 2-5/6", b"cdef")).unwrap();
         let tail: Vec<Bytes> = b.try_collect().await.unwrap();
         assert_eq!(tail.concat(), b"cdef");

@@ -16,7 +16,9 @@ pub enum Mismatch {
     #[error("expected {expected} bytes, received {received}")]
     Length { expected: u64, received: u64 },
     /// The bytes received do not hash to `x-content-blake3` (hex).
-    #[error("BLAKE3 mismatch: x-content-blake3 is {expected}, the bytes received hash to {computed}")]
+    #[error(
+        "BLAKE3 mismatch: x-content-blake3 is {expected}, the bytes received hash to {computed}"
+    )]
     Blake3 { expected: String, computed: String },
     /// The bytes received do not hash to `Content-MD5` (base64).
     #[error("MD5 mismatch: content-md5 is {expected}, the bytes received hash to {computed}")]

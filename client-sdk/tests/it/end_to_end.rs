@@ -201,7 +201,10 @@ async fn without_blake3_the_md5_is_checked() {
 fn failed_check(run: &std::process::Output, path: &str) -> String {
     let err = stderr(run);
     assert_eq!(run.status.code(), Some(1), "{err}");
-    assert!(err.contains(&format!("mget: {path}: ChecksumError: ")), "{err}");
+    assert!(
+        err.contains(&format!("mget: {path}: ChecksumError: ")),
+        "{err}"
+    );
     err
 }
 

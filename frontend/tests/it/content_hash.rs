@@ -25,7 +25,11 @@ async fn get_and_head_send_the_blake3_of_the_bytes() {
     let resp = tc.get("stor/h").await;
     assert_eq!(sent_hash(&resp), b3(&data));
     let body = resp.bytes().await.unwrap();
-    assert_eq!(b3(&body), b3(&data), "the header is the hash of the body sent");
+    assert_eq!(
+        b3(&body),
+        b3(&data),
+        "the header is the hash of the body sent"
+    );
     let head = tc.req(Method::HEAD, "stor/h").send().await.unwrap();
     assert_eq!(sent_hash(&head), b3(&data));
 

@@ -8,8 +8,8 @@
 mod auth;
 mod auth_node_manta;
 mod bad_input;
-mod contention;
 mod content_hash;
+mod contention;
 mod dirs;
 mod failover;
 mod internal;

@@ -90,9 +90,9 @@ fn renamable(dest: &Path) -> Option<PathBuf> {
     match std::fs::symlink_metadata(dest) {
         Err(_) => Some(dest.to_path_buf()),
         Ok(m) if m.is_file() => Some(dest.to_path_buf()),
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(dest)
-            .ok()
-            .filter(|t| t.is_file()),
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(dest).ok().filter(|t| t.is_file())
+        }
         Ok(_) => None,
     }
 }
@@ -105,6 +105,9 @@ fn part_name(dest: &Path) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{}: not a file name", dest.display()))?;
     let mut tmp = OsString::from(".");
     tmp.push(name);
-    tmp.push(format!(".mget-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
+    tmp.push(format!(
+        ".mget-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
     Ok(dest.with_file_name(tmp))
 }
