@@ -5,7 +5,9 @@
 
 mod commands;
 mod compare;
+mod end_to_end;
 mod harness;
 mod mjob;
 mod retry;
 mod sdk;
+mod tamper;
