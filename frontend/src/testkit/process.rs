@@ -15,6 +15,10 @@ use tokio::process::{Child, Command};
 pub struct ProcessCluster {
     pub tc: TestCluster,
     pub procs: Vec<Child>,
+    mantad: PathBuf,
+    /// What each config ends with (the secret and the test's `extra`).
+    extra: String,
+    log: Option<String>,
     /// The processes' configs and data; after `procs` so they die first.
     _dir: tempfile::TempDir,
 }
@@ -88,8 +92,30 @@ impl ProcessCluster {
         ProcessCluster {
             tc,
             procs,
+            mantad,
+            extra,
+            log: log.map(str::to_string),
             _dir: dir,
         }
+    }
+
+    /// Node `i`'s data dir (`blobs/`, `quarantine/`, ...).
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self._dir.path().join(format!("proc-{i}"))
+    }
+
+    /// Starts node `i` again on its data after [`Self::kill9`] (the same
+    /// id; a new port, which its heartbeat announces).
+    pub fn restart(&mut self, i: usize) {
+        let shards = self.tc.cluster.meta.ring().shards().to_vec();
+        self.procs[i] = spawn(
+            &self.mantad,
+            self._dir.path(),
+            i,
+            &shards,
+            &self.extra,
+            self.log.as_deref(),
+        );
     }
 
     /// SIGKILLs node `i` and reaps it.

@@ -12,6 +12,7 @@ mod content_hash;
 mod contention;
 mod dirs;
 mod durability;
+mod durability_crash;
 mod failover;
 mod internal;
 mod jobs;
