@@ -13,6 +13,7 @@ mod contention;
 mod dirs;
 mod durability;
 mod durability_crash;
+mod durability_figures;
 mod failover;
 mod internal;
 mod jobs;
