@@ -393,3 +393,29 @@ async fn named_copies(tc: &TestCluster) -> std::collections::HashSet<(String, St
     }
     out
 }
+
+/// S3's blobs that records share or hold pending: the parts of an upload
+/// not yet completed survive passes and complete into an exact object; an
+/// aborted upload's part is collected; a copy keeps its bytes when its
+/// source is deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn gc_keeps_pending_multipart_parts_and_copies_and_frees_aborted_parts() {
+    let env = crate::s3::S3Env::start_with(maintained).await;
+    let out = env.run("python3", &["gc_multipart.py", "start"]).await;
+    let upload = out
+        .lines()
+        .find_map(|l| l.strip_prefix("UPLOAD "))
+        .expect("upload id")
+        .to_string();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = pass(&env.tc).await;
+    // The aborted upload's part (two copies); the copy's source blob is
+    // still named by the copy, the pending parts by their part records.
+    assert_eq!(r.gc_deleted_blobs, 2, "{r:?}");
+    env.python("gc_multipart.py", &["finish", &upload]).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = pass(&env.tc).await;
+    assert_eq!(r.gc_deleted_blobs, 0, "{r:?}");
+    assert_eq!(r.still_below, 0, "{r:?}");
+    env.python("gc_multipart.py", &["verify"]).await;
+}

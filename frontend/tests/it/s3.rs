@@ -16,7 +16,12 @@ pub struct S3Env {
 
 impl S3Env {
     pub async fn start() -> S3Env {
-        let tc = TestCluster::start().await;
+        Self::start_with(|_| {}).await
+    }
+
+    /// As [`Self::start`], with `tweak` changing the cluster's options.
+    pub async fn start_with(tweak: impl FnOnce(&mut frontend::testkit::Options)) -> S3Env {
+        let tc = TestCluster::start_with(3, tweak).await;
         let url = tc.cluster.s3_url.clone().expect("S3 listener");
         let mut creds = Vec::new();
         for login in [USER, OTHER] {
