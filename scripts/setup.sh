@@ -40,10 +40,11 @@ if [ ! -x "$MANTA_NODE_PREFIX/node_modules/manta/bin/mls" ]; then
   npm install --silent --no-audit --no-fund --prefix "$MANTA_NODE_PREFIX" manta@5 >/dev/null
 fi
 
-# S3 clients the S3 tests drive: boto3 and aws-cli from PyPI, s3cmd from apt.
-if ! python3 -c 'import boto3, awscli' >/dev/null 2>&1; then
-  echo "setup: pip install boto3 awscli" >&2
-  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli >/dev/null
+# S3 clients the S3 tests drive: boto3 and aws-cli from PyPI (with awscrt,
+# which boto3 needs for CRC32C and CRC64NVME checksums), s3cmd from apt.
+if ! python3 -c 'import boto3, awscli, awscrt' >/dev/null 2>&1; then
+  echo "setup: pip install boto3 awscli awscrt" >&2
+  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli awscrt >/dev/null
 fi
 if ! command -v s3cmd >/dev/null 2>&1; then
   echo "setup: apt-get install s3cmd" >&2

@@ -7,6 +7,7 @@
 //! ([`crate::auth::aws_chunked`]). SigV2 signs no body (only a `Content-MD5`,
 //! which the PUT checks). Requests without credentials are refused.
 
+use super::checksum_body::Trailers;
 use super::{S3Error, S3Result, S3State};
 use crate::auth::aws_chunked::{verify_stream, ChunkSigner, ChunkedDecoder};
 use crate::auth::sigv2;
@@ -29,7 +30,8 @@ pub(crate) async fn authenticate(
     st: &S3State,
     parts: &Parts,
     body: Body,
-) -> S3Result<(AccountRecord, Body)> {
+) -> S3Result<(AccountRecord, Body, Trailers)> {
+    let trailers = Trailers::default();
     let req = sigv4::Request {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -46,7 +48,7 @@ pub(crate) async fn authenticate(
             &secret,
             SystemTime::now(),
         )?;
-        return Ok((account, body));
+        return Ok((account, body, trailers));
     }
     let auth = sigv4::parse(&req)?
         .ok_or_else(|| S3Error::AccessDenied("anonymous requests are not allowed".into()))?;
@@ -55,14 +57,22 @@ pub(crate) async fn authenticate(
     let body = match &verified.payload {
         Payload::Unsigned => body,
         Payload::Sha256(want) => sha256_checked(body, want.clone()),
-        Payload::Streaming => {
-            let decoder = ChunkedDecoder::new(ChunkSigner::new(&verified));
-            let stream = verify_stream(body.into_data_stream(), decoder)
-                .map(|r| r.map_err(|e| Rejected::new(e).into_io()));
-            Body::from_stream(stream)
+        Payload::Streaming => chunked(body, Some(ChunkSigner::new(&verified)), false, &trailers),
+        Payload::StreamingTrailer => {
+            chunked(body, Some(ChunkSigner::new(&verified)), true, &trailers)
         }
+        Payload::UnsignedTrailer => chunked(body, None, true, &trailers),
     };
-    Ok((account, body))
+    Ok((account, body, trailers))
+}
+
+/// An `aws-chunked` body, decoded (and its chunks verified) as it streams;
+/// its trailers land in `trailers` before it ends.
+fn chunked(body: Body, signer: Option<ChunkSigner>, trailer: bool, trailers: &Trailers) -> Body {
+    let decoder = ChunkedDecoder::with(signer, trailer).trailers_into(trailers.clone());
+    let stream = verify_stream(body.into_data_stream(), decoder)
+        .map(|r| r.map_err(|e| Rejected::new(e).into_io()));
+    Body::from_stream(stream)
 }
 
 /// The account holding `access_key_id`, and its secret.
@@ -80,7 +90,7 @@ async fn secret_of(st: &S3State, access_key_id: &str) -> S3Result<(AccountRecord
 
 /// The body, failing at its end unless its SHA-256 is `want`.
 fn sha256_checked(body: Body, want: String) -> Body {
-    super::checksum::verified_at_end(
+    super::checksum_body::verified_at_end(
         body,
         super::checksum::Hasher::Sha256Hex(Sha256::new()),
         want,

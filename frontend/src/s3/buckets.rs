@@ -1,4 +1,5 @@
-//! ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+//! ListBuckets (paginated), CreateBucket, HeadBucket, DeleteBucket,
+//! GetBucketLocation.
 //!
 //! A bucket has two records: the global one (names are unique across
 //! accounts, as in S3) and one under its owner (ListBuckets is one listing).
@@ -12,18 +13,90 @@ use super::{S3Error, S3Req, S3Result};
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
+use base64::Engine;
 use futures::future::try_join_all;
 use metadata_tier::wire::{Condition, Keyspace, ListOptions};
 
+/// ListBuckets: all of them, or pages of `max-buckets` (`continuation-token`
+/// resumes after the last name returned), only names starting with
+/// `prefix` if given.
 pub(crate) async fn list(req: &S3Req) -> S3Result<Response> {
+    let q = ListBucketsQuery::of(req)?;
+    let (buckets, next) = buckets_page(req, &q).await?;
     let mut x = Xml::doc();
     x.root("ListAllMyBucketsResult");
     owner(&mut x, req);
     x.open("Buckets");
+    for b in &buckets {
+        x.open("Bucket");
+        x.elem("Name", &b.name);
+        x.elem("CreationDate", &crate::time::iso8601(b.created_ms));
+        x.elem("BucketRegion", &req.st.cfg.region);
+        x.close("Bucket");
+    }
+    x.close("Buckets");
+    if let Some(last) = next {
+        x.elem("ContinuationToken", &token_of(&last));
+    }
+    if !q.prefix.is_empty() {
+        x.elem("Prefix", &q.prefix);
+    }
+    x.close("ListAllMyBucketsResult");
+    Ok(x.response())
+}
+
+struct ListBucketsQuery {
+    prefix: String,
+    /// Page size when paginated (`max-buckets`).
+    max: Option<usize>,
+    /// Resume after this name.
+    after: Option<String>,
+}
+
+impl ListBucketsQuery {
+    fn of(req: &S3Req) -> S3Result<Self> {
+        let max = match req.q("max-buckets") {
+            None => None,
+            Some(m) => Some(
+                m.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| {
+                        S3Error::InvalidArgument("max-buckets must be between 1 and 10000".into())
+                    })?,
+            ),
+        };
+        let after = match req.q("continuation-token") {
+            None => None,
+            Some(t) => Some(name_of_token(t).ok_or_else(|| {
+                S3Error::InvalidArgument("The continuation token provided is incorrect".into())
+            })?),
+        };
+        Ok(ListBucketsQuery {
+            prefix: req.q("prefix").unwrap_or_default().to_string(),
+            max,
+            after,
+        })
+    }
+}
+
+/// The caller's buckets of one page, and the last name when more follow.
+async fn buckets_page(
+    req: &S3Req,
+    q: &ListBucketsQuery,
+) -> S3Result<(Vec<BucketRecord>, Option<String>)> {
+    let want = q.max.unwrap_or(usize::MAX);
+    let (marker, inclusive) = match &q.after {
+        Some(a) if a.as_str() >= q.prefix.as_str() => (Some(a.clone()), false),
+        _ => ((!q.prefix.is_empty()).then(|| q.prefix.clone()), true),
+    };
     let mut opts = ListOptions {
         limit: 1000,
+        marker,
+        inclusive,
         ..ListOptions::default()
     };
+    let mut out = Vec::new();
     loop {
         let page = req
             .st
@@ -32,22 +105,32 @@ pub(crate) async fn list(req: &S3Req) -> S3Result<Response> {
             .list(Keyspace::Buckets, req.account.uuid.as_str(), &opts)
             .await?;
         for e in &page.entries {
-            let b: BucketRecord = store::decode(e)?;
-            x.open("Bucket");
-            x.elem("Name", &b.name);
-            x.elem("CreationDate", &crate::time::iso8601(b.created_ms));
-            x.close("Bucket");
+            if !e.name.starts_with(&q.prefix) {
+                return Ok((out, None));
+            }
+            if out.len() == want {
+                let last = out.last().map(|b: &BucketRecord| b.name.clone());
+                return Ok((out, last));
+            }
+            out.push(store::decode(e)?);
         }
         match page.entries.last() {
             Some(last) if page.entries.len() >= opts.limit => {
                 opts.marker = Some(last.name.clone());
+                opts.inclusive = false;
             }
-            _ => break,
+            _ => return Ok((out, None)),
         }
     }
-    x.close("Buckets");
-    x.close("ListAllMyBucketsResult");
-    Ok(x.response())
+}
+
+fn token_of(name: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name)
+}
+
+fn name_of_token(t: &str) -> Option<String> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).ok()?;
+    String::from_utf8(raw).ok()
 }
 
 pub(crate) fn owner(x: &mut Xml, req: &S3Req) {

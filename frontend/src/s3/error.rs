@@ -37,6 +37,12 @@ pub enum S3Error {
     InvalidRange { size: u64 },
     #[error("at least one of the pre-conditions you specified did not hold")]
     PreconditionFailed,
+    /// A conditional write that passed its check lost the race to commit
+    /// to another write of the key (AWS: retry it).
+    #[error("a conflicting operation occurred while this conditional request was in progress; retry")]
+    ConditionalRequestConflict,
+    #[error("the requested partnumber is not satisfiable")]
+    InvalidPartNumber,
     #[error("not modified")]
     NotModified,
     /// What failed to match (`request`, `chunk`): context for logs; the
@@ -113,6 +119,8 @@ impl S3Error {
             EntityTooLarge => ("EntityTooLarge", S::BAD_REQUEST),
             InvalidRange { .. } => ("InvalidRange", S::RANGE_NOT_SATISFIABLE),
             PreconditionFailed => ("PreconditionFailed", S::PRECONDITION_FAILED),
+            ConditionalRequestConflict => ("ConditionalRequestConflict", S::CONFLICT),
+            InvalidPartNumber => ("InvalidPartNumber", S::RANGE_NOT_SATISFIABLE),
             NotModified => ("NotModified", S::NOT_MODIFIED),
             SignatureDoesNotMatch(_) => ("SignatureDoesNotMatch", S::FORBIDDEN),
             InvalidAccessKeyId => ("InvalidAccessKeyId", S::FORBIDDEN),
@@ -191,7 +199,9 @@ impl From<StoreError> for S3Error {
     fn from(e: StoreError) -> Self {
         use StoreError as E;
         match e {
-            E::ConditionFailed { .. } => S3Error::PreconditionFailed,
+            // Conditions are checked before any byte moves (412 there);
+            // failing again at commit means another write got in between.
+            E::ConditionFailed { .. } => S3Error::ConditionalRequestConflict,
             // S3 keys are never directories; only a Manta path can be one.
             E::IsDirectory { name } => S3Error::InvalidRequest(format!("{name} is a directory")),
             E::Md5Mismatch { .. } => S3Error::BadDigest,

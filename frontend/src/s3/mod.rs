@@ -5,22 +5,28 @@
 //!
 //! - [`server`] serves it (request ids, path- and virtual-hosted-style);
 //! - [`auth`] attributes a request to an account;
-//! - [`buckets`], [`objects`], [`read`], [`copy`], [`list`], [`multipart`]
-//!   are the operations; [`store`] and [`records`] what they keep;
+//! - [`buckets`], [`objects`], [`read`], [`attributes`], [`copy`],
+//!   [`list`], [`multipart`] are the operations; [`store`] and [`records`]
+//!   what they keep; [`checksum`], [`checksum_body`] and [`crc_combine`]
+//!   the `x-amz-checksum-*` values;
 //! - [`error`] maps every failure to its S3 code, [`xml`] writes and reads
 //!   the bodies.
 //!
 //! Buckets are not visible through the Manta API: docs/s3.md.
 
+pub(crate) mod attributes;
 pub(crate) mod auth;
 pub(crate) mod buckets;
 pub(crate) mod checksum;
+pub(crate) mod checksum_body;
 pub(crate) mod copy;
+pub(crate) mod crc_combine;
 pub mod error;
 pub(crate) mod list;
 pub(crate) mod merge;
 pub(crate) mod multipart;
 pub(crate) mod objects;
+pub(crate) mod part_checksums;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod server;
@@ -83,6 +89,8 @@ pub(crate) struct S3Req {
     pub headers: HeaderMap,
     pub account: AccountRecord,
     pub(crate) request_id: String,
+    /// The trailers of an `aws-chunked` body, once it has been read.
+    pub(crate) trailers: checksum_body::Trailers,
 }
 
 impl S3Req {
@@ -168,6 +176,7 @@ async fn object_op(req: &S3Req, m: Method, body: Body) -> S3Result<Response> {
         Method::PUT if copy => copy::copy_object(req).await,
         Method::PUT => objects::put(req, body).await,
         Method::GET if req.has("uploadId") => multipart::list_parts(req).await,
+        Method::GET if req.has("attributes") => attributes::get(req).await,
         Method::GET | Method::HEAD => read::get(req).await,
         Method::DELETE if req.has("uploadId") => multipart::abort(req).await,
         Method::DELETE => objects::delete(req).await,

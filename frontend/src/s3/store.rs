@@ -68,13 +68,33 @@ pub(crate) fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
     Ok(crate::store::codec::encode(rec)?)
 }
 
-/// The bucket a request names, if the requester owns it.
+/// The bucket a request names, if the requester owns it (and it is owned
+/// by whom `x-amz-expected-bucket-owner` says, if sent).
 ///
 /// # Errors
 /// `NoSuchBucket`, `AccessDenied` for another account's bucket.
 pub(crate) async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
     let name = req.bucket_name()?;
-    bucket_named(req, name).await
+    let b = bucket_named(req, name).await?;
+    expect_owner(req, &b, "x-amz-expected-bucket-owner")?;
+    Ok(b)
+}
+
+/// `x-amz-expected-bucket-owner` (or the copy source's
+/// `x-amz-source-expected-bucket-owner`): the canonical id (account uuid)
+/// the client expects to own the bucket. A mismatch is refused before
+/// anything is read or written.
+///
+/// # Errors
+/// `AccessDenied`.
+pub(crate) fn expect_owner(req: &S3Req, b: &BucketRecord, header: &str) -> S3Result<()> {
+    match req.header(header) {
+        Some(want) if want.trim() != b.owner.as_str() => Err(S3Error::AccessDenied(format!(
+            "bucket {} is not owned by the account {header} names",
+            b.name
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// # Errors

@@ -20,3 +20,4 @@ mod objects;
 mod s3;
 mod s3_chunked;
 mod s3_clients;
+mod s3_wire;

@@ -188,3 +188,21 @@ async fn s3_anonymous_gets_xml_error_with_request_id() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_part_number_and_object_attributes_boto3() {
+    let env = S3Env::start().await;
+    env.python("part_number.py", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_owner_pages_conditions_metadata_multipart_edges_boto3() {
+    let env = S3Env::start().await;
+    env.python("parity.py", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_checksums_every_algorithm_and_multipart_boto3() {
+    let env = S3Env::start().await;
+    env.python("checksums.py", &[]).await;
+}
