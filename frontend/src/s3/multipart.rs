@@ -194,12 +194,7 @@ pub(crate) async fn save_part(
         .await?;
     let mut resp = super::objects::etag_response(&rec.etag);
     if let Some((name, value)) = &rec.checksum {
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            axum::http::HeaderValue::from_str(value),
-        ) {
-            resp.headers_mut().insert(n, v);
-        }
+        super::objects::checksum_headers(resp.headers_mut(), name, value);
     }
     Ok(resp)
 }

@@ -64,7 +64,24 @@ pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
             build,
         )
         .await?;
-    Ok(etag_response(&rec.etag))
+    let mut resp = etag_response(&rec.etag);
+    if let Some((name, value)) = &rec.checksum {
+        checksum_headers(resp.headers_mut(), name, value);
+    }
+    Ok(resp)
+}
+
+/// `x-amz-checksum-<algorithm>` and `x-amz-checksum-type`, as writes and
+/// reads answer them.
+pub(crate) fn checksum_headers(h: &mut HeaderMap, name: &str, value: &str) {
+    let kind = super::crc_combine::Kind::of_value(value).name();
+    if let (Ok(n), Ok(v)) = (
+        axum::http::HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        h.insert(n, v);
+        h.insert("x-amz-checksum-type", HeaderValue::from_static(kind));
+    }
 }
 
 /// A 200 carrying `ETag` (given without quotes).

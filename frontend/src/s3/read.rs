@@ -5,7 +5,6 @@
 use super::records::S3Object;
 use super::{store, S3Error, S3Req, S3Result};
 use crate::conditional::{Conditions, Current, Outcome};
-use super::crc_combine::Kind;
 use crate::store::range::{self, ByteRange};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -67,9 +66,7 @@ pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
         .header("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     if let (Some((name, value)), true) = (sel.checksum(&rec), wants_checksum) {
-        let h = resp.headers_mut();
-        set(h, &name, &value);
-        set(h, "x-amz-checksum-type", Kind::of_value(&value).name());
+        super::objects::checksum_headers(resp.headers_mut(), &name, &value);
     }
     for (param, header) in OVERRIDES {
         if let Some(v) = req.q(param) {
