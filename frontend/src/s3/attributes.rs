@@ -16,15 +16,15 @@ const NAMES: [&str; 5] = ["ETag", "Checksum", "ObjectParts", "StorageClass", "Ob
 const MAX_PARTS: usize = 1000;
 
 pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_any(req).await?;
     let key = req.key_name()?;
     let wanted = requested(req)?;
     let paging = paging(req)?;
-    let (entry, rec) = store::object::<S3Object>(req, &b, key)
-        .await?
-        .ok_or_else(|| S3Error::NoSuchKey {
-            key: key.to_string(),
-        })?;
+    let found = store::object::<S3Object>(req, &b, key).await?;
+    store::check_read(req, &b, found.as_ref().map(|(_, o)| o))?;
+    let (entry, rec) = found.ok_or_else(|| S3Error::NoSuchKey {
+        key: key.to_string(),
+    })?;
     let has = |n: &str| wanted.iter().any(|w| w == n);
     let mut x = Xml::doc();
     x.root("GetObjectAttributesResponse");

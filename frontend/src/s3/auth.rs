@@ -5,7 +5,8 @@
 //! reads are the ones that were signed: a signed SHA-256 is checked as the
 //! body ends, `aws-chunked` chunks are verified one by one
 //! ([`crate::auth::aws_chunked`]). SigV2 signs no body (only a `Content-MD5`,
-//! which the PUT checks). Requests without credentials are refused.
+//! which the PUT checks). Requests without credentials go on as anonymous, and only
+//! what an ACL opens to everyone lets them through (`super::acl`).
 
 use super::checksum_body::Trailers;
 use super::{S3Error, S3Result, S3State};
@@ -20,17 +21,18 @@ use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::time::SystemTime;
 
-/// The account a request acts for, and its body, checked as it streams.
+/// The account a request acts for (`None`: anonymous), and its body,
+/// checked as it streams.
 ///
 /// # Errors
-/// `AccessDenied` without credentials or with S3 keys disabled,
+/// `AccessDenied` with S3 keys disabled,
 /// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, and the other SigV4 and
 /// SigV2 errors.
 pub(crate) async fn authenticate(
     st: &S3State,
     parts: &Parts,
     body: Body,
-) -> S3Result<(AccountRecord, Body, Trailers)> {
+) -> S3Result<(Option<AccountRecord>, Body, Trailers)> {
     let trailers = Trailers::default();
     let req = sigv4::Request {
         method: parts.method.as_str(),
@@ -48,10 +50,12 @@ pub(crate) async fn authenticate(
             &secret,
             SystemTime::now(),
         )?;
-        return Ok((account, body, trailers));
+        return Ok((Some(account), body, trailers));
     }
-    let auth = sigv4::parse(&req)?
-        .ok_or_else(|| S3Error::AccessDenied("anonymous requests are not allowed".into()))?;
+    let Some(auth) = sigv4::parse(&req)? else {
+        // Anonymous: only what an ACL opens to everyone (`s3::acl`).
+        return Ok((None, body, trailers));
+    };
     let (account, secret) = secret_of(st, &auth.access_key_id).await?;
     let verified = sigv4::verify(&req, &auth, &secret, SystemTime::now())?;
     let body = match &verified.payload {
@@ -63,7 +67,7 @@ pub(crate) async fn authenticate(
         }
         Payload::UnsignedTrailer => chunked(body, None, true, &trailers),
     };
-    Ok((account, body, trailers))
+    Ok((Some(account), body, trailers))
 }
 
 /// An `aws-chunked` body, decoded (and its chunks verified) as it streams;

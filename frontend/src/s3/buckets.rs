@@ -21,11 +21,12 @@ use metadata_tier::wire::{Condition, Keyspace, ListOptions};
 /// resumes after the last name returned), only names starting with
 /// `prefix` if given.
 pub(crate) async fn list(req: &S3Req) -> S3Result<Response> {
+    let account = req.account()?;
     let q = ListBucketsQuery::of(req)?;
     let (buckets, next) = buckets_page(req, &q).await?;
     let mut x = Xml::doc();
     x.root("ListAllMyBucketsResult");
-    owner(&mut x, req);
+    owner(&mut x, account.uuid.as_str(), &account.login);
     x.open("Buckets");
     for b in &buckets {
         x.open("Bucket");
@@ -102,7 +103,7 @@ async fn buckets_page(
             .st
             .app
             .meta
-            .list(Keyspace::Buckets, req.account.uuid.as_str(), &opts)
+            .list(Keyspace::Buckets, req.account()?.uuid.as_str(), &opts)
             .await?;
         for e in &page.entries {
             if !e.name.starts_with(&q.prefix) {
@@ -133,10 +134,10 @@ fn name_of_token(t: &str) -> Option<String> {
     String::from_utf8(raw).ok()
 }
 
-pub(crate) fn owner(x: &mut Xml, req: &S3Req) {
+pub(crate) fn owner(x: &mut Xml, id: &str, name: &str) {
     x.open("Owner");
-    x.elem("ID", req.account.uuid.as_str());
-    x.elem("DisplayName", &req.account.login);
+    x.elem("ID", id);
+    x.elem("DisplayName", name);
     x.close("Owner");
 }
 
@@ -170,18 +171,21 @@ pub(crate) fn validate_name(name: &str) -> S3Result<()> {
 }
 
 pub(crate) async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
+    let account = req.account()?;
     let name = req.bucket_name()?.to_string();
     validate_name(&name)?;
+    let acl = super::acl::requested(req)?;
     // The CreateBucketConfiguration body only names a region: one here.
     super::store::read_small(body, 64 * 1024).await?;
     let rec = BucketRecord {
         v: S3_RECORD_VERSION,
         name: name.clone(),
-        owner: req.account.uuid.clone(),
-        owner_login: req.account.login.clone(),
+        owner: account.uuid.clone(),
+        owner_login: account.login.clone(),
         created_ms: crate::time::now_ms(),
         partitions: DEFAULT_PARTITIONS,
         request_id: req.request_id.clone(),
+        acl,
     };
     let value = store::encode(&rec)?;
     let meta = &req.st.app.meta;
@@ -193,7 +197,7 @@ pub(crate) async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
         Err(metadata_tier::Error::ConditionFailed { current, .. }) => {
             let mine = current
                 .and_then(|e| store::decode::<BucketRecord>(&e).ok())
-                .is_some_and(|b| b.owner == req.account.uuid);
+                .is_some_and(|b| b.owner == account.uuid);
             return Err(if mine {
                 S3Error::BucketAlreadyOwnedByYou { bucket: name }
             } else {
@@ -203,7 +207,7 @@ pub(crate) async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
         Err(e) => return Err(e.into()),
     }
     meta.put(
-        account_bucket_key(req.account.uuid.as_str(), &name),
+        account_bucket_key(account.uuid.as_str(), &name),
         value,
         Condition::None,
     )
@@ -216,7 +220,7 @@ pub(crate) async fn create(req: &S3Req, body: Body) -> S3Result<Response> {
 }
 
 pub(crate) async fn head(req: &S3Req) -> S3Result<Response> {
-    store::bucket(req).await?;
+    store::bucket_for(req, super::acl::Perm::Read).await?;
     let mut resp = empty(StatusCode::OK);
     if let Ok(v) = HeaderValue::from_str(&req.st.cfg.region) {
         resp.headers_mut().insert("x-amz-bucket-region", v);
@@ -250,6 +254,33 @@ pub(crate) async fn location(req: &S3Req) -> S3Result<Response> {
     let text = if region == "us-east-1" { "" } else { region };
     x.root_text("LocationConstraint", text);
     Ok(x.response())
+}
+
+/// Rewrites both records of `b` with a new canned ACL; the global one only
+/// if it is still the record read, so a bucket deleted meanwhile is not
+/// brought back.
+///
+/// # Errors
+/// `ConditionalRequestConflict` when the bucket changed; metadata errors.
+pub(crate) async fn set_acl(req: &S3Req, b: BucketRecord, acl: Option<String>) -> S3Result<()> {
+    let meta = &req.st.app.meta;
+    let key = global_bucket_key(&b.name);
+    let current = meta.get(&key).await?.ok_or_else(|| S3Error::NoSuchBucket {
+        bucket: b.name.clone(),
+    })?;
+    let rec = BucketRecord { acl, ..b };
+    let value = store::encode(&rec)?;
+    let cond = Condition::EtagMatches(current.etag);
+    match meta.put(key, value.clone(), cond).await {
+        Ok(_) => {}
+        Err(metadata_tier::Error::ConditionFailed { .. }) => {
+            return Err(S3Error::ConditionalRequestConflict)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mine = account_bucket_key(rec.owner.as_str(), &rec.name);
+    meta.put(mine, value, Condition::Exists).await?;
+    Ok(())
 }
 
 pub(crate) fn empty(status: StatusCode) -> Response {

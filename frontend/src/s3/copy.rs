@@ -36,13 +36,13 @@ async fn source(req: &S3Req) -> S3Result<(String, String, Entry, S3Object)> {
         .split_once('/')
         .filter(|(b, k)| !b.is_empty() && !k.is_empty())
         .ok_or_else(|| S3Error::InvalidArgument("invalid copy source".into()))?;
-    let b = store::bucket_named(req, bucket).await?;
+    let b = super::access::lookup(req, bucket).await?;
     store::expect_owner(req, &b, "x-amz-source-expected-bucket-owner")?;
-    let (entry, rec) = store::object::<S3Object>(req, &b, key)
-        .await?
-        .ok_or_else(|| S3Error::NoSuchKey {
-            key: key.to_string(),
-        })?;
+    let found = store::object::<S3Object>(req, &b, key).await?;
+    store::check_read(req, &b, found.as_ref().map(|(_, o)| o))?;
+    let (entry, rec) = found.ok_or_else(|| S3Error::NoSuchKey {
+        key: key.to_string(),
+    })?;
     let mut h = HeaderMap::new();
     for name in [
         "if-match",
@@ -74,7 +74,7 @@ fn copy_result(root: &str, etag: &str, mtime_ms: u64) -> Response {
 }
 
 pub(crate) async fn copy_object(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
     let (src_bucket, src_key, _, src) = source(req).await?;
@@ -93,10 +93,12 @@ pub(crate) async fn copy_object(req: &S3Req) -> S3Result<Response> {
     } else {
         (src.content_type.clone(), src.headers.clone())
     };
+    // A copy does not keep the source's ACL: it gets its own.
     let rec = S3Object {
         content_type,
         headers,
         request_id: req.request_id.clone(),
+        acl: super::acl::requested(req)?,
         ..src
     };
     let cond = write_condition(req, &b, key).await?;
@@ -105,7 +107,7 @@ pub(crate) async fn copy_object(req: &S3Req) -> S3Result<Response> {
 }
 
 pub(crate) async fn upload_part_copy(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let n = part_number(req)?;
     let up = upload(req, &b).await?;
     let (_, _, _, src) = source(req).await?;
@@ -236,7 +238,7 @@ async fn copy_bytes(
 }
 
 pub(crate) async fn delete_objects(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let raw = store::read_small(body, MAX_DELETE_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
     let quiet = xml::text(doc, "Quiet")?.is_some_and(|q| q.trim() == "true");

@@ -71,6 +71,8 @@ pub enum S3Error {
     AuthorizationQueryParametersError(String),
     #[error("the XML you provided was not well-formed or did not validate")]
     MalformedXml,
+    #[error("the XML you provided was not well-formed or did not validate against our published schema")]
+    MalformedAcl,
     #[error("{0}")]
     InvalidArgument(String),
     #[error("{0}")]
@@ -132,6 +134,7 @@ impl S3Error {
                 ("AuthorizationQueryParametersError", S::BAD_REQUEST)
             }
             MalformedXml => ("MalformedXML", S::BAD_REQUEST),
+            MalformedAcl => ("MalformedACLError", S::BAD_REQUEST),
             InvalidArgument(_) => ("InvalidArgument", S::BAD_REQUEST),
             InvalidRequest(_) => ("InvalidRequest", S::BAD_REQUEST),
             InvalidDigest => ("InvalidDigest", S::BAD_REQUEST),

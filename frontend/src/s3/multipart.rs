@@ -98,7 +98,7 @@ pub(crate) async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadReco
 }
 
 pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
     let initiated_ms = crate::time::now_ms();
@@ -112,7 +112,11 @@ pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
         headers: stored_headers(&req.headers)?,
         checksum_algorithm: algorithm.map(|a| a.name().to_string()),
         checksum_type: kind.map(|k| k.name().to_string()),
-        initiator: Some((req.account.uuid.to_string(), req.account.login.clone())),
+        initiator: req
+            .account
+            .as_ref()
+            .map(|a| (a.uuid.to_string(), a.login.clone())),
+        acl: super::acl::requested(req)?,
     };
     let value = store::encode(&up)?;
     req.st
@@ -149,7 +153,7 @@ pub(crate) fn part_number(req: &S3Req) -> S3Result<u32> {
 }
 
 pub(crate) async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let n = part_number(req)?;
     let up = upload(req, &b).await?;
     let expect = store::expect(req)?;
@@ -238,7 +242,7 @@ pub(crate) fn requested_parts(doc: &str) -> S3Result<Vec<Wanted>> {
 }
 
 pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let up = match upload(req, &b).await {
         Err(S3Error::NoSuchUpload { upload_id }) => {
             return completed_before(req, &b, body, upload_id).await
@@ -292,6 +296,7 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         request_id: req.request_id.clone(),
         checksum,
         part_checksums,
+        acl: up.acl.clone(),
     };
     let cond = write_condition(req, &b, &up.key).await?;
     commit(req, &b, &up.key, &obj, cond).await?;
@@ -367,7 +372,7 @@ async fn forget(req: &S3Req, b: &BucketRecord, up: &UploadRecord, parts: &[Entry
 }
 
 pub(crate) async fn abort(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let up = upload(req, &b).await?;
     let parts = list_all(req, &parts_dir(&b, &up.upload_id)).await?;
     forget(req, &b, &up, &parts).await?;

@@ -26,7 +26,8 @@ const STORED_HEADERS: [&str; 6] = [
 ];
 
 pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
+    let acl = super::acl::requested(req)?;
     let key = req.key_name()?;
     store::validate_key(key)?;
     let expect = store::expect(req)?;
@@ -49,6 +50,7 @@ pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
         request_id: req.request_id.clone(),
         checksum: verified.and_then(|v| v.get()),
         part_checksums: Vec::new(),
+        acl,
     };
     let (rec, _) = req
         .st
@@ -195,7 +197,7 @@ pub(crate) async fn commit(
 /// DeleteObject: 204 whether or not the key existed, as S3 answers. The
 /// blobs stay for garbage collection (copies may share them).
 pub(crate) async fn delete(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let key = req.key_name()?;
     let cond = match req.header("if-match") {
         None => WriteCond::Replace,

@@ -21,17 +21,17 @@ const OVERRIDES: [(&str, &str); 6] = [
 ];
 
 pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_any(req).await?;
     let key = req.key_name()?;
     let part = match req.has("partNumber") {
         true => Some(super::multipart::part_number(req)?),
         false => None,
     };
-    let (entry, rec) = store::object::<S3Object>(req, &b, key)
-        .await?
-        .ok_or_else(|| S3Error::NoSuchKey {
-            key: key.to_string(),
-        })?;
+    let found = store::object::<S3Object>(req, &b, key).await?;
+    store::check_read(req, &b, found.as_ref().map(|(_, o)| o))?;
+    let (entry, rec) = found.ok_or_else(|| S3Error::NoSuchKey {
+        key: key.to_string(),
+    })?;
     let cur = Current {
         etag: &rec.etag,
         mtime_ms: entry.mtime_ms,

@@ -33,6 +33,9 @@ pub(crate) struct BucketRecord {
     pub(crate) partitions: u32,
     #[serde(default)]
     pub(crate) request_id: String,
+    /// Canned ACL (`public-read`...); `None` is private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<String>,
 }
 
 /// One key of a bucket. A single-part object has one [`Stored`] part; a completed
@@ -59,6 +62,9 @@ pub(crate) struct S3Object {
     /// Each part's value (same algorithm), when the parts had checksums.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) part_checksums: Vec<String>,
+    /// Canned ACL (`public-read`...); `None` is private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<String>,
 }
 
 impl S3Object {
@@ -87,6 +93,9 @@ pub(crate) struct UploadRecord {
     /// Who began the upload: account uuid and login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initiator: Option<(String, String)>,
+    /// The completed object's canned ACL (`x-amz-acl` at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<String>,
 }
 
 /// One uploaded part.

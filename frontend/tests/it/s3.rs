@@ -206,3 +206,9 @@ async fn s3_checksums_every_algorithm_and_multipart_boto3() {
     let env = S3Env::start().await;
     env.python("checksums.py", &[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_canned_acls_anonymous_boto3() {
+    let env = S3Env::start().await;
+    env.python("acl.py", &[]).await;
+}

@@ -213,3 +213,49 @@ async fn s3_checksum_trailers_and_utf8_metadata() {
     let want = format!("=?UTF-8?B?{}?=", b64("Zürich ✓".as_bytes()));
     assert_eq!(frontend::testkit::header(&r, "x-amz-meta-city"), want);
 }
+
+/// curl without credentials: a public-read bucket serves GET and HEAD and
+/// its listing; writes and another bucket's keys stay refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_public_read_bucket_anonymous_curl() {
+    let env = S3Env::start().await;
+    let (h, _) = sign(
+        &env,
+        "PUT",
+        "/open",
+        unsigned_headers(&[("x-amz-acl", "public-read")]),
+        Payload::Unsigned,
+    );
+    let url = format!("{}/open", env.url);
+    assert_eq!(env.tc.http.put(&url).headers(h).send().await.unwrap().status(), 200);
+    let (h, _) = sign(&env, "PUT", "/open/k", unsigned_headers(&[]), Payload::Unsigned);
+    let r = env.tc.http.put(format!("{url}/k")).headers(h).body("hi").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(signed(&env, "PUT", "/closed").await.status(), 200);
+
+    let curl = |args: Vec<String>| async move {
+        let out = tokio::process::Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let u = |p: &str| format!("{}{p}", env.url);
+    assert_eq!(curl(vec![u("/open/k")]).await, "hi\n200");
+    assert!(curl(vec!["-I".into(), u("/open/k")]).await.ends_with("\n200"));
+    let list = curl(vec![u("/open?list-type=2")]).await;
+    assert!(list.contains("<Key>k</Key>") && list.ends_with("200"), "{list}");
+    for (args, want) in [
+        (vec!["-X".to_string(), "PUT".into(), "-d".into(), "x".into(), u("/open/k2")], "403"),
+        (vec!["-X".to_string(), "DELETE".into(), u("/open/k")], "403"),
+        (vec![u("/open?acl")], "403"),
+        (vec![u("/closed?list-type=2")], "403"),
+        (vec![u("/")], "403"),
+    ] {
+        let out = curl(args.clone()).await;
+        assert!(out.ends_with(want), "{args:?}: {out}");
+    }
+    assert_eq!(curl(vec![u("/open/k")]).await, "hi\n200", "nothing changed");
+}
