@@ -76,6 +76,9 @@ impl S3Env {
     pub async fn run(&self, program: &str, args: &[&str]) -> String {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(scripts_dir()).envs(self.envs());
+        // Plain HTTP on loopback: no CA bundle is needed, and rclone's AWS
+        // SDK refuses to start with one set.
+        cmd.env_remove("AWS_CA_BUNDLE");
         let out = tokio::task::spawn_blocking(move || cmd.output())
             .await
             .unwrap()

@@ -112,30 +112,19 @@ async fn s3_aws_cli_and_s3cmd() {
 }
 
 impl S3Env {
-    /// rclone with a remote `manta:` on this cluster, configured from the
-    /// environment; parts of 5 MiB so larger files go up as multipart.
+    /// rclone with a remote `manta:` on this cluster; parts of 5 MiB so
+    /// larger files go up as multipart.
     async fn rclone(&self, args: &[&str]) -> String {
         let (_, id, secret) = &self.creds[0];
         let conf = self.path("rclone.conf");
-        std::fs::write(&conf, "").unwrap();
-        let mut all = vec![
-            "--config",
-            conf.as_str(),
-            "--s3-provider",
-            "Other",
-            "--s3-access-key-id",
-            id.as_str(),
-            "--s3-secret-access-key",
-            secret.as_str(),
-            "--s3-endpoint",
-            self.url.as_str(),
-            "--s3-region",
-            "us-east-1",
-            "--s3-upload-cutoff",
-            "5M",
-            "--s3-chunk-size",
-            "5M",
-        ];
+        let text = format!(
+            "[manta]\ntype = s3\nprovider = Other\naccess_key_id = {id}\n\
+             secret_access_key = {secret}\nendpoint = {}\nregion = us-east-1\n\
+             upload_cutoff = 5M\nchunk_size = 5M\n",
+            self.url
+        );
+        std::fs::write(&conf, text).unwrap();
+        let mut all = vec!["--config", conf.as_str()];
         all.extend_from_slice(args);
         self.run("rclone", &all).await
     }
