@@ -62,10 +62,7 @@ impl ChunkSigner {
     /// The signature of the trailers of a signed body
     /// (`x-amz-trailer-signature`), chained from the final chunk's.
     pub fn expected_trailer(&self, trailers: &[(String, String)]) -> String {
-        let text: String = trailers
-            .iter()
-            .map(|(n, v)| format!("{n}:{v}\n"))
-            .collect();
+        let text: String = trailers.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
         let sts = format!(
             "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
             self.amz_date,

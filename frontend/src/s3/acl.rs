@@ -58,13 +58,17 @@ impl Canned {
             "aws-exec-read" | "log-delivery-write" => {
                 Err(S3Error::NotImplemented(format!("the {s} ACL")))
             }
-            other => Err(S3Error::InvalidArgument(format!("invalid canned ACL {other:?}"))),
+            other => Err(S3Error::InvalidArgument(format!(
+                "invalid canned ACL {other:?}"
+            ))),
         }
     }
 
     /// A stored name (`None`: private).
     pub(crate) fn of(stored: Option<&str>) -> Canned {
-        stored.and_then(|s| Canned::parse(s).ok()).unwrap_or(Canned::Private)
+        stored
+            .and_then(|s| Canned::parse(s).ok())
+            .unwrap_or(Canned::Private)
     }
 
     /// The groups granted something, and what.
@@ -93,7 +97,11 @@ impl Canned {
 /// # Errors
 /// As [`Canned::parse`]; `NotImplemented` for `x-amz-grant-*` headers.
 pub(crate) fn requested(req: &S3Req) -> S3Result<Option<String>> {
-    if req.headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-")) {
+    if req
+        .headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-amz-grant-"))
+    {
         return Err(S3Error::NotImplemented("x-amz-grant-* headers".into()));
     }
     match req.header("x-amz-acl") {

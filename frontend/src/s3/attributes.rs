@@ -12,7 +12,13 @@ use crate::store::Stored;
 use axum::http::HeaderValue;
 use axum::response::Response;
 
-const NAMES: [&str; 5] = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+const NAMES: [&str; 5] = [
+    "ETag",
+    "Checksum",
+    "ObjectParts",
+    "StorageClass",
+    "ObjectSize",
+];
 const MAX_PARTS: usize = 1000;
 
 pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
@@ -65,8 +71,9 @@ fn requested(req: &S3Req) -> S3Result<Vec<String>> {
             .map_err(|_| S3Error::InvalidArgument("Invalid attribute name specified.".into()))?;
         for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             let known = NAMES.iter().find(|k| k.eq_ignore_ascii_case(name));
-            let known = known
-                .ok_or_else(|| S3Error::InvalidArgument("Invalid attribute name specified.".into()))?;
+            let known = known.ok_or_else(|| {
+                S3Error::InvalidArgument("Invalid attribute name specified.".into())
+            })?;
             out.push(known.to_string());
         }
     }

@@ -130,7 +130,9 @@ fn token_of(name: &str) -> String {
 }
 
 fn name_of_token(t: &str) -> Option<String> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).ok()?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()?;
     String::from_utf8(raw).ok()
 }
 

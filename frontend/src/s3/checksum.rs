@@ -184,7 +184,8 @@ pub(crate) fn requested(h: &HeaderMap) -> S3Result<Option<Requested>> {
         let Some(v) = h.get(a.header()) else {
             continue;
         };
-        let invalid = || S3Error::InvalidRequest(format!("Value for {} header is invalid.", a.header()));
+        let invalid =
+            || S3Error::InvalidRequest(format!("Value for {} header is invalid.", a.header()));
         let value = v.to_str().map_err(|_| invalid())?.trim().to_string();
         a.decode(&value).ok_or_else(invalid)?;
         if found.is_some() {
@@ -250,7 +251,10 @@ mod tests {
         let check = |a, raw: &[u8]| assert_eq!(of(a, b"123456789"), b64(raw), "{a:?}");
         check(Algorithm::Crc32, &0xcbf4_3926u32.to_be_bytes());
         check(Algorithm::Crc32c, &0xe306_9283u32.to_be_bytes());
-        check(Algorithm::Crc64Nvme, &0xae8b_1486_0a79_9888u64.to_be_bytes());
+        check(
+            Algorithm::Crc64Nvme,
+            &0xae8b_1486_0a79_9888u64.to_be_bytes(),
+        );
         // CRC32("hello") = 0x3610a686.
         assert_eq!(of(Algorithm::Crc32, b"hello"), "NhCmhg==");
     }

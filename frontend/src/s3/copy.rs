@@ -2,16 +2,16 @@
 //! blobs: no bytes move, unless a byte range of the source is asked for),
 //! and DeleteObjects.
 
+use super::checksum::{Algorithm, Requested, Source};
+use super::checksum_body::checked;
 use super::multipart::{part_number, save_part, upload};
 use super::objects::{commit, content_type, stored_headers, write_condition};
 use super::records::S3Object;
+use super::records::UploadRecord;
 use super::store::{self, object_key};
 use super::xml::{self, Xml};
 use super::{S3Error, S3Req, S3Result};
 use crate::conditional::{Conditions, Current, Outcome};
-use super::checksum::{Algorithm, Requested, Source};
-use super::checksum_body::checked;
-use super::records::UploadRecord;
 use crate::store::range::ByteRange;
 use crate::store::{Copies, Expect, Stored, WriteCond};
 use axum::body::Body;
@@ -181,10 +181,7 @@ fn part_checksum_algorithm(up: &UploadRecord) -> Option<Algorithm> {
 /// What a part sharing the whole source's blob records as its checksum:
 /// nothing when the upload wants none; the source's own full value when it
 /// is of the wanted algorithm; else the bytes must be read (`None`).
-fn reusable_checksum(
-    src: &S3Object,
-    want: Option<Algorithm>,
-) -> Option<Option<(String, String)>> {
+fn reusable_checksum(src: &S3Object, want: Option<Algorithm>) -> Option<Option<(String, String)>> {
     let Some(a) = want else { return Some(None) };
     match &src.checksum {
         Some((h, v)) if Algorithm::from_header(h) == Some(a) && !v.contains('-') => {

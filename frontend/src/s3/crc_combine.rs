@@ -145,12 +145,20 @@ mod tests {
     fn combined_equals_whole() {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
         for a in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
-            for cuts in [vec![0, 100_000], vec![0, 1, 65_537, 99_999, 100_000], vec![0, 0, 5, 5, 100_000]] {
+            for cuts in [
+                vec![0, 100_000],
+                vec![0, 1, 65_537, 99_999, 100_000],
+                vec![0, 0, 5, 5, 100_000],
+            ] {
                 let parts: Vec<(String, u64)> = cuts
                     .windows(2)
                     .map(|w| (crc(a, &data[w[0]..w[1]]), (w[1] - w[0]) as u64))
                     .collect();
-                assert_eq!(full_object(a, &parts).unwrap(), crc(a, &data), "{a:?} {cuts:?}");
+                assert_eq!(
+                    full_object(a, &parts).unwrap(),
+                    crc(a, &data),
+                    "{a:?} {cuts:?}"
+                );
             }
         }
     }
@@ -161,6 +169,9 @@ mod tests {
         let (p1, p2) = (crc(a, b"one"), crc(a, b"two"));
         let mut raw = a.decode(&p1).unwrap();
         raw.extend(a.decode(&p2).unwrap());
-        assert_eq!(composite(a, &[p1, p2]).unwrap(), format!("{}-2", crc(a, &raw)));
+        assert_eq!(
+            composite(a, &[p1, p2]).unwrap(),
+            format!("{}-2", crc(a, &raw))
+        );
     }
 }

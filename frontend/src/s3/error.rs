@@ -39,7 +39,9 @@ pub enum S3Error {
     PreconditionFailed,
     /// A conditional write that passed its check lost the race to commit
     /// to another write of the key (AWS: retry it).
-    #[error("a conflicting operation occurred while this conditional request was in progress; retry")]
+    #[error(
+        "a conflicting operation occurred while this conditional request was in progress; retry"
+    )]
     ConditionalRequestConflict,
     #[error("the requested partnumber is not satisfiable")]
     InvalidPartNumber,
@@ -71,7 +73,9 @@ pub enum S3Error {
     AuthorizationQueryParametersError(String),
     #[error("the XML you provided was not well-formed or did not validate")]
     MalformedXml,
-    #[error("the XML you provided was not well-formed or did not validate against our published schema")]
+    #[error(
+        "the XML you provided was not well-formed or did not validate against our published schema"
+    )]
     MalformedAcl,
     #[error("{0}")]
     InvalidArgument(String),

@@ -3,14 +3,14 @@
 //! in order, so it moves no bytes. Upload and part records live beside the
 //! bucket's keys (see [`super::records`]).
 
-use super::objects::{commit, content_type, stored_headers, write_condition};
-use super::records::{
-    part_name, BucketRecord, PartRecord, S3Object, UploadRecord, S3_RECORD_VERSION,
-};
 use super::checksum::Algorithm;
 use super::checksum_body::checked;
 use super::crc_combine::Kind;
+use super::objects::{commit, content_type, stored_headers, write_condition};
 use super::part_checksums::{combined_checksum, part_checksum, upload_checksum};
+use super::records::{
+    part_name, BucketRecord, PartRecord, S3Object, UploadRecord, S3_RECORD_VERSION,
+};
 use super::store::{self, parts_dir, uploads_dir};
 use super::xml::{self, Xml};
 use super::{S3Error, S3Req, S3Result};

@@ -41,7 +41,10 @@ pub(crate) fn upload_checksum(req: &S3Req) -> S3Result<(Option<Algorithm>, Optio
 /// # Errors
 /// `InvalidRequest` for a checksum of another algorithm than the upload's.
 pub(crate) fn part_checksum(req: &S3Req, up: &UploadRecord) -> S3Result<Option<Requested>> {
-    let of_upload = up.checksum_algorithm.as_deref().and_then(Algorithm::from_name);
+    let of_upload = up
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name);
     match (checksum::requested(&req.headers)?, of_upload) {
         (Some(r), Some(a)) if r.algorithm != a => Err(S3Error::InvalidRequest(format!(
             "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
@@ -65,7 +68,11 @@ pub(crate) fn combined_checksum(
     up: &UploadRecord,
     recs: &[PartRecord],
 ) -> (Option<(String, String)>, Vec<String>) {
-    let Some(a) = up.checksum_algorithm.as_deref().and_then(Algorithm::from_name) else {
+    let Some(a) = up
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name)
+    else {
         return (None, Vec::new());
     };
     let values: Option<Vec<String>> = recs

@@ -78,9 +78,11 @@ pub(crate) async fn existing<T: DeserializeOwned>(
     b: &BucketRecord,
     key: &str,
 ) -> S3Result<(Entry, T)> {
-    object(req, b, key).await?.ok_or_else(|| S3Error::NoSuchKey {
-        key: key.to_string(),
-    })
+    object(req, b, key)
+        .await?
+        .ok_or_else(|| S3Error::NoSuchKey {
+            key: key.to_string(),
+        })
 }
 
 /// The entry and record of `key`, if it exists.

@@ -173,21 +173,27 @@ async fn s3_rclone_sync_up_and_back_check_clean() {
     );
     let src = up.display().to_string();
     env.rclone(&["mkdir", "manta:rclone-bucket"]).await;
-    env.rclone(&["sync", &src, "manta:rclone-bucket/tree"]).await;
-    env.rclone(&["check", &src, "manta:rclone-bucket/tree"]).await;
+    env.rclone(&["sync", &src, "manta:rclone-bucket/tree"])
+        .await;
+    env.rclone(&["check", &src, "manta:rclone-bucket/tree"])
+        .await;
     let back = env.work.path().join("back");
     let dst = back.display().to_string();
-    env.rclone(&["sync", "manta:rclone-bucket/tree", &dst]).await;
+    env.rclone(&["sync", "manta:rclone-bucket/tree", &dst])
+        .await;
     assert_eq!(read_tree(&back), read_tree(&up));
 
     // Changed, removed and added files: a second sync mirrors them.
     std::fs::write(up.join("a.txt"), b"alpha, changed\n").unwrap();
     std::fs::remove_file(up.join("dir/b.bin")).unwrap();
     write_tree(&up, &[("new/d.txt", b"new\n".to_vec())]);
-    env.rclone(&["sync", &src, "manta:rclone-bucket/tree"]).await;
-    env.rclone(&["check", &src, "manta:rclone-bucket/tree"]).await;
+    env.rclone(&["sync", &src, "manta:rclone-bucket/tree"])
+        .await;
+    env.rclone(&["check", &src, "manta:rclone-bucket/tree"])
+        .await;
     let out = env.rclone(&["lsf", "-R", "manta:rclone-bucket/tree"]).await;
     assert!(!out.contains("b.bin") && out.contains("new/d.txt"), "{out}");
-    env.rclone(&["sync", "manta:rclone-bucket/tree", &dst]).await;
+    env.rclone(&["sync", "manta:rclone-bucket/tree", &dst])
+        .await;
     assert_eq!(read_tree(&back), read_tree(&up));
 }

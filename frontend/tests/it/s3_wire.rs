@@ -83,15 +83,39 @@ async fn s3_expect_100_continue_curl() {
         assert_eq!(got, (want, 0, false), "{path} {extra:?}");
     }
     // A bad signature: refused before the body too.
-    let (headers, _) = sign(&env, "PUT", "/cont/k", unsigned_headers(&[]), Payload::Unsigned);
-    let auth = headers["authorization"].to_str().unwrap().replace("Signature=", "Signature=0");
+    let (headers, _) = sign(
+        &env,
+        "PUT",
+        "/cont/k",
+        unsigned_headers(&[]),
+        Payload::Unsigned,
+    );
+    let auth = headers["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("Signature=", "Signature=0");
     let out = tokio::process::Command::new("curl")
-        .args(["-sS", "-T", &file, "-H", "Expect: 100-continue", "--expect100-timeout", "120"])
+        .args([
+            "-sS",
+            "-T",
+            &file,
+            "-H",
+            "Expect: 100-continue",
+            "--expect100-timeout",
+            "120",
+        ])
         .args(["-o", "/dev/null", "-w", "%{http_code} %{size_upload}"])
-        .args(headers.iter().filter(|(k, _)| *k != "authorization").flat_map(|(k, v)| {
-            ["-H".to_string(), format!("{k}: {}", v.to_str().unwrap())]
-        }))
-        .args(["-H", &format!("authorization: {auth}"), &format!("{}/cont/k", env.url)])
+        .args(
+            headers
+                .iter()
+                .filter(|(k, _)| *k != "authorization")
+                .flat_map(|(k, v)| ["-H".to_string(), format!("{k}: {}", v.to_str().unwrap())]),
+        )
+        .args([
+            "-H",
+            &format!("authorization: {auth}"),
+            &format!("{}/cont/k", env.url),
+        ])
         .output()
         .await
         .unwrap();
@@ -121,7 +145,13 @@ async fn s3_conditional_put_losing_its_race_is_409() {
     let body = b"the conditional body".to_vec();
     let len = body.len().to_string();
     let extra = [("if-none-match", "*"), ("content-length", len.as_str())];
-    let (headers, _) = sign(&env, "PUT", "/race/k", unsigned_headers(&extra), Payload::Unsigned);
+    let (headers, _) = sign(
+        &env,
+        "PUT",
+        "/race/k",
+        unsigned_headers(&extra),
+        Payload::Unsigned,
+    );
     let mut conn = tokio::net::TcpStream::connect(env.url.trim_start_matches("http://"))
         .await
         .unwrap();
@@ -134,9 +164,23 @@ async fn s3_conditional_put_losing_its_race_is_409() {
     let (status, _) = read_head(&mut conn).await;
     assert_eq!(status, 100, "checks passed, body asked for");
 
-    let (h, _) = sign(&env, "PUT", "/race/k", unsigned_headers(&[]), Payload::Unsigned);
+    let (h, _) = sign(
+        &env,
+        "PUT",
+        "/race/k",
+        unsigned_headers(&[]),
+        Payload::Unsigned,
+    );
     let url = format!("{}/race/k", env.url);
-    let r = env.tc.http.put(&url).headers(h).body("winner").send().await.unwrap();
+    let r = env
+        .tc
+        .http
+        .put(&url)
+        .headers(h)
+        .body("winner")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     conn.write_all(&body).await.unwrap();
@@ -144,7 +188,10 @@ async fn s3_conditional_put_losing_its_race_is_409() {
     assert_eq!(status, 409, "{head}");
     let mut rest = String::new();
     let _ = conn.read_to_string(&mut rest).await;
-    assert!(rest.contains("<Code>ConditionalRequestConflict</Code>"), "{rest}");
+    assert!(
+        rest.contains("<Code>ConditionalRequestConflict</Code>"),
+        "{rest}"
+    );
     let got = signed(&env, "GET", "/race/k").await.text().await.unwrap();
     assert_eq!(got, "winner");
 }
@@ -165,12 +212,25 @@ async fn put_trailer(env: &S3Env, path: &str, data: &[u8], value: &str) -> reqwe
         ("x-amz-trailer", "x-amz-checksum-crc64nvme"),
         ("x-amz-content-sha256", sigv4::UNSIGNED_TRAILER_PAYLOAD),
     ];
-    let (headers, _) = sign(env, "PUT", path, unsigned_headers(&extra), Payload::UnsignedTrailer);
+    let (headers, _) = sign(
+        env,
+        "PUT",
+        path,
+        unsigned_headers(&extra),
+        Payload::UnsignedTrailer,
+    );
     let mut body = format!("{:x}\r\n", data.len()).into_bytes();
     body.extend_from_slice(data);
     body.extend_from_slice(format!("\r\n0\r\nx-amz-checksum-crc64nvme:{value}\r\n\r\n").as_bytes());
     let url = format!("{}{path}", env.url);
-    env.tc.http.put(url).headers(headers).body(body).send().await.unwrap()
+    env.tc
+        .http
+        .put(url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -189,7 +249,10 @@ async fn s3_checksum_trailers_and_utf8_metadata() {
     );
     let url = format!("{}/trail/ok", env.url);
     let r = env.tc.http.get(&url).headers(h).send().await.unwrap();
-    assert_eq!(frontend::testkit::header(&r, "x-amz-checksum-crc64nvme"), good);
+    assert_eq!(
+        frontend::testkit::header(&r, "x-amz-checksum-crc64nvme"),
+        good
+    );
     assert_eq!(r.text().await.unwrap(), "123456789");
 
     let wrong = b64(&(CHECK_CRC64NVME ^ 1).to_be_bytes());
@@ -207,7 +270,15 @@ async fn s3_checksum_trailers_and_utf8_metadata() {
         Payload::Unsigned,
     );
     let url = format!("{}/trail/meta", env.url);
-    let r = env.tc.http.put(&url).headers(h).body("m").send().await.unwrap();
+    let r = env
+        .tc
+        .http
+        .put(&url)
+        .headers(h)
+        .body("m")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let r = signed(&env, "HEAD", "/trail/meta").await;
     let want = format!("=?UTF-8?B?{}?=", b64("Zürich ✓".as_bytes()));
@@ -227,9 +298,33 @@ async fn s3_public_read_bucket_anonymous_curl() {
         Payload::Unsigned,
     );
     let url = format!("{}/open", env.url);
-    assert_eq!(env.tc.http.put(&url).headers(h).send().await.unwrap().status(), 200);
-    let (h, _) = sign(&env, "PUT", "/open/k", unsigned_headers(&[]), Payload::Unsigned);
-    let r = env.tc.http.put(format!("{url}/k")).headers(h).body("hi").send().await.unwrap();
+    assert_eq!(
+        env.tc
+            .http
+            .put(&url)
+            .headers(h)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (h, _) = sign(
+        &env,
+        "PUT",
+        "/open/k",
+        unsigned_headers(&[]),
+        Payload::Unsigned,
+    );
+    let r = env
+        .tc
+        .http
+        .put(format!("{url}/k"))
+        .headers(h)
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(signed(&env, "PUT", "/closed").await.status(), 200);
 
@@ -244,11 +339,25 @@ async fn s3_public_read_bucket_anonymous_curl() {
     };
     let u = |p: &str| format!("{}{p}", env.url);
     assert_eq!(curl(vec![u("/open/k")]).await, "hi\n200");
-    assert!(curl(vec!["-I".into(), u("/open/k")]).await.ends_with("\n200"));
+    assert!(curl(vec!["-I".into(), u("/open/k")])
+        .await
+        .ends_with("\n200"));
     let list = curl(vec![u("/open?list-type=2")]).await;
-    assert!(list.contains("<Key>k</Key>") && list.ends_with("200"), "{list}");
+    assert!(
+        list.contains("<Key>k</Key>") && list.ends_with("200"),
+        "{list}"
+    );
     for (args, want) in [
-        (vec!["-X".to_string(), "PUT".into(), "-d".into(), "x".into(), u("/open/k2")], "403"),
+        (
+            vec![
+                "-X".to_string(),
+                "PUT".into(),
+                "-d".into(),
+                "x".into(),
+                u("/open/k2"),
+            ],
+            "403",
+        ),
         (vec!["-X".to_string(), "DELETE".into(), u("/open/k")], "403"),
         (vec![u("/open?acl")], "403"),
         (vec![u("/closed?list-type=2")], "403"),

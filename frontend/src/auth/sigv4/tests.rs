@@ -460,7 +460,9 @@ fn trailer_body(signer: Option<&mut ChunkSigner>, value: &str) -> Vec<u8> {
             for data in [&b"hello"[..], b""] {
                 let sig = s.expected(data);
                 s.verify(data, &sig).unwrap();
-                out.extend_from_slice(format!("{:x};chunk-signature={sig}\r\n", data.len()).as_bytes());
+                out.extend_from_slice(
+                    format!("{:x};chunk-signature={sig}\r\n", data.len()).as_bytes(),
+                );
                 if !data.is_empty() {
                     out.extend_from_slice(data);
                     out.extend_from_slice(b"\r\n");
@@ -488,7 +490,10 @@ fn trailers_unsigned_and_signed() {
         }
         dec.finish().unwrap();
         assert_eq!(out, b"hello");
-        assert_eq!(slot.get("x-amz-checksum-crc32").as_deref(), Some("NhCmhg=="));
+        assert_eq!(
+            slot.get("x-amz-checksum-crc32").as_deref(),
+            Some("NhCmhg==")
+        );
     }
 
     let signed = |value: &str, claimed: Option<&str>| {
@@ -503,7 +508,10 @@ fn trailers_unsigned_and_signed() {
         dec.push(&body).and_then(|_| dec.finish()).map(|()| slot)
     };
     let slot = signed("NhCmhg==", None).unwrap();
-    assert_eq!(slot.get("x-amz-checksum-crc32").as_deref(), Some("NhCmhg=="));
+    assert_eq!(
+        slot.get("x-amz-checksum-crc32").as_deref(),
+        Some("NhCmhg==")
+    );
     // The trailer changed after signing, or a made-up signature.
     let e = signed("AAAAAA==", None).unwrap_err();
     assert_eq!(e.code_and_status().0, "SignatureDoesNotMatch");
@@ -514,5 +522,8 @@ fn trailers_unsigned_and_signed() {
     let mut body = trailer_body(Some(&mut s), "NhCmhg==");
     body.extend_from_slice(b"\r\n");
     let mut dec = ChunkedDecoder::with(Some(ChunkSigner::new(&streaming_seed())), true);
-    assert_eq!(dec.push(&body).unwrap_err().code_and_status().0, "IncompleteBody");
+    assert_eq!(
+        dec.push(&body).unwrap_err().code_and_status().0,
+        "IncompleteBody"
+    );
 }
