@@ -73,7 +73,8 @@ async fn s3_expect_100_continue_curl() {
 
     // Refused after authentication, before the body: no 100, no byte sent.
     let owner = [("x-amz-expected-bucket-owner", "someone-else")];
-    let refusals: [(&str, &[(&str, &str)], u16); 3] = [
+    type Refusal<'a> = (&'a str, &'a [(&'a str, &'a str)], u16);
+    let refusals: [Refusal; 3] = [
         ("/no-such-bucket/k", &[], 404),
         ("/cont/k", &[("if-none-match", "*")], 412),
         ("/cont/k", &owner, 403),

@@ -452,7 +452,6 @@ fn canonical_pieces() {
 /// A body with trailers: unsigned chunks, or signed ones whose trailer
 /// signature chains from the final chunk's.
 fn trailer_body(signer: Option<&mut ChunkSigner>, value: &str) -> Vec<u8> {
-    let trailers = vec![("x-amz-checksum-crc32".to_string(), value.to_string())];
     let mut out = Vec::new();
     match signer {
         None => out.extend_from_slice(b"5\r\nhello\r\n0\r\n"),
