@@ -249,6 +249,8 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         }
         other => other?,
     };
+    // Checked before the body is read: a refused completion costs nothing.
+    let cond = write_condition(req, &b, &up.key).await?;
     let raw = store::read_small(body, MAX_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
     let wanted = requested_parts(doc)?;
@@ -298,7 +300,6 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         part_checksums,
         acl: up.acl.clone(),
     };
-    let cond = write_condition(req, &b, &up.key).await?;
     commit(req, &b, &up.key, &obj, cond).await?;
     forget(req, &b, &up, &stored).await?;
     Ok(completed(&b, &up.key, &obj))
