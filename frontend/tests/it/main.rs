@@ -24,3 +24,4 @@ mod objects;
 mod s3;
 mod s3_chunked;
 mod s3_clients;
+mod s3_wire;
