@@ -16,6 +16,7 @@ mod jobs;
 mod jobs_sandbox;
 mod kill;
 mod links;
+mod multihost;
 mod objects;
 mod s3;
 mod s3_chunked;
