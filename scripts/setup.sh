@@ -45,6 +45,13 @@ if ! python3 -c 'import boto3, awscli' >/dev/null 2>&1; then
   echo "setup: pip install boto3 awscli" >&2
   python3 -m pip install --quiet --disable-pip-version-check boto3 awscli >/dev/null
 fi
+# Checkers of deploy/ that the deploy tests run: kubernetes-validate (the
+# manifests against Kubernetes' schemas) and dockerfile (BuildKit's parser,
+# for deploy/lint-containerfile.py).
+if ! command -v kubernetes-validate >/dev/null 2>&1 || ! python3 -c 'import dockerfile' >/dev/null 2>&1; then
+  echo "setup: pip install kubernetes-validate dockerfile" >&2
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate dockerfile >/dev/null
+fi
 if ! command -v s3cmd >/dev/null 2>&1; then
   echo "setup: apt-get install s3cmd" >&2
   $SUDO apt-get update -qq

@@ -9,6 +9,7 @@ mod auth;
 mod auth_node_manta;
 mod bad_input;
 mod contention;
+mod deploy;
 mod dirs;
 mod failover;
 mod internal;
