@@ -46,12 +46,10 @@ impl StorageClient {
             .tcp_nodelay(true);
         #[cfg(target_os = "linux")]
         let builder = builder.tcp_user_timeout(UNACKED_TIMEOUT);
-        let http = builder
-            .build()
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "custom HTTP client failed to build; using defaults");
-                reqwest::Client::new()
-            });
+        let http = builder.build().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "custom HTTP client failed to build; using defaults");
+            reqwest::Client::new()
+        });
         StorageClient { http, key }
     }
 

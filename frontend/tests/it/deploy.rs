@@ -99,7 +99,10 @@ impl Secrets {
         config
             .lines()
             .map(|l| {
-                for (key, file) in [("cluster_secret_file", "cluster.key"), ("s3_key_file", "s3.key")] {
+                for (key, file) in [
+                    ("cluster_secret_file", "cluster.key"),
+                    ("s3_key_file", "s3.key"),
+                ] {
                     if l.trim_start().starts_with(key) {
                         let path = self.dir.path().join(file);
                         return format!("{key} = {:?}", path.display().to_string());
@@ -122,7 +125,8 @@ impl Secrets {
                 c.validate().unwrap_or_else(|e| fail(&e));
             }
             "storage" => {
-                let c: NodeConfig<JobsConfig> = toml::from_str(&config).unwrap_or_else(|e| fail(&e));
+                let c: NodeConfig<JobsConfig> =
+                    toml::from_str(&config).unwrap_or_else(|e| fail(&e));
                 c.validate().unwrap_or_else(|e| fail(&e));
                 c.extra.validate().unwrap_or_else(|e| fail(&e));
             }
@@ -186,12 +190,28 @@ fn systemd_units_verify() {
     // `verify` wants ExecStart to exist: point it at the binary built here.
     let local: Vec<PathBuf> = units
         .iter()
-        .map(|u| broken_copy(tmp.path(), u, "/usr/local/bin/mantad", env!("CARGO_BIN_EXE_mantad")))
+        .map(|u| {
+            broken_copy(
+                tmp.path(),
+                u,
+                "/usr/local/bin/mantad",
+                env!("CARGO_BIN_EXE_mantad"),
+            )
+        })
         .collect();
     let out = run("systemd-analyze", &["verify"], &local);
     // An unknown key or a bad value is only a warning (exit 0) to systemd.
-    assert!(out.status.success() && text(&out).is_empty(), "{}", text(&out));
-    let bad = broken_copy(tmp.path(), &local[0], "ProtectSystem=strict", "ProtectSystem=stric");
+    assert!(
+        out.status.success() && text(&out).is_empty(),
+        "{}",
+        text(&out)
+    );
+    let bad = broken_copy(
+        tmp.path(),
+        &local[0],
+        "ProtectSystem=strict",
+        "ProtectSystem=stric",
+    );
     let out = run("systemd-analyze", &["verify"], &[bad]);
     assert!(!text(&out).is_empty(), "a bad value passed");
 }
@@ -203,7 +223,12 @@ fn containerfile_lints_and_ships_every_client() {
     let out = run("python3", &[], &[lint.clone(), file.clone()]);
     assert!(out.status.success(), "{}", text(&out));
     let tmp = tempfile::tempdir().unwrap();
-    let bad = broken_copy(tmp.path(), &file, "COPY --from=build", "COPY --from=builder");
+    let bad = broken_copy(
+        tmp.path(),
+        &file,
+        "COPY --from=build",
+        "COPY --from=builder",
+    );
     let out = run("python3", &[], &[lint, bad]);
     assert!(!out.status.success(), "a missing stage passed");
     // Every m* command the SDK builds goes into the image.
@@ -219,6 +244,9 @@ fn containerfile_lints_and_ships_every_client() {
     let sdk = std::fs::read_to_string(sdk).unwrap();
     for bin in sdk.split("[[bin]]").skip(1) {
         let name = bin.split('"').nth(1).unwrap();
-        assert!(copied.contains(&name), "Containerfile lacks {name}: {copied:?}");
+        assert!(
+            copied.contains(&name),
+            "Containerfile lacks {name}: {copied:?}"
+        );
     }
 }

@@ -8,7 +8,7 @@
 
 mod netns;
 
-use frontend::testkit::{bytes, md5_fp, TestSigner, USER};
+use frontend::testkit::{bytes, files_under, md5_fp, TestSigner, USER};
 use netns::Lab;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -42,7 +42,11 @@ impl MultiHost {
     async fn start() -> MultiHost {
         let dir = tempfile::tempdir().unwrap();
         for key in ["cluster.key", "s3.key"] {
-            std::fs::write(dir.path().join(key), hex::encode(rand::random::<[u8; 32]>())).unwrap();
+            std::fs::write(
+                dir.path().join(key),
+                hex::encode(rand::random::<[u8; 32]>()),
+            )
+            .unwrap();
         }
         let mut lab = Lab::new();
         let meta = lab.add_host("meta", 10);
@@ -211,7 +215,10 @@ impl MultiHost {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("registry never showed {live} live, {dead:?} dead: {:?}", self.nodes().await);
+        panic!(
+            "registry never showed {live} live, {dead:?} dead: {:?}",
+            self.nodes().await
+        );
     }
 
     /// Makes directory `stor/NAME`.
@@ -296,7 +303,10 @@ impl MultiHost {
                 .map_err(|e| format!("GET {name}: {e}"))?;
             let status = r.status();
             let copies = r.headers().get("durability-level").cloned();
-            let body = r.bytes().await.map_err(|e| format!("GET {name} body: {e}"))?;
+            let body = r
+                .bytes()
+                .await
+                .map_err(|e| format!("GET {name} body: {e}"))?;
             if status != 200 || copies.as_ref().is_none_or(|c| c != "2") || body != want {
                 return Err(format!(
                     "GET {name}: {status}, copies {copies:?}, {} of {} bytes right",
@@ -412,8 +422,11 @@ async fn aws_cli(c: &MultiHost) {
             .to_string()
     };
     let cfg = c.path("aws.cfg");
-    std::fs::write(&cfg, "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n")
-        .unwrap();
+    std::fs::write(
+        &cfg,
+        "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n",
+    )
+    .unwrap();
     let env: Vec<(String, String)> = [
         ("AWS_ACCESS_KEY_ID", var("AWS_ACCESS_KEY_ID")),
         ("AWS_SECRET_ACCESS_KEY", var("AWS_SECRET_ACCESS_KEY")),
@@ -441,7 +454,10 @@ async fn aws_cli(c: &MultiHost) {
         all.extend(args.iter().copied());
         ok("aws", &client(Path::new("aws"), &all, &env).await);
     }
-    assert!(std::fs::read(&down).unwrap() == data, "aws s3 cp down: other bytes");
+    assert!(
+        std::fs::read(&down).unwrap() == data,
+        "aws s3 cp down: other bytes"
+    );
 }
 
 /// What the load did while a node went away.
@@ -521,9 +537,16 @@ async fn roles_on_separate_hosts_survive_losing_one() {
         before.push((name, data));
     }
 
+    // stor1 holds copies, so reads below must fail over.
+    assert!(!files_under(&c.path("stor1-data/blobs")).is_empty());
+
     // Mid-load, stor1's machine "dies": its cable first (packets to it
     // vanish), then its process and namespace.
-    let (noticed, stop, done) = (AtomicBool::new(false), AtomicBool::new(false), AtomicUsize::new(0));
+    let (noticed, stop, done) = (
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+        AtomicUsize::new(0),
+    );
     let (log, ()) = tokio::join!(load(&c, &before, &noticed, &stop, &done), async {
         rounds(&done, 5).await;
         c.lab.unplug("stor1", 22);

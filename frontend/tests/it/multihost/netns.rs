@@ -41,8 +41,12 @@ impl Lab {
         ip(&["-n", &hub, "link", "set", "dev", "br0", "alias", &alias]);
         ip(&["-n", &hub, "link", "set", "dev", "br0", "up"]);
         let root = lab.root_link();
-        ip(&["link", "add", "name", &root, "type", "veth", "peer", "name", "uplink", "netns", &hub]);
-        ip(&["-n", &hub, "link", "set", "dev", "uplink", "master", "br0", "up"]);
+        ip(&[
+            "link", "add", "name", &root, "type", "veth", "peer", "name", "uplink", "netns", &hub,
+        ]);
+        ip(&[
+            "-n", &hub, "link", "set", "dev", "uplink", "master", "br0", "up",
+        ]);
         ip(&["addr", "add", &format!("{}/24", lab.addr(1)), "dev", &root]);
         ip(&["link", "set", "dev", &root, "up"]);
         lab
@@ -65,10 +69,23 @@ impl Lab {
         let hub = hub(self.x);
         ip(&["netns", "add", &ns]);
         self.hosts.push(name.to_string());
-        ip(&["-n", &hub, "link", "add", "name", name, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
-        ip(&["-n", &hub, "link", "set", "dev", name, "master", "br0", "up"]);
+        ip(&[
+            "-n", &hub, "link", "add", "name", name, "type", "veth", "peer", "name", "eth0",
+            "netns", &ns,
+        ]);
+        ip(&[
+            "-n", &hub, "link", "set", "dev", name, "master", "br0", "up",
+        ]);
         let addr = self.addr(host);
-        ip(&["-n", &ns, "addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
+        ip(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{addr}/24"),
+            "dev",
+            "eth0",
+        ]);
         ip(&["-n", &ns, "link", "set", "dev", "eth0", "up"]);
         ip(&["-n", &ns, "link", "set", "dev", "lo", "up"]);
         addr
@@ -95,7 +112,17 @@ impl Lab {
             if let Some(n) = netns {
                 args.extend(["-n", n]);
             }
-            args.extend(["neigh", "replace", &addr, "lladdr", &mac, "dev", dev, "nud", "permanent"]);
+            args.extend([
+                "neigh",
+                "replace",
+                &addr,
+                "lladdr",
+                &mac,
+                "dev",
+                dev,
+                "nud",
+                "permanent",
+            ]);
             ip(&args);
         };
         pin(None, &self.root_link());
@@ -152,7 +179,10 @@ fn sweep_stale() {
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
         .collect();
-    for hub in names.iter().filter(|n| n.starts_with(PREFIX) && n.ends_with("-hub")) {
+    for hub in names
+        .iter()
+        .filter(|n| n.starts_with(PREFIX) && n.ends_with("-hub"))
+    {
         let link = run(&["-n", hub, "-o", "link", "show", "dev", "br0"]);
         let text = String::from_utf8_lossy(&link.stdout);
         let owner = text
@@ -160,7 +190,8 @@ fn sweep_stale() {
             .nth(1)
             .and_then(|s| s.split_whitespace().next())
             .and_then(|p| p.parse::<u32>().ok());
-        if owner.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+        // No alias yet: a run between creating its hub and naming itself.
+        if owner.is_none_or(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
             continue;
         }
         let run_prefix = hub.trim_end_matches("hub");
