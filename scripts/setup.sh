@@ -47,6 +47,13 @@ if ! python3 -c 'import boto3, awscli, awscrt' >/dev/null 2>&1; then
   echo "setup: pip install boto3 awscli awscrt" >&2
   python3 -m pip install --quiet --disable-pip-version-check boto3 awscli awscrt >/dev/null
 fi
+# Checkers of deploy/ that the deploy tests run: kubernetes-validate (the
+# manifests against Kubernetes' schemas) and dockerfile (BuildKit's parser,
+# for deploy/lint-containerfile.py).
+if ! command -v kubernetes-validate >/dev/null 2>&1 || ! python3 -c 'import dockerfile' >/dev/null 2>&1; then
+  echo "setup: pip install kubernetes-validate dockerfile" >&2
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate dockerfile >/dev/null
+fi
 need_s3=()
 for p in s3cmd rclone; do command -v $p >/dev/null 2>&1 || need_s3+=($p); done
 if [ ${#need_s3[@]} -gt 0 ]; then

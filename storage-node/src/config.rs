@@ -91,7 +91,8 @@ impl<E> NodeConfig<E> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the key: an empty `id` or `data`, an
-    /// `advertise` that is not an http(s) URL, a bad or zero
+    /// `advertise` that is not an http(s) URL or is missing while `listen`
+    /// is a wildcard address (`0.0.0.0`, `[::]`), a bad or zero
     /// `heartbeat_interval`, a negative or non-finite `scrub_rate_mb`, a bad
     /// or zero `scrub_interval`, bad ring keys.
     pub fn validate(&self) -> Result<NodeSettings> {
@@ -105,6 +106,16 @@ impl<E> NodeConfig<E> {
                 let why = format!("{url:?} is not an http:// or https:// URL");
                 return Err(invalid("advertise", why));
             }
+        }
+        // The default advertise is `http://<listen>`: on a wildcard address
+        // that would register `http://0.0.0.0:7200`, which no other host
+        // can reach, so the node would take no copies and serve no reads.
+        if self.advertise.is_none() && self.listen.ip().is_unspecified() {
+            let why = format!(
+                "required when listen is {} (other hosts cannot reach a wildcard address)",
+                self.listen
+            );
+            return Err(invalid("advertise", why));
         }
         if self.data.as_os_str().is_empty() {
             return Err(invalid("data", "must name the node's directory"));

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
-fn node_bin() -> PathBuf {
+pub(crate) fn node_bin() -> PathBuf {
     let mut candidates = Vec::new();
     if let Ok(p) = std::env::var("MANTA_NODE_BIN") {
         candidates.push(PathBuf::from(p));

@@ -87,6 +87,19 @@ fn refused() {
 }
 
 #[test]
+fn wildcard_listen_needs_advertise() {
+    for listen in ["0.0.0.0:7200", "[::]:7200"] {
+        let mut cfg = parse("").unwrap();
+        cfg.listen = listen.parse().unwrap();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("advertise") && err.contains(listen), "{err}");
+        cfg.advertise = Some("http://10.0.0.5:7200".into());
+        let s = cfg.validate().unwrap();
+        assert_eq!(s.advertise.as_deref(), Some("http://10.0.0.5:7200"));
+    }
+}
+
+#[test]
 fn node_id_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = parse("").unwrap().validate().unwrap();
