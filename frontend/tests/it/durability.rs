@@ -4,36 +4,18 @@
 //! refuse to store fewer copies than asked unless the operator allows it.
 //! Counts are checked on the nodes' disks, not taken from our reports.
 
-use frontend::maintain::{control, report::PassReport};
 use frontend::testkit::*;
 use metadata_tier::registry::{AdminState, NodeAdmin};
 use reqwest::Method;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Repair and collection on request only (the first pass runs at start),
 /// a short grace so collection is observable.
 fn maintained(o: &mut Options) {
     o.settings.maintenance.interval = Some(Duration::from_secs(3600));
     o.settings.maintenance.gc_grace = Duration::from_secs(2);
-}
-
-/// Asks for a pass and waits for its report.
-async fn pass(tc: &TestCluster) -> PassReport {
-    let meta = &tc.cluster.meta;
-    let id = control::request_pass(meta).await.unwrap();
-    let start = Instant::now();
-    loop {
-        let st = control::read_status(meta).await.unwrap();
-        if let Some(last) = st.last {
-            if last.served_request.as_deref() == Some(id.as_str()) {
-                return last;
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "no pass ran");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// Good copies of `data` on disk, by node directory (a copy in quarantine
@@ -127,7 +109,7 @@ async fn a_rotten_copy_is_quarantined_and_repaired() {
         "the rotten copy was never quarantined"
     );
 
-    let report = pass(&tc).await;
+    let report = tc.maintenance_pass().await;
     assert_eq!(report.below_durability, 1, "{report:?}");
     assert_eq!(report.copies_made, 1, "{report:?}");
     assert_eq!(report.still_below, 0, "{report:?}");
@@ -136,7 +118,7 @@ async fn a_rotten_copy_is_quarantined_and_repaired() {
     let r = tc.get("stor/rot").await;
     assert!(r.bytes().await.unwrap() == data);
     // A second pass finds nothing to do.
-    let again = pass(&tc).await;
+    let again = tc.maintenance_pass().await;
     assert_eq!(
         (again.below_durability, again.copies_made),
         (0, 0),
@@ -171,11 +153,11 @@ async fn a_lost_node_is_re_replicated() {
         objects.insert(name, data);
     }
     // Down, not yet lost: no repair.
-    let early = pass(&tc).await;
+    let early = tc.maintenance_pass().await;
     assert_eq!(early.nodes_down, 1, "{early:?}");
     assert_eq!(early.copies_made, 0, "{early:?}");
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let report = pass(&tc).await;
+    let report = tc.maintenance_pass().await;
     assert_eq!(report.nodes_lost, 1, "{report:?}");
     assert_eq!(report.still_below, 0, "{report:?}");
     assert!(report.copies_made > 0, "{report:?}");
@@ -222,7 +204,7 @@ async fn a_drained_node_ends_up_empty() {
         assert!(!good_copies(&tc, &data).contains(&node));
         objects.insert(name, data);
     }
-    let first = pass(&tc).await;
+    let first = tc.maintenance_pass().await;
     assert!(first.copies_made > 0, "{first:?}");
     assert_eq!(
         (first.still_below, first.unrecoverable),
@@ -238,7 +220,7 @@ async fn a_drained_node_ends_up_empty() {
         assert_eq!(good.len(), 2, "{name}");
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let second = pass(&tc).await;
+    let second = tc.maintenance_pass().await;
     assert!(second.gc_deleted_blobs > 0, "{second:?}");
     assert!(blob_files(&dir).is_empty(), "{:?}", blob_files(&dir));
     assert_reads(&tc, &objects).await;
@@ -277,7 +259,7 @@ async fn writes_refuse_fewer_copies_unless_degraded_writes_are_allowed() {
     assert_eq!(durability_level(&tc, "stor/degraded").await, "1");
     tc.cluster.restart_node(1).await.unwrap();
     tc.wait_live(2).await;
-    let report = pass(&tc).await;
+    let report = tc.maintenance_pass().await;
     assert_eq!(report.copies_made, 1, "{report:?}");
     assert_eq!(good_copies(&tc, &data).len(), 2);
     assert_eq!(durability_level(&tc, "stor/degraded").await, "2");
@@ -338,14 +320,14 @@ async fn gc_frees_dead_bytes_and_never_a_live_one() {
     };
     let mut deleted = 0;
     while !load.is_finished() {
-        let r = pass(&tc).await;
+        let r = tc.maintenance_pass().await;
         deleted += r.gc_deleted_blobs;
         assert_eq!(r.unrecoverable, 0, "{r:?}");
     }
     let live = load.await.unwrap();
     assert_reads(&tc, &live).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let last = pass(&tc).await;
+    let last = tc.maintenance_pass().await;
     deleted += last.gc_deleted_blobs;
     assert!(deleted > 0, "nothing was ever collected");
     assert_reads(&tc, &live).await;
@@ -408,13 +390,13 @@ async fn gc_keeps_pending_multipart_parts_and_copies_and_frees_aborted_parts() {
         .expect("upload id")
         .to_string();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let r = pass(&env.tc).await;
+    let r = env.tc.maintenance_pass().await;
     // The aborted upload's part (two copies); the copy's source blob is
     // still named by the copy, the pending parts by their part records.
     assert_eq!(r.gc_deleted_blobs, 2, "{r:?}");
     env.python("gc_multipart.py", &["finish", &upload]).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let r = pass(&env.tc).await;
+    let r = env.tc.maintenance_pass().await;
     assert_eq!(r.gc_deleted_blobs, 0, "{r:?}");
     assert_eq!(r.still_below, 0, "{r:?}");
     env.python("gc_multipart.py", &["verify"]).await;

@@ -3,11 +3,10 @@
 //! it collects. Nothing acknowledged is lost, and the next pass finishes
 //! the work (checked on the nodes' disks).
 
-use frontend::maintain::{control, report::PassReport};
 use frontend::testkit::*;
 use metadata_tier::registry::{AdminState, NodeAdmin};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn start() -> ProcessCluster {
     ProcessCluster::start_with(
@@ -20,25 +19,6 @@ async fn start() -> ProcessCluster {
         },
     )
     .await
-}
-
-/// Requests a pass; returns its id (the report names it when done).
-async fn request(pc: &ProcessCluster) -> String {
-    control::request_pass(&pc.cluster.meta).await.unwrap()
-}
-
-async fn wait_pass(pc: &ProcessCluster, id: &str) -> PassReport {
-    let start = Instant::now();
-    loop {
-        let st = control::read_status(&pc.cluster.meta).await.unwrap();
-        if let Some(last) = st.last {
-            if last.served_request.as_deref() == Some(id) {
-                return last;
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(180), "no pass ran");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// Nodes (by index) holding a copy of `data` that hashes right.
@@ -94,15 +74,15 @@ async fn kill_9_during_repair_loses_nothing_and_the_next_pass_finishes() {
         .set_node_admin("proc-0", Some(&removed))
         .await
         .unwrap();
-    let id = request(&pc).await;
+    let id = pc.request_maintenance_pass().await;
     // Let the pass start copying, then kill a node it copies from or to.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     pc.kill9(1).await;
-    let first = wait_pass(&pc, &id).await;
+    let first = pc.wait_maintenance_pass(&id).await;
     pc.restart(1);
     pc.wait_live(4).await;
-    let id = request(&pc).await;
-    let second = wait_pass(&pc, &id).await;
+    let id = pc.request_maintenance_pass().await;
+    let second = pc.wait_maintenance_pass(&id).await;
     assert_eq!(second.still_below, 0, "first {first:?}\nsecond {second:?}");
     assert_eq!(second.unrecoverable, 0, "{second:?}");
     for (name, data) in &objects {
@@ -127,14 +107,14 @@ async fn kill_9_during_collection_loses_nothing_and_the_next_pass_finishes() {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before: usize = (0..4).map(|i| blob_count(&pc, i)).sum();
-    let id = request(&pc).await;
+    let id = pc.request_maintenance_pass().await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     pc.kill9(2).await;
-    let first = wait_pass(&pc, &id).await;
+    let first = pc.wait_maintenance_pass(&id).await;
     pc.restart(2);
     pc.wait_live(4).await;
-    let id = request(&pc).await;
-    let second = wait_pass(&pc, &id).await;
+    let id = pc.request_maintenance_pass().await;
+    let second = pc.wait_maintenance_pass(&id).await;
     let after: usize = (0..4).map(|i| blob_count(&pc, i)).sum();
     assert_eq!(
         after,

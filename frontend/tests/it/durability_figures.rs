@@ -5,7 +5,6 @@
 //! after a node is lost, and the bytes collection frees against the bytes
 //! deleted.
 
-use frontend::maintain::control;
 use frontend::testkit::*;
 use metadata_tier::registry::{AdminState, NodeAdmin};
 use std::io::Read;
@@ -14,20 +13,6 @@ use storage_node::client::StorageClient;
 
 const OBJECTS: u64 = 256;
 const SIZE: usize = 4 << 20;
-
-async fn pass(tc: &TestCluster) -> frontend::maintain::report::PassReport {
-    let id = control::request_pass(&tc.cluster.meta).await.unwrap();
-    loop {
-        let st = control::read_status(&tc.cluster.meta).await.unwrap();
-        if let Some(last) = st
-            .last
-            .filter(|l| l.served_request.as_deref() == Some(id.as_str()))
-        {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement: run by bench/durability.sh"]
@@ -122,7 +107,7 @@ async fn durability_figures() {
         .await
         .unwrap();
     let t = Instant::now();
-    let r = pass(&tc).await;
+    let r = tc.maintenance_pass().await;
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(r.still_below, 0, "{r:?}");
     println!(
@@ -142,7 +127,7 @@ async fn durability_figures() {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let t = Instant::now();
-    let r = pass(&tc).await;
+    let r = tc.maintenance_pass().await;
     println!(
         "gc: deleted {} MiB of objects ({} MiB of copies at 2 each); the pass freed {} MiB in {} blobs in {:.1} s (ratio to copies deleted {:.3})",
         deleted >> 20,

@@ -4,14 +4,10 @@
 //! (`status`). Everything goes through the metadata tier, so it works from
 //! any host holding a frontend config (or `--dev DATA`).
 
-use crate::account::config_path;
-use crate::load;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use frontend::config::FrontendConfig;
 use frontend::maintain::{control, report::Status};
 use frontend::store::{NodeState, Timeouts};
-use metadata_tier::net::ClusterKey;
 use metadata_tier::registry::{AdminState, LiveNode, NodeAdmin};
 use metadata_tier::wire::Keyspace;
 use metadata_tier::MetadataClient;
@@ -91,17 +87,12 @@ struct Ctx {
 /// # Errors
 /// A bad config, unreachable shards, an unknown node.
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let config = config_path(args.config, args.dev)?;
-    let cfg: FrontendConfig = load(&config)?;
-    let invalid = || format!("invalid config {}", config.display());
-    let ring =
-        metadata_tier::config::ring(&cfg.metadata_shards, cfg.vnodes).with_context(invalid)?;
-    let key = ClusterKey::load(&cfg.cluster_secret_file).with_context(invalid)?;
+    let (cfg, meta) = crate::nodes::connect(args.config, args.dev)?;
     let parse = |k: &str, v: &str| {
         humantime::parse_duration(v).with_context(|| format!("config key {k}: {v:?}"))
     };
     let ctx = Ctx {
-        meta: MetadataClient::new(ring, key),
+        meta,
         timeouts: Timeouts {
             down: parse("heartbeat_timeout", &cfg.heartbeat_timeout)?,
             lost: parse("node_lost_after", &cfg.node_lost_after)?,
