@@ -323,20 +323,32 @@ impl Accounts {
         let Some(login) = entry.value.get("login").and_then(|l| l.as_str()) else {
             return Ok(None);
         };
-        let rec = match self.resolve(login).await {
+        let live = |rec: &AccountRecord| {
+            rec.s3_keys
+                .iter()
+                .find(|k| k.access_key_id == access_key_id && k.revoked_ms.is_none())
+                .map(|k| k.sealed_secret.clone())
+        };
+        let mut rec = match self.resolve(login).await {
             Ok(r) => r,
             Err(Error::AccountNotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let Some(k) = rec
-            .s3_keys
-            .iter()
-            .find(|k| k.access_key_id == access_key_id && k.revoked_ms.is_none())
-        else {
+        // A key made by another process (another frontend, `mantad
+        // account`) since the account was cached: look again at the source.
+        if live(&rec).is_none() {
+            rec = match self.fetch(login).await {
+                Ok((_, r)) => r,
+                Err(Error::AccountNotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+        }
+        let Some(sealed) = live(&rec) else {
+            self.misses.record(&miss);
             return Ok(None);
         };
         let secret = sealer
-            .open(access_key_id, &k.sealed_secret)
+            .open(access_key_id, &sealed)
             .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Some((rec, secret)))
     }

@@ -470,3 +470,25 @@ async fn s3_keys_are_sealed_and_revocable() {
         .is_none());
     assert!(accounts.revoke_s3_key("other", &id).await.is_err());
 }
+
+/// An S3 key made by another process (`mantad account`, another frontend:
+/// here a second `Accounts` on the same shards) works at once, even while
+/// this frontend holds the account in its cache.
+#[tokio::test]
+async fn s3_key_made_elsewhere_works_at_once() {
+    let tc = TestCluster::start_with(1, |_| {}).await;
+    let sealer = tc.cluster.state.settings.s3_secrets.as_ref().unwrap();
+    let here = &tc.cluster.state.accounts;
+    here.resolve(USER).await.unwrap();
+    let elsewhere = frontend::accounts::Accounts::new(tc.cluster.meta.clone());
+    let (id, secret) = elsewhere.create_s3_key(USER, sealer).await.unwrap();
+    let (rec, got) = here
+        .s3_secret(&id, sealer)
+        .await
+        .unwrap()
+        .expect("key found");
+    assert_eq!((rec.login.as_str(), got), (USER, secret));
+    elsewhere.revoke_s3_key(USER, &id).await.unwrap();
+    let after = frontend::accounts::Accounts::new(tc.cluster.meta.clone());
+    assert!(after.s3_secret(&id, sealer).await.unwrap().is_none());
+}
