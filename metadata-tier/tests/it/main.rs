@@ -1,7 +1,9 @@
-//! Metadata tier tests against real RocksDB files and real HTTP.
+//! Metadata tier tests against real RocksDB files and real HTTP (and the
+//! shared server loop in TLS).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 mod http;
 mod list;
 mod shard;
+mod tls;
