@@ -86,15 +86,15 @@ mod tests {
     #[test]
     fn manta_public_reads_and_signed_urls_only() {
         assert!(manta(Method::GET, "/ping", false));
-        assert!(manta(Method::GET, "/a/public/x", false));
-        assert!(manta(Method::HEAD, "/a/public", false));
-        assert!(manta(Method::GET, "/a/stor/x?signature=s&keyId=k", false));
-        assert!(manta(Method::PUT, "/a/stor/x?expires=1&signature=s", false));
-        assert!(!manta(Method::PUT, "/a/public/x", false));
-        assert!(!manta(Method::GET, "/a/stor/x", false));
-        assert!(!manta(Method::GET, "/a/public/../stor/x", false));
-        assert!(!manta(Method::GET, "/a/public/x", true));
-        assert!(!manta(Method::GET, "/a/stor/x?signature=s", true));
+        assert!(manta(Method::GET, "/al/public/x", false));
+        assert!(manta(Method::HEAD, "/al/public", false));
+        assert!(manta(Method::GET, "/al/stor/x?signature=s&keyId=k", false));
+        assert!(manta(Method::PUT, "/al/stor/x?expires=1&signature=s", false));
+        assert!(!manta(Method::PUT, "/al/public/x", false));
+        assert!(!manta(Method::GET, "/al/stor/x", false));
+        assert!(!manta(Method::GET, "/al/public/../stor/x", false));
+        assert!(!manta(Method::GET, "/al/public/x", true));
+        assert!(!manta(Method::GET, "/al/stor/x?signature=s", true));
     }
 
     #[test]

@@ -20,3 +20,5 @@ mod objects;
 mod s3;
 mod s3_chunked;
 mod s3_clients;
+mod tls;
+mod tls_dev;

@@ -42,11 +42,15 @@ pub struct DevArgs {
     #[arg(long, default_value = "127.0.0.1:9102")]
     admin_listen: SocketAddr,
     /// Serve the Manta and S3 APIs in plain HTTP, without TLS.
-    #[arg(long, conflicts_with_all = ["plain_listen", "tls_name"])]
+    #[arg(long, conflicts_with_all = ["plain_listen", "s3_plain_listen", "tls_name"])]
     plain_http: bool,
-    /// Also serve plain HTTP here: `/:login/public` reads and signed URLs.
+    /// Also serve the Manta API in plain HTTP here: `/:login/public` reads
+    /// and signed URLs only.
     #[arg(long, value_name = "ADDR")]
     plain_listen: Option<SocketAddr>,
+    /// Also serve the S3 API in plain HTTP here: presigned URLs only.
+    #[arg(long, value_name = "ADDR")]
+    s3_plain_listen: Option<SocketAddr>,
     /// Another name (DNS or IP) for the server certificate, beside
     /// localhost, 127.0.0.1, ::1 and the listen addresses; repeatable.
     #[arg(long, value_name = "NAME")]
@@ -69,6 +73,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         admin_listen,
         plain_http,
         plain_listen,
+        s3_plain_listen,
         tls_name,
     } = args;
     std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
@@ -98,6 +103,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         let tls = frontend::dev_ca::ensure(&data.join("tls"), &names)?;
         opts.tls = Some(ReloadingCert::load(tls.files.clone()).context("load the dev certificate")?);
         opts.plain_listen = plain_listen;
+        opts.s3_plain_listen = s3_plain_listen;
         Some(tls.ca_file)
     };
     let cluster = Cluster::start(opts).await?;
@@ -120,10 +126,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .map_or_else(|| "-".to_string(), |a| format!("http://{}/metrics", a.addr));
     let creds = frontend::auth::dev::prepare(&cluster, &user, &data, ca_file.as_deref()).await?;
     let env_file = data.join("env.sh");
-    let plain = cluster
-        .plain_url
-        .as_ref()
-        .map_or_else(String::new, |u| format!("\n  plain HTTP {u} (public reads, signed URLs)"));
+    let plain: String = [
+        (&cluster.plain_url, "Manta: public reads, signed URLs"),
+        (&cluster.s3_plain_url, "S3: presigned URLs"),
+    ]
+    .iter()
+    .filter_map(|(url, what)| url.as_ref().map(|u| format!("\n  plain HTTP {u} ({what})")))
+    .collect();
     let ca = ca_file
         .as_ref()
         .map_or_else(|| "- (plain HTTP)".to_string(), |c| c.display().to_string());
