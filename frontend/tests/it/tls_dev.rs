@@ -190,7 +190,7 @@ async fn sighup_reloads_the_certificate_for_new_connections_only() {
     assert_eq!((status, len), (200, data.len() as u64));
     let head = read_body(&mut download, 64 << 10).await;
     let mut kept = connect(&addr, &dev.ca()).await;
-    assert_eq!(get_head(&mut kept, "/dev/stor/tls", &key).await.0, 200);
+    assert_eq!(get_head(&mut kept, "/ping", &key).await, (200, 0));
 
     // A new certificate from the same CA, then SIGHUP.
     frontend::dev_ca::issue_server(&tls.ca_file.with_file_name(""), &[], &tls.files).unwrap();
@@ -242,10 +242,15 @@ fn node_session(dev: &Dev, tmp: &Path) -> Session {
 
 /// Runs the aws CLI with the dev account's S3 key and `extra` variables.
 async fn aws(dev: &Dev, tmp: &Path, args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
+    // Over HTTPS botocore sends uploads as STREAMING-UNSIGNED-PAYLOAD-TRAILER
+    // (aws-chunked with a trailing checksum) by default, which this
+    // branch's S3 API does not read yet (the S3 work adds it); until
+    // then it checksums only where an operation requires one.
     let cfg = tmp.join("aws.cfg");
     std::fs::write(
         &cfg,
-        "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n",
+        "[default]\nregion = us-east-1\nrequest_checksum_calculation = when_required\n\
+         s3 =\n    signature_version = s3v4\n",
     )
     .unwrap();
     let mut cmd = Command::new("aws");
