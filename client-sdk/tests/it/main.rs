@@ -9,3 +9,4 @@ mod harness;
 mod mjob;
 mod retry;
 mod sdk;
+mod tls;
