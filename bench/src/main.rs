@@ -99,7 +99,10 @@ struct TlsArgs {
 impl TlsArgs {
     /// The HTTP client of a run with `concurrency` requests in flight.
     fn client(&self, concurrency: usize) -> anyhow::Result<reqwest::Client> {
-        let ca = self.ca_file.as_deref().filter(|p| !p.as_os_str().is_empty());
+        let ca = self
+            .ca_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty());
         Ok(client_sdk::tls::client_builder(ca, self.insecure)?
             .pool_max_idle_per_host(concurrency)
             .build()?)
@@ -179,7 +182,8 @@ async fn main() -> anyhow::Result<()> {
             };
             let size = parse_size(&size)?;
             let http = tls.client(concurrency)?;
-            let report = s3::put_get(&http, &url, &creds, &bucket, count, size, concurrency).await?;
+            let report =
+                s3::put_get(&http, &url, &creds, &bucket, count, size, concurrency).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
     }

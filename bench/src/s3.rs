@@ -19,7 +19,10 @@ fn request(
     base: &str,
     path: &str,
 ) -> reqwest::RequestBuilder {
-    let host = base.split_once("://").map_or(base, |(_, h)| h).trim_end_matches('/');
+    let host = base
+        .split_once("://")
+        .map_or(base, |(_, h)| h)
+        .trim_end_matches('/');
     let date = format_amz_date(SystemTime::now());
     let headers = [
         ("host", vec![host]),

@@ -42,7 +42,9 @@ mod tests {
     fn a_ca_file_must_hold_a_certificate() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing.pem");
-        let e = client_builder(Some(&missing), false).unwrap_err().to_string();
+        let e = client_builder(Some(&missing), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing.pem"), "{e}");
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "no PEM here\n").unwrap();

@@ -250,10 +250,16 @@ pub async fn start_plain(
     let cancel = CancellationToken::new();
     let stop = cancel.clone().cancelled_owned();
     let task = match api {
-        PlainApi::Manta => spawn_server("manta-plain", crate::manta::serve_plain(listener, state, stop)),
+        PlainApi::Manta => spawn_server(
+            "manta-plain",
+            crate::manta::serve_plain(listener, state, stop),
+        ),
         PlainApi::S3(cfg) => {
             let st = crate::s3::S3State::new(state, cfg);
-            spawn_server("s3-plain", crate::s3::server::serve_plain(listener, st, stop))
+            spawn_server(
+                "s3-plain",
+                crate::s3::server::serve_plain(listener, st, stop),
+            )
         }
     };
     Ok(Running {

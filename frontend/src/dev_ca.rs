@@ -111,7 +111,11 @@ pub fn issue_server(dir: &Path, hosts: &[String], out: &CertFiles) -> Result<()>
 
 fn server_names(hosts: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for n in LOCAL_NAMES.iter().map(|s| s.to_string()).chain(hosts.iter().cloned()) {
+    for n in LOCAL_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(hosts.iter().cloned())
+    {
         if !n.is_empty() && !names.iter().any(|m| m.eq_ignore_ascii_case(&n)) {
             names.push(n);
         }
@@ -151,7 +155,9 @@ fn make_ca(tls: &DevTls) -> Result<CaIssuer> {
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::hours(1);
     params.not_after = now + Duration::days(CA_DAYS);
-    let cert = params.self_signed(&key).context("sign the CA certificate")?;
+    let cert = params
+        .self_signed(&key)
+        .context("sign the CA certificate")?;
     write_file(&tls.ca_key(), key.serialize_pem().as_bytes(), 0o600)?;
     write_file(&tls.ca_file, cert.pem().as_bytes(), 0o644)?;
     Ok(Issuer::new(params, key))

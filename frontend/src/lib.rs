@@ -38,9 +38,9 @@ pub(crate) mod error;
 pub(crate) mod jobs;
 pub(crate) mod manta;
 pub(crate) mod path;
-pub(crate) mod plain;
 #[cfg(test)]
 mod path_prop;
+pub(crate) mod plain;
 pub mod records;
 pub mod s3;
 pub mod state;

@@ -89,7 +89,11 @@ mod tests {
         assert!(manta(Method::GET, "/al/public/x", false));
         assert!(manta(Method::HEAD, "/al/public", false));
         assert!(manta(Method::GET, "/al/stor/x?signature=s&keyId=k", false));
-        assert!(manta(Method::PUT, "/al/stor/x?expires=1&signature=s", false));
+        assert!(manta(
+            Method::PUT,
+            "/al/stor/x?expires=1&signature=s",
+            false
+        ));
         assert!(!manta(Method::PUT, "/al/public/x", false));
         assert!(!manta(Method::GET, "/al/stor/x", false));
         assert!(!manta(Method::GET, "/al/public/../stor/x", false));

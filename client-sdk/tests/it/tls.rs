@@ -37,7 +37,13 @@ async fn m_commands_verify_the_server_with_the_ca_file() {
     assert!(tc.cluster.url.starts_with("https://"));
     let ca = tc.ca_file.clone().unwrap();
     let ca = ca.to_str().unwrap();
-    let o = run(&tc, "mmkdir", &["-p", "~~/stor/tls/a"], &[("MANTA_CA_FILE", ca)]).await;
+    let o = run(
+        &tc,
+        "mmkdir",
+        &["-p", "~~/stor/tls/a"],
+        &[("MANTA_CA_FILE", ca)],
+    )
+    .await;
     assert!(o.status.success(), "{}", says(&o));
     let o = run(&tc, "mls", &["--ca-file", ca, "~~/stor/tls"], &[]).await;
     assert!(o.status.success(), "{}", says(&o));
@@ -55,7 +61,13 @@ async fn m_commands_verify_the_server_with_the_ca_file() {
         assert!(o.status.success(), "{args:?} {extra:?}: {}", says(&o));
     }
 
-    let o = run(&tc, "mls", &["~~/stor/tls"], &[("MANTA_CA_FILE", "/no/such/ca.pem")]).await;
+    let o = run(
+        &tc,
+        "mls",
+        &["~~/stor/tls"],
+        &[("MANTA_CA_FILE", "/no/such/ca.pem")],
+    )
+    .await;
     assert!(!o.status.success());
     assert!(says(&o).contains("/no/such/ca.pem"), "{}", says(&o));
 }

@@ -69,10 +69,16 @@ fn tls_and_plain_listeners() {
     .validate()
     .unwrap();
     let tls = s.tls.unwrap();
-    assert_eq!((tls.cert.to_str(), tls.key.to_str()), (Some("/etc/c.pem"), Some("/etc/k.pem")));
+    assert_eq!(
+        (tls.cert.to_str(), tls.key.to_str()),
+        (Some("/etc/c.pem"), Some("/etc/k.pem"))
+    );
     assert_eq!(s.plain_listen, Some("0.0.0.0:8081".parse().unwrap()));
     assert_eq!(s.s3_plain_listen, Some("0.0.0.0:9001".parse().unwrap()));
-    assert_eq!(s.api.listener_limits.tls_handshake_timeout, Duration::from_secs(3));
+    assert_eq!(
+        s.api.listener_limits.tls_handshake_timeout,
+        Duration::from_secs(3)
+    );
 }
 
 #[test]

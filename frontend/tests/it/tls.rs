@@ -30,7 +30,9 @@ pub fn host_of(url: &str) -> &str {
 /// `127.0.0.1`, one of the dev certificate's names).
 pub async fn connect(addr: &str, ca: &Path) -> TlsStream<TcpStream> {
     let mut roots = RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_file(ca).unwrap()).unwrap();
+    roots
+        .add(CertificateDer::from_pem_file(ca).unwrap())
+        .unwrap();
     let cfg = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -132,7 +134,8 @@ async fn the_plain_listener_serves_public_reads_and_signed_urls_only() {
     let plain = tc.cluster.plain_url.clone().unwrap();
     let opts = PutOptions::default();
     let put = |p: &'static str, body: &'static str| {
-        tc.client.put_bytes(p, Bytes::from_static(body.as_bytes()), &opts)
+        tc.client
+            .put_bytes(p, Bytes::from_static(body.as_bytes()), &opts)
     };
     put("~~/public/hello.txt", "hello").await.unwrap();
     put("~~/stor/secret.txt", "secret").await.unwrap();
@@ -140,14 +143,21 @@ async fn the_plain_listener_serves_public_reads_and_signed_urls_only() {
     let get = |path: String| http.get(format!("{plain}{path}"));
 
     // Anonymous reads of /public.
-    let r = get(format!("/{USER}/public/hello.txt")).send().await.unwrap();
+    let r = get(format!("/{USER}/public/hello.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "hello");
     assert_eq!(get("/ping".into()).send().await.unwrap().status(), 200);
 
     // A signed URL, signed for the plain listener's host.
     let signer = &tc.signers[USER];
-    let expires = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 300;
+    let expires = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 300;
     let path = format!("/{USER}/stor/secret.txt");
     let signed = signer
         .sign_url(host_of(&plain), &path, &["GET"], expires)
@@ -172,8 +182,7 @@ async fn the_plain_listener_serves_public_reads_and_signed_urls_only() {
         get(format!("/{USER}/public/hello.txt"))
             .header("date", &date)
             .header("authorization", &auth),
-        http.put(format!("{plain}/{USER}/public/new.txt"))
-            .body("x"),
+        http.put(format!("{plain}/{USER}/public/new.txt")).body("x"),
     ];
     for req in refused {
         let r = req.send().await.unwrap();
@@ -183,7 +192,11 @@ async fn the_plain_listener_serves_public_reads_and_signed_urls_only() {
         assert_eq!(body["code"], "SecureTransportRequired", "{body}");
     }
     // The same requests over TLS are the API's to answer.
-    let r = tc.req(reqwest::Method::GET, "stor/secret.txt").send().await.unwrap();
+    let r = tc
+        .req(reqwest::Method::GET, "stor/secret.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 

@@ -38,7 +38,13 @@ impl Dev {
         let data = tmp.join("data");
         let log = tmp.join("mantad.log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_mantad"))
-            .args(["dev", "--listen", "127.0.0.1:0", "--s3-listen", "127.0.0.1:0"])
+            .args([
+                "dev",
+                "--listen",
+                "127.0.0.1:0",
+                "--s3-listen",
+                "127.0.0.1:0",
+            ])
             .args(["--admin-listen", "127.0.0.1:0", "--data"])
             .arg(&data)
             .args(extra)
@@ -130,8 +136,9 @@ impl Dev {
 /// head: its status and `content-length`.
 async fn get_head(conn: &mut TlsStream<TcpStream>, path: &str, key: &Signer) -> (u16, u64) {
     let (date, auth) = key.headers_now(&key.key_id("dev", None)).unwrap();
-    let head =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ndate: {date}\r\nauthorization: {auth}\r\n\r\n");
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ndate: {date}\r\nauthorization: {auth}\r\n\r\n"
+    );
     conn.write_all(head.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     while !raw.ends_with(b"\r\n\r\n") {
@@ -143,7 +150,8 @@ async fn get_head(conn: &mut TlsStream<TcpStream>, path: &str, key: &Signer) -> 
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().unwrap())
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().unwrap())
         })
         .unwrap_or(0);
     (status, length)
@@ -284,7 +292,12 @@ fn text(b: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn node_manta_and_aws_cli_over_https_and_the_plain_listeners() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = ["--plain-listen", "127.0.0.1:0", "--s3-plain-listen", "127.0.0.1:0"];
+    let args = [
+        "--plain-listen",
+        "127.0.0.1:0",
+        "--s3-plain-listen",
+        "127.0.0.1:0",
+    ];
     let dev = Dev::start(tmp.path(), &args).await;
     let ca = dev.env["NODE_EXTRA_CA_CERTS"].clone();
 
@@ -299,7 +312,12 @@ async fn node_manta_and_aws_cli_over_https_and_the_plain_listeners() {
     let o = run("mput", &["~~/stor/nm/x"], Some("over https\n")).await;
     assert!(o.ok, "{}{}", o.stdout, o.stderr);
     let o = run("mget", &["~~/stor/nm/x"], None).await;
-    assert!(o.ok && o.stdout == "over https\n", "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.ok && o.stdout == "over https\n",
+        "{}{}",
+        o.stdout,
+        o.stderr
+    );
     let o = run("mls", &["~~/stor/nm"], None).await;
     assert!(o.ok && o.stdout == "x\n", "{}{}", o.stdout, o.stderr);
     // ... and refuses it without (no MANTA_TLS_INSECURE either).
@@ -318,7 +336,11 @@ async fn node_manta_and_aws_cli_over_https_and_the_plain_listeners() {
     let o = s
         .run_with("mls", &["-u", plain.as_str(), "~~/stor/nm"], None, &with_ca)
         .await;
-    assert!(!o.ok && o.stderr.contains("SecureTransportRequired"), "{}", o.stderr);
+    assert!(
+        !o.ok && o.stderr.contains("SecureTransportRequired"),
+        "{}",
+        o.stderr
+    );
 
     // aws-cli with AWS_CA_BUNDLE, as env.sh exports it.
     let file = tmp.path().join("up.txt");
@@ -329,20 +351,46 @@ async fn node_manta_and_aws_cli_over_https_and_the_plain_listeners() {
         vec!["s3", "cp", file.to_str().unwrap(), "s3://tls-bucket/up.txt"],
     ] {
         let o = aws(&dev, tmp.path(), &a, &bundle).await;
-        assert!(o.status.success(), "{a:?}: {}{}", text(&o.stdout), text(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{a:?}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
     }
-    let o = aws(&dev, tmp.path(), &["s3", "cp", "s3://tls-bucket/up.txt", "-"], &bundle).await;
-    assert_eq!(text(&o.stdout), "through aws-cli over https\n", "{}", text(&o.stderr));
+    let o = aws(
+        &dev,
+        tmp.path(),
+        &["s3", "cp", "s3://tls-bucket/up.txt", "-"],
+        &bundle,
+    )
+    .await;
+    assert_eq!(
+        text(&o.stdout),
+        "through aws-cli over https\n",
+        "{}",
+        text(&o.stderr)
+    );
     let o = aws(&dev, tmp.path(), &["s3", "ls", "s3://tls-bucket"], &[]).await;
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("SSL validation failed"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("SSL validation failed"),
+        "{}",
+        text(&o.stderr)
+    );
 
     // The plain S3 listener: presigned URLs (SigV4 here), nothing else.
     let plain_s3 = dev.printed_url("S3: presigned");
     let o = aws(
         &dev,
         tmp.path(),
-        &["s3", "presign", "s3://tls-bucket/up.txt", "--endpoint-url", plain_s3.as_str()],
+        &[
+            "s3",
+            "presign",
+            "s3://tls-bucket/up.txt",
+            "--endpoint-url",
+            plain_s3.as_str(),
+        ],
         &[],
     )
     .await;
@@ -354,10 +402,20 @@ async fn node_manta_and_aws_cli_over_https_and_the_plain_listeners() {
     let o = aws(
         &dev,
         tmp.path(),
-        &["s3", "ls", "s3://tls-bucket", "--endpoint-url", plain_s3.as_str()],
+        &[
+            "s3",
+            "ls",
+            "s3://tls-bucket",
+            "--endpoint-url",
+            plain_s3.as_str(),
+        ],
         &[],
     )
     .await;
     assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("AccessDenied"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("AccessDenied"),
+        "{}",
+        text(&o.stderr)
+    );
 }

@@ -159,7 +159,8 @@ fn read_pair(files: &CertFiles, provider: &CryptoProvider) -> Result<CertifiedKe
 }
 
 fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let bad = |e: &dyn std::fmt::Display| invalid("tls_cert_file", format!("{}: {e}", path.display()));
+    let bad =
+        |e: &dyn std::fmt::Display| invalid("tls_cert_file", format!("{}: {e}", path.display()));
     let chain = CertificateDer::pem_file_iter(path)
         .map_err(|e| bad(&e))?
         .collect::<Result<Vec<_>, _>>()

@@ -90,7 +90,10 @@ async fn ping(s: &Server) -> String {
         .await
         .expect("ping did not finish")
         .unwrap();
-    assert!(out.starts_with("HTTP/1.1 200") && out.ends_with("pong"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 200") && out.ends_with("pong"),
+        "{out}"
+    );
     out
 }
 

@@ -11,8 +11,8 @@ use frontend::cluster::{AgentRole, Cluster, ClusterOptions};
 use jobs::runtime::RuntimeKind;
 use metadata_tier::net::tls::{reload_on_sighup, ReloadingCert};
 use std::net::{IpAddr, SocketAddr};
-use tokio_util::sync::CancellationToken;
 use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
 
 /// `mantad dev`'s flags.
 #[derive(Args)]
@@ -101,7 +101,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             .filter(|n| n.parse::<IpAddr>().map_or(true, |ip| !ip.is_unspecified()))
             .collect();
         let tls = frontend::dev_ca::ensure(&data.join("tls"), &names)?;
-        opts.tls = Some(ReloadingCert::load(tls.files.clone()).context("load the dev certificate")?);
+        opts.tls =
+            Some(ReloadingCert::load(tls.files.clone()).context("load the dev certificate")?);
         opts.plain_listen = plain_listen;
         opts.s3_plain_listen = s3_plain_listen;
         Some(tls.ca_file)

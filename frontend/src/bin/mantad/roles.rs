@@ -93,7 +93,8 @@ pub async fn frontend(config: &Path) -> anyhow::Result<()> {
     let mut roles = Vec::new();
     let admin_listen = s.admin_listen;
     if let Some(s3_listen) = s.s3_listen {
-        let running = cluster::start_s3(s3_listen, state.clone(), s.s3.clone(), tls.clone()).await?;
+        let running =
+            cluster::start_s3(s3_listen, state.clone(), s.s3.clone(), tls.clone()).await?;
         tracing::info!(addr = %running.addr, tls = tls.is_some(), "S3 API serving");
         roles.push(running);
     }
