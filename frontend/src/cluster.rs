@@ -28,6 +28,16 @@ pub struct Running {
 }
 
 impl Running {
+    /// A role at `addr` with nothing running: the place of one being
+    /// restarted.
+    fn stopped(addr: SocketAddr) -> Running {
+        Running {
+            addr,
+            cancel: CancellationToken::new(),
+            tasks: Vec::new(),
+        }
+    }
+
     /// Stops accepting, lets requests in flight finish (up to 10 s), then
     /// returns.
     pub async fn stop(self) {
@@ -517,22 +527,17 @@ impl Cluster {
     /// Rebinding the address.
     pub async fn restart_frontend(&mut self) -> anyhow::Result<()> {
         let addr = self.frontend.addr;
-        let old = std::mem::replace(
-            &mut self.frontend,
-            Running {
-                addr,
-                cancel: CancellationToken::new(),
-                tasks: Vec::new(),
-            },
-        );
-        old.stop().await;
+        std::mem::replace(&mut self.frontend, Running::stopped(addr))
+            .stop()
+            .await;
         self.state = AppState::new(self.meta.clone(), self.opts.settings.clone());
         let tls = acceptor(&self.opts)?;
         self.frontend = start_frontend(addr, self.state.clone(), tls).await?;
         for (api, running) in &mut self.plain {
             let addr = running.addr;
-            let old = std::mem::replace(running, start_plain_later(addr));
-            old.stop().await;
+            std::mem::replace(running, Running::stopped(addr))
+                .stop()
+                .await;
             *running = start_plain(addr, self.state.clone(), api.clone()).await?;
         }
         Ok(())
@@ -574,16 +579,7 @@ fn acceptor(opts: &ClusterOptions) -> anyhow::Result<Option<TlsAcceptor>> {
         anyhow::bail!("a plain HTTP listener beside the APIs needs TLS on them");
     }
     let tls = opts.tls.as_ref().map(|c| c.acceptor()).transpose();
-    Ok(tls.context("TLS settings")?)
-}
-
-/// A placeholder for a listener being restarted: nothing runs.
-fn start_plain_later(addr: SocketAddr) -> Running {
-    Running {
-        addr,
-        cancel: CancellationToken::new(),
-        tasks: Vec::new(),
-    }
+    tls.context("TLS settings")
 }
 
 /// Where a cluster in this process keeps its secret, under its data dir
