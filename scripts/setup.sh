@@ -40,13 +40,24 @@ if [ ! -x "$MANTA_NODE_PREFIX/node_modules/manta/bin/mls" ]; then
   npm install --silent --no-audit --no-fund --prefix "$MANTA_NODE_PREFIX" manta@5 >/dev/null
 fi
 
-# S3 clients the S3 tests drive: boto3 and aws-cli from PyPI, s3cmd from apt.
-if ! python3 -c 'import boto3, awscli' >/dev/null 2>&1; then
-  echo "setup: pip install boto3 awscli" >&2
-  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli >/dev/null
+# S3 clients the S3 tests drive: boto3 and aws-cli from PyPI (with awscrt,
+# which boto3 needs for CRC32C and CRC64NVME checksums), s3cmd and rclone
+# from apt.
+if ! python3 -c 'import boto3, awscli, awscrt' >/dev/null 2>&1; then
+  echo "setup: pip install boto3 awscli awscrt" >&2
+  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli awscrt >/dev/null
 fi
-if ! command -v s3cmd >/dev/null 2>&1; then
-  echo "setup: apt-get install s3cmd" >&2
+# Checkers of deploy/ that the deploy tests run: kubernetes-validate (the
+# manifests against Kubernetes' schemas) and dockerfile (BuildKit's parser,
+# for deploy/lint-containerfile.py).
+if ! command -v kubernetes-validate >/dev/null 2>&1 || ! python3 -c 'import dockerfile' >/dev/null 2>&1; then
+  echo "setup: pip install kubernetes-validate dockerfile" >&2
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate dockerfile >/dev/null
+fi
+need_s3=()
+for p in s3cmd rclone; do command -v $p >/dev/null 2>&1 || need_s3+=($p); done
+if [ ${#need_s3[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need_s3[*]}" >&2
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq s3cmd >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_s3[@]}" >/dev/null
 fi

@@ -2,6 +2,7 @@
 //! otherwise what went wrong on this side.
 
 use crate::types::ErrorBody;
+use crate::verify::Mismatch;
 
 /// Result alias of the SDK.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -31,9 +32,10 @@ pub enum Error {
     /// A path that is not absolute after `~~` expansion.
     #[error("{0} is not an absolute Manta path")]
     InvalidPath(String),
-    /// The body did not match its length or `Content-MD5`.
-    #[error("{0}")]
-    Checksum(String),
+    /// The body received is not the one the server said it sent: its
+    /// length, BLAKE3 or MD5 differ (the last item of a body stream).
+    #[error("{path}: {mismatch}")]
+    Checksum { path: String, mismatch: Mismatch },
     /// A response this client cannot read.
     #[error("{0}")]
     Protocol(String),
@@ -49,7 +51,7 @@ impl Error {
             Error::Key(_) => "KeyError",
             Error::Config(_) => "ConfigError",
             Error::InvalidPath(_) => "InvalidPath",
-            Error::Checksum(_) => "ChecksumError",
+            Error::Checksum { .. } => "ChecksumError",
             Error::Protocol(_) => "ProtocolError",
         }
     }
@@ -69,6 +71,7 @@ impl Error {
                 }
                 text
             }
+            Error::Checksum { mismatch, .. } => mismatch.to_string(),
             other => other.to_string(),
         }
     }

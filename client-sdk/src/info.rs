@@ -1,7 +1,7 @@
 //! [`ObjectInfo`]: what a `HEAD` (or the headers of a `GET`) says about an
 //! object or directory.
 
-use crate::types::DIRECTORY_LISTING_TYPE;
+use crate::types::{CONTENT_BLAKE3, DIRECTORY_LISTING_TYPE};
 use reqwest::header::HeaderMap;
 
 /// Metadata of an object or directory.
@@ -16,6 +16,8 @@ pub struct ObjectInfo {
     pub size: Option<u64>,
     /// Base64 `Content-MD5`.
     pub md5: Option<String>,
+    /// BLAKE3 of the whole object, hex (`x-content-blake3`; not on 206).
+    pub content_blake3: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub durability: Option<u32>,
@@ -41,6 +43,7 @@ impl ObjectInfo {
             content_type: get("content-type"),
             size: get("content-length").and_then(|v| v.parse().ok()),
             md5: get("content-md5"),
+            content_blake3: get(CONTENT_BLAKE3),
             etag: get("etag"),
             last_modified: get("last-modified"),
             durability: get("durability-level").and_then(|v| v.parse().ok()),

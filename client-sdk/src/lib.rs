@@ -8,6 +8,10 @@
 //!   [`Client::put_file`] / [`Client::put_bytes`] retry; [`Client::get`]
 //!   streams (ranges, conditions); [`Client::info`] (HEAD),
 //!   [`Client::delete`], [`Client::link`] (snaplinks).
+//! - [`ObjectBody`] (`body`, with [`Verifier`] in `verify`): a `GET`'s
+//!   body, hashed as it streams (BLAKE3 from `x-content-blake3`, else
+//!   `Content-MD5`) and counted; a mismatch ends it with
+//!   [`Error::Checksum`] ([`Mismatch`]) instead of its end.
 //! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
 //!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
 //! - [`Client::sign_url`] ([`presign`]): msign's presigned URLs, and the
@@ -34,6 +38,7 @@
 //! The m* commands (mput, mget, mls, ...) are this crate's binaries
 //! (`src/bin`, with `mjob` for jobs); they are documented in `docs/cli.md`.
 
+mod body;
 mod client;
 mod config;
 mod dirs;
@@ -58,6 +63,7 @@ pub mod prop;
 #[cfg(test)]
 mod sigv4_prop;
 
+pub use body::ObjectBody;
 pub use client::Client;
 pub use config::Config;
 pub use dirs::ListOptions;
@@ -68,4 +74,4 @@ pub use objects::{ByteStream, GetOptions, GetResponse, Progress, PutOptions, Put
 pub use presign::{url_host, SignUrlOptions};
 pub use sign::Signer;
 pub use types::{DirEntry, EntryType, ErrorBody};
-pub use verify::Verifier;
+pub use verify::{Mismatch, Verifier};

@@ -1,6 +1,7 @@
 //! Objects: put (streaming from any `AsyncRead`, or from a file or bytes
 //! with retries), get (streaming, ranges), head, delete, snaplink.
 
+use crate::body::ObjectBody;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::info::ObjectInfo;
@@ -76,10 +77,11 @@ pub struct GetOptions {
 /// A body being received.
 pub type ByteStream = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 
-/// An object being fetched: its headers and its body.
+/// An object being fetched: its headers and its body, which ends with
+/// [`Error::Checksum`] if the bytes are not the ones the headers name.
 pub struct GetResponse {
     pub info: ObjectInfo,
-    pub body: ByteStream,
+    pub body: ObjectBody,
 }
 
 impl std::fmt::Debug for GetResponse {
@@ -227,7 +229,11 @@ impl Client {
         }
     }
 
-    /// Fetches an object; the body streams as it arrives.
+    /// Fetches an object; the body streams as it arrives and is checked
+    /// as it goes: a whole object against its length and its BLAKE3
+    /// (`x-content-blake3`, or `Content-MD5` from a server that sends no
+    /// BLAKE3), a range against its length. A mismatch is the body's last
+    /// item, [`Error::Checksum`], in place of its end.
     ///
     /// # Errors
     /// Manta errors (`ResourceNotFound`...), connection errors.
@@ -252,25 +258,20 @@ impl Client {
             })
             .await?;
         let info = ObjectInfo::from_headers(resp.status().as_u16(), resp.headers());
-        let body = Box::pin(resp.bytes_stream().map_err(Error::from));
+        let raw = Box::pin(resp.bytes_stream().map_err(Error::from));
+        let body = ObjectBody::new(&path, &info, raw);
         Ok(GetResponse { info, body })
     }
 
-    /// Fetches a whole object into memory, checking length and MD5.
+    /// Fetches a whole object into memory, checked as [`Client::get`]
+    /// checks it.
     ///
     /// # Errors
     /// As [`Client::get`]; `Checksum` on a short or corrupt body.
     pub async fn get_bytes(&self, path: &str) -> Result<Bytes> {
         let resp = self.get(path, &GetOptions::default()).await?;
-        let mut check = crate::verify::Verifier::new(&resp.info);
         let chunks: Vec<Bytes> = resp.body.try_collect().await?;
-        let mut out = Vec::new();
-        for c in &chunks {
-            check.update(c);
-            out.extend_from_slice(c);
-        }
-        check.finish(path)?;
-        Ok(Bytes::from(out))
+        Ok(Bytes::from(chunks.concat()))
     }
 
     /// `HEAD`: metadata of an object or directory.

@@ -9,6 +9,10 @@ pub const DIRECTORY_LISTING_TYPE: &str = "application/x-json-stream; type=direct
 pub const DIRECTORY_CONTENT_TYPE: &str = "application/json; type=directory";
 /// Content type that makes a `PUT` create a snaplink.
 pub const LINK_CONTENT_TYPE: &str = "application/json; type=link";
+/// Header carrying the BLAKE3 of a whole object's bytes (64 lowercase hex,
+/// what `b3sum` prints) on a `GET` or `HEAD` answered 200. Not on a 206: a
+/// range carries no proof a client could check.
+pub const CONTENT_BLAKE3: &str = "x-content-blake3";
 
 /// Kind of a directory entry.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use storage_node::heartbeat::{self, HeartbeatConfig};
+use storage_node::scrub::ScrubSettings;
 use storage_node::BlobStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -131,13 +132,16 @@ pub struct StorageRole {
     /// The job agent beside the blob store; `None` runs no job tasks.
     pub agent: Option<AgentRole>,
     pub limits: Limits,
+    /// The scrubber's pace (rate 0: none).
+    pub scrub: ScrubSettings,
 }
 
 /// How a node's job agent runs tasks: the jobs crate's validated settings
 /// (`jobs_runtime`, `job_slots`), under the name the harnesses use.
 pub use jobs::agent::AgentSettings as AgentRole;
 
-/// Opens the blob store, serves it and heartbeats to the registry.
+/// Opens the blob store, serves it, scrubs it and heartbeats to the
+/// registry.
 ///
 /// # Errors
 /// Opening the store or binding the address.
@@ -180,11 +184,16 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
         addr: role.advertise.unwrap_or_else(|| format!("http://{addr}")),
         interval: role.heartbeat,
     };
+    let scrub = tokio::spawn(storage_node::scrub::run(
+        store.clone(),
+        role.scrub,
+        cancel.clone(),
+    ));
     let beat = tokio::spawn(heartbeat::run(meta, store, cfg, cancel.clone()));
     Ok(Running {
         addr,
         cancel,
-        tasks: vec![server, beat],
+        tasks: vec![server, scrub, beat],
     })
 }
 
@@ -203,6 +212,11 @@ pub async fn start_frontend(
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
     let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
+    let upkeep = tokio::spawn(crate::maintain::run(
+        state.store.clone(),
+        state.settings.maintenance.clone(),
+        cancel.clone(),
+    ));
     let task = spawn_server(
         "frontend",
         crate::manta::serve(listener, state, tls, cancel.clone().cancelled_owned()),
@@ -210,7 +224,7 @@ pub async fn start_frontend(
     Ok(Running {
         addr,
         cancel,
-        tasks: vec![task, jobs],
+        tasks: vec![task, jobs, upkeep],
     })
 }
 
@@ -331,6 +345,8 @@ pub struct ClusterOptions {
     pub plain_listen: Option<SocketAddr>,
     /// Plain HTTP beside the TLS S3 listener (with `tls` only).
     pub s3_plain_listen: Option<SocketAddr>,
+    /// Every storage node's scrubber (tests speed it up).
+    pub scrub: ScrubSettings,
 }
 
 impl ClusterOptions {
@@ -352,6 +368,7 @@ impl ClusterOptions {
             tls: None,
             plain_listen: None,
             s3_plain_listen: None,
+            scrub: ScrubSettings::default(),
         }
     }
 }
@@ -607,6 +624,7 @@ fn storage_role(
         heartbeat: opts.heartbeat_interval,
         agent: opts.agent,
         limits: opts.settings.listener_limits,
+        scrub: opts.scrub,
     })
 }
 

@@ -48,6 +48,21 @@ pub struct FrontendConfig {
     /// A node whose heartbeat is older gets no new copies (`"10s"`).
     #[serde(default = "default_heartbeat_timeout")]
     pub heartbeat_timeout: String,
+    /// A node silent this long is lost: its copies are made again
+    /// elsewhere (`"30m"`).
+    #[serde(default = "default_lost_after")]
+    pub node_lost_after: String,
+    /// With fewer nodes up than `default_durability`, writes succeed with
+    /// the copies they can make (repair adds the rest) instead of failing.
+    #[serde(default)]
+    pub allow_degraded_writes: bool,
+    /// Time between repair and garbage collection passes (`"5m"`); `"off"`
+    /// runs none from this frontend.
+    #[serde(default = "default_maintenance_interval")]
+    pub maintenance_interval: String,
+    /// A blob no record names is deleted only once this old (`"1h"`).
+    #[serde(default = "default_gc_grace")]
+    pub gc_grace: String,
     /// An upload idle this long fails with 408 (`"45s"`).
     #[serde(default = "default_idle")]
     pub upload_idle_timeout: String,
@@ -115,6 +130,15 @@ fn default_s3_region() -> String {
 fn default_heartbeat_timeout() -> String {
     "10s".into()
 }
+fn default_lost_after() -> String {
+    "30m".into()
+}
+fn default_maintenance_interval() -> String {
+    "5m".into()
+}
+fn default_gc_grace() -> String {
+    "1h".into()
+}
 fn default_idle() -> String {
     "45s".into()
 }
@@ -172,6 +196,15 @@ impl FrontendConfig {
             max_streaming_bytes: positive_size("max_streaming_size", &self.max_streaming_size)?,
             upload_idle: duration("upload_idle_timeout", &self.upload_idle_timeout)?,
             heartbeat_timeout: duration("heartbeat_timeout", &self.heartbeat_timeout)?,
+            node_lost_after: duration("node_lost_after", &self.node_lost_after)?,
+            allow_degraded_writes: self.allow_degraded_writes,
+            maintenance: crate::maintain::MaintainSettings {
+                interval: match self.maintenance_interval.as_str() {
+                    "off" => None,
+                    text => Some(duration("maintenance_interval", text)?),
+                },
+                gc_grace: duration("gc_grace", &self.gc_grace)?,
+            },
             reserve_bytes: size("reserve", &self.reserve)?,
             s3_secrets: self
                 .s3_key_file
@@ -239,6 +272,13 @@ impl FrontendConfig {
         }
         if !(1..=max).contains(&default) {
             bail!("config key default_durability: {default} must be between 1 and max_durability ({max})");
+        }
+        let lost = humantime::parse_duration(&self.node_lost_after).ok();
+        let down = humantime::parse_duration(&self.heartbeat_timeout).ok();
+        if let (Some(lost), Some(down)) = (lost, down) {
+            if lost <= down {
+                bail!("config key node_lost_after: must be longer than heartbeat_timeout");
+            }
         }
         if self.job_slots_per_node == 0 {
             bail!("config key job_slots_per_node: must be at least 1");

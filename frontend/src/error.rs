@@ -176,6 +176,8 @@ fn store_code_and_status(e: &StoreError) -> (&'static str, StatusCode) {
             ("InternalError", StatusCode::SERVICE_UNAVAILABLE)
         }
         NotEnoughSpace { .. } => ("NotEnoughSpace", StatusCode::INSUFFICIENT_STORAGE),
+        // Muskie's answer when it cannot reach enough storage nodes.
+        NotEnoughCopies { .. } => ("SharksExhausted", StatusCode::SERVICE_UNAVAILABLE),
         AccountNotFound { .. } => ("AccountDoesNotExist", StatusCode::FORBIDDEN),
         AccountExists { .. } => ("EntityAlreadyExists", StatusCode::CONFLICT),
         // Manta's restCode really carries the "Error" suffix here.

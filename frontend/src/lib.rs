@@ -36,6 +36,7 @@ pub mod config;
 pub mod dev_ca;
 pub(crate) mod error;
 pub(crate) mod jobs;
+pub mod maintain;
 pub(crate) mod manta;
 pub(crate) mod path;
 #[cfg(test)]

@@ -19,6 +19,13 @@ pub struct Settings {
     pub upload_idle: Duration,
     /// A node whose heartbeat is older than this gets no new copies.
     pub heartbeat_timeout: Duration,
+    /// A node silent this long is lost: its copies are made again elsewhere.
+    pub node_lost_after: Duration,
+    /// Writes with fewer nodes up than `default_durability` succeed with
+    /// fewer copies (repair adds the rest) instead of failing.
+    pub allow_degraded_writes: bool,
+    /// Repair and garbage collection.
+    pub maintenance: crate::maintain::MaintainSettings,
     /// Free bytes each node keeps back from placement.
     pub(crate) reserve_bytes: u64,
     /// `x-server-name` on every response.
@@ -40,6 +47,9 @@ impl Default for Settings {
             max_streaming_bytes: 5 << 30,
             upload_idle: Duration::from_secs(45),
             heartbeat_timeout: Duration::from_secs(10),
+            node_lost_after: Duration::from_secs(30 * 60),
+            allow_degraded_writes: false,
+            maintenance: crate::maintain::MaintainSettings::default(),
             reserve_bytes: 0,
             server_name: uuid::Uuid::new_v4().to_string(),
             s3_secrets: None,
@@ -66,7 +76,11 @@ impl AppState {
         let store = ObjectStore::new(
             meta.clone(),
             settings.default_durability,
-            settings.heartbeat_timeout,
+            settings.allow_degraded_writes,
+            crate::store::Timeouts {
+                down: settings.heartbeat_timeout,
+                lost: settings.node_lost_after,
+            },
             settings.reserve_bytes,
         );
         AppState(Arc::new(Inner {

@@ -5,7 +5,8 @@ use crate::net::ClusterKey;
 use crate::ring::Ring;
 use crate::wire::{
     ApplyRequest, Condition, CountRequest, CountResponse, Entry, EntryKey, ErrorResponse,
-    GetRequest, Keyspace, ListOptions, ListRequest, ListResult, Op, OpResult,
+    GetRequest, Keyspace, ListOptions, ListRequest, ListResult, Op, OpResult, ScanRequest,
+    ScanResult,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -178,5 +179,39 @@ impl MetadataClient {
         };
         let r: CountResponse = self.call(shard, "/v1/count", &req).await?;
         Ok(r.count)
+    }
+
+    /// Number of shards: [`MetadataClient::scan`] walks each on its own.
+    pub fn shard_count(&self) -> usize {
+        self.ring.shards().len()
+    }
+
+    /// A page of every entry of `space` held by shard `shard` (an index
+    /// below [`MetadataClient::shard_count`]), after `after`.
+    ///
+    /// # Errors
+    /// As get; `Remote` for an index past the ring.
+    pub async fn scan(
+        &self,
+        shard: usize,
+        space: Keyspace,
+        after: Option<EntryKey>,
+        limit: usize,
+    ) -> Result<ScanResult> {
+        let url = self
+            .ring
+            .shards()
+            .get(shard)
+            .ok_or_else(|| Error::Remote {
+                status: 0,
+                message: format!("no shard {shard} in the ring"),
+            })?
+            .clone();
+        let req = ScanRequest {
+            space,
+            after,
+            limit,
+        };
+        self.call(&url, "/v1/scan", &req).await
     }
 }

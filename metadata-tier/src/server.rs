@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::shard::Shard;
 use crate::wire::{
-    ApplyRequest, CountRequest, CountResponse, ErrorResponse, GetRequest, ListRequest,
+    ApplyRequest, CountRequest, CountResponse, ErrorResponse, GetRequest, ListRequest, ScanRequest,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,6 +20,7 @@ pub fn router(shard: Shard) -> Router {
         .route("/v1/apply", post(apply))
         .route("/v1/list", post(list))
         .route("/v1/count", post(count))
+        .route("/v1/scan", post(scan))
         .route(
             "/v1/status",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
@@ -121,5 +122,15 @@ async fn count(State(s): State<Shard>, Json(r): Json<CountRequest>) -> ApiResult
     s.count(r.space, &r.dir)
         .await
         .map(|count| Json(CountResponse { count }))
+        .map_err(ApiError)
+}
+
+async fn scan(
+    State(s): State<Shard>,
+    Json(r): Json<ScanRequest>,
+) -> ApiResult<crate::wire::ScanResult> {
+    s.scan(r.space, r.after, r.limit)
+        .await
+        .map(Json)
         .map_err(ApiError)
 }

@@ -17,10 +17,13 @@
 mod keys;
 #[cfg(test)]
 mod keys_prop;
+mod scan;
 mod writer;
 
+pub use scan::MAX_SCAN;
+
 use crate::error::{Error, Result};
-use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult};
+use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult, ScanResult};
 use keys::Envelope;
 use rocksdb::{Direction, IteratorMode, Options, ReadOptions, DB};
 use std::path::Path;
@@ -124,6 +127,20 @@ impl Shard {
             })
         })
         .await
+    }
+
+    /// Entries of `space` in key order after `after`, across directories.
+    ///
+    /// # Errors
+    /// `InvalidKey`, RocksDB and decoding errors.
+    pub async fn scan(
+        &self,
+        space: Keyspace,
+        after: Option<EntryKey>,
+        limit: usize,
+    ) -> Result<ScanResult> {
+        let db = self.inner.db.clone();
+        blocking(move || scan::scan_space(&db, space, after.as_ref(), limit)).await
     }
 
     /// # Errors

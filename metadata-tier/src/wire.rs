@@ -161,6 +161,30 @@ pub struct ListRequest {
     pub opts: ListOptions,
 }
 
+/// A page of a whole keyspace (`/v1/scan`), across directories.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct ScanRequest {
+    pub space: Keyspace,
+    /// Resume after this key (what the previous page's `next` said).
+    #[serde(default)]
+    pub after: Option<EntryKey>,
+    pub limit: usize,
+}
+
+/// One entry of a scan, with the directory it lives in.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ScannedEntry {
+    pub dir: String,
+    pub entry: Entry,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ScanResult {
+    pub entries: Vec<ScannedEntry>,
+    /// Where the next page starts; `None` when this was the last.
+    pub next: Option<EntryKey>,
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct CountRequest {
     pub space: Keyspace,

@@ -10,10 +10,21 @@
 //! byte read is checked against the tree before it is handed out
 //! (`verify`); a blob without a tree (stored before trees existed) gets one
 //! on its first read (`outboard`).
+//!
+//! Upkeep: `listing` pages through the blobs in hash order, `gc` deletes
+//! (also only blobs older than an age) and touches them, all under the
+//! per-hash commit lock of `stripes` that uploads also hold while they
+//! rename; `counters` counts that work and the scrubber's
+//! ([`crate::scrub`]), whose trigger ([`ScrubControl`]) lives here so the
+//! server can reach it.
 
+mod counters;
+mod gc;
+mod listing;
 mod outboard;
 mod put;
 mod quarantine;
+mod stripes;
 mod tree_read;
 mod verify;
 mod window_file;
@@ -23,9 +34,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::scrub::ScrubControl;
 use crate::wire::BlobHash;
 use crate::{Error, Result};
 
+pub use counters::UpkeepCounts;
+pub(crate) use counters::{add, Counters};
 pub use put::PutExpect;
 
 /// Read size for streamed GETs: large enough to keep syscalls few, small
@@ -62,6 +76,9 @@ struct Inner {
     blob_count: AtomicU64,
     quarantined: AtomicU64,
     inflight: AtomicU64,
+    locks: stripes::CommitLocks,
+    counters: Counters,
+    scrub: ScrubControl,
 }
 
 impl BlobStore {
@@ -97,6 +114,9 @@ impl BlobStore {
                 blob_count: AtomicU64::new(count),
                 quarantined: AtomicU64::new(bad),
                 inflight: AtomicU64::new(0),
+                locks: stripes::CommitLocks::new(),
+                counters: Counters::default(),
+                scrub: ScrubControl::default(),
             }),
         })
     }
@@ -120,33 +140,6 @@ impl BlobStore {
         }
     }
 
-    /// Removes the blob and its tree; `false` if the blob was not there.
-    ///
-    /// # Errors
-    /// I/O errors other than absence.
-    pub async fn delete(&self, hash: &BlobHash) -> Result<bool> {
-        let path = self.path(hash);
-        let tree = self.outboard_path(hash);
-        let removed = tokio::task::spawn_blocking(move || -> io::Result<Option<u64>> {
-            // The tree goes second: a blob without one is rebuilt on read,
-            // a tree without a blob is harmless.
-            let removed = remove_blob_file(&path)?;
-            match std::fs::remove_file(&tree) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-                _ => Ok(removed),
-            }
-        })
-        .await
-        .map_err(io::Error::other)??;
-        match removed {
-            Some(size) => {
-                self.record_removed_blob(size);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
     /// Free space of the filesystem and the blob counts.
     pub async fn status(&self) -> StatusCounts {
         let root = self.inner.root.clone();
@@ -161,6 +154,31 @@ impl BlobStore {
             blob_count: self.inner.blob_count.load(Ordering::Relaxed),
             quarantined: self.inner.quarantined.load(Ordering::Relaxed),
         }
+    }
+
+    /// What the scrubber, GC deletes and touches did so far.
+    pub fn upkeep(&self) -> UpkeepCounts {
+        self.inner.counters.snapshot()
+    }
+
+    /// Asks the scrubber for a pass now; the number of the pass to wait
+    /// for (see [`crate::wire::ScrubRequested`]), or `None` if no scrubber
+    /// runs for this store.
+    pub fn request_scrub(&self) -> Option<u64> {
+        self.inner.scrub.request(&self.inner.counters)
+    }
+
+    /// The directory the store lives in.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    pub(crate) fn scrub_control(&self) -> &ScrubControl {
+        &self.inner.scrub
     }
 
     /// Requests in flight on this node's server.
@@ -225,21 +243,6 @@ fn clear_dir(dir: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Removes a blob file; its size, or `None` if it was not there.
-fn remove_blob_file(path: &Path) -> io::Result<Option<u64>> {
-    let size = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(Some(size)),
-        // A concurrent delete won; it did the accounting.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// Returns (total bytes, count) of the blob files under `blobs/*/*/`. Trees

@@ -1,6 +1,12 @@
 //! Typed HTTP client for a storage node, used by the frontend (and tests).
 //! Error answers are turned back into the [`Error`] variants the node
 //! started from, so callers match on the same enum either side of the wire.
+//! The upkeep calls (listing, GC delete, touch, scrub) are in `upkeep`.
+
+mod upkeep;
+
+/// The upkeep calls' answers, here too for callers of this module.
+pub use crate::wire::{BlobEntry, BlobPage, GcDelete};
 
 use std::time::Duration;
 
@@ -19,6 +25,15 @@ use crate::{Error, Result};
 /// Fail fast on a dead node so the caller can pick another one.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A connection whose sent bytes stay unacknowledged this long is closed
+/// (`TCP_USER_TIMEOUT`). A node whose machine died sends no reset: without
+/// this, a request caught on a pooled connection to it waits for TCP to
+/// give up (about 15 minutes) before the caller fails over. Set here
+/// rather than left to reqwest's default (30 s in 0.12.28), which could
+/// change under us; a live node, however busy, acknowledges bytes.
+#[cfg(target_os = "linux")]
+const UNACKED_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Client for any number of storage nodes; clones share one connection pool.
 #[derive(Clone, Debug)]
 pub struct StorageClient {
@@ -31,15 +46,16 @@ impl StorageClient {
     /// timeout: a body of many GiB legitimately takes minutes. Every call
     /// carries the cluster `key`.
     pub fn new(key: ClusterKey) -> Self {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .pool_idle_timeout(metadata_tier::net::serve::CLIENT_POOL_IDLE)
-            .tcp_nodelay(true)
-            .build()
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "custom HTTP client failed to build; using defaults");
-                reqwest::Client::new()
-            });
+            .tcp_nodelay(true);
+        #[cfg(target_os = "linux")]
+        let builder = builder.tcp_user_timeout(UNACKED_TIMEOUT);
+        let http = builder.build().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "custom HTTP client failed to build; using defaults");
+            reqwest::Client::new()
+        });
         StorageClient { http, key }
     }
 

@@ -2,8 +2,8 @@
 //!
 //! Two stages, as in every tier: [`NodeConfig`] is what the TOML says
 //! (defaults filled in, unknown keys refused), [`NodeConfig::validate`]
-//! turns it into [`NodeSettings`] with a typed [`Duration`] and the
-//! [`Ring`]. The job agent that runs beside the node keeps its keys in the
+//! turns it into [`NodeSettings`] with typed [`Duration`]s, the
+//! scrubber's [`ScrubSettings`] and the [`Ring`]. The job agent that runs beside the node keeps its keys in the
 //! same table (`jobs_runtime`, `job_slots`) but owns them in the jobs
 //! crate, which this crate cannot depend on: they arrive as the flattened
 //! `E`. Every key is described in `docs/config.md`.
@@ -17,6 +17,7 @@ use metadata_tier::net::ClusterKey;
 use metadata_tier::Ring;
 use serde::Deserialize;
 
+use crate::scrub::ScrubSettings;
 use crate::{Error, Result};
 
 /// `mantad storage --config F`: one storage node, as written in TOML; `E`
@@ -46,6 +47,13 @@ pub struct NodeConfig<E> {
     /// How often the node announces itself to the registry (`"2s"`).
     #[serde(default = "default_heartbeat")]
     pub heartbeat_interval: String,
+    /// How fast the scrubber reads blobs back, in MB/s (10^6 bytes); 0
+    /// runs no scrubber.
+    #[serde(default = "default_scrub_rate")]
+    pub scrub_rate_mb: f64,
+    /// Pause between the end of one scrub pass and the next (`"24h"`).
+    #[serde(default = "default_scrub_interval")]
+    pub scrub_interval: String,
     /// Keys of what runs beside the node, in the same table.
     #[serde(flatten)]
     pub extra: E,
@@ -53,6 +61,14 @@ pub struct NodeConfig<E> {
 
 fn default_heartbeat() -> String {
     "2s".into()
+}
+
+fn default_scrub_rate() -> f64 {
+    16.0
+}
+
+fn default_scrub_interval() -> String {
+    "24h".into()
 }
 
 /// What a storage node runs with.
@@ -67,6 +83,7 @@ pub struct NodeSettings {
     pub heartbeat: Duration,
     pub cluster_key: ClusterKey,
     pub admin_listen: Option<SocketAddr>,
+    pub scrub: ScrubSettings,
 }
 
 impl<E> NodeConfig<E> {
@@ -74,8 +91,10 @@ impl<E> NodeConfig<E> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the key: an empty `id` or `data`, an
-    /// `advertise` that is not an http(s) URL, a bad or zero
-    /// `heartbeat_interval`, bad ring keys.
+    /// `advertise` that is not an http(s) URL or is missing while `listen`
+    /// is a wildcard address (`0.0.0.0`, `[::]`), a bad or zero
+    /// `heartbeat_interval`, a negative or non-finite `scrub_rate_mb`, a bad
+    /// or zero `scrub_interval`, bad ring keys.
     pub fn validate(&self) -> Result<NodeSettings> {
         if let Some(id) = &self.id {
             if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c == '/') {
@@ -88,10 +107,21 @@ impl<E> NodeConfig<E> {
                 return Err(invalid("advertise", why));
             }
         }
+        // The default advertise is `http://<listen>`: on a wildcard address
+        // that would register `http://0.0.0.0:7200`, which no other host
+        // can reach, so the node would take no copies and serve no reads.
+        if self.advertise.is_none() && self.listen.ip().is_unspecified() {
+            let why = format!(
+                "required when listen is {} (other hosts cannot reach a wildcard address)",
+                self.listen
+            );
+            return Err(invalid("advertise", why));
+        }
         if self.data.as_os_str().is_empty() {
             return Err(invalid("data", "must name the node's directory"));
         }
         let heartbeat = duration("heartbeat_interval", &self.heartbeat_interval)?;
+        let scrub = self.scrub()?;
         let ring = metadata_tier::config::ring(&self.metadata_shards, self.vnodes).map_err(
             |e| match e {
                 metadata_tier::Error::InvalidConfig { key, reason } => invalid(key, reason),
@@ -106,10 +136,28 @@ impl<E> NodeConfig<E> {
             ring,
             heartbeat,
             admin_listen: self.admin_listen,
+            scrub,
             cluster_key: ClusterKey::load(&self.cluster_secret_file).map_err(|e| match e {
                 metadata_tier::Error::InvalidConfig { key, reason } => invalid(key, reason),
                 other => invalid("cluster_secret_file", other.to_string()),
             })?,
+        })
+    }
+}
+
+impl<E> NodeConfig<E> {
+    fn scrub(&self) -> Result<ScrubSettings> {
+        let mb = self.scrub_rate_mb;
+        if !mb.is_finite() || mb < 0.0 {
+            return Err(invalid(
+                "scrub_rate_mb",
+                format!("{mb} must be 0 (off) or more"),
+            ));
+        }
+        Ok(ScrubSettings {
+            // Float to integer casts saturate; a sub-byte rate is off.
+            rate_bytes_per_sec: (mb * 1e6) as u64,
+            interval: duration("scrub_interval", &self.scrub_interval)?,
         })
     }
 }

@@ -1,8 +1,7 @@
 //! Periodic registration in the metadata tier's node registry, which the
-//! frontend's placement reads to choose nodes for new blobs.
+//! frontend's placement reads to choose nodes for new blobs. Each beat also
+//! refreshes the node's Prometheus metrics ([`crate::metrics`]).
 
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
 use std::time::Duration;
 
 use metadata_tier::registry::NodeRecord;
@@ -10,6 +9,7 @@ use metadata_tier::MetadataClient;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
+use crate::metrics::NodeMetrics;
 use crate::BlobStore;
 
 /// What to announce and how often.
@@ -30,10 +30,11 @@ pub async fn run(
     cfg: HeartbeatConfig,
     cancel: CancellationToken,
 ) {
+    let mut metrics = NodeMetrics::new(&cfg.node_id);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = beat(&meta, &store, &cfg) => {}
+            _ = beat(&meta, &store, &cfg, &mut metrics) => {}
         }
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -42,55 +43,14 @@ pub async fn run(
     }
 }
 
-/// The node's disk use as the last heartbeat saw it, by node id.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
-struct NodeLabel {
-    node: String,
-}
-
-struct NodeGauges {
-    free: Family<NodeLabel, Gauge>,
-    used: Family<NodeLabel, Gauge>,
-    blobs: Family<NodeLabel, Gauge>,
-}
-
-fn gauges() -> &'static NodeGauges {
-    static G: std::sync::OnceLock<NodeGauges> = std::sync::OnceLock::new();
-    G.get_or_init(|| {
-        let g = NodeGauges {
-            free: Family::default(),
-            used: Family::default(),
-            blobs: Family::default(),
-        };
-        let reg = metadata_tier::net::metrics::register;
-        reg(
-            "storage_free_bytes",
-            "Free bytes on the node's disk",
-            g.free.clone(),
-        );
-        reg(
-            "storage_used_bytes",
-            "Bytes of the node's blobs",
-            g.used.clone(),
-        );
-        reg("storage_blobs", "Blobs the node holds", g.blobs.clone());
-        g
-    })
-}
-
-async fn beat(meta: &MetadataClient, store: &BlobStore, cfg: &HeartbeatConfig) {
+async fn beat(
+    meta: &MetadataClient,
+    store: &BlobStore,
+    cfg: &HeartbeatConfig,
+    metrics: &mut NodeMetrics,
+) {
     let counts = store.status().await;
-    let label = NodeLabel {
-        node: cfg.node_id.clone(),
-    };
-    let g = gauges();
-    let set = |f: &Family<NodeLabel, Gauge>, v: u64| {
-        f.get_or_create(&label)
-            .set(i64::try_from(v).unwrap_or(i64::MAX));
-    };
-    set(&g.free, counts.free_bytes);
-    set(&g.used, counts.used_bytes);
-    set(&g.blobs, counts.blob_count);
+    metrics.refresh(&counts, &store.upkeep());
     let rec = NodeRecord {
         id: cfg.node_id.clone(),
         addr: cfg.addr.clone(),

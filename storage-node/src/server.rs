@@ -1,6 +1,10 @@
 //! The node's HTTP service (axum): `PUT /blobs`, `GET|HEAD|DELETE
-//! /blobs/{hash}` and `GET /status`. Bodies are streamed both ways; no request
-//! or response is held whole in memory.
+//! /blobs/{hash}` and `GET /status`, and the upkeep routes of `upkeep`
+//! (`GET /blobs` listing, GC `DELETE /blobs/{hash}?min_age_ms=`, `POST
+//! /blobs/{hash}/touch`, `POST /scrub`). Bodies are streamed both ways; no
+//! request or response is held whole in memory.
+
+mod upkeep;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
 use http_body_util::BodyExt;
@@ -40,13 +44,17 @@ pub fn router(store: BlobStore, node_id: String) -> Router {
         .route("/blobs", put(put_blob))
         .route(
             "/blobs/{hash}",
-            get(get_blob).head(head_blob).delete(delete_blob),
+            get(get_blob).head(head_blob).delete(upkeep::delete_blob),
         )
-        // Only blob traffic counts as load; /status must not count itself.
+        .route("/blobs/{hash}/touch", post(upkeep::touch_blob))
+        // Only blob traffic counts as load; /status, listings and the
+        // scrub trigger must not.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             track_inflight,
         ))
+        .route("/blobs", get(upkeep::list_blobs))
+        .route("/scrub", post(upkeep::scrub_now))
         .route("/status", get(status))
         // Blobs may be GiB: the body is streamed to disk, never buffered.
         .layer(DefaultBodyLimit::disable())
@@ -179,19 +187,9 @@ async fn head_blob(State(st): State<AppState>, Path(hash): Path<String>) -> Resp
     }
 }
 
-async fn delete_blob(State(st): State<AppState>, Path(hash): Path<String>) -> Response {
-    let Some(hash) = BlobHash::from_hex(&hash) else {
-        return bad_hash();
-    };
-    match st.store.delete(&hash).await {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => error_response(Error::NotFound(hash)),
-        Err(e) => error_response(e),
-    }
-}
-
 async fn status(State(st): State<AppState>) -> Json<StatusReport> {
     let c = st.store.status().await;
+    let u = st.store.upkeep();
     Json(StatusReport {
         id: st.node_id.to_string(),
         free_bytes: c.free_bytes,
@@ -199,6 +197,14 @@ async fn status(State(st): State<AppState>) -> Json<StatusReport> {
         blob_count: c.blob_count,
         inflight: st.store.inflight(),
         quarantined: c.quarantined,
+        scrubbed_bytes: u.scrubbed_bytes,
+        scrubbed_blobs: u.scrubbed_blobs,
+        scrub_passes: u.scrub_passes,
+        scrub_corrupt: u.scrub_corrupt,
+        scrub_last_pass_end_ms: u.scrub_last_pass_end_ms,
+        gc_deleted_blobs: u.gc_deleted_blobs,
+        gc_deleted_bytes: u.gc_deleted_bytes,
+        touches: u.touches,
     })
 }
 

@@ -104,6 +104,71 @@ pub struct StatusReport {
     /// reports from nodes older than verified reads.
     #[serde(default)]
     pub quarantined: u64,
+    /// Blob bytes the scrubber read back and verified (this process).
+    #[serde(default)]
+    pub scrubbed_bytes: u64,
+    /// Blobs the scrubber checked to the end (this process).
+    #[serde(default)]
+    pub scrubbed_blobs: u64,
+    /// Full scrub passes finished (this process).
+    #[serde(default)]
+    pub scrub_passes: u64,
+    /// Copies the scrubber found corrupt and quarantined (this process).
+    #[serde(default)]
+    pub scrub_corrupt: u64,
+    /// End of the last full scrub pass, ms since the Unix epoch (kept
+    /// across restarts); `None` if none finished yet.
+    #[serde(default)]
+    pub scrub_last_pass_end_ms: Option<u64>,
+    /// Blobs removed by GC deletes (this process).
+    #[serde(default)]
+    pub gc_deleted_blobs: u64,
+    /// Bytes of those blobs.
+    #[serde(default)]
+    pub gc_deleted_bytes: u64,
+    /// Touches of blobs the node holds (this process).
+    #[serde(default)]
+    pub touches: u64,
+}
+
+/// One blob in a [`BlobPage`].
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobEntry {
+    pub hash: BlobHash,
+    pub size: u64,
+    /// Now minus the blob file's mtime, by the node's own clock (0 if the
+    /// mtime is in the future): callers need no clock agreement.
+    pub age_ms: u64,
+}
+
+/// Answer to `GET /blobs?after=&limit=`: committed blobs in ascending hash
+/// order.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BlobPage {
+    pub blobs: Vec<BlobEntry>,
+    /// Pass as `after` for the next page; `None` when this is the last.
+    pub next: Option<BlobHash>,
+}
+
+/// Outcome of a GC delete (`DELETE /blobs/{hash}?min_age_ms=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcDelete {
+    /// The blob and its tree are gone (204).
+    Deleted,
+    /// The blob's mtime is younger than the minimum age; kept (409
+    /// `BlobTooYoung`).
+    TooYoung,
+    /// The node has no copy (404).
+    Absent,
+}
+
+/// Answer to `POST /scrub`.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrubRequested {
+    /// When [`StatusReport::scrub_passes`] reaches this, a pass that began
+    /// after the request has ended: every blob committed before it was
+    /// checked.
+    pub pass: u64,
 }
 
 /// JSON body of every non-2xx answer.
@@ -125,6 +190,10 @@ pub mod codes {
     pub const BODY_ERROR: &str = "BodyError";
     pub const INTERNAL: &str = "InternalError";
     pub const CORRUPT: &str = "Corrupt";
+    /// A GC delete found the blob younger than its `min_age_ms`.
+    pub const BLOB_TOO_YOUNG: &str = "BlobTooYoung";
+    /// `POST /scrub` on a node whose scrubber is off (`scrub_rate_mb = 0`).
+    pub const SCRUB_DISABLED: &str = "ScrubDisabled";
 }
 
 #[cfg(test)]

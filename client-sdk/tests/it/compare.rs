@@ -38,22 +38,21 @@ struct Session<'a> {
     steps: Vec<Step>,
 }
 
-/// Masks the date columns of `mls -l` lines (runs may straddle a minute).
+/// Masks the date columns of `mls -l` lines (runs may straddle a minute):
+/// the month, the day and the time or year after the size.
 fn mask_long(s: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     s.lines()
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() >= 9 {
-                format!(
-                    "{} {} {} {} DATE {}",
-                    f[0],
-                    f[1],
-                    f[2],
-                    f[3],
-                    f[7..].join(" ")
-                )
-            } else {
-                l.to_string()
+            match f.iter().skip(3).position(|w| MONTHS.contains(w)) {
+                Some(i) if f.len() > i + 3 + 3 => {
+                    let at = i + 3;
+                    format!("{} DATE {}", f[..at].join(" "), f[at + 3..].join(" "))
+                }
+                _ => l.to_string(),
             }
         })
         .collect::<Vec<_>>()

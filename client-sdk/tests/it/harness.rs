@@ -5,7 +5,8 @@
 //! this test crate.
 
 pub use frontend::testkit::{
-    bytes, fails_with, keygen, md5_fp, ok, sdk_client, sha256_fp, stderr, stdout, TestCluster, USER,
+    bytes, fails_with, files_under, keygen, md5_fp, ok, sdk_client, sha256_fp, stderr, stdout,
+    TestCluster, USER,
 };
 use std::path::PathBuf;
 use std::process::Output;
@@ -58,4 +59,23 @@ pub fn ours(bin: &str) -> PathBuf {
         other => panic!("no binary {other}"),
     };
     PathBuf::from(p)
+}
+
+/// Runs one of our binaries against `tc` as [`USER`], but with `MANTA_URL`
+/// set to `url` (a proxy in front of the cluster).
+pub async fn run_at(tc: &TestCluster, url: &str, bin: &str, args: &[&str]) -> Output {
+    let mut cmd = tokio::process::Command::new(ours(bin));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &tc.home)
+        .env("MANTA_URL", url)
+        .env("MANTA_USER", USER)
+        .env("MANTA_KEY_ID", &tc.key_id)
+        .current_dir(tc.dir.path())
+        .kill_on_drop(true);
+    tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("command timed out")
+        .unwrap()
 }

@@ -5,8 +5,10 @@
 
 mod commands;
 mod compare;
+mod end_to_end;
 mod harness;
 mod mjob;
 mod retry;
 mod sdk;
+mod tamper;
 mod tls;

@@ -6,11 +6,17 @@
 //! ```
 //!
 //! Each chunk's signature chains from the previous one (the first from the
-//! request's seed signature). [`ChunkedDecoder`] checks each chunk as it
+//! request's seed signature). With `x-amz-trailer`, trailers follow the
+//! final chunk (`0;chunk-signature=..\r\nname:value\r\n
+//! x-amz-trailer-signature:..\r\n\r\n`, the last signature chained from
+//! the final chunk's); `STREAMING-UNSIGNED-PAYLOAD-TRAILER` bodies carry
+//! the same framing without any signature (`<hex size>\r\n`).
+//! [`ChunkedDecoder`] checks each chunk as it
 //! completes and only then hands its bytes on; [`verify_stream`] wraps a
 //! body stream with it, so nothing unverified reaches storage.
 
 use super::sigv4::{constant_time_eq, Verified, EMPTY_SHA256};
+use crate::s3::checksum_body::Trailers;
 use crate::s3::S3Error;
 use bytes::{Buf, Bytes, BytesMut};
 use client_sdk::sigv4::hmac;
@@ -53,6 +59,30 @@ impl ChunkSigner {
         hex::encode(hmac(&self.key, sts.as_bytes()))
     }
 
+    /// The signature of the trailers of a signed body
+    /// (`x-amz-trailer-signature`), chained from the final chunk's.
+    pub fn expected_trailer(&self, trailers: &[(String, String)]) -> String {
+        let text: String = trailers.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
+        let sts = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
+            self.amz_date,
+            self.scope,
+            self.previous,
+            hex::encode(Sha256::digest(text.as_bytes()))
+        );
+        hex::encode(hmac(&self.key, sts.as_bytes()))
+    }
+
+    fn verify_trailer(&self, trailers: &[(String, String)], claimed: &str) -> Result<(), S3Error> {
+        let expected = self.expected_trailer(trailers);
+        if !constant_time_eq(expected.as_bytes(), claimed.to_ascii_lowercase().as_bytes()) {
+            return Err(S3Error::SignatureDoesNotMatch(
+                "aws-chunked trailer signature".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the next chunk and advances the chain.
     ///
     /// # Errors
@@ -74,16 +104,27 @@ enum State {
     Header,
     Data {
         size: usize,
-        signature: String,
+        signature: Option<String>,
     },
-    /// The final, empty chunk was seen.
+    /// After the final chunk of a body with trailers: `name:value` lines
+    /// up to an empty one.
+    Trailer,
+    /// The final chunk (and trailers) were seen.
     Done,
 }
+
+/// Trailer lines accepted after the final chunk.
+const MAX_TRAILERS: usize = 16;
 
 /// An incremental decoder: feed it body bytes, take verified data out.
 #[derive(Debug)]
 pub(crate) struct ChunkedDecoder {
-    signer: ChunkSigner,
+    /// `None`: unsigned chunks (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
+    signer: Option<ChunkSigner>,
+    /// Trailers follow the final chunk (`x-amz-trailer`).
+    trailer: bool,
+    trailers: Vec<(String, String)>,
+    out: Option<Trailers>,
     buf: BytesMut,
     state: State,
     /// Payload bytes passed on so far.
@@ -91,20 +132,36 @@ pub(crate) struct ChunkedDecoder {
 }
 
 impl ChunkedDecoder {
+    /// Signed chunks, no trailers (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+    #[cfg(test)]
     pub fn new(signer: ChunkSigner) -> Self {
+        Self::with(Some(signer), false)
+    }
+
+    /// Chunks signed by `signer` (or unsigned), with or without trailers.
+    pub fn with(signer: Option<ChunkSigner>, trailer: bool) -> Self {
         ChunkedDecoder {
             signer,
+            trailer,
+            trailers: Vec::new(),
+            out: None,
             buf: BytesMut::new(),
             state: State::Header,
             decoded: 0,
         }
     }
 
+    /// Where the trailers go once read (before the stream ends).
+    pub(crate) fn trailers_into(mut self, out: Trailers) -> Self {
+        self.out = Some(out);
+        self
+    }
+
     /// Takes more of the body; returns the chunks completed and verified.
     ///
     /// # Errors
-    /// `SignatureDoesNotMatch` for a bad chunk, `IncompleteBody` for
-    /// malformed framing or data after the final chunk.
+    /// `SignatureDoesNotMatch` for a bad chunk or trailer, `IncompleteBody`
+    /// for malformed framing or data after the final chunk.
     pub fn push(&mut self, input: &[u8]) -> Result<Vec<Bytes>, S3Error> {
         self.buf.extend_from_slice(input);
         let mut out = Vec::new();
@@ -112,10 +169,14 @@ impl ChunkedDecoder {
             match &self.state {
                 State::Header => {
                     let Some(line) = self.take_line()? else { break };
-                    self.state = parse_header(&line)?;
+                    self.state = parse_header(&line, self.signer.is_some())?;
                 }
-                State::Data { size, signature } => {
-                    let (size, signature) = (*size, signature.clone());
+                State::Data { size, .. } if *size == 0 && self.trailer => {
+                    self.verify_chunk(b"")?;
+                    self.state = State::Trailer;
+                }
+                State::Data { size, .. } => {
+                    let size = *size;
                     if self.buf.len() < size + 2 {
                         break;
                     }
@@ -124,7 +185,7 @@ impl ChunkedDecoder {
                         return Err(malformed("chunk data not followed by CRLF"));
                     }
                     self.buf.advance(2);
-                    self.signer.verify(&data, &signature)?;
+                    self.verify_chunk(&data)?;
                     self.decoded += size as u64;
                     if size == 0 {
                         self.state = State::Done;
@@ -132,6 +193,10 @@ impl ChunkedDecoder {
                         out.push(data);
                         self.state = State::Header;
                     }
+                }
+                State::Trailer => {
+                    let Some(line) = self.take_line()? else { break };
+                    self.trailer_line(&line)?;
                 }
                 State::Done => {
                     if !self.buf.is_empty() {
@@ -142,6 +207,55 @@ impl ChunkedDecoder {
             }
         }
         Ok(out)
+    }
+
+    fn verify_chunk(&mut self, data: &[u8]) -> Result<(), S3Error> {
+        let State::Data { signature, .. } = &self.state else {
+            return Ok(());
+        };
+        match (&mut self.signer, signature) {
+            (Some(signer), Some(sig)) => signer.verify(data, sig),
+            (None, _) => Ok(()),
+            (Some(_), None) => Err(malformed("chunk header without signature")),
+        }
+    }
+
+    /// One line after the final chunk: a trailer, the trailer signature
+    /// (signed bodies), or the empty line that ends the body.
+    fn trailer_line(&mut self, line: &str) -> Result<(), S3Error> {
+        if line.is_empty() {
+            if self.signer.is_some() {
+                return Err(malformed("trailers without x-amz-trailer-signature"));
+            }
+            return self.done();
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| malformed("trailer without ':'"))?;
+        let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_string());
+        if name == "x-amz-trailer-signature" {
+            let signer = self
+                .signer
+                .as_ref()
+                .ok_or_else(|| malformed("trailer signature on an unsigned body"))?;
+            signer.verify_trailer(&self.trailers, &value)?;
+            // The signature is the last line before the empty one.
+            self.signer = None;
+            return Ok(());
+        }
+        if self.trailers.len() >= MAX_TRAILERS {
+            return Err(malformed("too many trailers"));
+        }
+        self.trailers.push((name, value));
+        Ok(())
+    }
+
+    fn done(&mut self) -> Result<(), S3Error> {
+        if let Some(out) = &self.out {
+            out.set(std::mem::take(&mut self.trailers));
+        }
+        self.state = State::Done;
+        Ok(())
     }
 
     /// A `<size>;chunk-signature=<sig>` line, once complete.
@@ -181,24 +295,30 @@ fn malformed(what: &str) -> S3Error {
     S3Error::IncompleteChunkedBody(format!("malformed aws-chunked body: {what}"))
 }
 
-fn parse_header(line: &str) -> Result<State, S3Error> {
-    let (size, ext) = line
-        .split_once(';')
-        .ok_or_else(|| malformed("chunk header without signature"))?;
+fn parse_header(line: &str, signed: bool) -> Result<State, S3Error> {
+    let (size, ext) = match line.split_once(';') {
+        Some((size, ext)) => (size, Some(ext)),
+        None if signed => return Err(malformed("chunk header without signature")),
+        None => (line, None),
+    };
     // Hex digits only: `from_str_radix` would also take a leading `+`.
     let size = size.trim();
-    if !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if size.is_empty() || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(malformed("bad chunk size"));
     }
     let size = usize::from_str_radix(size, 16).map_err(|_| malformed("bad chunk size"))?;
     if size > MAX_CHUNK {
         return Err(malformed("chunk too large"));
     }
-    let signature = ext
-        .trim()
-        .strip_prefix("chunk-signature=")
-        .ok_or_else(|| malformed("chunk header without signature"))?
-        .to_ascii_lowercase();
+    let signature = match ext {
+        Some(ext) if signed => Some(
+            ext.trim()
+                .strip_prefix("chunk-signature=")
+                .ok_or_else(|| malformed("chunk header without signature"))?
+                .to_ascii_lowercase(),
+        ),
+        _ => None,
+    };
     Ok(State::Data { size, signature })
 }
 

@@ -49,7 +49,16 @@ pub enum Payload {
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: an `aws-chunked` body whose
     /// chunks are signed in a chain from the seed signature.
     Streaming,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: as `Streaming`, with
+    /// signed trailers after the final chunk.
+    StreamingTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: `aws-chunked` framing with
+    /// trailers (a checksum), nothing signed (what SDKs send over TLS).
+    UnsignedTrailer,
 }
+
+pub const STREAMING_TRAILER_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+pub const UNSIGNED_TRAILER_PAYLOAD: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 impl Payload {
     fn as_str(&self) -> &str {
@@ -57,6 +66,8 @@ impl Payload {
             Payload::Unsigned => UNSIGNED_PAYLOAD,
             Payload::Sha256(h) => h,
             Payload::Streaming => STREAMING_PAYLOAD,
+            Payload::StreamingTrailer => STREAMING_TRAILER_PAYLOAD,
+            Payload::UnsignedTrailer => UNSIGNED_TRAILER_PAYLOAD,
         }
     }
 }
@@ -251,6 +262,8 @@ fn payload_of(v: &str) -> Result<Payload, S3Error> {
     match v {
         UNSIGNED_PAYLOAD => Ok(Payload::Unsigned),
         STREAMING_PAYLOAD => Ok(Payload::Streaming),
+        STREAMING_TRAILER_PAYLOAD => Ok(Payload::StreamingTrailer),
+        UNSIGNED_TRAILER_PAYLOAD => Ok(Payload::UnsignedTrailer),
         h if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Ok(Payload::Sha256(h.to_ascii_lowercase()))
         }
@@ -376,7 +389,9 @@ pub fn canonical_request(req: &Request, auth: &Auth) -> Result<String, S3Error> 
             .headers
             .get_all(name.as_str())
             .iter()
-            .filter_map(|v| v.to_str().ok())
+            // The bytes as sent: a UTF-8 value (user metadata) is signed
+            // as it is, not dropped.
+            .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
             .collect();
         if values.is_empty() {
             return Err(S3Error::SignatureRefused(format!(

@@ -68,13 +68,22 @@ impl Namespace for StoreNamespace {
 
     async fn put_output(&self, owner: &str, path: &str, obj: &OutputObject) -> Result<(), Fault> {
         let path = parse(path)?;
-        let rec = store::object_record(
+        let mut rec = store::object_record(
             owner,
             obj.blob.as_ref(),
             &obj.content_type,
             obj.headers.clone(),
             &obj.request_id,
         );
+        // The agent leaves out replicas it could not copy to: the record
+        // asks repair for the rest (docs/durability.md).
+        if let crate::store::Stored::Blob(b) = &mut rec.stored {
+            let wanted = self.copies();
+            if b.copies.len() < wanted {
+                tracing::warn!(path = %path.display(), copies = b.copies.len(), wanted, "job output stored with fewer copies; repair adds the rest");
+                b.want = Some(wanted as u32);
+            }
+        }
         store::put_record(&self.0, owner, &path, &rec)
             .await
             .map_err(ours)

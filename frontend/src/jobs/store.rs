@@ -166,6 +166,7 @@ pub(crate) fn object_record(
             hash: b.hash,
             size: b.size,
             copies: b.nodes.iter().cloned().map(NodeId).collect(),
+            want: None,
         }),
         _ => Stored::Empty,
     };

@@ -64,6 +64,10 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
     }
     req.ensure_parent_dir().await?;
     let cond = write_cond(req, &Conditions::default()).await?;
+    req.state
+        .store
+        .pin(&source.display(), std::slice::from_ref(&src.stored))
+        .await?;
     let mut rec = src.clone();
     rec.owner = req.account.uuid.clone();
     rec.created_from = Some(source.display());

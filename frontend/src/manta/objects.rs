@@ -13,6 +13,7 @@ use crate::store::{Copies, Expect, WriteCond, Written};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use client_sdk::types::CONTENT_BLAKE3;
 use futures::StreamExt;
 use metadata_tier::wire::Entry;
 use std::collections::BTreeMap;
@@ -313,7 +314,10 @@ pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Re
     set(h, "content-type", &rec.content_type);
     match range {
         Some(r) => respond::partial(&mut resp, r, size),
+        // Only a whole object gets its hash: a 206 would need a proof of
+        // its slice (docs/storage-verify.md, "How a client verifies").
         None => {
+            set(h, CONTENT_BLAKE3, &respond::content_blake3(&rec));
             set(h, "content-md5", &rec.content_md5);
             set(h, "content-length", &size.to_string());
             set(h, "accept-ranges", "bytes");

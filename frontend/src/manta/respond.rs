@@ -50,6 +50,16 @@ pub(crate) fn partial(resp: &mut Response, range: crate::store::range::ByteRange
     set(h, "content-length", &range.count().to_string());
 }
 
+/// The BLAKE3 of the whole object, which a client checks the bytes it
+/// received against. A Manta object is one blob named by that hash, or no
+/// blob when empty.
+pub(crate) fn content_blake3(rec: &ObjectRecord) -> String {
+    match rec.stored.blob() {
+        Some(b) => b.hash.to_hex(),
+        None => blake3::hash(b"").to_hex().to_string(),
+    }
+}
+
 /// Headers describing an entry on GET/HEAD (and Etag/Last-Modified on 304).
 pub(crate) fn entry_headers(h: &mut HeaderMap, rec: &ObjectRecord, mtime_ms: u64) {
     set(h, "last-modified", &crate::time::http_date(mtime_ms));

@@ -5,8 +5,10 @@
 //! reads are the ones that were signed: a signed SHA-256 is checked as the
 //! body ends, `aws-chunked` chunks are verified one by one
 //! ([`crate::auth::aws_chunked`]). SigV2 signs no body (only a `Content-MD5`,
-//! which the PUT checks). Requests without credentials are refused.
+//! which the PUT checks). Requests without credentials go on as anonymous, and only
+//! what an ACL opens to everyone lets them through (`super::acl`).
 
+use super::checksum_body::Trailers;
 use super::{S3Error, S3Result, S3State};
 use crate::auth::aws_chunked::{verify_stream, ChunkSigner, ChunkedDecoder};
 use crate::auth::sigv2;
@@ -19,17 +21,19 @@ use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::time::SystemTime;
 
-/// The account a request acts for, and its body, checked as it streams.
+/// The account a request acts for (`None`: anonymous), and its body,
+/// checked as it streams.
 ///
 /// # Errors
-/// `AccessDenied` without credentials or with S3 keys disabled,
+/// `AccessDenied` with S3 keys disabled,
 /// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, and the other SigV4 and
 /// SigV2 errors.
 pub(crate) async fn authenticate(
     st: &S3State,
     parts: &Parts,
     body: Body,
-) -> S3Result<(AccountRecord, Body)> {
+) -> S3Result<(Option<AccountRecord>, Body, Trailers)> {
+    let trailers = Trailers::default();
     let req = sigv4::Request {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -46,23 +50,33 @@ pub(crate) async fn authenticate(
             &secret,
             SystemTime::now(),
         )?;
-        return Ok((account, body));
+        return Ok((Some(account), body, trailers));
     }
-    let auth = sigv4::parse(&req)?
-        .ok_or_else(|| S3Error::AccessDenied("anonymous requests are not allowed".into()))?;
+    let Some(auth) = sigv4::parse(&req)? else {
+        // Anonymous: only what an ACL opens to everyone (`s3::acl`).
+        return Ok((None, body, trailers));
+    };
     let (account, secret) = secret_of(st, &auth.access_key_id).await?;
     let verified = sigv4::verify(&req, &auth, &secret, SystemTime::now())?;
     let body = match &verified.payload {
         Payload::Unsigned => body,
         Payload::Sha256(want) => sha256_checked(body, want.clone()),
-        Payload::Streaming => {
-            let decoder = ChunkedDecoder::new(ChunkSigner::new(&verified));
-            let stream = verify_stream(body.into_data_stream(), decoder)
-                .map(|r| r.map_err(|e| Rejected::new(e).into_io()));
-            Body::from_stream(stream)
+        Payload::Streaming => chunked(body, Some(ChunkSigner::new(&verified)), false, &trailers),
+        Payload::StreamingTrailer => {
+            chunked(body, Some(ChunkSigner::new(&verified)), true, &trailers)
         }
+        Payload::UnsignedTrailer => chunked(body, None, true, &trailers),
     };
-    Ok((account, body))
+    Ok((Some(account), body, trailers))
+}
+
+/// An `aws-chunked` body, decoded (and its chunks verified) as it streams;
+/// its trailers land in `trailers` before it ends.
+fn chunked(body: Body, signer: Option<ChunkSigner>, trailer: bool, trailers: &Trailers) -> Body {
+    let decoder = ChunkedDecoder::with(signer, trailer).trailers_into(trailers.clone());
+    let stream = verify_stream(body.into_data_stream(), decoder)
+        .map(|r| r.map_err(|e| Rejected::new(e).into_io()));
+    Body::from_stream(stream)
 }
 
 /// The account holding `access_key_id`, and its secret.
@@ -80,7 +94,7 @@ async fn secret_of(st: &S3State, access_key_id: &str) -> S3Result<(AccountRecord
 
 /// The body, failing at its end unless its SHA-256 is `want`.
 fn sha256_checked(body: Body, want: String) -> Body {
-    super::checksum::verified_at_end(
+    super::checksum_body::verified_at_end(
         body,
         super::checksum::Hasher::Sha256Hex(Sha256::new()),
         want,

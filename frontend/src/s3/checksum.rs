@@ -1,116 +1,278 @@
-//! `x-amz-checksum-crc32` and `x-amz-checksum-sha256` on PutObject: the
-//! body is checked as it streams (a mismatch fails the upload with
-//! `BadDigest`, nothing committed) and the value is kept with the object and
-//! returned on a whole-object GET/HEAD with `x-amz-checksum-mode: ENABLED`.
-//! Other algorithms (CRC32C, CRC64NVME) are accepted unchecked.
+//! `x-amz-checksum-*`: the five algorithms S3 offers (CRC32, CRC32C,
+//! CRC64NVME, SHA1, SHA256), what a request asks for (a header, or an
+//! `aws-chunked` trailer named by `x-amz-trailer`), and the running
+//! digests. The body is checked as it streams ([`super::checksum_body`]);
+//! multipart objects combine their parts' values ([`super::crc_combine`]).
 
 use super::{S3Error, S3Result};
-use crate::store::Rejected;
-use axum::body::Body;
 use axum::http::HeaderMap;
 use base64::Engine;
-use futures::StreamExt;
-use sha2::{Digest, Sha256};
+use crc::{Crc, Digest, Table, CRC_32_ISCSI, CRC_64_NVME};
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256};
 
-/// A checksum header and its base64 value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Checksum {
-    pub(crate) header: &'static str,
-    pub(crate) value: String,
+static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
+static CRC64NVME: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_NVME);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Algorithm {
+    Crc32,
+    Crc32c,
+    Crc64Nvme,
+    Sha1,
+    Sha256,
+}
+
+impl Algorithm {
+    pub(crate) const ALL: [Algorithm; 5] = [
+        Algorithm::Crc32,
+        Algorithm::Crc32c,
+        Algorithm::Crc64Nvme,
+        Algorithm::Sha1,
+        Algorithm::Sha256,
+    ];
+
+    /// As `x-amz-checksum-algorithm` names it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Algorithm::Crc32 => "CRC32",
+            Algorithm::Crc32c => "CRC32C",
+            Algorithm::Crc64Nvme => "CRC64NVME",
+            Algorithm::Sha1 => "SHA1",
+            Algorithm::Sha256 => "SHA256",
+        }
+    }
+
+    pub(crate) fn header(self) -> &'static str {
+        match self {
+            Algorithm::Crc32 => "x-amz-checksum-crc32",
+            Algorithm::Crc32c => "x-amz-checksum-crc32c",
+            Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+            Algorithm::Sha1 => "x-amz-checksum-sha1",
+            Algorithm::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    /// The XML element (`ChecksumCRC32`...).
+    pub(crate) fn xml(self) -> &'static str {
+        match self {
+            Algorithm::Crc32 => "ChecksumCRC32",
+            Algorithm::Crc32c => "ChecksumCRC32C",
+            Algorithm::Crc64Nvme => "ChecksumCRC64NVME",
+            Algorithm::Sha1 => "ChecksumSHA1",
+            Algorithm::Sha256 => "ChecksumSHA256",
+        }
+    }
+
+    pub(crate) fn from_name(s: &str) -> Option<Algorithm> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    pub(crate) fn from_header(h: &str) -> Option<Algorithm> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.header().eq_ignore_ascii_case(h.trim()))
+    }
+
+    /// Bytes of a raw digest.
+    fn len(self) -> usize {
+        match self {
+            Algorithm::Crc32 | Algorithm::Crc32c => 4,
+            Algorithm::Crc64Nvme => 8,
+            Algorithm::Sha1 => 20,
+            Algorithm::Sha256 => 32,
+        }
+    }
+
+    pub(crate) fn is_crc(self) -> bool {
+        matches!(
+            self,
+            Algorithm::Crc32 | Algorithm::Crc32c | Algorithm::Crc64Nvme
+        )
+    }
+
+    pub(crate) fn hasher(self) -> Hasher {
+        match self {
+            Algorithm::Crc32 => Hasher::Crc32(crc32fast::Hasher::new()),
+            Algorithm::Crc32c => Hasher::Crc32c(CRC32C.digest()),
+            Algorithm::Crc64Nvme => Hasher::Crc64Nvme(CRC64NVME.digest()),
+            Algorithm::Sha1 => Hasher::Sha1(Sha1::new()),
+            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+        }
+    }
+
+    /// The raw digest a base64 value holds, if it is one of this algorithm.
+    pub(crate) fn decode(self, b64: &str) -> Option<Vec<u8>> {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
+        (raw.len() == self.len()).then_some(raw)
+    }
 }
 
 /// A running digest and how its final value is written.
 pub(crate) enum Hasher {
     Crc32(crc32fast::Hasher),
+    Crc32c(Digest<'static, u32, Table<16>>),
+    Crc64Nvme(Digest<'static, u64, Table<16>>),
+    Sha1(Sha1),
     Sha256(Sha256),
     /// SHA-256 as lowercase hex (`x-amz-content-sha256`).
     Sha256Hex(Sha256),
 }
 
 impl Hasher {
-    fn update(&mut self, b: &[u8]) {
+    pub(crate) fn update(&mut self, b: &[u8]) {
         match self {
             Hasher::Crc32(h) => h.update(b),
+            Hasher::Crc32c(h) => h.update(b),
+            Hasher::Crc64Nvme(h) => h.update(b),
+            Hasher::Sha1(h) => h.update(b),
             Hasher::Sha256(h) | Hasher::Sha256Hex(h) => h.update(b),
         }
     }
 
-    fn finish(self) -> String {
+    /// The value as S3 writes it: base64 of the big-endian digest (hex for
+    /// the payload hash).
+    pub(crate) fn finish(self) -> String {
         let raw = match self {
             Hasher::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
+            Hasher::Crc32c(h) => h.finalize().to_be_bytes().to_vec(),
+            Hasher::Crc64Nvme(h) => h.finalize().to_be_bytes().to_vec(),
+            Hasher::Sha1(h) => h.finalize().to_vec(),
             Hasher::Sha256(h) => h.finalize().to_vec(),
             Hasher::Sha256Hex(h) => return hex::encode(h.finalize()),
         };
-        base64::engine::general_purpose::STANDARD.encode(raw)
+        b64(&raw)
     }
 }
 
-const HEADERS: [&str; 2] = ["x-amz-checksum-crc32", "x-amz-checksum-sha256"];
+pub(crate) fn b64(raw: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
 
-/// The checksum the client sent, if it is one we check.
+/// Where the expected value of a checked body comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The `x-amz-checksum-*` header's (base64) value.
+    Header(String),
+    /// The `aws-chunked` trailer of that name, read when the body ends.
+    Trailer,
+    /// Nothing to compare with: the value is computed (an upload created
+    /// with an algorithm, whose part came without one).
+    Compute,
+}
+
+/// A checksum a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Requested {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) source: Source,
+}
+
+/// The checksum a request carries: one `x-amz-checksum-*` header, or an
+/// `x-amz-trailer` naming one.
 ///
 /// # Errors
-/// `InvalidDigest` for a value that is not text.
-pub(crate) fn requested(h: &HeaderMap) -> S3Result<Option<Checksum>> {
-    for header in HEADERS {
-        if let Some(v) = h.get(header) {
-            let value = v.to_str().map_err(|_| S3Error::InvalidDigest)?;
-            return Ok(Some(Checksum {
-                header,
-                value: value.trim().to_string(),
-            }));
+/// `InvalidRequest` for several checksums, a value that is not a digest of
+/// its algorithm, or an unknown trailer.
+pub(crate) fn requested(h: &HeaderMap) -> S3Result<Option<Requested>> {
+    let mut found = None;
+    for a in Algorithm::ALL {
+        let Some(v) = h.get(a.header()) else {
+            continue;
+        };
+        let invalid =
+            || S3Error::InvalidRequest(format!("Value for {} header is invalid.", a.header()));
+        let value = v.to_str().map_err(|_| invalid())?.trim().to_string();
+        a.decode(&value).ok_or_else(invalid)?;
+        if found.is_some() {
+            return Err(several());
+        }
+        found = Some(Requested {
+            algorithm: a,
+            source: Source::Header(value),
+        });
+    }
+    if let Some(t) = h.get("x-amz-trailer") {
+        let name = t.to_str().unwrap_or_default();
+        let a = Algorithm::from_header(name).ok_or_else(|| {
+            S3Error::InvalidRequest(format!("the trailer {name:?} is not supported"))
+        })?;
+        if found.is_some() {
+            return Err(several());
+        }
+        found = Some(Requested {
+            algorithm: a,
+            source: Source::Trailer,
+        });
+    }
+    Ok(found)
+}
+
+fn several() -> S3Error {
+    S3Error::InvalidRequest(
+        "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+            .into(),
+    )
+}
+
+/// The algorithm a request names in `x-amz-checksum-algorithm`, if any.
+///
+/// # Errors
+/// `InvalidRequest` for an unknown one.
+pub(crate) fn named_algorithm(h: &HeaderMap) -> S3Result<Option<Algorithm>> {
+    match h.get("x-amz-checksum-algorithm") {
+        None => Ok(None),
+        Some(v) => {
+            let name = v.to_str().unwrap_or_default();
+            Algorithm::from_name(name).map(Some).ok_or_else(|| {
+                S3Error::InvalidRequest(format!("Checksum algorithm {name:?} is not supported"))
+            })
         }
     }
-    Ok(None)
-}
-
-/// The body, failing at its end unless it has checksum `want`.
-pub(crate) fn checked(body: Body, want: &Checksum) -> Body {
-    let hasher = if want.header == HEADERS[0] {
-        Hasher::Crc32(crc32fast::Hasher::new())
-    } else {
-        Hasher::Sha256(Sha256::new())
-    };
-    verified_at_end(body, hasher, want.value.clone(), || S3Error::BadDigest)
-}
-
-/// The body as it streams, hashed; at its end, unless the digest is `want`,
-/// the body fails with `mismatch()` as its [`Rejected`] cause, so nothing
-/// is committed and the operation answers with that error.
-pub(crate) fn verified_at_end(
-    body: Body,
-    hasher: Hasher,
-    want: String,
-    mismatch: fn() -> S3Error,
-) -> Body {
-    let state = Some((body.into_data_stream(), hasher));
-    let stream = futures::stream::unfold(state, move |state| {
-        let want = want.clone();
-        async move {
-            let (mut inner, mut hasher) = state?;
-            match inner.next().await {
-                Some(Ok(b)) => {
-                    hasher.update(&b);
-                    Some((Ok(b), Some((inner, hasher))))
-                }
-                Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
-                None if hasher.finish() == want => None,
-                None => Some((Err(Rejected::new(mismatch()).into_io()), None)),
-            }
-        }
-    });
-    Body::from_stream(stream.boxed())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn of(a: Algorithm, data: &[u8]) -> String {
+        let mut h = a.hasher();
+        h.update(data);
+        h.finish()
+    }
+
     #[test]
     fn known_values() {
-        let mut h = Hasher::Crc32(crc32fast::Hasher::new());
-        h.update(b"hello");
+        // The catalogue's check values, over "123456789".
+        let check = |a, raw: &[u8]| assert_eq!(of(a, b"123456789"), b64(raw), "{a:?}");
+        check(Algorithm::Crc32, &0xcbf4_3926u32.to_be_bytes());
+        check(Algorithm::Crc32c, &0xe306_9283u32.to_be_bytes());
+        check(
+            Algorithm::Crc64Nvme,
+            &0xae8b_1486_0a79_9888u64.to_be_bytes(),
+        );
         // CRC32("hello") = 0x3610a686.
-        assert_eq!(h.finish(), "NhCmhg==");
+        assert_eq!(of(Algorithm::Crc32, b"hello"), "NhCmhg==");
+    }
+
+    #[test]
+    fn requests() {
+        let mut h = HeaderMap::new();
+        assert_eq!(requested(&h).unwrap(), None);
+        h.insert("x-amz-checksum-crc32c", "4waSgw==".parse().unwrap());
+        let r = requested(&h).unwrap().unwrap();
+        assert_eq!(r.algorithm, Algorithm::Crc32c);
+        h.insert("x-amz-checksum-crc32", "NhCmhg==".parse().unwrap());
+        assert!(requested(&h).is_err());
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-checksum-crc64nvme", "NhCmhg==".parse().unwrap());
+        assert!(requested(&h).is_err(), "4 bytes are no CRC64");
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-trailer", "x-amz-checksum-crc64nvme".parse().unwrap());
+        assert_eq!(requested(&h).unwrap().unwrap().source, Source::Trailer);
     }
 }

@@ -37,6 +37,14 @@ pub enum S3Error {
     InvalidRange { size: u64 },
     #[error("at least one of the pre-conditions you specified did not hold")]
     PreconditionFailed,
+    /// A conditional write that passed its check lost the race to commit
+    /// to another write of the key (AWS: retry it).
+    #[error(
+        "a conflicting operation occurred while this conditional request was in progress; retry"
+    )]
+    ConditionalRequestConflict,
+    #[error("the requested partnumber is not satisfiable")]
+    InvalidPartNumber,
     #[error("not modified")]
     NotModified,
     /// What failed to match (`request`, `chunk`): context for logs; the
@@ -65,6 +73,10 @@ pub enum S3Error {
     AuthorizationQueryParametersError(String),
     #[error("the XML you provided was not well-formed or did not validate")]
     MalformedXml,
+    #[error(
+        "the XML you provided was not well-formed or did not validate against our published schema"
+    )]
+    MalformedAcl,
     #[error("{0}")]
     InvalidArgument(String),
     #[error("{0}")]
@@ -113,6 +125,8 @@ impl S3Error {
             EntityTooLarge => ("EntityTooLarge", S::BAD_REQUEST),
             InvalidRange { .. } => ("InvalidRange", S::RANGE_NOT_SATISFIABLE),
             PreconditionFailed => ("PreconditionFailed", S::PRECONDITION_FAILED),
+            ConditionalRequestConflict => ("ConditionalRequestConflict", S::CONFLICT),
+            InvalidPartNumber => ("InvalidPartNumber", S::RANGE_NOT_SATISFIABLE),
             NotModified => ("NotModified", S::NOT_MODIFIED),
             SignatureDoesNotMatch(_) => ("SignatureDoesNotMatch", S::FORBIDDEN),
             InvalidAccessKeyId => ("InvalidAccessKeyId", S::FORBIDDEN),
@@ -124,6 +138,7 @@ impl S3Error {
                 ("AuthorizationQueryParametersError", S::BAD_REQUEST)
             }
             MalformedXml => ("MalformedXML", S::BAD_REQUEST),
+            MalformedAcl => ("MalformedACLError", S::BAD_REQUEST),
             InvalidArgument(_) => ("InvalidArgument", S::BAD_REQUEST),
             InvalidRequest(_) => ("InvalidRequest", S::BAD_REQUEST),
             InvalidDigest => ("InvalidDigest", S::BAD_REQUEST),
@@ -191,7 +206,9 @@ impl From<StoreError> for S3Error {
     fn from(e: StoreError) -> Self {
         use StoreError as E;
         match e {
-            E::ConditionFailed { .. } => S3Error::PreconditionFailed,
+            // Conditions are checked before any byte moves (412 there);
+            // failing again at commit means another write got in between.
+            E::ConditionFailed { .. } => S3Error::ConditionalRequestConflict,
             // S3 keys are never directories; only a Manta path can be one.
             E::IsDirectory { name } => S3Error::InvalidRequest(format!("{name} is a directory")),
             E::Md5Mismatch { .. } => S3Error::BadDigest,
@@ -207,6 +224,7 @@ impl From<StoreError> for S3Error {
             E::MultiRange => S3Error::NotImplemented("multiple ranges".into()),
             E::NoStorageNodes
             | E::NotEnoughSpace { .. }
+            | E::NotEnoughCopies { .. }
             | E::NoReachableCopy { .. }
             | E::MetadataUnavailable(_) => S3Error::ServiceUnavailable(e.to_string()),
             E::AccountNotFound { .. } => S3Error::InvalidAccessKeyId,

@@ -4,7 +4,7 @@
 
 use super::buckets::owner;
 use super::merge::{self, Item, Page, Query};
-use super::records::S3Object;
+use super::records::{BucketRecord, S3Object};
 use super::xml::Xml;
 use super::{store, S3Error, S3Req, S3Result};
 use axum::response::Response;
@@ -46,16 +46,17 @@ fn params(req: &S3Req) -> S3Result<Params> {
     })
 }
 
-async fn page(req: &S3Req, p: &Params, after: Option<String>) -> S3Result<Page> {
-    let b = store::bucket(req).await?;
+async fn page(req: &S3Req, p: &Params, after: Option<String>) -> S3Result<(BucketRecord, Page)> {
+    let b = store::bucket_for(req, super::acl::Perm::Read).await?;
     if p.max == 0 {
         // S3 answers `max-keys=0` with no keys and not truncated: a
         // truncated page with no key to continue from would send a
         // paginating client round forever.
-        return Ok(Page {
+        let empty = Page {
             items: Vec::new(),
             truncated: false,
-        });
+        };
+        return Ok((b, empty));
     }
     let q = Query {
         prefix: p.prefix.clone(),
@@ -63,7 +64,8 @@ async fn page(req: &S3Req, p: &Params, after: Option<String>) -> S3Result<Page> 
         after,
         max: p.max,
     };
-    merge::list(&req.st.app.meta, store::partition_dirs(&b), &q).await
+    let page = merge::list(&req.st.app.meta, store::partition_dirs(&b), &q).await?;
+    Ok((b, page))
 }
 
 pub(crate) async fn list_v1(req: &S3Req) -> S3Result<Response> {
@@ -72,7 +74,7 @@ pub(crate) async fn list_v1(req: &S3Req) -> S3Result<Response> {
         .q("marker")
         .filter(|m| !m.is_empty())
         .map(str::to_string);
-    let page = page(req, &p, marker.clone()).await?;
+    let (b, page) = page(req, &p, marker.clone()).await?;
     let enc = |s: &str| encode(&p, s);
     let mut x = Xml::doc();
     x.root("ListBucketResult");
@@ -84,7 +86,7 @@ pub(crate) async fn list_v1(req: &S3Req) -> S3Result<Response> {
             x.elem("NextMarker", &enc(last.name()));
         }
     }
-    common(&mut x, req, &p, &page, true)?;
+    common(&mut x, &b, &p, &page, true)?;
     x.close("ListBucketResult");
     Ok(x.response())
 }
@@ -97,7 +99,7 @@ pub(crate) async fn list_v2(req: &S3Req) -> S3Result<Response> {
         Some(t) => Some(decode_token(t)?),
         None => start_after.map(str::to_string),
     };
-    let page = page(req, &p, after).await?;
+    let (b, page) = page(req, &p, after).await?;
     let enc = |s: &str| encode(&p, s);
     let mut x = Xml::doc();
     x.root("ListBucketResult");
@@ -117,7 +119,7 @@ pub(crate) async fn list_v2(req: &S3Req) -> S3Result<Response> {
         }
     }
     let owner = req.q("fetch-owner") == Some("true");
-    common(&mut x, req, &p, &page, owner)?;
+    common(&mut x, &b, &p, &page, owner)?;
     x.close("ListBucketResult");
     Ok(x.response())
 }
@@ -139,7 +141,13 @@ fn encode(p: &Params, s: &str) -> String {
 }
 
 /// The part both versions share: limits, Contents and CommonPrefixes.
-fn common(x: &mut Xml, req: &S3Req, p: &Params, page: &Page, with_owner: bool) -> S3Result<()> {
+fn common(
+    x: &mut Xml,
+    b: &BucketRecord,
+    p: &Params,
+    page: &Page,
+    with_owner: bool,
+) -> S3Result<()> {
     x.elem("MaxKeys", &p.max.to_string());
     if let Some(d) = &p.delimiter {
         x.elem("Delimiter", &encode(p, d));
@@ -158,7 +166,8 @@ fn common(x: &mut Xml, req: &S3Req, p: &Params, page: &Page, with_owner: bool) -
                 x.elem("ETag", &rec.quoted_etag());
                 x.elem("Size", &rec.size.to_string());
                 if with_owner {
-                    owner(x, req);
+                    // Every key belongs to the bucket's owner.
+                    owner(x, b.owner.as_str(), &b.owner_login);
                 }
                 x.elem("StorageClass", "STANDARD");
                 x.close("Contents");

@@ -5,22 +5,30 @@
 //!
 //! - [`server`] serves it (request ids, path- and virtual-hosted-style);
 //! - [`auth`] attributes a request to an account;
-//! - [`buckets`], [`objects`], [`read`], [`copy`], [`list`], [`multipart`]
-//!   are the operations; [`store`] and [`records`] what they keep;
+//! - [`buckets`], [`objects`], [`read`], [`attributes`], [`copy`],
+//!   [`list`], [`multipart`] are the operations; [`store`] and [`records`]
+//!   what they keep; [`checksum`], [`checksum_body`] and [`crc_combine`]
+//!   the `x-amz-checksum-*` values;
 //! - [`error`] maps every failure to its S3 code, [`xml`] writes and reads
 //!   the bodies.
 //!
 //! Buckets are not visible through the Manta API: docs/s3.md.
 
+pub(crate) mod access;
+pub(crate) mod acl;
+pub(crate) mod attributes;
 pub(crate) mod auth;
 pub(crate) mod buckets;
 pub(crate) mod checksum;
+pub(crate) mod checksum_body;
 pub(crate) mod copy;
+pub(crate) mod crc_combine;
 pub mod error;
 pub(crate) mod list;
 pub(crate) mod merge;
 pub(crate) mod multipart;
 pub(crate) mod objects;
+pub(crate) mod part_checksums;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod server;
@@ -81,8 +89,12 @@ pub(crate) struct S3Req {
     pub key: Option<String>,
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
-    pub account: AccountRecord,
+    /// Who signed the request; `None` for an anonymous one, which only
+    /// ACLs let through (see [`acl`]).
+    pub account: Option<AccountRecord>,
     pub(crate) request_id: String,
+    /// The trailers of an `aws-chunked` body, once it has been read.
+    pub(crate) trailers: checksum_body::Trailers,
 }
 
 impl S3Req {
@@ -96,6 +108,16 @@ impl S3Req {
 
     pub fn has(&self, name: &str) -> bool {
         self.query.contains_key(name)
+    }
+
+    /// The account of a signed request.
+    ///
+    /// # Errors
+    /// `AccessDenied` for an anonymous one.
+    pub(crate) fn account(&self) -> S3Result<&AccountRecord> {
+        self.account
+            .as_ref()
+            .ok_or_else(|| S3Error::AccessDenied("anonymous requests are not allowed".into()))
     }
 
     /// The bucket named by the request (routing guarantees one).
@@ -114,8 +136,7 @@ impl S3Req {
 
 /// Subresources we do not serve; asked for, they answer `NotImplemented`
 /// rather than being mistaken for the plain operation.
-const UNSUPPORTED: [&str; 14] = [
-    "acl",
+const UNSUPPORTED: [&str; 13] = [
     "policy",
     "tagging",
     "versioning",
@@ -147,6 +168,8 @@ pub(crate) async fn route(req: S3Req, body: Body) -> S3Result<Response> {
 
 async fn bucket_op(req: &S3Req, m: Method, body: Body) -> S3Result<Response> {
     match m {
+        Method::PUT if req.has("acl") => acl::put_bucket_acl(req, body).await,
+        Method::GET if req.has("acl") => acl::get_bucket_acl(req).await,
         Method::PUT => buckets::create(req, body).await,
         Method::HEAD => buckets::head(req).await,
         Method::DELETE => buckets::delete(req).await,
@@ -163,11 +186,14 @@ async fn object_op(req: &S3Req, m: Method, body: Body) -> S3Result<Response> {
     let copy = req.headers.contains_key("x-amz-copy-source");
     let part = req.has("uploadId") && req.has("partNumber");
     match m {
+        Method::PUT if req.has("acl") => acl::put_object_acl(req, body).await,
+        Method::GET if req.has("acl") => acl::get_object_acl(req).await,
         Method::PUT if part && copy => copy::upload_part_copy(req).await,
         Method::PUT if part => multipart::upload_part(req, body).await,
         Method::PUT if copy => copy::copy_object(req).await,
         Method::PUT => objects::put(req, body).await,
         Method::GET if req.has("uploadId") => multipart::list_parts(req).await,
+        Method::GET if req.has("attributes") => attributes::get(req).await,
         Method::GET | Method::HEAD => read::get(req).await,
         Method::DELETE if req.has("uploadId") => multipart::abort(req).await,
         Method::DELETE => objects::delete(req).await,

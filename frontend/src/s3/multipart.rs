@@ -3,7 +3,11 @@
 //! in order, so it moves no bytes. Upload and part records live beside the
 //! bucket's keys (see [`super::records`]).
 
+use super::checksum::Algorithm;
+use super::checksum_body::checked;
+use super::crc_combine::Kind;
 use super::objects::{commit, content_type, stored_headers, write_condition};
+use super::part_checksums::{combined_checksum, part_checksum, upload_checksum};
 use super::records::{
     part_name, BucketRecord, PartRecord, S3Object, UploadRecord, S3_RECORD_VERSION,
 };
@@ -94,10 +98,11 @@ pub(crate) async fn upload(req: &S3Req, b: &BucketRecord) -> S3Result<UploadReco
 }
 
 pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let key = req.key_name()?;
     store::validate_key(key)?;
     let initiated_ms = crate::time::now_ms();
+    let (algorithm, kind) = upload_checksum(req)?;
     let up = UploadRecord {
         v: S3_RECORD_VERSION,
         upload_id: new_upload_id(initiated_ms),
@@ -105,6 +110,13 @@ pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
         initiated_ms,
         content_type: content_type(&req.headers),
         headers: stored_headers(&req.headers)?,
+        checksum_algorithm: algorithm.map(|a| a.name().to_string()),
+        checksum_type: kind.map(|k| k.name().to_string()),
+        initiator: req
+            .account
+            .as_ref()
+            .map(|a| (a.uuid.to_string(), a.login.clone())),
+        acl: super::acl::requested(req)?,
     };
     let value = store::encode(&up)?;
     req.st
@@ -118,7 +130,17 @@ pub(crate) async fn create(req: &S3Req) -> S3Result<Response> {
     x.elem("Key", key);
     x.elem("UploadId", &up.upload_id);
     x.close("InitiateMultipartUploadResult");
-    Ok(x.response())
+    let mut resp = x.response();
+    let h = resp.headers_mut();
+    for (name, v) in [
+        ("x-amz-checksum-algorithm", algorithm.map(Algorithm::name)),
+        ("x-amz-checksum-type", kind.map(Kind::name)),
+    ] {
+        if let Some(v) = v {
+            h.insert(name, axum::http::HeaderValue::from_static(v));
+        }
+    }
+    Ok(resp)
 }
 
 pub(crate) fn part_number(req: &S3Req) -> S3Result<u32> {
@@ -131,23 +153,33 @@ pub(crate) fn part_number(req: &S3Req) -> S3Result<u32> {
 }
 
 pub(crate) async fn upload_part(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let n = part_number(req)?;
     let up = upload(req, &b).await?;
     let expect = store::expect(req)?;
+    let (body, verified) = match part_checksum(req, &up)? {
+        Some(want) => {
+            let (body, v) = checked(body, &want, &req.trailers);
+            (body, Some(v))
+        }
+        None => (body, None),
+    };
     let store = &req.st.app.store;
     let w = store.write_blob(body, Copies::Default, &expect).await?;
-    save_part(req, &b, &up, n, w.stored, w.md5).await
+    let sum = verified.and_then(|v| v.get());
+    save_part(req, &b, &up, n, (w.stored, w.md5), sum).await
 }
 
-/// Records part `n` and answers with its ETag.
+/// Records part `n` (its bytes and MD5, and its checksum header and
+/// value) and answers with its ETag and checksum. A part uploaded again
+/// under the same number replaces the earlier one.
 pub(crate) async fn save_part(
     req: &S3Req,
     b: &BucketRecord,
     up: &UploadRecord,
     n: u32,
-    part: Stored,
-    md5: [u8; 16],
+    (part, md5): (Stored, [u8; 16]),
+    checksum: Option<(String, String)>,
 ) -> S3Result<Response> {
     let rec = PartRecord {
         v: S3_RECORD_VERSION,
@@ -156,6 +188,7 @@ pub(crate) async fn save_part(
         md5,
         part,
         modified_ms: crate::time::now_ms(),
+        checksum,
     };
     let key = EntryKey::new(Keyspace::Buckets, parts_dir(b, &up.upload_id), part_name(n));
     req.st
@@ -163,21 +196,44 @@ pub(crate) async fn save_part(
         .meta
         .put(key, store::encode(&rec)?, Condition::None)
         .await?;
-    Ok(super::objects::etag_response(&rec.etag))
+    let mut resp = super::objects::etag_response(&rec.etag);
+    if let Some((name, value)) = &rec.checksum {
+        super::objects::checksum_headers(resp.headers_mut(), name, value);
+    }
+    Ok(resp)
 }
 
-/// The (part number, etag) list of a CompleteMultipartUpload body.
-pub(crate) fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
-    let mut out: Vec<(u32, String)> = Vec::new();
+/// One `<Part>` of a CompleteMultipartUpload body.
+pub(crate) struct Wanted {
+    pub(crate) number: u32,
+    /// Without quotes.
+    pub(crate) etag: String,
+    /// A `<ChecksumCRC32>`-like element, if given.
+    pub(crate) checksum: Option<(Algorithm, String)>,
+}
+
+/// The parts a CompleteMultipartUpload body lists, in ascending order.
+pub(crate) fn requested_parts(doc: &str) -> S3Result<Vec<Wanted>> {
+    let mut out: Vec<Wanted> = Vec::new();
     for p in xml::elements(doc, "Part")? {
-        let n = xml::text(p, "PartNumber")?
+        let number = xml::text(p, "PartNumber")?
             .and_then(|n| n.trim().parse().ok())
             .ok_or(S3Error::MalformedXml)?;
         let etag = xml::text(p, "ETag")?.ok_or(S3Error::MalformedXml)?;
-        if out.last().is_some_and(|(last, _)| *last >= n) {
+        if out.last().is_some_and(|last| last.number >= number) {
             return Err(S3Error::InvalidPartOrder);
         }
-        out.push((n, etag.trim().trim_matches('"').to_string()));
+        let mut checksum = None;
+        for a in Algorithm::ALL {
+            if let Some(v) = xml::text(p, a.xml())? {
+                checksum = Some((a, v.trim().to_string()));
+            }
+        }
+        out.push(Wanted {
+            number,
+            etag: etag.trim().trim_matches('"').to_string(),
+            checksum,
+        });
     }
     if out.is_empty() {
         return Err(S3Error::MalformedXml);
@@ -186,13 +242,15 @@ pub(crate) fn requested_parts(doc: &str) -> S3Result<Vec<(u32, String)>> {
 }
 
 pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let up = match upload(req, &b).await {
         Err(S3Error::NoSuchUpload { upload_id }) => {
             return completed_before(req, &b, body, upload_id).await
         }
         other => other?,
     };
+    // Checked before the body is read: a refused completion costs nothing.
+    let cond = write_condition(req, &b, &up.key).await?;
     let raw = store::read_small(body, MAX_BODY).await?;
     let doc = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedXml)?;
     let wanted = requested_parts(doc)?;
@@ -201,13 +259,22 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     let by_name: std::collections::HashMap<&str, &Entry> =
         stored.iter().map(|e| (e.name.as_str(), e)).collect();
     let mut recs = Vec::with_capacity(wanted.len());
-    for (n, etag) in &wanted {
-        let rec: PartRecord = match by_name.get(part_name(*n).as_str()) {
+    for w in &wanted {
+        let n = w.number;
+        let rec: PartRecord = match by_name.get(part_name(n).as_str()) {
             Some(e) => store::decode(e)?,
             None => return Err(S3Error::InvalidPart(format!("part {n} was not uploaded"))),
         };
-        if &rec.etag != etag {
+        if rec.etag != w.etag {
             return Err(S3Error::InvalidPart(format!("part {n} has another ETag")));
+        }
+        if let Some((a, v)) = &w.checksum {
+            if rec.checksum.as_ref() != Some(&(a.header().to_string(), v.clone())) {
+                return Err(S3Error::InvalidPart(format!(
+                    "part {n}'s {} does not match the uploaded part",
+                    a.xml()
+                )));
+            }
         }
         recs.push(rec);
     }
@@ -219,6 +286,7 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
     for r in &recs {
         md5s.update(r.md5);
     }
+    let (checksum, part_checksums) = combined_checksum(&up, &recs);
     let parts: Vec<_> = recs.into_iter().map(|r| r.part).collect();
     let obj = S3Object {
         v: S3_RECORD_VERSION,
@@ -228,21 +296,29 @@ pub(crate) async fn complete(req: &S3Req, body: Body) -> S3Result<Response> {
         parts,
         headers: up.headers.clone(),
         request_id: req.request_id.clone(),
-        checksum: None,
+        checksum,
+        part_checksums,
+        acl: up.acl.clone(),
     };
-    let cond = write_condition(req, &b, &up.key).await?;
+    req.st.app.store.pin(&up.key, &obj.parts).await?;
     commit(req, &b, &up.key, &obj, cond).await?;
     forget(req, &b, &up, &stored).await?;
-    Ok(completed(&b, &up.key, &obj.quoted_etag()))
+    Ok(completed(&b, &up.key, &obj))
 }
 
-fn completed(b: &BucketRecord, key: &str, quoted_etag: &str) -> Response {
+fn completed(b: &BucketRecord, key: &str, obj: &S3Object) -> Response {
     let mut x = Xml::doc();
     x.root("CompleteMultipartUploadResult");
     x.elem("Location", &format!("/{}/{key}", b.name));
     x.elem("Bucket", &b.name);
     x.elem("Key", key);
-    x.elem("ETag", quoted_etag);
+    x.elem("ETag", &obj.quoted_etag());
+    if let Some((name, value)) = &obj.checksum {
+        if let Some(a) = Algorithm::from_header(name) {
+            x.elem(a.xml(), value);
+            x.elem("ChecksumType", Kind::of_value(value).name());
+        }
+    }
     x.close("CompleteMultipartUploadResult");
     x.response()
 }
@@ -265,12 +341,12 @@ async fn completed_before(
     let doc = std::str::from_utf8(&raw).map_err(|_| missing())?;
     let wanted = requested_parts(doc).map_err(|_| missing())?;
     let mut md5s = Md5::new();
-    for (_, etag) in &wanted {
-        md5s.update(hex::decode(etag).map_err(|_| missing())?);
+    for w in &wanted {
+        md5s.update(hex::decode(&w.etag).map_err(|_| missing())?);
     }
     let etag = format!("{}-{}", hex::encode(md5s.finalize()), wanted.len());
     match store::object::<S3Object>(req, b, key).await? {
-        Some((_, obj)) if obj.etag == etag => Ok(completed(b, key, &obj.quoted_etag())),
+        Some((_, obj)) if obj.etag == etag => Ok(completed(b, key, &obj)),
         _ => Err(missing()),
     }
 }
@@ -298,7 +374,7 @@ async fn forget(req: &S3Req, b: &BucketRecord, up: &UploadRecord, parts: &[Entry
 }
 
 pub(crate) async fn abort(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let up = upload(req, &b).await?;
     let parts = list_all(req, &parts_dir(&b, &up.upload_id)).await?;
     forget(req, &b, &up, &parts).await?;

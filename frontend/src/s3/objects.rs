@@ -26,16 +26,19 @@ const STORED_HEADERS: [&str; 6] = [
 ];
 
 pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
+    let acl = super::acl::requested(req)?;
     let key = req.key_name()?;
     store::validate_key(key)?;
     let expect = store::expect(req)?;
     let headers = stored_headers(&req.headers)?;
     let cond = write_condition(req, &b, key).await?;
-    let checksum = super::checksum::requested(&req.headers)?;
-    let body = match &checksum {
-        Some(c) => super::checksum::checked(body, c),
-        None => body,
+    let (body, verified) = match super::checksum::requested(&req.headers)? {
+        Some(c) => {
+            let (body, v) = super::checksum_body::checked(body, &c, &req.trailers);
+            (body, Some(v))
+        }
+        None => (body, None),
     };
     let build = |w: Written| S3Object {
         v: S3_RECORD_VERSION,
@@ -45,7 +48,9 @@ pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
         parts: vec![w.stored],
         headers,
         request_id: req.request_id.clone(),
-        checksum: checksum.map(|c| (c.header.to_string(), c.value)),
+        checksum: verified.and_then(|v| v.get()),
+        part_checksums: Vec::new(),
+        acl,
     };
     let (rec, _) = req
         .st
@@ -61,7 +66,24 @@ pub(crate) async fn put(req: &S3Req, body: Body) -> S3Result<Response> {
             build,
         )
         .await?;
-    Ok(etag_response(&rec.etag))
+    let mut resp = etag_response(&rec.etag);
+    if let Some((name, value)) = &rec.checksum {
+        checksum_headers(resp.headers_mut(), name, value);
+    }
+    Ok(resp)
+}
+
+/// `x-amz-checksum-<algorithm>` and `x-amz-checksum-type`, as writes and
+/// reads answer them.
+pub(crate) fn checksum_headers(h: &mut HeaderMap, name: &str, value: &str) {
+    let kind = super::crc_combine::Kind::of_value(value).name();
+    if let (Ok(n), Ok(v)) = (
+        axum::http::HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        h.insert(n, v);
+        h.insert("x-amz-checksum-type", HeaderValue::from_static(kind));
+    }
 }
 
 /// A 200 carrying `ETag` (given without quotes).
@@ -84,7 +106,7 @@ pub(crate) fn content_type(h: &HeaderMap) -> String {
 /// `x-amz-meta-*` and the standard headers S3 keeps with an object.
 ///
 /// # Errors
-/// `InvalidArgument` for a non-ASCII value, metadata over 2 KiB.
+/// `InvalidArgument` for a value that is not UTF-8, metadata over 2 KiB.
 pub(crate) fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut meta_bytes = 0;
@@ -94,9 +116,10 @@ pub(crate) fn stored_headers(h: &HeaderMap) -> S3Result<BTreeMap<String, String>
         if !user && !STORED_HEADERS.contains(&n) {
             continue;
         }
-        let mut v = value
-            .to_str()
-            .map_err(|_| S3Error::InvalidArgument(format!("header {n} is not ASCII")))?
+        // UTF-8 is kept as sent (and returned RFC 2047-encoded, as S3
+        // does); an RFC 2047 value from an SDK is ASCII and kept verbatim.
+        let mut v = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| S3Error::InvalidArgument(format!("header {n} is not UTF-8")))?
             .to_string();
         if n == "content-encoding" {
             // `aws-chunked` describes this request's framing, not the object.
@@ -174,7 +197,7 @@ pub(crate) async fn commit(
 /// DeleteObject: 204 whether or not the key existed, as S3 answers. The
 /// blobs stay for garbage collection (copies may share them).
 pub(crate) async fn delete(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_for(req, super::acl::Perm::Write).await?;
     let key = req.key_name()?;
     let cond = match req.header("if-match") {
         None => WriteCond::Replace,

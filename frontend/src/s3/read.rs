@@ -5,7 +5,7 @@
 use super::records::S3Object;
 use super::{store, S3Error, S3Req, S3Result};
 use crate::conditional::{Conditions, Current, Outcome};
-use crate::store::range;
+use crate::store::range::{self, ByteRange};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -21,13 +21,17 @@ const OVERRIDES: [(&str, &str); 6] = [
 ];
 
 pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
-    let b = store::bucket(req).await?;
+    let b = store::bucket_any(req).await?;
     let key = req.key_name()?;
-    let (entry, rec) = store::object::<S3Object>(req, &b, key)
-        .await?
-        .ok_or_else(|| S3Error::NoSuchKey {
-            key: key.to_string(),
-        })?;
+    let part = match req.has("partNumber") {
+        true => Some(super::multipart::part_number(req)?),
+        false => None,
+    };
+    let found = store::object::<S3Object>(req, &b, key).await?;
+    store::check_read(req, &b, found.as_ref().map(|(_, o)| o))?;
+    let (entry, rec) = found.ok_or_else(|| S3Error::NoSuchKey {
+        key: key.to_string(),
+    })?;
     let cur = Current {
         etag: &rec.etag,
         mtime_ms: entry.mtime_ms,
@@ -42,29 +46,27 @@ pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
         }
         Outcome::PreconditionFailed => return Err(S3Error::PreconditionFailed),
     }
-    let range = match req.header("range") {
-        Some(r) => Some(range::parse(r, rec.size)?),
-        None => None,
-    };
-    let body = if req.method == Method::HEAD || rec.size == 0 {
-        Body::empty()
-    } else {
-        Body::from_stream(req.st.app.store.open_read(key, &rec.parts, range).await?)
+    let sel = select(req, &rec, part)?;
+    let body = match sel.range {
+        _ if req.method == Method::HEAD || rec.size == 0 => Body::empty(),
+        Some(r) if r.start > r.end => Body::empty(),
+        range => Body::from_stream(req.st.app.store.open_read(key, &rec.parts, range).await?),
     };
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
     object_headers(h, &rec, entry.mtime_ms);
     set(h, "content-type", &rec.content_type);
     set(h, "accept-ranges", "bytes");
-    match range {
-        Some(r) => crate::manta::respond::partial(&mut resp, r, rec.size),
+    match sel.range {
+        Some(r) if r.start <= r.end => crate::manta::respond::partial(&mut resp, r, rec.size),
+        Some(_) => set(resp.headers_mut(), "content-length", "0"),
         None => set(resp.headers_mut(), "content-length", &rec.size.to_string()),
     }
     let wants_checksum = req
         .header("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
-    if let (Some((name, value)), None, true) = (&rec.checksum, range, wants_checksum) {
-        set(resp.headers_mut(), name, value);
+    if let (Some((name, value)), true) = (sel.checksum(&rec), wants_checksum) {
+        super::objects::checksum_headers(resp.headers_mut(), &name, &value);
     }
     for (param, header) in OVERRIDES {
         if let Some(v) = req.q(param) {
@@ -72,6 +74,71 @@ pub(crate) async fn get(req: &S3Req) -> S3Result<Response> {
         }
     }
     Ok(resp)
+}
+
+/// What a GET serves: the whole object, a `Range`, or one part.
+struct Selection {
+    /// `start > end` marks an empty part.
+    range: Option<ByteRange>,
+    part: Option<u32>,
+}
+
+impl Selection {
+    /// The checksum of what is served: the object's when whole, a part's
+    /// own when one part of a multipart object is.
+    fn checksum(&self, rec: &S3Object) -> Option<(String, String)> {
+        let (name, whole) = rec.checksum.clone()?;
+        match (self.part, self.range) {
+            (None, None) => Some((name, whole)),
+            (Some(n), _) if !is_multipart(rec) && n == 1 => Some((name, whole)),
+            (Some(n), _) => {
+                let v = rec.part_checksums.get(n as usize - 1)?;
+                Some((name, v.clone()))
+            }
+            (None, Some(_)) => None,
+        }
+    }
+}
+
+pub(crate) fn is_multipart(rec: &S3Object) -> bool {
+    rec.etag.contains('-')
+}
+
+/// # Errors
+/// `InvalidRequest` for both a Range and a part, `InvalidPartNumber` past
+/// the last part, `InvalidRange`.
+fn select(req: &S3Req, rec: &S3Object, part: Option<u32>) -> S3Result<Selection> {
+    let range = match (part, req.header("range")) {
+        (Some(_), Some(_)) => {
+            return Err(S3Error::InvalidRequest(
+                "Cannot specify both Range header and partNumber query parameter".into(),
+            ))
+        }
+        (Some(n), None) => part_range(rec, n)?,
+        (None, Some(r)) => Some(range::parse(r, rec.size)?),
+        (None, None) => None,
+    };
+    Ok(Selection { range, part })
+}
+
+/// The bytes of part `n` (1-based); a single-part object is its own part 1.
+fn part_range(rec: &S3Object, n: u32) -> S3Result<Option<ByteRange>> {
+    let sizes: Vec<u64> = if is_multipart(rec) {
+        rec.parts.iter().map(|p| p.size()).collect()
+    } else {
+        vec![rec.size]
+    };
+    let i = n as usize - 1;
+    let size = *sizes.get(i).ok_or(S3Error::InvalidPartNumber)?;
+    let start: u64 = sizes[..i].iter().sum();
+    if size == 0 {
+        // An empty part has no byte range; `start > end` says so.
+        return Ok(Some(ByteRange { start: 1, end: 0 }));
+    }
+    Ok(Some(ByteRange {
+        start,
+        end: start + size - 1,
+    }))
 }
 
 fn object_headers(h: &mut HeaderMap, rec: &S3Object, mtime_ms: u64) {
@@ -88,8 +155,17 @@ fn object_headers(h: &mut HeaderMap, rec: &S3Object, mtime_ms: u64) {
 fn set(h: &mut HeaderMap, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (
         HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
+        HeaderValue::from_str(&mail_safe(value)),
     ) {
         h.insert(n, v);
     }
+}
+
+/// A value with non-ASCII characters as S3 returns it: one RFC 2047
+/// encoded word, `=?UTF-8?B?<base64>?=`.
+pub(crate) fn mail_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.is_ascii() {
+        return value.into();
+    }
+    format!("=?UTF-8?B?{}?=", super::checksum::b64(value.as_bytes())).into()
 }

@@ -33,6 +33,9 @@ pub(crate) struct BucketRecord {
     pub(crate) partitions: u32,
     #[serde(default)]
     pub(crate) request_id: String,
+    /// Canned ACL (`public-read`...); `None` is private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<String>,
 }
 
 /// One key of a bucket. A single-part object has one [`Stored`] part; a completed
@@ -51,9 +54,17 @@ pub(crate) struct S3Object {
     pub(crate) headers: BTreeMap<String, String>,
     #[serde(default)]
     pub(crate) request_id: String,
-    /// `x-amz-checksum-*` header and value the client sent and we checked.
+    /// `x-amz-checksum-*` header and value the client sent and we checked;
+    /// for a multipart object the combined value (`<base64>-<parts>` when
+    /// composite).
     #[serde(default)]
     pub(crate) checksum: Option<(String, String)>,
+    /// Each part's value (same algorithm), when the parts had checksums.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) part_checksums: Vec<String>,
+    /// Canned ACL (`public-read`...); `None` is private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<String>,
 }
 
 impl S3Object {
@@ -72,6 +83,19 @@ pub(crate) struct UploadRecord {
     pub(crate) content_type: String,
     #[serde(default)]
     pub(crate) headers: BTreeMap<String, String>,
+    /// `x-amz-checksum-algorithm` given at creation (`CRC32`...): every
+    /// part gets a checksum of it and the object a combined one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checksum_algorithm: Option<String>,
+    /// `COMPOSITE` or `FULL_OBJECT` (`x-amz-checksum-type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checksum_type: Option<String>,
+    /// Who began the upload: account uuid and login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) initiator: Option<(String, String)>,
+    /// The completed object's canned ACL (`x-amz-acl` at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<String>,
 }
 
 /// One uploaded part.
@@ -84,6 +108,10 @@ pub(crate) struct PartRecord {
     pub(crate) md5: [u8; 16],
     pub(crate) part: Stored,
     pub(crate) modified_ms: u64,
+    /// `x-amz-checksum-*` header and value, checked (or computed for an
+    /// upload created with an algorithm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checksum: Option<(String, String)>,
 }
 
 /// The name of part `n` in its upload's dir: zero-padded so names sort by

@@ -127,7 +127,7 @@ async fn serve_one(st: S3State, req: Request, request_id: &str) -> S3Result<Resp
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let (account, body) = auth::authenticate(&st, &parts, body).await?;
+    let (account, body, trailers) = auth::authenticate(&st, &parts, body).await?;
     let req = S3Req {
         st,
         method: parts.method,
@@ -137,6 +137,7 @@ async fn serve_one(st: S3State, req: Request, request_id: &str) -> S3Result<Resp
         headers: parts.headers,
         account,
         request_id: request_id.to_string(),
+        trailers,
     };
     route(req, body).await
 }

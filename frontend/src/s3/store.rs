@@ -1,6 +1,7 @@
 //! Where S3 records live on the metadata tier (see [`super::records`]), and
 //! the lookups and body expectations every operation shares.
 
+pub(crate) use super::access::{bucket, bucket_any, bucket_for, check_read, expect_owner};
 use super::records::BucketRecord;
 use super::{S3Error, S3Req, S3Result};
 use crate::store::Expect;
@@ -68,33 +69,20 @@ pub(crate) fn encode<T: Serialize>(rec: &T) -> S3Result<serde_json::Value> {
     Ok(crate::store::codec::encode(rec)?)
 }
 
-/// The bucket a request names, if the requester owns it.
+/// The entry and record of `key`, which must exist.
 ///
 /// # Errors
-/// `NoSuchBucket`, `AccessDenied` for another account's bucket.
-pub(crate) async fn bucket(req: &S3Req) -> S3Result<BucketRecord> {
-    let name = req.bucket_name()?;
-    bucket_named(req, name).await
-}
-
-/// # Errors
-/// As [`bucket`].
-pub(crate) async fn bucket_named(req: &S3Req, name: &str) -> S3Result<BucketRecord> {
-    let no_such = || S3Error::NoSuchBucket {
-        bucket: name.to_string(),
-    };
-    let entry = req
-        .st
-        .app
-        .meta
-        .get(&global_bucket_key(name))
+/// `NoSuchKey`; metadata errors.
+pub(crate) async fn existing<T: DeserializeOwned>(
+    req: &S3Req,
+    b: &BucketRecord,
+    key: &str,
+) -> S3Result<(Entry, T)> {
+    object(req, b, key)
         .await?
-        .ok_or_else(no_such)?;
-    let rec: BucketRecord = decode(&entry)?;
-    if rec.owner != req.account.uuid {
-        return Err(S3Error::AccessDenied(format!("bucket {name}")));
-    }
-    Ok(rec)
+        .ok_or_else(|| S3Error::NoSuchKey {
+            key: key.to_string(),
+        })
 }
 
 /// The entry and record of `key`, if it exists.

@@ -1,8 +1,7 @@
 //! ListParts and ListMultipartUploads.
 
-use super::buckets::owner;
 use super::multipart::{upload, upload_name, UPLOAD_SEP};
-use super::records::{PartRecord, UploadRecord};
+use super::records::{BucketRecord, PartRecord, UploadRecord};
 use super::store::{self, parts_dir, uploads_dir};
 use super::xml::Xml;
 use super::{S3Error, S3Req, S3Result};
@@ -54,12 +53,7 @@ pub(crate) async fn list_parts(req: &S3Req) -> S3Result<Response> {
     }
     x.elem("MaxParts", &max.to_string());
     x.elem("IsTruncated", if truncated { "true" } else { "false" });
-    for who in ["Initiator", "Owner"] {
-        x.open(who);
-        x.elem("ID", req.account.uuid.as_str());
-        x.elem("DisplayName", &req.account.login);
-        x.close(who);
-    }
+    initiator_and_owner(&mut x, &b, &up);
     x.elem("StorageClass", "STANDARD");
     for p in &parts {
         x.open("Part");
@@ -71,6 +65,19 @@ pub(crate) async fn list_parts(req: &S3Req) -> S3Result<Response> {
     }
     x.close("ListPartsResult");
     Ok(x.response())
+}
+
+/// `<Initiator>` (who began the upload) and `<Owner>` (the bucket's
+/// owner, who owns the object it makes), as AWS lists them.
+fn initiator_and_owner(x: &mut Xml, b: &BucketRecord, up: &UploadRecord) {
+    let owner = (b.owner.to_string(), b.owner_login.clone());
+    let initiator = up.initiator.clone().unwrap_or_else(|| owner.clone());
+    for (who, (id, name)) in [("Initiator", initiator), ("Owner", owner)] {
+        x.open(who);
+        x.elem("ID", &id);
+        x.elem("DisplayName", &name);
+        x.close(who);
+    }
 }
 
 /// Uploads in progress, sorted by key then initiation time; `prefix`,
@@ -109,7 +116,7 @@ pub(crate) async fn list_uploads(req: &S3Req) -> S3Result<Response> {
         x.open("Upload");
         x.elem("Key", &u.key);
         x.elem("UploadId", &u.upload_id);
-        owner(&mut x, req);
+        initiator_and_owner(&mut x, &b, u);
         x.elem("StorageClass", "STANDARD");
         x.elem("Initiated", &crate::time::iso8601(u.initiated_ms));
         x.close("Upload");

@@ -35,6 +35,11 @@ impl Xml {
         self.0.push('>');
     }
 
+    /// Opens an element with attributes written as given (trusted text).
+    pub(crate) fn open_attrs(&mut self, name: &str, attrs: &str) {
+        self.0.push_str(&format!("<{name} {attrs}>"));
+    }
+
     pub(crate) fn close(&mut self, name: &str) {
         self.0.push_str("</");
         self.0.push_str(name);

@@ -45,6 +45,8 @@ pub enum Error {
         "durability-level {wanted} needs {wanted} storage nodes with room; {available} available"
     )]
     NotEnoughSpace { wanted: usize, available: usize },
+    #[error("a write needs {wanted} copies but only {available} storage nodes are up (the operator has not allowed degraded writes)")]
+    NotEnoughCopies { wanted: usize, available: usize },
     #[error("no copy of {name} could be read")]
     NoReachableCopy { name: String },
     #[error("account {login} does not exist")]

@@ -15,6 +15,7 @@
 //! store only needs to serialize it.
 
 pub(crate) mod codec;
+mod copies;
 pub mod error;
 pub mod ids;
 pub mod placement;
@@ -29,13 +30,12 @@ pub(crate) mod upload;
 pub(crate) use error::Rejected;
 pub use error::{Error, Result};
 pub use ids::{AccountId, NodeId};
-pub use placement::Placement;
+pub use placement::{NodeState, Placement, Timeouts};
 pub(crate) use put::{Copies, WriteCond, Written};
 pub(crate) use stored::{BlobRef, Stored};
 pub(crate) use upload::Expect;
 
 use metadata_tier::MetadataClient;
-use std::time::Duration;
 use storage_node::client::StorageClient;
 
 /// The object service; clones share one connection pool and registry cache.
@@ -44,25 +44,31 @@ pub struct ObjectStore {
     meta: MetadataClient,
     storage: StorageClient,
     placement: Placement,
-    /// Copies made when the writer asks for none (bounded by live nodes).
+    /// Copies made when the writer asks for none.
     default_durability: u32,
+    /// Whether a write with fewer nodes up than `default_durability` makes
+    /// what it can and leaves the rest to repair, rather than failing.
+    allow_degraded_writes: bool,
 }
 
 impl ObjectStore {
-    /// `heartbeat_timeout`: a node silent for longer gets no new copies;
-    /// `reserve_bytes`: free space each node keeps back from placement.
+    /// `timeouts`: when a silent node is down (no new copies) and lost (its
+    /// copies no longer count); `reserve_bytes`: free space each node keeps
+    /// back from placement.
     pub(crate) fn new(
         meta: MetadataClient,
         default_durability: u32,
-        heartbeat_timeout: Duration,
+        allow_degraded_writes: bool,
+        timeouts: Timeouts,
         reserve_bytes: u64,
     ) -> Self {
         ObjectStore {
-            placement: Placement::new(meta.clone(), heartbeat_timeout, reserve_bytes),
+            placement: Placement::new(meta.clone(), timeouts, reserve_bytes),
             // The storage nodes take the same cluster credential as the shards.
             storage: StorageClient::new(meta.cluster_key().clone()),
             meta,
             default_durability,
+            allow_degraded_writes,
         }
     }
 

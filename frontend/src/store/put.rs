@@ -75,17 +75,14 @@ impl ObjectStore {
         copies: Copies,
         expect: &Expect,
     ) -> Result<Written> {
-        let targets = if expect.len == Some(0) {
-            Vec::new()
+        let (targets, want) = if expect.len == Some(0) {
+            (Vec::new(), None)
         } else {
-            let n = match copies {
-                Copies::Exactly(n) => n as usize,
-                Copies::Default => {
-                    let live = self.placement.live_count().await?;
-                    (self.default_durability as usize).min(live.max(1))
-                }
-            };
-            self.placement.choose(n, expect.len.unwrap_or(0)).await?
+            let (n, want) = self.copies_to_make(copies).await?;
+            (
+                self.placement.choose(n, expect.len.unwrap_or(0)).await?,
+                want,
+            )
         };
         let up = fan_out(&self.storage, &targets, body, expect).await?;
         let stored = if up.size == 0 {
@@ -95,12 +92,45 @@ impl ObjectStore {
                 hash: up.hash,
                 size: up.size,
                 copies: targets.into_iter().map(|t| t.id).collect(),
+                want,
             })
         };
         Ok(Written {
             stored,
             md5: up.md5,
         })
+    }
+
+    /// How many copies to make now, and how many the record should ask
+    /// repair for when that is more.
+    ///
+    /// # Errors
+    /// `NotEnoughCopies` when fewer nodes are up than the default durability
+    /// and the operator does not allow degraded writes.
+    async fn copies_to_make(&self, copies: Copies) -> Result<(usize, Option<u32>)> {
+        let wanted = match copies {
+            Copies::Exactly(n) => return Ok((n as usize, None)),
+            Copies::Default => self.default_durability as usize,
+        };
+        let up = self.placement.live_count().await?;
+        if up >= wanted {
+            return Ok((wanted, None));
+        }
+        if up == 0 {
+            return Err(Error::NoStorageNodes);
+        }
+        if !self.allow_degraded_writes {
+            return Err(Error::NotEnoughCopies {
+                wanted,
+                available: up,
+            });
+        }
+        tracing::warn!(
+            wanted,
+            up,
+            "degraded write: repair will add the missing copies"
+        );
+        Ok((up, Some(wanted as u32)))
     }
 
     /// Stores `body` and then the record `build` makes of it under `key`.

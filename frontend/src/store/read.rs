@@ -215,6 +215,7 @@ mod tests {
             hash: BlobHash::of(&size.to_be_bytes()),
             size,
             copies: vec![],
+            want: None,
         })
     }
 

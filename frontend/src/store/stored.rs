@@ -13,6 +13,17 @@ pub(crate) struct BlobRef {
     /// Never zero: empty content has no blob.
     pub(crate) size: u64,
     pub(crate) copies: Vec<NodeId>,
+    /// Copies it should have, when a degraded write made fewer (repair
+    /// brings it up); `None`: as many as `copies`.
+    pub(crate) want: Option<u32>,
+}
+
+impl BlobRef {
+    /// Copies this blob should have.
+    pub(crate) fn wanted(&self) -> usize {
+        self.want
+            .map_or(self.copies.len(), |w| (w as usize).max(self.copies.len()))
+    }
 }
 
 /// The bytes of an object, or of one part of a multipart object.
@@ -54,6 +65,8 @@ struct RawStored {
     size: u64,
     #[serde(default)]
     sharks: Vec<NodeId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    want: Option<u32>,
 }
 
 impl TryFrom<RawStored> for Stored {
@@ -73,6 +86,7 @@ impl TryFrom<RawStored> for Stored {
             hash,
             size: r.size,
             copies: r.sharks,
+            want: r.want,
         }))
     }
 }
@@ -84,11 +98,13 @@ impl From<Stored> for RawStored {
                 blob: None,
                 size: 0,
                 sharks: Vec::new(),
+                want: None,
             },
             Stored::Blob(b) => RawStored {
                 blob: Some(b.hash.to_hex()),
                 size: b.size,
                 sharks: b.copies,
+                want: b.want,
             },
         }
     }

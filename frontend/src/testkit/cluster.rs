@@ -167,6 +167,37 @@ impl TestCluster {
         p
     }
 
+    /// Asks for a repair and collection pass (the cluster must run them:
+    /// `settings.maintenance.interval` set) and waits for its report.
+    pub async fn maintenance_pass(&self) -> crate::maintain::report::PassReport {
+        let id = self.request_maintenance_pass().await;
+        self.wait_maintenance_pass(&id).await
+    }
+
+    /// Asks for a pass; the id its report will name.
+    pub async fn request_maintenance_pass(&self) -> String {
+        crate::maintain::control::request_pass(&self.cluster.meta)
+            .await
+            .unwrap()
+    }
+
+    /// Waits for the report of the pass serving request `id`.
+    pub async fn wait_maintenance_pass(&self, id: &str) -> crate::maintain::report::PassReport {
+        let start = std::time::Instant::now();
+        loop {
+            let st = crate::maintain::control::read_status(&self.cluster.meta)
+                .await
+                .unwrap();
+            if let Some(last) = st.last {
+                if last.served_request.as_deref() == Some(id) {
+                    return last;
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(300), "no pass ran");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until exactly `n` storage nodes are live for placement.
     pub async fn wait_live(&self, n: usize) {
         let timeout = self.cluster.state.settings.heartbeat_timeout;
@@ -201,6 +232,14 @@ fn defaults(data: PathBuf, nodes: usize) -> ClusterOptions {
     opts.storage_nodes = nodes;
     opts.heartbeat_interval = Duration::from_millis(200);
     opts.settings.heartbeat_timeout = HEARTBEAT_TIMEOUT;
+    // A one-node cluster can keep one copy (zero nodes here means the
+    // nodes are processes, started later).
+    if nodes == 1 {
+        opts.settings.default_durability = 1;
+    }
+    // Repair and collection run only in the tests about them, so no pass
+    // moves copies under another test's feet.
+    opts.settings.maintenance.interval = None;
     opts.accounts = vec![USER.into(), OTHER.into()];
     // Job tests run their tasks under runc unless they ask for runsc: the
     // same code path, a fraction of the start-up time.

@@ -15,6 +15,10 @@ use tokio::process::{Child, Command};
 pub struct ProcessCluster {
     pub tc: TestCluster,
     pub procs: Vec<Child>,
+    mantad: PathBuf,
+    /// What each config ends with (the secret and the test's `extra`).
+    extra: String,
+    log: Option<String>,
     /// The processes' configs and data; after `procs` so they die first.
     _dir: tempfile::TempDir,
 }
@@ -30,7 +34,18 @@ impl ProcessCluster {
     /// Starts `nodes` storage processes (`extra` appended to each config,
     /// e.g. `jobs_runtime = "off"`) and waits until all are live.
     pub async fn start(mantad: impl Into<PathBuf>, nodes: usize, extra: &str) -> ProcessCluster {
-        Self::start_inner(mantad.into(), nodes, extra, None).await
+        Self::start_inner(mantad.into(), nodes, extra, None, |_| {}).await
+    }
+
+    /// As [`Self::start`], with `tweak` changing the in-process roles'
+    /// options (the frontend's settings) before they start.
+    pub async fn start_with(
+        mantad: impl Into<PathBuf>,
+        nodes: usize,
+        extra: &str,
+        tweak: impl FnOnce(&mut super::cluster::Options),
+    ) -> ProcessCluster {
+        Self::start_inner(mantad.into(), nodes, extra, None, tweak).await
     }
 
     /// As [`Self::start`], with each process logging JSON lines at
@@ -41,7 +56,7 @@ impl ProcessCluster {
         extra: &str,
         filter: &str,
     ) -> ProcessCluster {
-        Self::start_inner(mantad.into(), nodes, extra, Some(filter)).await
+        Self::start_inner(mantad.into(), nodes, extra, Some(filter), |_| {}).await
     }
 
     /// What process `i` has logged so far (with [`Self::start_logging`]).
@@ -54,8 +69,15 @@ impl ProcessCluster {
         nodes: usize,
         extra: &str,
         log: Option<&str>,
+        tweak: impl FnOnce(&mut super::cluster::Options),
     ) -> ProcessCluster {
-        let tc = TestCluster::start_with(0, |_| {}).await;
+        let tc = TestCluster::start_with(0, |o| {
+            if nodes == 1 {
+                o.settings.default_durability = 1;
+            }
+            tweak(o);
+        })
+        .await;
         let dir = tempfile::tempdir().unwrap();
         let shards = tc.cluster.meta.ring().shards().to_vec();
         let secret = crate::cluster::cluster_key_path(tc.cluster.data_dir());
@@ -70,8 +92,30 @@ impl ProcessCluster {
         ProcessCluster {
             tc,
             procs,
+            mantad,
+            extra,
+            log: log.map(str::to_string),
             _dir: dir,
         }
+    }
+
+    /// Node `i`'s data dir (`blobs/`, `quarantine/`, ...).
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self._dir.path().join(format!("proc-{i}"))
+    }
+
+    /// Starts node `i` again on its data after [`Self::kill9`] (the same
+    /// id; a new port, which its heartbeat announces).
+    pub fn restart(&mut self, i: usize) {
+        let shards = self.tc.cluster.meta.ring().shards().to_vec();
+        self.procs[i] = spawn(
+            &self.mantad,
+            self._dir.path(),
+            i,
+            &shards,
+            &self.extra,
+            self.log.as_deref(),
+        );
     }
 
     /// SIGKILLs node `i` and reaps it.

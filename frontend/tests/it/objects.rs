@@ -140,7 +140,9 @@ async fn durability_levels() {
 }
 
 #[tokio::test]
-async fn default_durability_is_bounded_by_live_nodes() {
+async fn a_one_node_cluster_set_to_one_copy_keeps_one() {
+    // The kit sets default_durability = 1 for one node; with the default
+    // of 2 the write would fail (durability::writes_refuse_fewer_copies..).
     let tc = TestCluster::start_with(1, |_| {}).await;
     let resp = tc.put("stor/one", "only one node").await;
     assert_eq!(resp.status(), 204);

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 /// Signs `headers` (plus host and x-amz-date, which it adds) for
 /// `method path`; returns the headers and the chunk signer seeded by the
 /// request's signature.
-fn sign(
+pub(crate) fn sign(
     env: &S3Env,
     method: &str,
     path: &str,
@@ -63,7 +63,7 @@ fn sign(
 
 /// The aws-chunked encoding of `chunks`; `tamper` corrupts chunk 1's data
 /// after signing.
-fn encode(chunks: &[&[u8]], signer: &mut ChunkSigner, tamper: bool) -> Vec<u8> {
+pub(crate) fn encode(chunks: &[&[u8]], signer: &mut ChunkSigner, tamper: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let mut all: Vec<&[u8]> = chunks.to_vec();
     all.push(b"");
@@ -102,7 +102,7 @@ async fn put_chunked(env: &S3Env, path: &str, chunks: &[&[u8]], tamper: bool) ->
         .unwrap()
 }
 
-async fn signed(env: &S3Env, method: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn signed(env: &S3Env, method: &str, path: &str) -> reqwest::Response {
     let mut h = HeaderMap::new();
     h.insert(
         "x-amz-content-sha256",

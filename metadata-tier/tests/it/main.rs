@@ -5,5 +5,6 @@
 
 mod http;
 mod list;
+mod scan;
 mod shard;
 mod tls;

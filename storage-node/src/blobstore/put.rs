@@ -9,6 +9,7 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
@@ -239,48 +240,58 @@ struct Temps {
 
 /// Makes the temp files the blob and its tree; returns whether the blob
 /// already existed.
+///
+/// The renames run under the blob's stripe lock, and the blob's mtime is
+/// set to now just before, whether the name is new or the copy under it is
+/// replaced: a GC delete (same lock) then either removed the old copy
+/// before (and this upload makes a new one) or finds this one young.
 fn commit(store: &BlobStore, written: Written, temps: &Temps) -> io::Result<bool> {
     let dest = store.path(&written.hash);
-    let tree_dest = store.outboard_path(&written.hash);
     let dir = dest
         .parent()
         .ok_or_else(|| io::Error::other("blob path has no parent"))?;
-    if dest.exists() {
-        // Dedup must not weaken a copy: the one under the name may have
-        // rotted, or its name may not be durable yet (a concurrent upload of
-        // the same bytes may just have made it). This upload's bytes were
-        // hashed as they were written, so they replace it, durably, tree
-        // first; readers of the old copy keep their open file.
-        written.tree.sync_all()?;
-        written.file.sync_all()?;
-        drop(written.file);
-        std::fs::rename(&temps.tree, &tree_dest)?;
-        std::fs::rename(&temps.blob, &dest)?;
-        sync_dir(dir)?;
-        return Ok(true);
-    }
     written.tree.sync_all()?;
     written.file.sync_all()?;
+    let stripe = store.inner.locks.lock(&written.hash);
+    written.file.set_modified(SystemTime::now())?;
     drop(written.file);
-    let new_dir = !dir.exists();
-    if new_dir {
-        std::fs::create_dir_all(dir)?;
-    }
-    // The tree first, so that a blob under its name has its tree.
-    std::fs::rename(&temps.tree, &tree_dest)?;
-    let existed = move_no_replace(&temps.blob, &dest)?;
-    if !existed {
-        store.record_new_blob(written.size);
-    }
+    let existed = if dest.exists() {
+        replace(store, &written.hash, temps, &dest)?;
+        drop(stripe);
+        true
+    } else {
+        let new_dir = !dir.exists();
+        if new_dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        // The tree first, so that a blob under its name has its tree.
+        std::fs::rename(&temps.tree, store.outboard_path(&written.hash))?;
+        let existed = move_no_replace(&temps.blob, &dest)?;
+        if !existed {
+            store.record_new_blob(written.size);
+        }
+        drop(stripe);
+        if new_dir {
+            // Both fan-out levels may be new; their entries must reach the
+            // disk too or the blob is unreachable after a crash.
+            let level1 = dir.parent().unwrap_or(store.blobs_dir());
+            sync_dir(level1)?;
+            sync_dir(store.blobs_dir())?;
+        }
+        existed
+    };
     sync_dir(dir)?;
-    if new_dir {
-        // Both fan-out levels may be new; their entries must reach the disk
-        // too or the blob is unreachable after a crash.
-        let level1 = dir.parent().unwrap_or(store.blobs_dir());
-        sync_dir(level1)?;
-        sync_dir(store.blobs_dir())?;
-    }
     Ok(existed)
+}
+
+/// Dedup must not weaken a copy: the one under the name may have rotted,
+/// or its name may not be durable yet (a concurrent upload of the same
+/// bytes may just have made it). This upload's bytes, hashed as they were
+/// written and already fsynced, replace it, tree first; readers of the old
+/// copy keep their open file. Runs under the stripe lock.
+fn replace(store: &BlobStore, hash: &BlobHash, temps: &Temps, dest: &Path) -> io::Result<()> {
+    std::fs::rename(&temps.tree, store.outboard_path(hash))?;
+    std::fs::rename(&temps.blob, dest)
 }
 
 /// Gives `tmp`'s file the name `dest` unless `dest` exists, and removes the

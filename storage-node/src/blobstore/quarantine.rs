@@ -27,6 +27,9 @@ impl BlobStore {
         let dest = self.inner.quarantine.join(&hex);
         let replaces = dest.exists();
         let src = self.path(hash);
+        // Under the stripe lock, so that the check and the rename see the
+        // same file: an upload replacing the copy meanwhile keeps its own.
+        let stripe = self.inner.locks.lock(hash);
         let moved = same_file(seen, &src).and_then(|size| match size {
             Some(size) => std::fs::rename(&src, &dest).map(|()| size),
             None => Err(io::ErrorKind::NotFound.into()),
@@ -51,6 +54,7 @@ impl BlobStore {
                 tracing::warn!(blob = %hash, error = %e, "moving a corrupt copy's tree to quarantine");
             }
         }
+        drop(stripe);
         sync_quietly(&self.inner.quarantine);
         Error::Corrupt(*hash)
     }

@@ -36,6 +36,21 @@ fn defaults() {
     assert_eq!(s.ring.shards().len(), 1);
     assert_eq!(cfg.vnodes, metadata_tier::ring::DEFAULT_VNODES);
     assert_eq!(cfg.extra.beside, 0);
+    assert_eq!(s.scrub, ScrubSettings::default());
+    assert_eq!(s.scrub.rate_bytes_per_sec, 16_000_000);
+    assert_eq!(s.scrub.interval, Duration::from_secs(86_400));
+}
+
+#[test]
+fn scrub_keys() {
+    let s = parse("scrub_rate_mb = 0.5\nscrub_interval = \"90m\"")
+        .unwrap()
+        .validate()
+        .unwrap();
+    assert_eq!(s.scrub.rate_bytes_per_sec, 500_000);
+    assert_eq!(s.scrub.interval, Duration::from_secs(5400));
+    let off = parse("scrub_rate_mb = 0").unwrap().validate().unwrap();
+    assert_eq!(off.scrub.rate_bytes_per_sec, 0);
 }
 
 #[test]
@@ -61,9 +76,26 @@ fn refused() {
         ("advertise = \"10.0.0.1:7200\"", "advertise"),
         ("id = \"a/b\"", "id"),
         ("vnodes = 0", "vnodes"),
+        ("scrub_rate_mb = -1", "scrub_rate_mb"),
+        ("scrub_rate_mb = nan", "scrub_rate_mb"),
+        ("scrub_interval = \"0s\"", "scrub_interval"),
+        ("scrub_interval = \"daily\"", "scrub_interval"),
     ] {
         let err = parse(extra).unwrap().validate().unwrap_err().to_string();
         assert!(err.contains(key), "{extra}: {err}");
+    }
+}
+
+#[test]
+fn wildcard_listen_needs_advertise() {
+    for listen in ["0.0.0.0:7200", "[::]:7200"] {
+        let mut cfg = parse("").unwrap();
+        cfg.listen = listen.parse().unwrap();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("advertise") && err.contains(listen), "{err}");
+        cfg.advertise = Some("http://10.0.0.5:7200".into());
+        let s = cfg.validate().unwrap();
+        assert_eq!(s.advertise.as_deref(), Some("http://10.0.0.5:7200"));
     }
 }
 

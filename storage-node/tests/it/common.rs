@@ -154,3 +154,59 @@ pub fn streamed_put_stamp(addr: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// A node serving `store` with its scrubber running at `scrub`'s pace.
+pub async fn start_scrubbed_node(
+    store: BlobStore,
+    scrub: storage_node::scrub::ScrubSettings,
+) -> Node {
+    let node = start_node(store.clone()).await;
+    tokio::spawn(storage_node::scrub::run(store, scrub, node.stop.clone()));
+    node
+}
+
+/// Scrubbing as fast as the disk goes, a pass only when asked for (or at
+/// start).
+pub fn fast_scrub() -> storage_node::scrub::ScrubSettings {
+    storage_node::scrub::ScrubSettings {
+        rate_bytes_per_sec: 1 << 40,
+        interval: std::time::Duration::from_secs(3600),
+    }
+}
+
+/// Polls the node's status until `done` holds (or 60 s pass: a hang, not
+/// a timing check); returns that status.
+pub async fn wait_status(
+    addr: &str,
+    done: impl Fn(&storage_node::wire::StatusReport) -> bool,
+) -> storage_node::wire::StatusReport {
+    let c = client();
+    for _ in 0..3000 {
+        let st = c.status(addr).await.unwrap();
+        if done(&st) {
+            return st;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("node status never reached the awaited state");
+}
+
+/// Sets a file's mtime `ago` into the past.
+pub fn age_file(path: &Path, ago: std::time::Duration) {
+    let f = std::fs::File::open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - ago).unwrap();
+}
+
+/// Flips one bit of the file at `at`, in place (same inode, as bit rot).
+pub fn flip(path: &Path, at: u64) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut b = [0u8];
+    f.read_exact_at(&mut b, at).unwrap();
+    b[0] ^= 0x10;
+    f.write_all_at(&b, at).unwrap();
+}

@@ -4,8 +4,11 @@
 
 mod big;
 mod common;
+mod gc;
 mod heartbeat;
 mod http;
 mod inflight;
+mod listing;
+mod scrub;
 mod store;
 mod verify;

@@ -2,9 +2,6 @@
 //! quarantined, ranges verify only what they touch, and blobs stored before
 //! hash trees existed still read.
 
-use std::os::unix::fs::FileExt;
-use std::path::Path;
-
 use futures::StreamExt;
 use storage_node::blobstore::PutExpect;
 use storage_node::wire::ErrorBody;
@@ -13,19 +10,6 @@ use storage_node::{BlobHash, BlobStore, Error};
 use crate::common::*;
 
 const MIB: usize = 1024 * 1024;
-
-/// Flips one bit of the file at `at`, in place (same inode, as bit rot).
-fn flip(path: &Path, at: u64) {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap();
-    let mut b = [0u8];
-    f.read_exact_at(&mut b, at).unwrap();
-    b[0] ^= 0x10;
-    f.write_all_at(&b, at).unwrap();
-}
 
 fn tree_path(store: &BlobStore, hash: &BlobHash) -> std::path::PathBuf {
     store.path(hash).with_extension("obao")

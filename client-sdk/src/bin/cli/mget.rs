@@ -1,8 +1,11 @@
-//! mget: download objects to stdout or a file (checking length and MD5);
-//! with `-d DIR`, download many objects or trees into DIR, `-P` at a time.
+//! mget: download objects to stdout or a file, each checked end to end by
+//! the SDK (length, and BLAKE3 or MD5); with `-d DIR`, download many
+//! objects or trees into DIR, `-P` at a time. A file is written under a
+//! temporary name and named only once verified ([`OutFile`]).
 
-use super::{manta_paths, parse_headers, path_err, progress_bar, Cmd, Common};
-use client_sdk::{Client, EntryType, GetOptions, ListOptions, Verifier};
+use super::outfile::OutFile;
+use super::{manta_paths, parse_headers, path_err, progress_bar, Cmd, Common, Reported};
+use client_sdk::{Client, EntryType, Error, GetOptions, ListOptions};
 use futures::StreamExt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -40,7 +43,8 @@ pub struct Args {
 }
 
 impl Args {
-    /// Streams one object into `out`, verifying it.
+    /// Streams one object into `out`; fails if it does not verify (after
+    /// writing what it received: the caller discards `out`).
     async fn fetch<W: AsyncWrite + Unpin>(
         &self,
         client: &Client,
@@ -61,26 +65,25 @@ impl Args {
         } else {
             None
         };
-        let mut check = Verifier::new(&resp.info);
         let mut resumes = 0;
         loop {
             match resp.body.next().await {
                 None => break,
                 Some(Ok(chunk)) => {
-                    check.update(&chunk);
                     out.write_all(&chunk).await?;
                     if let Some(b) = &bar {
                         b.inc(chunk.len() as u64);
                     }
                 }
                 // The connection broke mid-body: go on from where it
-                // stopped, as long as the object is the same one.
-                Some(Err(e))
+                // stopped, as long as the object is the same one; the
+                // body's check then covers both parts.
+                Some(Err(e @ Error::Http(_)))
                     if resumes < 3 && resp.info.etag.is_some() && opts.headers.is_empty() =>
                 {
                     resumes += 1;
                     let more = GetOptions {
-                        range: Some(format!("bytes={}-", check.received())),
+                        range: Some(format!("bytes={}-", resp.body.received())),
                         if_match: resp.info.etag.clone(),
                         ..GetOptions::default()
                     };
@@ -88,7 +91,7 @@ impl Args {
                         .get(path, &more)
                         .await
                         .map_err(|_| path_err(path, &e))?;
-                    resp.body = next.body;
+                    resp.body.resume(next).map_err(|_| path_err(path, &e))?;
                 }
                 Some(Err(e)) => return Err(path_err(path, &e)),
             }
@@ -96,7 +99,7 @@ impl Args {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        check.finish(path).map_err(|e| path_err(path, &e))
+        Ok(())
     }
 
     /// `-d`: every object under the paths, as (remote, local).
@@ -138,15 +141,24 @@ impl Args {
         std::fs::create_dir_all(dir)?;
         let plan = self.plan(client, paths, dir).await?;
         let results = futures::stream::iter(plan.into_iter().map(|(remote, local)| async move {
-            let mut f = tokio::fs::File::create(&local).await?;
-            self.fetch(client, &remote, &mut f, false).await?;
-            f.flush().await?;
-            Ok::<_, anyhow::Error>(())
+            let mut f = OutFile::create(&local).await?;
+            self.fetch(client, &remote, f.writer(), false).await?;
+            f.commit().await
         }))
         .buffer_unordered(self.parallel.max(1))
         .collect::<Vec<_>>()
         .await;
-        results.into_iter().collect()
+        // Every object was fetched and checked on its own; report each
+        // failure, not only the first.
+        let mut failed = 0;
+        for e in results.into_iter().filter_map(Result::err) {
+            eprintln!("mget: {e:#}");
+            failed += 1;
+        }
+        if failed > 0 {
+            return Err(Reported.into());
+        }
+        Ok(())
     }
 }
 
@@ -168,15 +180,12 @@ impl Cmd for Args {
         }
         match self.output.clone() {
             Some(file) => {
-                let f = tokio::fs::File::create(&file)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                // Large writes: tokio's file I/O costs a thread hop per call.
-                let mut f = tokio::io::BufWriter::with_capacity(1 << 20, f);
+                // Dropped unrenamed (and so removed) on any error.
+                let mut f = OutFile::create(&file).await?;
                 for p in &paths {
-                    self.fetch(&client, p, &mut f, true).await?;
+                    self.fetch(&client, p, f.writer(), true).await?;
                 }
-                f.flush().await?;
+                f.commit().await?;
             }
             None => {
                 // A bar would clobber output going to the terminal.

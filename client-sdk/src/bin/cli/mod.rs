@@ -12,6 +12,7 @@ pub mod mjob;
 pub mod mls;
 pub mod mput;
 pub mod msign;
+pub mod outfile;
 pub mod simple;
 
 use clap::Parser;

@@ -448,3 +448,81 @@ fn canonical_pieces() {
         "GET\n/b\na=2&z=1\nhost:h\nx-a:one two,three\n\nhost;x-a\nUNSIGNED-PAYLOAD"
     );
 }
+
+/// A body with trailers: unsigned chunks, or signed ones whose trailer
+/// signature chains from the final chunk's.
+fn trailer_body(signer: Option<&mut ChunkSigner>, value: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    match signer {
+        None => out.extend_from_slice(b"5\r\nhello\r\n0\r\n"),
+        Some(s) => {
+            for data in [&b"hello"[..], b""] {
+                let sig = s.expected(data);
+                s.verify(data, &sig).unwrap();
+                out.extend_from_slice(
+                    format!("{:x};chunk-signature={sig}\r\n", data.len()).as_bytes(),
+                );
+                if !data.is_empty() {
+                    out.extend_from_slice(data);
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+    }
+    out.extend_from_slice(format!("x-amz-checksum-crc32:{value}\r\n").as_bytes());
+    out
+}
+
+#[test]
+fn trailers_unsigned_and_signed() {
+    use crate::s3::checksum_body::Trailers;
+    let mut body = trailer_body(None, "NhCmhg==");
+    body.extend_from_slice(b"\r\n");
+    for step in [1usize, 3, 100] {
+        let slot = Trailers::default();
+        let mut dec = ChunkedDecoder::with(None, true).trailers_into(slot.clone());
+        let mut out = Vec::new();
+        for piece in body.chunks(step) {
+            for c in dec.push(piece).unwrap() {
+                out.extend_from_slice(&c);
+            }
+        }
+        dec.finish().unwrap();
+        assert_eq!(out, b"hello");
+        assert_eq!(
+            slot.get("x-amz-checksum-crc32").as_deref(),
+            Some("NhCmhg==")
+        );
+    }
+
+    let signed = |value: &str, claimed: Option<&str>| {
+        let mut s = ChunkSigner::new(&streaming_seed());
+        let mut body = trailer_body(Some(&mut s), "NhCmhg==");
+        let trailers = vec![("x-amz-checksum-crc32".to_string(), value.to_string())];
+        let sig = claimed.map_or_else(|| s.expected_trailer(&trailers), str::to_string);
+        body.extend_from_slice(format!("x-amz-trailer-signature:{sig}\r\n\r\n").as_bytes());
+        let slot = Trailers::default();
+        let mut dec = ChunkedDecoder::with(Some(ChunkSigner::new(&streaming_seed())), true)
+            .trailers_into(slot.clone());
+        dec.push(&body).and_then(|_| dec.finish()).map(|()| slot)
+    };
+    let slot = signed("NhCmhg==", None).unwrap();
+    assert_eq!(
+        slot.get("x-amz-checksum-crc32").as_deref(),
+        Some("NhCmhg==")
+    );
+    // The trailer changed after signing, or a made-up signature.
+    let e = signed("AAAAAA==", None).unwrap_err();
+    assert_eq!(e.code_and_status().0, "SignatureDoesNotMatch");
+    let e = signed("NhCmhg==", Some(&"0".repeat(64))).unwrap_err();
+    assert_eq!(e.code_and_status().0, "SignatureDoesNotMatch");
+    // A signed body whose trailers carry no signature.
+    let mut s = ChunkSigner::new(&streaming_seed());
+    let mut body = trailer_body(Some(&mut s), "NhCmhg==");
+    body.extend_from_slice(b"\r\n");
+    let mut dec = ChunkedDecoder::with(Some(ChunkSigner::new(&streaming_seed())), true);
+    assert_eq!(
+        dec.push(&body).unwrap_err().code_and_status().0,
+        "IncompleteBody"
+    );
+}

@@ -12,9 +12,12 @@
 //! - `mantad image import|ls|rm|run` ([`image`]): job images and trial
 //!   runs (docs/jobs-runtime.md);
 //! - `mantad nodes` ([`nodes`]): each storage node's heartbeat and job
-//!   agent counters.
+//!   agent counters;
+//! - `mantad admin status|nodes|drain|remove|restore|repair|gc` ([`admin`]):
+//!   node states, repair and garbage collection (docs/durability.md).
 
 mod account;
+mod admin;
 mod dev;
 mod image;
 mod nodes;
@@ -57,6 +60,8 @@ enum Cmd {
     Image(image::ImageArgs),
     /// Show each storage node's heartbeat and job agent, as JSON lines.
     Nodes(nodes::NodesArgs),
+    /// Node states, repair and garbage collection (docs/durability.md).
+    Admin(admin::AdminArgs),
 }
 
 #[tokio::main]
@@ -80,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Frontend { config } => roles::frontend(&config).await,
         Cmd::Account(args) => account::run(args).await,
         Cmd::Nodes(args) => nodes::run(args).await,
+        Cmd::Admin(args) => admin::run(args).await,
         Cmd::Image(args) => {
             let code = image::run(args).await?;
             std::process::exit(code)

@@ -24,20 +24,33 @@ pub struct NodesArgs {
     dev: Option<PathBuf>,
 }
 
+/// The frontend config named by `--config` or `--dev`, and a client of the
+/// shards it names holding its cluster secret: what every operator command
+/// that reads the cluster starts from.
+///
+/// # Errors
+/// An unreadable or invalid config, an unreadable secret.
+pub(crate) fn connect(
+    config: Option<PathBuf>,
+    dev: Option<PathBuf>,
+) -> anyhow::Result<(FrontendConfig, MetadataClient)> {
+    let config = config_path(config, dev)?;
+    let cfg: FrontendConfig = load(&config)?;
+    let invalid = || format!("invalid config {}", config.display());
+    let ring =
+        metadata_tier::config::ring(&cfg.metadata_shards, cfg.vnodes).with_context(invalid)?;
+    let key = ClusterKey::load(&cfg.cluster_secret_file).with_context(invalid)?;
+    Ok((cfg, MetadataClient::new(ring, key)))
+}
+
 /// Prints every registered node with its heartbeat age and its agent's
 /// counters (or why the agent did not answer).
 ///
 /// # Errors
 /// A bad config, unreachable shards.
 pub async fn run(args: NodesArgs) -> anyhow::Result<()> {
-    let config = config_path(args.config, args.dev)?;
-    let cfg: FrontendConfig = load(&config)?;
-    let invalid = || format!("invalid config {}", config.display());
-    let ring =
-        metadata_tier::config::ring(&cfg.metadata_shards, cfg.vnodes).with_context(invalid)?;
-    let key = ClusterKey::load(&cfg.cluster_secret_file).with_context(invalid)?;
-    let agents = AgentClient::new(key.clone());
-    let meta = MetadataClient::new(ring, key);
+    let (_, meta) = connect(args.config, args.dev)?;
+    let agents = AgentClient::new(meta.cluster_key().clone());
     for node in meta.nodes().await.context("read the node registry")? {
         let agent = match agents.status(&node.record.addr).await {
             Ok(s) => serde_json::to_value(s)?,

@@ -56,6 +56,7 @@ pub async fn storage(config: &Path) -> anyhow::Result<()> {
         heartbeat: node.heartbeat,
         agent,
         limits: metadata_tier::net::Limits::default(),
+        scrub: node.scrub,
     };
     let meta = MetadataClient::new(node.ring, node.cluster_key);
     let running = cluster::start_storage(role, meta).await?;

@@ -1,0 +1,134 @@
+//! Repair and garbage collection survive crashes: storage nodes (real
+//! `mantad storage` processes) are SIGKILLed while a pass copies and while
+//! it collects. Nothing acknowledged is lost, and the next pass finishes
+//! the work (checked on the nodes' disks).
+
+use frontend::testkit::*;
+use metadata_tier::registry::{AdminState, NodeAdmin};
+use std::collections::HashMap;
+use std::time::Duration;
+
+async fn start() -> ProcessCluster {
+    ProcessCluster::start_with(
+        env!("CARGO_BIN_EXE_mantad"),
+        4,
+        "jobs_runtime = \"off\"\nscrub_rate_mb = 0",
+        |o| {
+            o.settings.maintenance.interval = Some(Duration::from_secs(3600));
+            o.settings.maintenance.gc_grace = Duration::from_secs(2);
+        },
+    )
+    .await
+}
+
+/// Nodes (by index) holding a copy of `data` that hashes right.
+fn holders(pc: &ProcessCluster, data: &[u8]) -> Vec<usize> {
+    let hash = blake3::hash(data).to_hex().to_string();
+    (0..pc.procs.len())
+        .filter(|&i| {
+            files_under(&pc.node_dir(i).join("blobs")).iter().any(|p| {
+                p.file_name().is_some_and(|n| n.to_string_lossy() == hash)
+                    && std::fs::read(p).is_ok_and(|b| blake3::hash(&b) == blake3::hash(data))
+            })
+        })
+        .collect()
+}
+
+fn blob_count(pc: &ProcessCluster, i: usize) -> usize {
+    files_under(&pc.node_dir(i).join("blobs"))
+        .iter()
+        .filter(|p| p.extension().is_none())
+        .count()
+}
+
+async fn write(pc: &ProcessCluster, n: u64, size: usize) -> HashMap<String, Vec<u8>> {
+    let mut objects = HashMap::new();
+    for i in 0..n {
+        let data = bytes(size, 500 + i);
+        let name = format!("stor/c{i}");
+        assert_eq!(pc.put(&name, data.clone()).await.status(), 204, "{name}");
+        objects.insert(name, data);
+    }
+    objects
+}
+
+async fn assert_reads(pc: &ProcessCluster, objects: &HashMap<String, Vec<u8>>) {
+    for (name, data) in objects {
+        let r = pc.get(name).await;
+        assert_eq!(r.status(), 200, "{name}");
+        assert!(r.bytes().await.unwrap() == data[..], "{name}: wrong bytes");
+    }
+}
+
+#[tokio::test]
+async fn kill_9_during_repair_loses_nothing_and_the_next_pass_finishes() {
+    let mut pc = start().await;
+    let objects = write(&pc, 40, 1 << 20).await;
+    // Node 0 is removed: about half the objects must get a new copy.
+    let removed = NodeAdmin {
+        state: AdminState::Lost,
+        reason: "test".into(),
+    };
+    pc.cluster
+        .meta
+        .set_node_admin("proc-0", Some(&removed))
+        .await
+        .unwrap();
+    let id = pc.request_maintenance_pass().await;
+    // Let the pass start copying, then kill a node it copies from or to.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    pc.kill9(1).await;
+    let first = pc.wait_maintenance_pass(&id).await;
+    pc.restart(1);
+    pc.wait_live(4).await;
+    let id = pc.request_maintenance_pass().await;
+    let second = pc.wait_maintenance_pass(&id).await;
+    assert_eq!(second.still_below, 0, "first {first:?}\nsecond {second:?}");
+    assert_eq!(second.unrecoverable, 0, "{second:?}");
+    for (name, data) in &objects {
+        let good: Vec<_> = holders(&pc, data).into_iter().filter(|&i| i != 0).collect();
+        assert!(good.len() >= 2, "{name}: good copies on {good:?}");
+    }
+    assert_reads(&pc, &objects).await;
+}
+
+#[tokio::test]
+async fn kill_9_during_collection_loses_nothing_and_the_next_pass_finishes() {
+    let mut pc = start().await;
+    let mut objects = write(&pc, 60, 256 << 10).await;
+    let dead: Vec<String> = objects
+        .keys()
+        .filter(|k| k.ends_with('0') || k.ends_with('5') || k.ends_with('3'))
+        .cloned()
+        .collect();
+    for name in &dead {
+        assert_eq!(pc.delete(name).await.status(), 204);
+        objects.remove(name);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before: usize = (0..4).map(|i| blob_count(&pc, i)).sum();
+    let id = pc.request_maintenance_pass().await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    pc.kill9(2).await;
+    let first = pc.wait_maintenance_pass(&id).await;
+    pc.restart(2);
+    pc.wait_live(4).await;
+    let id = pc.request_maintenance_pass().await;
+    let second = pc.wait_maintenance_pass(&id).await;
+    let after: usize = (0..4).map(|i| blob_count(&pc, i)).sum();
+    assert_eq!(
+        after,
+        objects.len() * 2,
+        "first {first:?}\nsecond {second:?}"
+    );
+    assert_eq!(before - after, dead.len() * 2);
+    assert_eq!(
+        first.gc_deleted_blobs + second.gc_deleted_blobs,
+        (dead.len() * 2) as u64,
+        "first {first:?}\nsecond {second:?}"
+    );
+    for (name, data) in &objects {
+        assert_eq!(holders(&pc, data).len(), 2, "{name}");
+    }
+    assert_reads(&pc, &objects).await;
+}
