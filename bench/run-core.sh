@@ -20,8 +20,9 @@ echo "== dd: raw sequential write, 1 GiB, conv=fdatasync (same disk as the data)
 dd if=/dev/zero of="$work/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -1
 rm -f "$work/dd.bin"
 
+# Plain HTTP, as these figures always were (bench/tls-cost.sh measures TLS).
 RUST_LOG=warn "$bin/mantad" dev --data "$work/data" --listen "127.0.0.1:$port" \
-  --s3-listen "127.0.0.1:$((port + 1))" >"$work/mantad.log" 2>&1 &
+  --s3-listen "127.0.0.1:$((port + 1))" --plain-http >"$work/mantad.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.2; done
 url="http://127.0.0.1:$port"

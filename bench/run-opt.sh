@@ -28,9 +28,10 @@ cp "$CARGO_TARGET_DIR/debug/mantad" "$work/mantad-opt3"
 run() {
   # Below the kernel's ephemeral range, where the roles' own ports land.
   local build=$1 port=$((20000 + RANDOM % 10000))
+  # Plain HTTP, as these figures always were (bench/tls-cost.sh: TLS).
   RUST_LOG=warn "$work/mantad-$build" dev --data "$work/data-$build" \
     --listen "127.0.0.1:$port" --s3-listen "127.0.0.1:$((port + 1))" \
-    --jobs-runtime runc >"$work/mantad-$build.log" 2>&1 &
+    --jobs-runtime runc --plain-http >"$work/mantad-$build.log" 2>&1 &
   pid=$!
   export MANTA_DEV_KEY="$work/data-$build/keys/dev/id_ed25519"
   # Ready once it answers and the dev account's key is written.

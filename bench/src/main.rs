@@ -8,6 +8,10 @@
 //! `mantabench s3-put-get --url URL --access-key ID --secret-key SECRET
 //! --bucket B -n N -s SIZE -c C` runs the same workload through the S3 API
 //! (SigV4-signed requests, see [`s3`]).
+//!
+//! Over HTTPS both verify the server with the SDK's rules
+//! (`client_sdk::tls`): `--ca-file` (`MANTA_CA_FILE`) adds a CA,
+//! `-i`/`--insecure` (`MANTA_TLS_INSECURE`) skips verification.
 
 mod manta_auth;
 mod s3;
@@ -53,6 +57,8 @@ enum Cmd {
         key: Option<std::path::PathBuf>,
         #[arg(long, env = "MANTA_KEY_ID")]
         key_id: Option<String>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// PUT then GET N objects of SIZE bytes at concurrency C through the S3
     /// API.
@@ -74,7 +80,33 @@ enum Cmd {
         size: String,
         #[arg(short = 'c', long, default_value_t = 16)]
         concurrency: usize,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
+}
+
+/// How the server's certificate is checked over HTTPS.
+#[derive(clap::Args)]
+struct TlsArgs {
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, env = "MANTA_CA_FILE", value_name = "FILE")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Do not verify the server's certificate.
+    #[arg(short = 'i', long, env = "MANTA_TLS_INSECURE")]
+    insecure: bool,
+}
+
+impl TlsArgs {
+    /// The HTTP client of a run with `concurrency` requests in flight.
+    fn client(&self, concurrency: usize) -> anyhow::Result<reqwest::Client> {
+        let ca = self
+            .ca_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty());
+        Ok(client_sdk::tls::client_builder(ca, self.insecure)?
+            .pool_max_idle_per_host(concurrency)
+            .build()?)
+    }
 }
 
 #[derive(Serialize)]
@@ -123,10 +155,12 @@ async fn main() -> anyhow::Result<()> {
             dir,
             key,
             key_id,
+            tls,
         } => {
             let size = parse_size(&size)?;
             let auth = manta_auth::MantaAuth::load(key.as_deref(), key_id.as_deref(), &user)?;
-            let report = put_get(&url, &user, &dir, count, size, concurrency, &auth).await?;
+            let http = tls.client(concurrency)?;
+            let report = put_get(&http, &url, &user, &dir, count, size, concurrency, &auth).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
         Cmd::S3PutGet {
@@ -138,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
             count,
             size,
             concurrency,
+            tls,
         } => {
             let creds = client_sdk::sigv4::Credentials {
                 access_key,
@@ -146,14 +181,18 @@ async fn main() -> anyhow::Result<()> {
                 service: "s3".into(),
             };
             let size = parse_size(&size)?;
-            let report = s3::put_get(&url, &creds, &bucket, count, size, concurrency).await?;
+            let http = tls.client(concurrency)?;
+            let report =
+                s3::put_get(&http, &url, &creds, &bucket, count, size, concurrency).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn put_get(
+    http: &reqwest::Client,
     url: &str,
     user: &str,
     dir: &str,
@@ -162,9 +201,6 @@ async fn put_get(
     concurrency: usize,
     auth: &manta_auth::MantaAuth,
 ) -> anyhow::Result<Report> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
     let base = format!("{}/{user}/stor/{dir}", url.trim_end_matches('/'));
     let r = auth
         .sign(http.put(&base))?

@@ -19,7 +19,10 @@ fn request(
     base: &str,
     path: &str,
 ) -> reqwest::RequestBuilder {
-    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let host = base
+        .split_once("://")
+        .map_or(base, |(_, h)| h)
+        .trim_end_matches('/');
     let date = format_amz_date(SystemTime::now());
     let headers = [
         ("host", vec![host]),
@@ -46,6 +49,7 @@ fn request(
 /// # Errors
 /// Any request failing.
 pub async fn put_get(
+    http: &reqwest::Client,
     url: &str,
     creds: &Credentials,
     bucket: &str,
@@ -53,12 +57,9 @@ pub async fn put_get(
     size: u64,
     concurrency: usize,
 ) -> anyhow::Result<Report> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
     let r = request(
         creds,
-        &http,
+        http,
         reqwest::Method::PUT,
         url,
         &format!("/{bucket}"),
@@ -77,7 +78,7 @@ pub async fn put_get(
             .collect::<Vec<u8>>(),
     ));
     let put = run(count, concurrency, size, |i| {
-        let req = request(creds, &http, reqwest::Method::PUT, url, &key(bucket, i));
+        let req = request(creds, http, reqwest::Method::PUT, url, &key(bucket, i));
         let chunk = chunk.clone();
         async move {
             let pieces = size.div_ceil(chunk.len() as u64).max(1);
@@ -98,7 +99,7 @@ pub async fn put_get(
     })
     .await?;
     let get = run(count, concurrency, size, |i| {
-        let req = request(creds, &http, reqwest::Method::GET, url, &key(bucket, i));
+        let req = request(creds, http, reqwest::Method::GET, url, &key(bucket, i));
         async move {
             let r = req.send().await?;
             if r.status().as_u16() != 200 {

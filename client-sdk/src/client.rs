@@ -45,10 +45,9 @@ impl Client {
     /// A client signing with `signer` (or not signing with `None`).
     ///
     /// # Errors
-    /// The HTTP client cannot be built.
+    /// An unreadable CA file; the HTTP client cannot be built.
     pub fn with_signer(config: Config, signer: Option<Signer>) -> Result<Client> {
-        let http = reqwest::Client::builder()
-            .danger_accept_invalid_certs(config.insecure)
+        let http = crate::tls::client_builder(config.ca_file.as_deref(), config.insecure)?
             .connect_timeout(Duration::from_secs(4))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(1024)

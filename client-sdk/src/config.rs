@@ -1,6 +1,7 @@
 //! Client configuration, read from the environment variables node-manta
 //! reads (`MANTA_URL`, `MANTA_USER`, `MANTA_SUBUSER`, `MANTA_KEY_ID`,
-//! `MANTA_TLS_INSECURE`, `MANTA_ROLE`, `MANTA_NO_AUTH`).
+//! `MANTA_TLS_INSECURE`, `MANTA_ROLE`, `MANTA_NO_AUTH`) and ours
+//! (`MANTA_KEY_FILE`, `MANTA_CA_FILE`).
 
 use crate::error::{Error, Result};
 use std::time::Duration;
@@ -22,6 +23,10 @@ pub struct Config {
     pub key_file: Option<std::path::PathBuf>,
     /// Skip TLS certificate verification.
     pub insecure: bool,
+    /// A PEM file of CA certificates trusted beside the bundled roots
+    /// (`MANTA_CA_FILE`, our extension: node-manta reads node's
+    /// `NODE_EXTRA_CA_CERTS`).
+    pub ca_file: Option<std::path::PathBuf>,
     /// Send no `Authorization` (`MANTA_NO_AUTH=true`).
     pub no_auth: bool,
     /// Active roles (`Role` header).
@@ -61,6 +66,7 @@ impl Config {
             key_id: env("MANTA_KEY_ID"),
             key_file: env("MANTA_KEY_FILE").map(Into::into),
             insecure: truthy("MANTA_TLS_INSECURE"),
+            ca_file: env("MANTA_CA_FILE").map(Into::into),
             no_auth,
             roles: env("MANTA_ROLE"),
             attempts: 4,
@@ -77,6 +83,7 @@ impl Config {
             key_id: None,
             key_file: None,
             insecure: false,
+            ca_file: None,
             no_auth: false,
             roles: None,
             attempts: 4,

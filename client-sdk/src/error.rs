@@ -56,10 +56,21 @@ impl Error {
         }
     }
 
-    /// The message without the code.
+    /// The message without the code; for a failed request, with its
+    /// causes (where a refused certificate or a reset connection shows).
     pub fn message(&self) -> String {
         match self {
             Error::Manta { message, .. } => message.clone(),
+            Error::Http(e) => {
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(e);
+                while let Some(c) = cause {
+                    text.push_str(": ");
+                    text.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                text
+            }
             Error::Checksum { mismatch, .. } => mismatch.to_string(),
             other => other.to_string(),
         }

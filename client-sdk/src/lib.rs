@@ -28,7 +28,9 @@
 //!   matched by MD5 or SHA256 fingerprint; the HTTP Signature signing
 //!   string and key fingerprints the frontend also uses.
 //! - [`Config`] (`config`): `MANTA_URL`, `MANTA_USER`, `MANTA_SUBUSER`,
-//!   `MANTA_KEY_ID`, `MANTA_TLS_INSECURE`, `MANTA_ROLE`, `MANTA_NO_AUTH`.
+//!   `MANTA_KEY_ID`, `MANTA_TLS_INSECURE`, `MANTA_CA_FILE`, `MANTA_ROLE`,
+//!   `MANTA_NO_AUTH`; [`tls`]: how the server's certificate is verified
+//!   (the bundled roots plus a CA file, or not at all).
 //! - [`Error`] (`error`): typed errors carrying Manta's error code.
 //! - [`path`]: `~~` expansion, normalisation, segment encoding and the one
 //!   RFC 3986 encoder ([`path::rfc3986`]).
@@ -49,6 +51,7 @@ pub mod presign;
 pub mod sign;
 pub mod sigv2;
 pub mod sigv4;
+pub mod tls;
 pub mod types;
 mod verify;
 

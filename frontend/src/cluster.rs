@@ -1,13 +1,18 @@
 //! Starting the roles in this process: one function per role (used by
 //! `mantad metadata|storage|frontend`) and [`Cluster`], all of them together
-//! (`mantad dev` and the integration tests' harness).
+//! (`mantad dev` and the integration tests' harness). The public listeners
+//! (Manta, S3) speak TLS when given a certificate ([`ReloadingCert`]),
+//! with optional plain-HTTP listeners beside them (docs/tls.md); internal
+//! ones speak plain HTTP under the cluster secret.
 
 use crate::state::{AppState, Settings};
 use anyhow::Context;
+use metadata_tier::net::tls::{ReloadingCert, TlsAcceptor};
 use metadata_tier::net::{ClusterKey, Limits};
 use metadata_tier::{MetadataClient, Ring, Shard};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use storage_node::heartbeat::{self, HeartbeatConfig};
 use storage_node::scrub::ScrubSettings;
@@ -24,6 +29,16 @@ pub struct Running {
 }
 
 impl Running {
+    /// A role at `addr` with nothing running: the place of one being
+    /// restarted.
+    fn stopped(addr: SocketAddr) -> Running {
+        Running {
+            addr,
+            cancel: CancellationToken::new(),
+            tasks: Vec::new(),
+        }
+    }
+
     /// Stops accepting, lets requests in flight finish (up to 10 s), then
     /// returns.
     pub async fn stop(self) {
@@ -182,11 +197,15 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
     })
 }
 
-/// Serves the Manta API.
+/// Serves the Manta API, in TLS when `tls` is given.
 ///
 /// # Errors
 /// Binding the address.
-pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Result<Running> {
+pub async fn start_frontend(
+    listen: SocketAddr,
+    state: AppState,
+    tls: Option<TlsAcceptor>,
+) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("bind frontend to {listen}"))?;
@@ -200,7 +219,7 @@ pub async fn start_frontend(listen: SocketAddr, state: AppState) -> anyhow::Resu
     ));
     let task = spawn_server(
         "frontend",
-        crate::manta::serve(listener, state, cancel.clone().cancelled_owned()),
+        crate::manta::serve(listener, state, tls, cancel.clone().cancelled_owned()),
     );
     Ok(Running {
         addr,
@@ -231,7 +250,50 @@ async fn supervise(state: AppState, cancel: CancellationToken) {
     state.jobs.shutdown();
 }
 
-/// Serves the S3 API.
+/// Which API a plain listener beside a TLS one serves.
+#[derive(Debug, Clone)]
+pub enum PlainApi {
+    Manta,
+    S3(crate::s3::S3Config),
+}
+
+/// Serves an API in plain HTTP beside its TLS listener: only what needs
+/// no TLS (`/public` reads and signed URLs; docs/tls.md).
+///
+/// # Errors
+/// Binding the address.
+pub async fn start_plain(
+    listen: SocketAddr,
+    state: AppState,
+    api: PlainApi,
+) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("bind plain HTTP listener to {listen}"))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone().cancelled_owned();
+    let task = match api {
+        PlainApi::Manta => spawn_server(
+            "manta-plain",
+            crate::manta::serve_plain(listener, state, stop),
+        ),
+        PlainApi::S3(cfg) => {
+            let st = crate::s3::S3State::new(state, cfg);
+            spawn_server(
+                "s3-plain",
+                crate::s3::server::serve_plain(listener, st, stop),
+            )
+        }
+    };
+    Ok(Running {
+        addr,
+        cancel,
+        tasks: vec![task],
+    })
+}
+
+/// Serves the S3 API, in TLS when `tls` is given.
 ///
 /// # Errors
 /// Binding the address.
@@ -239,6 +301,7 @@ pub async fn start_s3(
     listen: SocketAddr,
     state: AppState,
     cfg: crate::s3::S3Config,
+    tls: Option<TlsAcceptor>,
 ) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(listen)
         .await
@@ -248,7 +311,7 @@ pub async fn start_s3(
     let st = crate::s3::S3State::new(state, cfg);
     let task = spawn_server(
         "s3",
-        crate::s3::server::serve(listener, st, cancel.clone().cancelled_owned()),
+        crate::s3::server::serve(listener, st, tls, cancel.clone().cancelled_owned()),
     );
     Ok(Running {
         addr,
@@ -275,6 +338,13 @@ pub struct ClusterOptions {
     /// The cluster secret; `None` keeps one in `<data>/secrets/cluster.key`
     /// (made on first start).
     pub cluster_key: Option<ClusterKey>,
+    /// The certificate of the Manta and S3 listeners; `None` serves them
+    /// in plain HTTP.
+    pub tls: Option<Arc<ReloadingCert>>,
+    /// Plain HTTP beside the TLS Manta listener (with `tls` only).
+    pub plain_listen: Option<SocketAddr>,
+    /// Plain HTTP beside the TLS S3 listener (with `tls` only).
+    pub s3_plain_listen: Option<SocketAddr>,
     /// Every storage node's scrubber (tests speed it up).
     pub scrub: ScrubSettings,
 }
@@ -295,6 +365,9 @@ impl ClusterOptions {
             accounts: vec!["dev".into()],
             agent: Some(AgentRole::default()),
             cluster_key: None,
+            tls: None,
+            plain_listen: None,
+            s3_plain_listen: None,
             scrub: ScrubSettings::default(),
         }
     }
@@ -310,9 +383,13 @@ pub struct Cluster {
     nodes: Vec<Option<Running>>,
     node_addrs: Vec<SocketAddr>,
     frontend: Running,
-    /// `http://<addr>` of the S3 API, when served.
+    /// `http(s)://<addr>` of the S3 API, when served.
     pub s3_url: Option<String>,
     s3: Option<Running>,
+    /// `http://<addr>` of the plain listeners beside TLS ones, when served.
+    pub plain_url: Option<String>,
+    pub s3_plain_url: Option<String>,
+    plain: Vec<(PlainApi, Running)>,
 }
 
 impl Cluster {
@@ -351,11 +428,24 @@ impl Cluster {
             nodes.push(Some(running));
         }
         let state = AppState::new(meta.clone(), opts.settings.clone());
-        let frontend = start_frontend(opts.frontend_listen, state.clone()).await?;
+        let tls = acceptor(&opts)?;
+        let frontend = start_frontend(opts.frontend_listen, state.clone(), tls.clone()).await?;
         let s3 = match opts.s3_listen {
-            Some(listen) => Some(start_s3(listen, state.clone(), opts.s3.clone()).await?),
+            Some(listen) => {
+                Some(start_s3(listen, state.clone(), opts.s3.clone(), tls.clone()).await?)
+            }
             None => None,
         };
+        let mut plain = Vec::new();
+        for (listen, api) in [
+            (opts.plain_listen, PlainApi::Manta),
+            (opts.s3_plain_listen, PlainApi::S3(opts.s3.clone())),
+        ] {
+            if let Some(listen) = listen {
+                let running = start_plain(listen, state.clone(), api.clone()).await?;
+                plain.push((api, running));
+            }
+        }
         for login in &opts.accounts {
             state
                 .accounts
@@ -363,17 +453,27 @@ impl Cluster {
                 .await
                 .with_context(|| format!("create account {login}"))?;
         }
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let plain_url = |manta: bool| {
+            plain
+                .iter()
+                .find(|(api, _)| matches!(api, PlainApi::Manta) == manta)
+                .map(|(_, r)| format!("http://{}", r.addr))
+        };
         let cluster = Cluster {
-            url: format!("http://{}", frontend.addr),
+            url: format!("{scheme}://{}", frontend.addr),
             meta,
             state,
-            opts,
             shards,
             nodes,
             node_addrs,
             frontend,
-            s3_url: s3.as_ref().map(|r| format!("http://{}", r.addr)),
+            s3_url: s3.as_ref().map(|r| format!("{scheme}://{}", r.addr)),
             s3,
+            plain_url: plain_url(true),
+            s3_plain_url: plain_url(false),
+            plain,
+            opts,
         };
         cluster.wait_for_nodes(cluster.opts.storage_nodes).await?;
         Ok(cluster)
@@ -405,6 +505,17 @@ impl Cluster {
         &self.opts.data
     }
 
+    /// Where the Manta API listens.
+    pub fn frontend_addr(&self) -> SocketAddr {
+        self.frontend.addr
+    }
+
+    /// The certificate of the public listeners, when they speak TLS (to
+    /// reload it).
+    pub fn tls(&self) -> Option<&Arc<ReloadingCert>> {
+        self.opts.tls.as_ref()
+    }
+
     /// Stops storage node `i` (its server and heartbeat).
     pub async fn stop_node(&mut self, i: usize) {
         if let Some(n) = self.nodes.get_mut(i).and_then(Option::take) {
@@ -433,17 +544,19 @@ impl Cluster {
     /// Rebinding the address.
     pub async fn restart_frontend(&mut self) -> anyhow::Result<()> {
         let addr = self.frontend.addr;
-        let old = std::mem::replace(
-            &mut self.frontend,
-            Running {
-                addr,
-                cancel: CancellationToken::new(),
-                tasks: Vec::new(),
-            },
-        );
-        old.stop().await;
+        std::mem::replace(&mut self.frontend, Running::stopped(addr))
+            .stop()
+            .await;
         self.state = AppState::new(self.meta.clone(), self.opts.settings.clone());
-        self.frontend = start_frontend(addr, self.state.clone()).await?;
+        let tls = acceptor(&self.opts)?;
+        self.frontend = start_frontend(addr, self.state.clone(), tls).await?;
+        for (api, running) in &mut self.plain {
+            let addr = running.addr;
+            std::mem::replace(running, Running::stopped(addr))
+                .stop()
+                .await;
+            *running = start_plain(addr, self.state.clone(), api.clone()).await?;
+        }
         Ok(())
     }
 
@@ -451,7 +564,8 @@ impl Cluster {
     /// nothing can be awaited: the test kit's cluster).
     pub fn cancel(&self) {
         let nodes = self.nodes.iter().flatten();
-        let fronts = std::iter::once(&self.frontend).chain(&self.s3);
+        let plain = self.plain.iter().map(|(_, r)| r);
+        let fronts = std::iter::once(&self.frontend).chain(&self.s3).chain(plain);
         for r in fronts.chain(nodes).chain(&self.shards) {
             r.cancel.cancel();
         }
@@ -460,6 +574,9 @@ impl Cluster {
     /// Stops the frontend, then the storage nodes, then the shards (the
     /// order requests flow, so nothing in flight loses its next tier).
     pub async fn shutdown(self) {
+        for (_, p) in self.plain {
+            p.stop().await;
+        }
         if let Some(s3) = self.s3 {
             s3.stop().await;
         }
@@ -471,6 +588,15 @@ impl Cluster {
             s.stop().await;
         }
     }
+}
+
+/// The TLS acceptor of the public listeners, if they speak TLS.
+fn acceptor(opts: &ClusterOptions) -> anyhow::Result<Option<TlsAcceptor>> {
+    if opts.tls.is_none() && (opts.plain_listen.is_some() || opts.s3_plain_listen.is_some()) {
+        anyhow::bail!("a plain HTTP listener beside the APIs needs TLS on them");
+    }
+    let tls = opts.tls.as_ref().map(|c| c.acceptor()).transpose();
+    tls.context("TLS settings")
 }
 
 /// Where a cluster in this process keeps its secret, under its data dir

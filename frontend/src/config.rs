@@ -14,6 +14,7 @@ use crate::s3::S3Config;
 use crate::state::Settings;
 use anyhow::{bail, Context};
 use metadata_tier::config::default_vnodes;
+use metadata_tier::net::tls::CertFiles;
 use metadata_tier::net::ClusterKey;
 use metadata_tier::Ring;
 use serde::Deserialize;
@@ -94,6 +95,27 @@ pub struct FrontendConfig {
     /// Times a task lost to a node failure is run again elsewhere.
     #[serde(default = "two")]
     pub(crate) job_max_retries: u32,
+    /// The certificate chain (PEM, leaf first) of the Manta and S3 APIs;
+    /// with `tls_key_file`, both speak HTTPS. Reloaded on SIGHUP.
+    #[serde(default)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert_file`.
+    #[serde(default)]
+    pub tls_key_file: Option<PathBuf>,
+    /// The most a client may take to finish a TLS handshake (`"10s"`).
+    #[serde(default = "default_handshake")]
+    pub tls_handshake_timeout: String,
+    /// Plain HTTP beside the TLS Manta API: `/:login/public` reads and
+    /// signed URLs only; unset serves none.
+    #[serde(default)]
+    pub plain_listen: Option<SocketAddr>,
+    /// Plain HTTP beside the TLS S3 API: presigned URLs only.
+    #[serde(default)]
+    pub s3_plain_listen: Option<SocketAddr>,
+}
+
+fn default_handshake() -> String {
+    "10s".into()
 }
 
 fn default_job_node_slots() -> u32 {
@@ -147,6 +169,11 @@ pub struct FrontendSettings {
     /// Where the S3 API listens; `None` serves none.
     pub s3_listen: Option<SocketAddr>,
     pub s3: S3Config,
+    /// The certificate files of the Manta and S3 APIs; `None`: plain HTTP.
+    pub tls: Option<CertFiles>,
+    /// The plain listeners beside TLS ones (Manta, S3), when configured.
+    pub plain_listen: Option<SocketAddr>,
+    pub s3_plain_listen: Option<SocketAddr>,
 }
 
 impl FrontendConfig {
@@ -156,8 +183,10 @@ impl FrontendConfig {
     /// # Errors
     /// A message naming the key: bad ring keys, durability bounds (zero, or
     /// `max_durability` below `default_durability`), bad or zero durations
-    /// and sizes, zero `job_slots_per_node`, the S3 API on the Manta API's
-    /// address, an unreadable S3 key file.
+    /// and sizes, zero `job_slots_per_node`, two listeners on one address,
+    /// an unreadable S3 key file, one of the two TLS files without the
+    /// other, a plain listener without TLS. The TLS files are read when the
+    /// listeners start.
     pub fn validate(&self) -> anyhow::Result<FrontendSettings> {
         let ring = metadata_tier::config::ring(&self.metadata_shards, self.vnodes)?;
         self.check_bounds()?;
@@ -187,6 +216,13 @@ impl FrontendConfig {
                 slots_per_node: self.job_slots_per_node,
                 max_retries: self.job_max_retries,
             },
+            listener_limits: metadata_tier::net::Limits {
+                tls_handshake_timeout: duration(
+                    "tls_handshake_timeout",
+                    &self.tls_handshake_timeout,
+                )?,
+                ..Default::default()
+            },
             ..Default::default()
         };
         Ok(FrontendSettings {
@@ -201,7 +237,31 @@ impl FrontendConfig {
                 domain: self.s3_domain.clone(),
                 region: self.s3_region.clone(),
             },
+            tls: self.tls_files()?,
+            plain_listen: self.plain_listen,
+            s3_plain_listen: self.s3_plain_listen,
         })
+    }
+
+    /// Both TLS files, or neither; a plain listener only beside TLS.
+    fn tls_files(&self) -> anyhow::Result<Option<CertFiles>> {
+        let files = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some(CertFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => bail!("config keys tls_cert_file and tls_key_file: give both or neither"),
+        };
+        for (key, plain) in [
+            ("plain_listen", self.plain_listen),
+            ("s3_plain_listen", self.s3_plain_listen),
+        ] {
+            if plain.is_some() && files.is_none() {
+                bail!("config key {key}: needs tls_cert_file and tls_key_file (without TLS the API listener is already plain HTTP)");
+            }
+        }
+        Ok(files)
     }
 
     /// The checks of plain numbers and names.
@@ -223,11 +283,17 @@ impl FrontendConfig {
         if self.job_slots_per_node == 0 {
             bail!("config key job_slots_per_node: must be at least 1");
         }
-        if self.s3_listen == Some(self.listen) {
-            bail!(
-                "config key s3_listen: {} is the Manta API's listen address",
-                self.listen
-            );
+        let mut taken = vec![("listen", self.listen)];
+        for (key, addr) in [
+            ("s3_listen", self.s3_listen),
+            ("plain_listen", self.plain_listen),
+            ("s3_plain_listen", self.s3_plain_listen),
+        ] {
+            let Some(addr) = addr else { continue };
+            if let Some((other, _)) = taken.iter().find(|(_, a)| *a == addr) {
+                bail!("config key {key}: {addr} is already {other}'s address");
+            }
+            taken.push((key, addr));
         }
         if self.s3_domain.is_empty() || self.s3_region.is_empty() {
             bail!("config keys s3_domain and s3_region: must not be empty");

@@ -71,6 +71,9 @@ pub enum Error {
     RequestExpired(String),
     #[error("{0}")]
     InvalidQueryStringAuthentication(String),
+    /// A request on the plain-HTTP listener that needs TLS (docs/tls.md).
+    #[error("this listener serves /:login/public reads and signed URLs only; use HTTPS")]
+    SecureTransportRequired,
     #[error("{method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
     #[error("{0}")]
@@ -130,6 +133,7 @@ impl Error {
             InvalidQueryStringAuthentication(_) => {
                 ("InvalidQueryStringAuthentication", StatusCode::FORBIDDEN)
             }
+            SecureTransportRequired => ("SecureTransportRequired", StatusCode::FORBIDDEN),
             MethodNotAllowed { .. } => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
             Internal(_) => ("InternalError", StatusCode::SERVICE_UNAVAILABLE),
             InvalidJob(_) => ("InvalidJob", StatusCode::BAD_REQUEST),

@@ -12,11 +12,14 @@
 //! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
 //!   what they may touch; [`accounts`] and [`records`] are what the frontend
 //!   keeps on the metadata tier.
+//! - `plain` is what the plain-HTTP listeners beside TLS ones may carry.
 //! - `path` and `conditional` parse what clients send, once, at the edge;
 //!   [`time`] holds the Manta API's time formats.
 //! - [`config`] is the frontend role's TOML (each tier owns its role's),
 //!   [`state`] what every request shares, and [`cluster`] starts the roles
-//!   in one process (`mantad dev`, and the test harness).
+//!   in one process (`mantad dev`, and the test harness), each public
+//!   listener in TLS when a certificate is configured; [`dev_ca`] is the
+//!   local CA `mantad dev` and the test kit make that certificate with.
 //! - `jobs` implements the supervisor's `Namespace` over the store: the
 //!   supervisor lives in the jobs crate, which never depends on this one.
 //! - `testkit` is the test cluster every crate's integration tests start
@@ -30,6 +33,7 @@ pub mod auth;
 pub mod cluster;
 pub(crate) mod conditional;
 pub mod config;
+pub mod dev_ca;
 pub(crate) mod error;
 pub(crate) mod jobs;
 pub mod maintain;
@@ -37,6 +41,7 @@ pub(crate) mod manta;
 pub(crate) mod path;
 #[cfg(test)]
 mod path_prop;
+pub(crate) mod plain;
 pub mod records;
 pub mod s3;
 pub mod state;

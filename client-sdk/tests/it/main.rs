@@ -11,3 +11,4 @@ mod mjob;
 mod retry;
 mod sdk;
 mod tamper;
+mod tls;

@@ -23,14 +23,22 @@ pub struct DevCredentials {
     pub access_key_id: Option<String>,
     pub(crate) secret_access_key: Option<String>,
     pub(crate) s3_endpoint: String,
+    /// The dev CA when the APIs speak TLS: what clients verify them with.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Makes (or reuses) the dev account's keys and writes `frontend.toml` and
-/// `env.sh` into `data`.
+/// `env.sh` into `data`; `ca_file` is the CA of the APIs' certificate
+/// when they speak TLS.
 ///
 /// # Errors
 /// I/O and metadata errors.
-pub async fn prepare(cluster: &Cluster, user: &str, data: &Path) -> anyhow::Result<DevCredentials> {
+pub async fn prepare(
+    cluster: &Cluster,
+    user: &str,
+    data: &Path,
+    ca_file: Option<&Path>,
+) -> anyhow::Result<DevCredentials> {
     let accounts = &cluster.state.accounts;
     let key_dir = data.join("keys").join(user);
     let signer = ensure_key(accounts, user, &key_dir).await?;
@@ -62,6 +70,7 @@ pub async fn prepare(cluster: &Cluster, user: &str, data: &Path) -> anyhow::Resu
             .s3_url
             .clone()
             .unwrap_or_else(|| S3_ENDPOINT.to_string()),
+        ca_file: ca_file.map(Path::to_path_buf),
     };
     let toml = data.join("frontend.toml");
     std::fs::write(&toml, frontend_toml(cluster, data))
@@ -90,7 +99,7 @@ pub(crate) fn frontend_toml(cluster: &Cluster, data: &Path) -> String {
         .iter()
         .map(|s| format!("{s:?}"))
         .collect();
-    let listen = cluster.url.trim_start_matches("http://");
+    let listen = cluster.frontend_addr().to_string();
     format!(
         "# Written by `mantad dev`: the running dev cluster, for `mantad account --dev`.\n\
          listen = {listen:?}\nmetadata_shards = [{}]\ns3_key_file = {:?}\n\
@@ -138,6 +147,18 @@ pub(crate) fn env_sh(c: &DevCredentials) -> String {
                 bin.to_string_lossy()
             ));
         }
+    }
+    if let Some(ca) = &c.ca_file {
+        // Each client's own variable, not SSL_CERT_FILE, which would
+        // replace the trust store of every tool in the shell. Ours and
+        // node's add the CA to the system's; aws-cli's replaces its bundle.
+        s.push_str(&format!(
+            "# The APIs speak HTTPS with a certificate of the dev CA:\n\
+             export MANTA_CA_FILE={ca}\n\
+             export NODE_EXTRA_CA_CERTS={ca}\n\
+             export AWS_CA_BUNDLE={ca}\n",
+            ca = ca.to_string_lossy()
+        ));
     }
     if let (Some(id), Some(secret)) = (&c.access_key_id, &c.secret_access_key) {
         s.push_str(&format!(

@@ -52,6 +52,33 @@ fn frontend_config_defaults() {
     assert_eq!(s.ring.shards().len(), 1);
     assert!(s.s3_listen.is_none() && s.api.s3_secrets.is_none());
     assert_eq!(s.s3.region, "us-east-1");
+    assert!(s.tls.is_none() && s.plain_listen.is_none());
+    assert_eq!(
+        s.api.listener_limits.tls_handshake_timeout,
+        Duration::from_secs(10)
+    );
+}
+
+#[test]
+fn tls_and_plain_listeners() {
+    let s = parse(
+        "tls_cert_file = \"/etc/c.pem\"\ntls_key_file = \"/etc/k.pem\"\n\
+         tls_handshake_timeout = \"3s\"\nplain_listen = \"0.0.0.0:8081\"\n\
+         s3_listen = \"0.0.0.0:9000\"\ns3_plain_listen = \"0.0.0.0:9001\"",
+    )
+    .validate()
+    .unwrap();
+    let tls = s.tls.unwrap();
+    assert_eq!(
+        (tls.cert.to_str(), tls.key.to_str()),
+        (Some("/etc/c.pem"), Some("/etc/k.pem"))
+    );
+    assert_eq!(s.plain_listen, Some("0.0.0.0:8081".parse().unwrap()));
+    assert_eq!(s.s3_plain_listen, Some("0.0.0.0:9001".parse().unwrap()));
+    assert_eq!(
+        s.api.listener_limits.tls_handshake_timeout,
+        Duration::from_secs(3)
+    );
 }
 
 #[test]
@@ -83,6 +110,15 @@ fn refused_with_the_key() {
         ("heartbeat_timeout = \"10 parsecs\"", "heartbeat_timeout"),
         ("max_streaming_size = \"0\"", "max_streaming_size"),
         ("s3_listen = \"0.0.0.0:8080\"", "s3_listen"),
+        ("tls_cert_file = \"/c.pem\"", "tls_key_file"),
+        ("tls_key_file = \"/k.pem\"", "tls_cert_file"),
+        ("plain_listen = \"0.0.0.0:8081\"", "plain_listen"),
+        ("s3_plain_listen = \"0.0.0.0:8081\"", "s3_plain_listen"),
+        (
+            "tls_cert_file = \"/c\"\ntls_key_file = \"/k\"\nplain_listen = \"0.0.0.0:8080\"",
+            "plain_listen",
+        ),
+        ("tls_handshake_timeout = \"0s\"", "tls_handshake_timeout"),
         ("vnodes = 0", "vnodes"),
     ] {
         let err = format!("{:#}", parse(extra).validate().unwrap_err());

@@ -8,7 +8,7 @@ mod objects;
 pub(crate) mod respond;
 mod server;
 
-pub(crate) use server::{serve, RequestId};
+pub(crate) use server::{serve, serve_plain, RequestId};
 
 use crate::error::{Error, Result};
 use crate::path::MantaPath;

@@ -1,11 +1,13 @@
 //! Serving the Manta API: a request id and a tracing span on every request,
-//! and the headers muskie sends on every response.
+//! and the headers muskie sends on every response; in TLS, in plain HTTP,
+//! or as the restricted plain listener beside TLS.
 
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use metadata_tier::net::tls::TlsAcceptor;
 use metadata_tier::net::trace;
 use std::future::Future;
 use std::time::Instant;
@@ -68,23 +70,51 @@ fn route_template(path: &str) -> String {
 }
 
 pub(crate) fn app(state: AppState) -> axum::Router {
+    with_common_headers(super::router(state.clone()), &state)
+}
+
+/// The API as the plain listener beside a TLS one serves it: what needs
+/// TLS is refused before it is routed ([`crate::plain`]), with the same
+/// headers as any response.
+fn plain_app(state: AppState) -> axum::Router {
+    let router = super::router(state.clone()).layer(middleware::from_fn(crate::plain::manta));
+    with_common_headers(router, &state)
+}
+
+fn with_common_headers(router: axum::Router, state: &AppState) -> axum::Router {
     let name = HeaderValue::from_str(&state.settings.server_name)
         .unwrap_or_else(|_| HeaderValue::from_static("mantad"));
-    super::router(state).layer(middleware::from_fn(move |req, next| {
+    router.layer(middleware::from_fn(move |req, next| {
         common_headers(name.clone(), req, next)
     }))
 }
 
-/// Serves the Manta API on `listener` until `shutdown` resolves, then lets
-/// requests in flight finish.
+/// Serves the Manta API on `listener`, in TLS when `tls` is given, until
+/// `shutdown` resolves, then lets requests in flight finish.
 ///
 /// # Errors
 /// I/O errors of the listener.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.settings.listener_limits;
-    metadata_tier::net::serve("manta", listener, app(state), limits, shutdown).await
+    metadata_tier::net::serve_tls("manta", listener, app(state), limits, tls, shutdown).await
+}
+
+/// Serves the Manta API in plain HTTP beside a TLS listener: `/public`
+/// reads and signed URLs only (docs/tls.md).
+///
+/// # Errors
+/// I/O errors of the listener.
+pub(crate) async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.settings.listener_limits;
+    let app = plain_app(state);
+    metadata_tier::net::serve("manta-plain", listener, app, limits, shutdown).await
 }

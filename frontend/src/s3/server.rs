@@ -15,17 +15,34 @@ pub(crate) fn app(st: S3State) -> Router {
     Router::new().fallback(handle).with_state(st)
 }
 
-/// Serves the S3 API on `listener` until `shutdown` resolves.
+/// Serves the S3 API on `listener`, in TLS when `tls` is given, until
+/// `shutdown` resolves.
 ///
 /// # Errors
 /// I/O errors of the listener.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     st: S3State,
+    tls: Option<metadata_tier::net::tls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = st.app.settings.listener_limits;
-    metadata_tier::net::serve("s3", listener, app(st), limits, shutdown).await
+    metadata_tier::net::serve_tls("s3", listener, app(st), limits, tls, shutdown).await
+}
+
+/// Serves the S3 API in plain HTTP beside a TLS listener: presigned
+/// requests only (docs/tls.md).
+///
+/// # Errors
+/// I/O errors of the listener.
+pub(crate) async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    st: S3State,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = st.app.settings.listener_limits;
+    let app = app(st).layer(axum::middleware::from_fn(crate::plain::s3));
+    metadata_tier::net::serve("s3-plain", listener, app, limits, shutdown).await
 }
 
 async fn handle(State(st): State<S3State>, req: Request) -> Response {

@@ -1,9 +1,10 @@
 //! [`TestCluster`]: the whole store in this process, the accounts the tests
 //! act as, and the clients they act with.
 
-use super::signer::{sdk_client, TestSigner};
+use super::signer::{sdk_config, TestSigner};
 use super::{ssh, HEARTBEAT_TIMEOUT, OTHER, USER};
 use crate::cluster::{AgentRole, Cluster, ClusterOptions};
+use metadata_tier::net::tls::ReloadingCert;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,10 @@ pub struct Options {
     /// `id_ed25519` every cluster has there. Empty by default: an RSA key
     /// takes half a second to make.
     pub home_keys: Vec<&'static str>,
+    /// Serve the Manta and S3 APIs in HTTPS, with a certificate from a
+    /// dev CA in the kit's temp dir ([`TestCluster::tls_dir`]); the kit's
+    /// clients trust that CA. Off by default.
+    pub tls: bool,
 }
 
 impl std::ops::Deref for Options {
@@ -58,8 +63,10 @@ pub struct TestCluster {
     pub home: PathBuf,
     /// MD5 fingerprint of [`USER`]'s `id_ed25519` (`MANTA_KEY_ID`).
     pub key_id: String,
+    /// The dev CA's certificate when the cluster speaks TLS.
+    pub ca_file: Option<PathBuf>,
     /// Everything lives here: `data/` (the cluster), `keys/<login>/`,
-    /// `home/`, `local/`.
+    /// `home/`, `local/`, `tls/`.
     pub dir: tempfile::TempDir,
 }
 
@@ -75,9 +82,19 @@ impl TestCluster {
         let mut opts = Options {
             cluster: defaults(dir.path().join("data"), nodes),
             home_keys: Vec::new(),
+            tls: false,
         };
         tweak(&mut opts);
-        let Options { cluster, home_keys } = opts;
+        let Options {
+            mut cluster,
+            home_keys,
+            tls,
+        } = opts;
+        let ca_file = tls.then(|| {
+            let tls = crate::dev_ca::ensure(&dir.path().join("tls"), &[]).unwrap();
+            cluster.tls = Some(ReloadingCert::load(tls.files).unwrap());
+            tls.ca_file
+        });
         let logins = cluster.accounts.clone();
         assert!(logins.iter().any(|l| l == USER), "the kit needs {USER}");
         let cluster = Cluster::start(cluster).await.unwrap();
@@ -104,10 +121,21 @@ impl TestCluster {
             add_key(&cluster, USER, text.trim()).await;
         }
         let key_id = ssh::md5_fp(&ssh_dir.join("id_ed25519.pub"));
+        let mut client = sdk_config(&cluster.url);
+        client.ca_file = ca_file.clone();
+        let client = client_sdk::Client::with_signer(
+            client,
+            Some(client_sdk::Signer::from_file(&ssh_dir.join("id_ed25519")).unwrap()),
+        )
+        .unwrap();
         TestCluster {
-            client: sdk_client(&cluster.url, &ssh_dir.join("id_ed25519")),
+            client,
             cluster,
-            http: reqwest::Client::new(),
+            http: client_sdk::tls::client_builder(ca_file.as_deref(), false)
+                .unwrap()
+                .build()
+                .unwrap(),
+            ca_file,
             signers,
             s3_keys,
             home,
@@ -119,6 +147,12 @@ impl TestCluster {
     /// Where the key pair of `login` lives (`id_ed25519`, `.pub`).
     pub fn key_dir(&self, login: &str) -> PathBuf {
         self.dir.path().join("keys").join(login)
+    }
+
+    /// Where the dev CA and the server certificate live when the cluster
+    /// speaks TLS (`ca.pem`, `server.pem`, ...: [`crate::dev_ca`]).
+    pub fn tls_dir(&self) -> PathBuf {
+        self.dir.path().join("tls")
     }
 
     /// `~/.ssh` of [`Self::home`].

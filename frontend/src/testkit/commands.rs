@@ -9,9 +9,9 @@ use std::time::Duration;
 
 impl TestCluster {
     /// Runs `program` with the Manta environment of the test account
-    /// (HOME with its keys, `MANTA_URL`, `MANTA_USER`, `MANTA_KEY_ID`), in
-    /// the kit's temp dir; `stdin` is fed in, then closed. Two minutes at
-    /// most.
+    /// (HOME with its keys, `MANTA_URL`, `MANTA_USER`, `MANTA_KEY_ID`, and
+    /// over TLS `MANTA_CA_FILE` and `NODE_EXTRA_CA_CERTS`), in the kit's
+    /// temp dir; `stdin` is fed in, then closed. Two minutes at most.
     pub async fn run_with(&self, program: PathBuf, args: &[&str], stdin: Option<&[u8]>) -> Output {
         use tokio::io::AsyncWriteExt;
         let mut cmd = tokio::process::Command::new(program);
@@ -28,6 +28,9 @@ impl TestCluster {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
+        if let Some(ca) = &self.ca_file {
+            cmd.env("MANTA_CA_FILE", ca).env("NODE_EXTRA_CA_CERTS", ca);
+        }
         let mut child = cmd.spawn().unwrap();
         let mut input = child.stdin.take().unwrap();
         if let Some(data) = stdin {

@@ -10,7 +10,9 @@
 //!   keys; a real SDK client signed as [`USER`]; raw signed `reqwest`
 //!   requests ([`TestCluster::req`]); stopping and restarting a node
 //!   (through [`TestCluster::cluster`]); running commands with the Manta
-//!   environment of [`USER`] ([`TestCluster::run_with`]).
+//!   environment of [`USER`] ([`TestCluster::run_with`]). With
+//!   `Options::tls` the APIs speak HTTPS with a dev CA's certificate that
+//!   the kit's clients trust.
 //! - [`ProcessCluster`]: the same, but its storage nodes are real `mantad
 //!   storage` processes, for kill -9 tests.
 //! - helpers the suites share: [`assert_error`], [`bytes`], [`files_under`],
@@ -43,7 +45,7 @@ pub use commands::{fails_with, ok, stderr, stdout};
 pub use data::{bytes, files_under};
 pub use http::{assert_error, header, md5_b64};
 pub use process::{spawn_node, ProcessCluster};
-pub use signer::{sdk_client, TestSigner};
+pub use signer::{sdk_client, sdk_config, TestSigner};
 pub use ssh::{keygen, md5_fp, sha256_fp};
 
 use std::time::Duration;

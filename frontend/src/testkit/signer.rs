@@ -89,7 +89,13 @@ impl TestSigner {
 /// An SDK client for [`super::USER`] signing with the private key at `key`,
 /// with short retry back-off (a test's cluster is local).
 pub fn sdk_client(url: &str, key: &Path) -> Client {
+    Client::with_signer(sdk_config(url), Some(Signer::from_file(key).unwrap())).unwrap()
+}
+
+/// The kit's SDK configuration for [`super::USER`] at `url`: short retry
+/// back-off (a test's cluster is local).
+pub fn sdk_config(url: &str) -> Config {
     let mut cfg = Config::new(url, super::USER);
     cfg.backoff = Duration::from_millis(50);
-    Client::with_signer(cfg, Some(Signer::from_file(key).unwrap())).unwrap()
+    cfg
 }

@@ -28,24 +28,24 @@ pub(crate) fn node_bin() -> PathBuf {
         .expect("node-manta not found: run scripts/setup.sh or set MANTA_NODE_BIN")
 }
 
-struct Session {
-    bin: PathBuf,
-    home: PathBuf,
-    env: HashMap<String, String>,
+pub(crate) struct Session {
+    pub(crate) bin: PathBuf,
+    pub(crate) home: PathBuf,
+    pub(crate) env: HashMap<String, String>,
 }
 
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Out {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Session {
-    async fn run(&self, cmd: &str, args: &[&str], stdin: Option<&str>) -> Out {
+    pub(crate) async fn run(&self, cmd: &str, args: &[&str], stdin: Option<&str>) -> Out {
         self.run_with(cmd, args, stdin, &[]).await
     }
 
-    async fn run_with(
+    pub(crate) async fn run_with(
         &self,
         cmd: &str,
         args: &[&str],
@@ -79,7 +79,7 @@ impl Session {
         }
     }
 
-    async fn ok(&self, cmd: &str, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) async fn ok(&self, cmd: &str, args: &[&str], stdin: Option<&str>) -> String {
         let o = self.run(cmd, args, stdin).await;
         assert!(o.ok, "{cmd} {args:?} failed: {}{}", o.stdout, o.stderr);
         o.stdout
@@ -87,7 +87,7 @@ impl Session {
 }
 
 /// `export K=V` lines of env.sh.
-fn parse_env(text: &str) -> HashMap<String, String> {
+pub(crate) fn parse_env(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|l| l.strip_prefix("export "))
         .filter_map(|l| l.split_once('='))
@@ -99,6 +99,9 @@ async fn start_dev(data: &Path) -> (Child, HashMap<String, String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mantad"))
         .args([
             "dev",
+            // These checks read signed URLs with plain clients; HTTPS has
+            // its own (tls_dev.rs).
+            "--plain-http",
             "--listen",
             "127.0.0.1:0",
             "--s3-listen",

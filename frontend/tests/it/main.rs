@@ -27,3 +27,5 @@ mod s3;
 mod s3_chunked;
 mod s3_clients;
 mod s3_wire;
+mod tls;
+mod tls_dev;

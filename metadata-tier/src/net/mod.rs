@@ -9,6 +9,8 @@
 //!   header-read timeout, an idle/stall timeout that also frees a
 //!   connection whose peer stopped reading, and bounds on connections and
 //!   on requests in flight.
+//!   The same loop serves TLS ([`serve_tls`]) with a certificate from
+//!   [`tls`], reloadable while serving.
 //! - [`metrics`]: the process's Prometheus registry, the HTTP metrics of
 //!   every listener, and `/metrics` for an admin listener.
 //! - [`trace`]: the frontend's request id on every internal call, and a
@@ -18,7 +20,8 @@ pub mod auth;
 mod idle;
 pub mod metrics;
 pub mod serve;
+pub mod tls;
 pub mod trace;
 
 pub use auth::{ClusterKey, Verifier};
-pub use serve::{serve, Limits};
+pub use serve::{serve, serve_tls, Limits};

@@ -1,5 +1,5 @@
 //! The one server loop every listener runs (shards, storage nodes with
-//! their agents, the Manta and S3 APIs).
+//! their agents, the Manta and S3 APIs), in plain HTTP or in TLS.
 //!
 //! axum's own `serve` sets no header-read timeout (hyper needs a timer for
 //! one) and bounds nothing, so one client holding connections open, or
@@ -8,7 +8,10 @@
 //! timeout, an idle and a stall timeout ([`super::idle`]), a place among
 //! at most `max_connections` (the accept loop waits for one), and each
 //! request a place among at most `max_requests` served at once, held
-//! until its response body is done.
+//! until its response body is done. A TLS handshake runs in the
+//! connection's own task, holding its place, within
+//! `tls_handshake_timeout`: a client that never finishes one costs a place
+//! for that long and blocks nobody else; a failed one is logged at debug.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -22,13 +25,16 @@ use axum::Router;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use super::idle::IdleIo;
 use super::metrics::{self, ListenerLabels, RouteLabel};
+use super::tls::TlsAcceptor;
 use prometheus_client::metrics::gauge::Gauge;
 
 /// A listener's bounds.
@@ -48,6 +54,8 @@ pub struct Limits {
     pub stall_timeout: Duration,
     pub max_connections: usize,
     pub max_requests: usize,
+    /// The most a TLS client may take to finish its handshake.
+    pub tls_handshake_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -58,6 +66,7 @@ impl Default for Limits {
             stall_timeout: Duration::from_secs(300),
             max_connections: 4096,
             max_requests: 1024,
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -67,8 +76,8 @@ impl Default for Limits {
 /// (see there).
 pub const CLIENT_POOL_IDLE: Duration = Duration::from_secs(20);
 
-/// Serves `router` on `listener` within `limits` until `shutdown`
-/// resolves, then lets requests in flight finish.
+/// Serves `router` in plain HTTP on `listener` within `limits` until
+/// `shutdown` resolves, then lets requests in flight finish.
 ///
 /// # Errors
 /// A listener that can no longer accept.
@@ -77,6 +86,21 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_tls(name, listener, router, limits, None, shutdown).await
+}
+
+/// As [`serve`], in TLS when `tls` is given.
+///
+/// # Errors
+/// A listener that can no longer accept.
+pub async fn serve_tls(
+    name: &'static str,
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let open = metrics::http()
@@ -88,6 +112,8 @@ pub async fn serve(
     let conns = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let requests = Arc::new(Semaphore::new(limits.max_requests.max(1)));
     let graceful = GracefulShutdown::new();
+    // Handshakes still running when the loop stops are abandoned.
+    let stopping = CancellationToken::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -116,9 +142,89 @@ pub async fn serve(
         };
         // Small responses go out at once instead of waiting on delayed ACKs.
         let _ = tcp.set_nodelay(true);
+        open.inc();
+        let conn = Conn {
+            name,
+            router: router.clone(),
+            requests: requests.clone(),
+            limits,
+            builder: builder.clone(),
+            watcher: graceful.watcher(),
+            _place: Place {
+                open: open.clone(),
+                _slot: slot,
+            },
+        };
+        match &tls {
+            None => tokio::spawn(conn.serve(tcp)),
+            Some(acceptor) => {
+                let (acceptor, stopping) = (acceptor.clone(), stopping.clone());
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(tcp));
+                    let done = tokio::select! {
+                        () = stopping.cancelled() => return,
+                        done = handshake => done,
+                    };
+                    match done {
+                        Ok(Ok(stream)) => conn.serve(stream).await,
+                        // A client's failure (a scanner, a client refusing
+                        // our certificate), not the server's.
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                })
+            }
+        };
+    }
+    drop(listener);
+    stopping.cancel();
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// One accepted connection: what serving it needs, and its place.
+struct Conn {
+    name: &'static str,
+    router: Router,
+    requests: Arc<Semaphore>,
+    limits: Limits,
+    builder: hyper::server::conn::http1::Builder,
+    watcher: Watcher,
+    _place: Place,
+}
+
+/// A connection's place among the listener's connections, freed (and the
+/// gauge of open connections lowered) when dropped, however it ends.
+struct Place {
+    open: Gauge,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.open.dec();
+    }
+}
+
+impl Conn {
+    /// Serves HTTP/1 on `io` (a TCP stream, or a TLS session over one)
+    /// until the client or a timeout ends it.
+    async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Conn {
+            name,
+            router,
+            requests,
+            limits,
+            builder,
+            watcher,
+            _place,
+        } = self;
         let busy = Arc::new(AtomicUsize::new(0));
-        let io = IdleIo::new(tcp, limits.idle_timeout, limits.stall_timeout, busy.clone());
-        let (router, requests) = (router.clone(), requests.clone());
+        let io = IdleIo::new(io, limits.idle_timeout, limits.stall_timeout, busy.clone());
         let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             let (router, requests, busy) = (router.clone(), requests.clone(), busy.clone());
             async move { Ok::<_, Infallible>(handle(name, router, requests, busy, req).await) }
@@ -126,21 +232,11 @@ pub async fn serve(
         // No protocol upgrades yet: hyper's graceful shutdown does not
         // cover upgradeable connections.
         let conn = builder.serve_connection(TokioIo::new(io), svc);
-        let conn = graceful.watch(conn);
-        let open = open.clone();
-        open.inc();
-        tokio::spawn(async move {
-            // Errors here are a client's: a reset, a timeout, bad bytes.
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended");
-            }
-            open.dec();
-            drop(slot);
-        });
+        // Errors here are a client's: a reset, a timeout, bad bytes.
+        if let Err(e) = watcher.watch(conn).await {
+            tracing::debug!(error = %e, "connection ended");
+        }
     }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }
 
 /// Marks a request in flight on its connection (and in the listener's

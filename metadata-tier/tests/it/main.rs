@@ -1,4 +1,5 @@
-//! Metadata tier tests against real RocksDB files and real HTTP.
+//! Metadata tier tests against real RocksDB files and real HTTP (and the
+//! shared server loop in TLS).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
@@ -6,3 +7,4 @@ mod http;
 mod list;
 mod scan;
 mod shard;
+mod tls;

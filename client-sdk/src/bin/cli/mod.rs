@@ -50,6 +50,9 @@ pub struct Common {
     /// Do not validate the server's TLS certificate
     #[arg(short = 'i', long = "insecure")]
     pub insecure: bool,
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long = "ca-file", env = "MANTA_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Active roles (comma separated)
     #[arg(long = "role", env = "MANTA_ROLE", value_name = "ROLE,ROLE")]
     pub role: Option<String>,
@@ -84,6 +87,7 @@ impl Common {
         cfg.insecure = self.insecure
             || std::env::var("MANTA_TLS_INSECURE")
                 .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        cfg.ca_file = self.ca_file.clone().filter(|f| !f.as_os_str().is_empty());
         cfg.no_auth = no_auth;
         cfg.roles = self.role.clone();
         Ok(Client::new(cfg)?)

@@ -1,15 +1,18 @@
 //! `mantad dev`: the whole cluster in this process, for development. The
 //! cluster is [`Cluster`]; the dev account's keys, `env.sh` and
-//! `frontend.toml` are `frontend::auth::dev`; this is the command line and
-//! the summary it prints.
+//! `frontend.toml` are `frontend::auth::dev`; the local CA and the
+//! listeners' certificate (HTTPS unless `--plain-http`) are
+//! `frontend::dev_ca`; this is the command line and the summary it prints.
 
 use anyhow::Context;
 use clap::Args;
 use frontend::auth::secrets::SecretBox;
 use frontend::cluster::{AgentRole, Cluster, ClusterOptions};
 use jobs::runtime::RuntimeKind;
-use std::net::SocketAddr;
+use metadata_tier::net::tls::{reload_on_sighup, ReloadingCert};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
 
 /// `mantad dev`'s flags.
 #[derive(Args)]
@@ -38,6 +41,20 @@ pub struct DevArgs {
     /// Address of the admin listener (`/metrics`); a busy port only warns.
     #[arg(long, default_value = "127.0.0.1:9102")]
     admin_listen: SocketAddr,
+    /// Serve the Manta and S3 APIs in plain HTTP, without TLS.
+    #[arg(long, conflicts_with_all = ["plain_listen", "s3_plain_listen", "tls_name"])]
+    plain_http: bool,
+    /// Also serve the Manta API in plain HTTP here: `/:login/public` reads
+    /// and signed URLs only.
+    #[arg(long, value_name = "ADDR")]
+    plain_listen: Option<SocketAddr>,
+    /// Also serve the S3 API in plain HTTP here: presigned URLs only.
+    #[arg(long, value_name = "ADDR")]
+    s3_plain_listen: Option<SocketAddr>,
+    /// Another name (DNS or IP) for the server certificate, beside
+    /// localhost, 127.0.0.1, ::1 and the listen addresses; repeatable.
+    #[arg(long, value_name = "NAME")]
+    tls_name: Vec<String>,
 }
 
 /// Starts the cluster, prepares the dev account, runs until ctrl-c.
@@ -54,6 +71,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         shards,
         jobs_runtime,
         admin_listen,
+        plain_http,
+        plain_listen,
+        s3_plain_listen,
+        tls_name,
     } = args;
     std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
     let data = data
@@ -70,7 +91,28 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ..AgentRole::default()
     });
     opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
+    let ca_file = if plain_http {
+        None
+    } else {
+        let mut names = tls_name;
+        names.extend([listen, s3_listen].iter().map(|a| a.ip().to_string()));
+        let names: Vec<String> = names
+            .into_iter()
+            .filter(|n| n.parse::<IpAddr>().map_or(true, |ip| !ip.is_unspecified()))
+            .collect();
+        let tls = frontend::dev_ca::ensure(&data.join("tls"), &names)?;
+        opts.tls =
+            Some(ReloadingCert::load(tls.files.clone()).context("load the dev certificate")?);
+        opts.plain_listen = plain_listen;
+        opts.s3_plain_listen = s3_plain_listen;
+        Some(tls.ca_file)
+    };
     let cluster = Cluster::start(opts).await?;
+    let stop_reload = CancellationToken::new();
+    if let Some(cert) = cluster.tls() {
+        reload_on_sighup(vec![cert.clone()], stop_reload.clone())
+            .context("install SIGHUP handler")?;
+    }
     // Metrics are for watching, not for serving data: a second dev cluster
     // on this host (whose admin port is taken) still starts.
     let admin = match frontend::cluster::start_admin(admin_listen).await {
@@ -83,11 +125,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let metrics_url = admin
         .as_ref()
         .map_or_else(|| "-".to_string(), |a| format!("http://{}/metrics", a.addr));
-    let creds = frontend::auth::dev::prepare(&cluster, &user, &data).await?;
+    let creds = frontend::auth::dev::prepare(&cluster, &user, &data, ca_file.as_deref()).await?;
     let env_file = data.join("env.sh");
+    let plain: String = [
+        (&cluster.plain_url, "Manta: public reads, signed URLs"),
+        (&cluster.s3_plain_url, "S3: presigned URLs"),
+    ]
+    .iter()
+    .filter_map(|(url, what)| url.as_ref().map(|u| format!("\n  plain HTTP {u} ({what})")))
+    .collect();
+    let ca = ca_file
+        .as_ref()
+        .map_or_else(|| "- (plain HTTP)".to_string(), |c| c.display().to_string());
     println!(
         "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
-         \n  Manta API  {}\n  S3 API     {}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  data       {}\n\n\
+         \n  Manta API  {}\n  S3 API     {}{plain}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  CA         {ca}\n  data       {}\n\n\
          Use it from a shell with:  source {}\n\
          (m* commands, node-manta with ssh-agent, aws-cli)\n\
          Manage accounts with:      mantad account --dev {} list\n",
@@ -101,6 +153,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     );
     tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
     println!("stopping");
+    stop_reload.cancel();
     if let Some(a) = admin {
         a.stop().await;
     }

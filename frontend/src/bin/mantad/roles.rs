@@ -6,14 +6,16 @@
 
 use crate::{load, until_signal};
 use anyhow::Context;
-use frontend::cluster::{self, StorageRole};
+use frontend::cluster::{self, PlainApi, StorageRole};
 use frontend::config::FrontendConfig;
 use frontend::state::AppState;
 use jobs::agent::JobsConfig;
 use metadata_tier::config::ShardConfig;
+use metadata_tier::net::tls::{reload_on_sighup, ReloadingCert};
 use metadata_tier::MetadataClient;
 use std::path::Path;
 use storage_node::config::NodeConfig;
+use tokio_util::sync::CancellationToken;
 
 /// A storage role's file: the node's keys and its job agent's, in one
 /// table.
@@ -65,13 +67,22 @@ pub async fn storage(config: &Path) -> anyhow::Result<()> {
 }
 
 /// Runs the frontend (Manta API, S3 API if configured, job supervisor)
-/// until a signal.
+/// until a signal; in TLS when configured, its certificate reloaded on
+/// SIGHUP.
 ///
 /// # Errors
-/// A bad config file, creating the configured accounts, binding.
+/// A bad config file or certificate, creating the configured accounts,
+/// binding.
 pub async fn frontend(config: &Path) -> anyhow::Result<()> {
     let cfg: FrontendConfig = load(config)?;
     let s = cfg.validate().with_context(|| invalid(config))?;
+    let cert = s
+        .tls
+        .clone()
+        .map(ReloadingCert::load)
+        .transpose()
+        .with_context(|| invalid(config))?;
+    let tls = cert.as_ref().map(|c| c.acceptor()).transpose()?;
     let state = AppState::new(MetadataClient::new(s.ring, s.cluster_key), s.api);
     for login in &s.accounts {
         state
@@ -83,15 +94,32 @@ pub async fn frontend(config: &Path) -> anyhow::Result<()> {
     let mut roles = Vec::new();
     let admin_listen = s.admin_listen;
     if let Some(s3_listen) = s.s3_listen {
-        let running = cluster::start_s3(s3_listen, state.clone(), s.s3).await?;
-        tracing::info!(addr = %running.addr, "S3 API serving");
+        let running =
+            cluster::start_s3(s3_listen, state.clone(), s.s3.clone(), tls.clone()).await?;
+        tracing::info!(addr = %running.addr, tls = tls.is_some(), "S3 API serving");
         roles.push(running);
     }
-    let running = cluster::start_frontend(s.listen, state).await?;
-    tracing::info!(addr = %running.addr, "frontend serving");
+    for (listen, api) in [
+        (s.plain_listen, PlainApi::Manta),
+        (s.s3_plain_listen, PlainApi::S3(s.s3)),
+    ] {
+        if let Some(listen) = listen {
+            let running = cluster::start_plain(listen, state.clone(), api).await?;
+            tracing::info!(addr = %running.addr, "plain HTTP listener serving");
+            roles.push(running);
+        }
+    }
+    let running = cluster::start_frontend(s.listen, state, tls.clone()).await?;
+    tracing::info!(addr = %running.addr, tls = tls.is_some(), "frontend serving");
     roles.push(running);
     roles.extend(admin(admin_listen).await?);
-    until_signal(roles).await
+    let stop = CancellationToken::new();
+    if let Some(cert) = cert {
+        reload_on_sighup(vec![cert], stop.clone()).context("install SIGHUP handler")?;
+    }
+    let r = until_signal(roles).await;
+    stop.cancel();
+    r
 }
 
 /// The role's admin listener (`/metrics`), when its config names one.
