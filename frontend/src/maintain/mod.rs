@@ -77,9 +77,15 @@ pub async fn run(store: ObjectStore, settings: MaintainSettings, cancel: Cancell
         match lease.hold().await {
             Ok(true) => {}
             Ok(false) => {
-                // Another frontend runs passes; look again in a while.
+                // Another frontend runs passes; look again in a while. A
+                // request stays ours to serve until a pass reports it
+                // served: its holder may die before it gets to it.
                 last = Some(Instant::now());
-                served = request;
+                if let Ok(st) = control::read_status(store.meta()).await {
+                    if st.last.and_then(|l| l.served_request) == request {
+                        served = request;
+                    }
+                }
                 continue;
             }
             Err(e) => {

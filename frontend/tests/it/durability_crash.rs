@@ -6,7 +6,7 @@
 use frontend::testkit::*;
 use metadata_tier::registry::{AdminState, NodeAdmin};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 async fn start() -> ProcessCluster {
     ProcessCluster::start_with(
@@ -129,6 +129,88 @@ async fn kill_9_during_collection_loses_nothing_and_the_next_pass_finishes() {
     );
     for (name, data) in &objects {
         assert_eq!(holders(&pc, data).len(), 2, "{name}");
+    }
+    assert_reads(&pc, &objects).await;
+}
+
+/// Starts `mantad frontend` as a process that runs maintenance passes
+/// (the kit's in-process frontend runs none).
+fn spawn_frontend(pc: &ProcessCluster, dir: &std::path::Path, n: u32) -> tokio::process::Child {
+    let shards: Vec<String> = pc
+        .cluster
+        .meta
+        .ring()
+        .shards()
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect();
+    let secret = frontend::cluster::cluster_key_path(pc.cluster.data_dir());
+    let cfg = format!(
+        "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n\
+         maintenance_interval = \"1h\"\ngc_grace = \"2s\"\nheartbeat_timeout = \"4s\"\n",
+        shards.join(", "),
+        secret.to_string_lossy()
+    );
+    let path = dir.join(format!("frontend-{n}.toml"));
+    std::fs::write(&path, cfg).unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_mantad"))
+        .args(["frontend", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// The frontend running a pass is SIGKILLed mid-copy: its lease runs out,
+/// another frontend takes over and finishes the repair; nothing is lost.
+#[tokio::test]
+async fn kill_9_of_the_frontend_mid_pass_hands_the_work_to_another() {
+    let pc = ProcessCluster::start(env!("CARGO_BIN_EXE_mantad"), 4, "jobs_runtime = \"off\"").await;
+    let objects = write(&pc, 40, 1 << 20).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = spawn_frontend(&pc, dir.path(), 1);
+    // Its start-up pass finds nothing to do; wait for it.
+    let id = pc.request_maintenance_pass().await;
+    pc.wait_maintenance_pass(&id).await;
+    let removed = NodeAdmin {
+        state: AdminState::Lost,
+        reason: "test".into(),
+    };
+    pc.cluster
+        .meta
+        .set_node_admin("proc-0", Some(&removed))
+        .await
+        .unwrap();
+    let baseline: usize = (1..4).map(|i| blob_count(&pc, i)).sum();
+    let id = pc.request_maintenance_pass().await;
+    // Kill it as soon as its first new copy lands.
+    let start = Instant::now();
+    while (1..4).map(|i| blob_count(&pc, i)).sum::<usize>() == baseline {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the pass never copied"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let st = frontend::maintain::control::read_status(&pc.cluster.meta)
+        .await
+        .unwrap();
+    assert_ne!(
+        st.last.and_then(|l| l.served_request).as_deref(),
+        Some(id.as_str()),
+        "the pass ended before the kill"
+    );
+    // A new frontend waits out the dead one's lease, then serves the
+    // request still pending.
+    let _second = spawn_frontend(&pc, dir.path(), 2);
+    let report = pc.wait_maintenance_pass(&id).await;
+    assert_eq!(report.still_below, 0, "{report:?}");
+    for (name, data) in &objects {
+        let good: Vec<_> = holders(&pc, data).into_iter().filter(|&i| i != 0).collect();
+        assert!(good.len() >= 2, "{name}: good copies on {good:?}");
     }
     assert_reads(&pc, &objects).await;
 }
