@@ -4,6 +4,7 @@
 mod cgroup;
 mod cleanup;
 mod kind;
+mod metrics;
 mod monitor;
 mod rootfs;
 mod runner;

@@ -97,6 +97,7 @@ impl TaskRunner {
         stdin: Option<&mut (dyn AsyncRead + Unpin + Send)>,
         stdout: &mut W,
     ) -> Result<TaskOutcome> {
+        let begun = Instant::now();
         let binary = spec.runtime.locate()?;
         let image = match &spec.image {
             None => ensure_default_image(&self.store)?,
@@ -115,9 +116,10 @@ impl TaskRunner {
         write_task_record(&task.dir, spec.runtime, &image.layers)?;
         let mut guard = CleanupOnDrop(Some((state.to_path_buf(), task.id.clone(), spec.runtime)));
         let result = match self.prepare(&task, &image) {
-            Ok(cgroup) => execute(&task, &cgroup, stdin, stdout).await,
+            Ok(cgroup) => execute(&task, &cgroup, stdin, stdout, begun).await,
             Err(e) => Err(e),
         };
+        super::metrics::ended(spec.runtime, result.as_ref().ok());
         guard.0 = None;
         cleanup_task(state, &task.id, &[spec.runtime]).await;
         result
@@ -184,9 +186,12 @@ async fn execute<W: AsyncWrite + Unpin>(
     cgroup: &TaskCgroup,
     stdin: Option<&mut (dyn AsyncRead + Unpin + Send)>,
     stdout: &mut W,
+    begun: Instant,
 ) -> Result<TaskOutcome> {
     let mut child = spawn(task, cgroup, stdin.is_some())?;
     let started = Instant::now();
+    super::metrics::started(task.spec.runtime, started - begun);
+    let _running = super::metrics::Running::start(task.spec.runtime);
     let (out, err) = (child.stdout.take(), child.stderr.take());
     let feed = feed_stdin(stdin, child.stdin.take());
     let copy_out = async {
