@@ -196,4 +196,63 @@ async fn s3_rclone_sync_up_and_back_check_clean() {
     env.rclone(&["sync", "manta:rclone-bucket/tree", &dst])
         .await;
     assert_eq!(read_tree(&back), read_tree(&up));
+
+    // A tree of 1,000 files in subdirectories, up and back.
+    let many: Vec<(String, Vec<u8>)> = (0..1000u64)
+        .map(|i| {
+            (
+                format!("d{}/e{}/f{i}.txt", i % 10, i % 7),
+                format!("file {i}\n").into_bytes(),
+            )
+        })
+        .collect();
+    let thousand = env.work.path().join("thousand");
+    let refs: Vec<(&str, Vec<u8>)> = many.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    write_tree(&thousand, &refs);
+    let t_src = thousand.display().to_string();
+    env.rclone(&["sync", &t_src, "manta:rclone-bucket/thousand"])
+        .await;
+    env.rclone(&["check", &t_src, "manta:rclone-bucket/thousand"])
+        .await;
+    let t_back = env.work.path().join("thousand-back");
+    env.rclone(&[
+        "sync",
+        "manta:rclone-bucket/thousand",
+        &t_back.display().to_string(),
+    ])
+    .await;
+    assert_eq!(read_tree(&t_back), read_tree(&thousand));
+    let listed = env
+        .rclone(&["lsf", "-R", "--files-only", "manta:rclone-bucket/thousand"])
+        .await;
+    assert_eq!(listed.lines().count(), 1000, "{listed}");
+
+    // Single-object operations.
+    let one = env.work.path().join("one.txt");
+    std::fs::write(&one, b"one file\n").unwrap();
+    env.rclone(&[
+        "copyto",
+        &one.display().to_string(),
+        "manta:rclone-bucket/x/one.txt",
+    ])
+    .await;
+    let got = env.work.path().join("one-back.txt");
+    env.rclone(&[
+        "copyto",
+        "manta:rclone-bucket/x/one.txt",
+        &got.display().to_string(),
+    ])
+    .await;
+    assert_eq!(std::fs::read(&got).unwrap(), b"one file\n");
+    env.rclone(&["delete", "manta:rclone-bucket/x"]).await;
+    let out = env.rclone(&["lsf", "-R", "manta:rclone-bucket/x"]).await;
+    assert!(out.trim().is_empty(), "{out}");
+    env.rclone(&["purge", "manta:rclone-bucket/thousand"]).await;
+    let out = env
+        .rclone(&["lsf", "-R", "manta:rclone-bucket/thousand"])
+        .await;
+    assert!(out.trim().is_empty(), "{out}");
+    // The first tree is untouched by the purge of its neighbour.
+    env.rclone(&["check", &src, "manta:rclone-bucket/tree"])
+        .await;
 }
