@@ -69,7 +69,7 @@ fn kubernetes_manifests_match_the_schemas() {
     let tmp = tempfile::tempdir().unwrap();
     let frontend = deploy_dir().join("kubernetes/50-frontend.yaml");
     for (old, new) in [
-        ("replicas: 2", "replicas: two"),
+        ("replicas: 1", "replicas: one"),
         ("periodSeconds: 5", "periodSecnds: 5"),
     ] {
         let bad = broken_copy(tmp.path(), &frontend, old, new);
