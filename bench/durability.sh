@@ -7,5 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 # Our crates at opt-level 3, dependencies as always (see scripts/dev.sh).
-CARGO_PROFILE_DEV_OPT_LEVEL=3 exec cargo test -p frontend --test it durability_figures \
-  -- --ignored --nocapture --test-threads 1
+CARGO_PROFILE_DEV_OPT_LEVEL=3 exec cargo run -p frontend --example durability_figures

@@ -14,7 +14,6 @@ mod deploy;
 mod dirs;
 mod durability;
 mod durability_crash;
-mod durability_figures;
 mod failover;
 mod internal;
 mod jobs;
