@@ -25,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often a request or the lease is looked at between passes.
 const POLL: Duration = Duration::from_secs(1);
+/// Pause after a failed pass before the next try.
+const FAILED_BACKOFF: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct MaintainSettings {
@@ -99,9 +101,18 @@ pub async fn run(store: ObjectStore, settings: MaintainSettings, cancel: Cancell
             served_request: if asked { request.clone() } else { None },
             ..PassReport::default()
         };
-        served = request;
-        if let Err(e) = one_pass(&store, &settings, &mut lease, report, &cancel).await {
-            tracing::warn!(error = %e, "maintenance pass failed; the next one starts over");
+        // A request is served only by a pass that reports it; one that
+        // failed or stopped leaves it pending for the next try.
+        match one_pass(&store, &settings, &mut lease, report, &cancel).await {
+            Ok(true) => served = request,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "maintenance pass failed; the next one starts over");
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(FAILED_BACKOFF) => {}
+                }
+            }
         }
     }
     lease.release().await;
@@ -113,7 +124,7 @@ async fn one_pass(
     lease: &mut Lease,
     mut report: PassReport,
     cancel: &CancellationToken,
-) -> crate::store::Result<()> {
+) -> crate::store::Result<bool> {
     let meta = store.meta().clone();
     let mut status = control::read_status(&meta).await.unwrap_or_default();
     report.started_ms = crate::time::now_ms();
@@ -123,7 +134,7 @@ async fn one_pass(
     while pass.scan_page().await? {
         if cancel.is_cancelled() {
             tracing::info!("maintenance pass stopped before its end");
-            return Ok(());
+            return Ok(false);
         }
         if renewed.elapsed() < control::LEASE_TTL / 4 {
             continue;
@@ -136,7 +147,7 @@ async fn one_pass(
         // A pass that lost its lease stops: another frontend runs now.
         if !lease.hold().await.unwrap_or(false) {
             tracing::warn!("maintenance lease lost mid-pass; stopping");
-            return Ok(());
+            return Ok(false);
         }
     }
     pass.collect().await;
@@ -155,7 +166,8 @@ async fn one_pass(
     status.totals.add(&report);
     status.running = None;
     status.last = Some(report);
-    control::write_status(&meta, &status).await
+    control::write_status(&meta, &status).await?;
+    Ok(true)
 }
 
 /// Reads the current status (for operators' commands and tests).
