@@ -41,6 +41,19 @@ fn blob_count(pc: &ProcessCluster, i: usize) -> usize {
         .count()
 }
 
+/// Marks `node` removed: its copies no longer count.
+async fn remove_node(pc: &ProcessCluster, node: &str) {
+    let removed = NodeAdmin {
+        state: AdminState::Lost,
+        reason: "test".into(),
+    };
+    pc.cluster
+        .meta
+        .set_node_admin(node, Some(&removed))
+        .await
+        .unwrap();
+}
+
 async fn write(pc: &ProcessCluster, n: u64, size: usize) -> HashMap<String, Vec<u8>> {
     let mut objects = HashMap::new();
     for i in 0..n {
@@ -65,15 +78,7 @@ async fn kill_9_during_repair_loses_nothing_and_the_next_pass_finishes() {
     let mut pc = start().await;
     let objects = write(&pc, 40, 1 << 20).await;
     // Node 0 is removed: about half the objects must get a new copy.
-    let removed = NodeAdmin {
-        state: AdminState::Lost,
-        reason: "test".into(),
-    };
-    pc.cluster
-        .meta
-        .set_node_admin("proc-0", Some(&removed))
-        .await
-        .unwrap();
+    remove_node(&pc, "proc-0").await;
     let id = pc.request_maintenance_pass().await;
     // Let the pass start copying, then kill a node it copies from or to.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -173,15 +178,7 @@ async fn kill_9_of_the_frontend_mid_pass_hands_the_work_to_another() {
     // Its start-up pass finds nothing to do; wait for it.
     let id = pc.request_maintenance_pass().await;
     pc.wait_maintenance_pass(&id).await;
-    let removed = NodeAdmin {
-        state: AdminState::Lost,
-        reason: "test".into(),
-    };
-    pc.cluster
-        .meta
-        .set_node_admin("proc-0", Some(&removed))
-        .await
-        .unwrap();
+    remove_node(&pc, "proc-0").await;
     let baseline: usize = (1..4).map(|i| blob_count(&pc, i)).sum();
     let id = pc.request_maintenance_pass().await;
     // Kill it as soon as its first new copy lands.
