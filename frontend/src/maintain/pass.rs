@@ -165,8 +165,8 @@ impl<'a> Pass<'a> {
             return;
         }
         self.report.records_scanned += 1;
-        let mut value = e.entry.value.clone();
-        let mut changed = false;
+        // Copied only when a blob's copies change: most records need none.
+        let mut rewritten: Option<serde_json::Value> = None;
         for r in found {
             self.report.blobs_checked += 1;
             for c in &r.blob.copies {
@@ -175,12 +175,13 @@ impl<'a> Pass<'a> {
                 }
             }
             if let Some((copies, want)) = self.check(&r).await {
-                changed |= refs::rewrite(&mut value, &r.pointer, &copies, want);
+                let value = rewritten.get_or_insert_with(|| e.entry.value.clone());
+                refs::rewrite(value, &r.pointer, &copies, want);
             }
         }
-        if !changed {
+        let Some(value) = rewritten else {
             return;
-        }
+        };
         let key = EntryKey::new(space, e.dir.clone(), e.entry.name.clone());
         let cond = Condition::EtagMatches(e.entry.etag.clone());
         match self.store.meta().put(key, value, cond).await {
