@@ -9,6 +9,7 @@ use crate::state::{AppState, Settings};
 use anyhow::Context;
 use metadata_tier::net::tls::{ReloadingCert, TlsAcceptor};
 use metadata_tier::net::{ClusterKey, Limits};
+use metadata_tier::raft::{GroupConfig, Timing};
 use metadata_tier::{MetadataClient, Ring, Shard};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,7 +66,7 @@ where
     })
 }
 
-/// Opens a shard's RocksDB under `data` and serves it.
+/// Opens an unreplicated shard's RocksDB under `data` and serves it.
 ///
 /// # Errors
 /// Opening the database or binding the address.
@@ -75,11 +76,28 @@ pub async fn start_shard(
     key: ClusterKey,
     limits: Limits,
 ) -> anyhow::Result<Running> {
-    let shard = Shard::open(data).with_context(|| format!("open shard {}", data.display()))?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("bind metadata shard to {listen}"))?;
+    serve_replica(listener, data, GroupConfig::single(), key, limits).await
+}
+
+/// Opens this replica of a shard's Raft group under `data` and serves it
+/// on `listener`.
+///
+/// # Errors
+/// Opening the database.
+pub async fn serve_replica(
+    listener: TcpListener,
+    data: &Path,
+    group: GroupConfig,
+    key: ClusterKey,
+    limits: Limits,
+) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
+    let shard = Shard::open_replica(data, group, key.clone())
+        .await
+        .with_context(|| format!("open shard {}", data.display()))?;
     let cancel = CancellationToken::new();
     let stop = cancel.clone().cancelled_owned();
     let task = spawn_server(
@@ -91,6 +109,67 @@ pub async fn start_shard(
         cancel,
         tasks: vec![task],
     })
+}
+
+/// Starts shard `index` of a cluster in this process: one replica, or a
+/// Raft group of `replicas` on listeners of their own (`mantad dev`). A
+/// new group is created by its first replica on the first start.
+///
+/// # Errors
+/// Binding or opening any replica.
+pub async fn start_shard_group(
+    dir: &Path,
+    replicas: usize,
+    key: ClusterKey,
+    limits: Limits,
+) -> anyhow::Result<(String, Vec<Running>)> {
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    // A shard made before replication holds its database in `dir` itself:
+    // it keeps running, unreplicated, rather than start empty beside it.
+    let legacy = dir.join("CURRENT").exists();
+    if legacy && replicas > 1 {
+        tracing::warn!(dir = %dir.display(), "shard predates replication: serving it unreplicated");
+    }
+    if replicas <= 1 || legacy {
+        let r = start_shard(any, dir, key, limits).await?;
+        return Ok((format!("http://{}", r.addr), vec![r]));
+    }
+    let mut listeners = Vec::new();
+    for i in 0..replicas {
+        // Replicas keep their ports across restarts of the same data
+        // directory: the group's membership names them.
+        let port_file = dir.join(format!("replica-{}", i + 1)).join("port");
+        let port = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .unwrap_or(0);
+        let listener = match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await {
+            Ok(l) => l,
+            Err(_) => TcpListener::bind(any).await?,
+        };
+        listeners.push(listener);
+    }
+    let mut peers = std::collections::BTreeMap::new();
+    for (i, l) in listeners.iter().enumerate() {
+        peers.insert(i as u64 + 1, format!("http://{}", l.local_addr()?));
+    }
+    let mut running = Vec::new();
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let id = i as u64 + 1;
+        let data = dir.join(format!("replica-{id}"));
+        std::fs::create_dir_all(&data)?;
+        std::fs::write(data.join("port"), listener.local_addr()?.port().to_string())?;
+        let group = GroupConfig {
+            id,
+            advertise: peers[&id].clone(),
+            peers: peers.clone(),
+            bootstrap: id == 1,
+            timing: Timing::default(),
+        };
+        running.push(serve_replica(listener, &data, group, key.clone(), limits).await?);
+    }
+    let spec = peers.values().cloned().collect::<Vec<_>>().join(",");
+    Ok((spec, running))
 }
 
 /// Serves `/metrics` (the whole process's registry) on `listen`: an admin
@@ -325,6 +404,8 @@ pub async fn start_s3(
 pub struct ClusterOptions {
     pub data: PathBuf,
     pub shards: usize,
+    /// Replicas of each shard's Raft group (1: unreplicated).
+    pub shard_replicas: usize,
     pub storage_nodes: usize,
     pub frontend_listen: SocketAddr,
     /// The S3 API's address; `None` serves no S3 API.
@@ -350,12 +431,13 @@ pub struct ClusterOptions {
 }
 
 impl ClusterOptions {
-    /// `mantad dev`'s defaults: 2 shards, 3 storage nodes, frontend on
+    /// `mantad dev`'s defaults: 2 shards of 3 replicas, 3 storage nodes, frontend on
     /// 127.0.0.1:8080, account `dev`.
     pub fn dev(data: PathBuf) -> Self {
         ClusterOptions {
             data,
             shards: 2,
+            shard_replicas: 3,
             storage_nodes: 3,
             frontend_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             s3_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9000))),
@@ -409,15 +491,15 @@ impl Cluster {
             }
         };
         let mut shards = Vec::new();
+        let mut urls = Vec::new();
         for i in 0..opts.shards {
             let dir = opts.data.join("metadata").join(format!("shard-{i}"));
             let limits = opts.settings.listener_limits;
-            shards.push(start_shard(any, &dir, key.clone(), limits).await?);
+            let (spec, replicas) =
+                start_shard_group(&dir, opts.shard_replicas, key.clone(), limits).await?;
+            urls.push(spec);
+            shards.extend(replicas);
         }
-        let urls = shards
-            .iter()
-            .map(|s| format!("http://{}", s.addr))
-            .collect();
         let ring = Ring::new(urls, metadata_tier::ring::DEFAULT_VNODES);
         let meta = MetadataClient::new(ring, key);
         let mut nodes = Vec::new();

@@ -4,20 +4,23 @@ use crate::error::{Error, Result};
 use crate::net::ClusterKey;
 use crate::ring::Ring;
 use crate::wire::{
-    ApplyRequest, Condition, CountRequest, CountResponse, Entry, EntryKey, ErrorResponse,
+    ApplyRequest, Condition, CountRequest, CountResponse, Entry, EntryKey,
     GetRequest, Keyspace, ListOptions, ListRequest, ListResult, Op, OpResult, ScanRequest,
     ScanResult,
 };
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
+
+mod call;
+pub use call::Access;
 
 #[derive(Clone)]
 pub struct MetadataClient {
     ring: Arc<Ring>,
     http: reqwest::Client,
     key: ClusterKey,
+    /// The last replica found leading each shard.
+    leaders: Arc<Vec<std::sync::Mutex<Option<String>>>>,
 }
 
 impl MetadataClient {
@@ -30,10 +33,14 @@ impl MetadataClient {
             .pool_idle_timeout(crate::net::serve::CLIENT_POOL_IDLE)
             .build()
             .unwrap_or_default();
+        let leaders = (0..ring.shards().len())
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         MetadataClient {
             ring: Arc::new(ring),
             http,
             key,
+            leaders: Arc::new(leaders),
         }
     }
 
@@ -47,65 +54,15 @@ impl MetadataClient {
         &self.ring
     }
 
-    fn shard_url(&self, space: Keyspace, dir: &str) -> Result<&str> {
-        let i = self.ring.shard_for(space, dir);
-        self.ring
-            .shards()
-            .get(i)
-            .map(String::as_str)
-            .ok_or_else(|| Error::Remote {
-                status: 0,
-                message: "the ring has no shards".into(),
-            })
-    }
-
-    async fn call<Req: Serialize, Resp: DeserializeOwned>(
-        &self,
-        shard: &str,
-        route: &str,
-        body: &Req,
-    ) -> Result<Resp> {
-        // A shard that answered with a body we cannot read is broken, not
-        // unreachable: retrying elsewhere would not help, so say so.
-        let unavailable = |source: reqwest::Error| {
-            if source.is_decode() {
-                Error::Remote {
-                    status: 0,
-                    message: format!("undecodable answer from {shard}: {source}"),
-                }
-            } else {
-                Error::Unavailable {
-                    shard: shard.to_string(),
-                    source,
-                }
-            }
-        };
-        let req = self.http.post(format!("{shard}{route}")).json(body);
-        let resp = self.key.send(&self.http, req).await.map_err(unavailable)?;
-        let status = resp.status();
-        if status.is_success() {
-            return resp.json().await.map_err(unavailable);
-        }
-        let text = resp.text().await.map_err(unavailable)?;
-        let err: Option<ErrorResponse> = serde_json::from_str(&text).ok();
-        Err(match (status.as_u16(), err) {
-            (409, Some(e)) if e.code == "ConditionFailed" => Error::ConditionFailed {
-                index: e.index.unwrap_or(0),
-                current: e.current.map(Box::new),
-            },
-            (400, Some(e)) if e.code == "InvalidKey" => Error::InvalidKey(e.message),
-            (s, e) => Error::Remote {
-                status: s,
-                message: e.map_or(text, |e| e.message),
-            },
-        })
+    fn shard_of(&self, space: Keyspace, dir: &str) -> usize {
+        self.ring.shard_for(space, dir)
     }
 
     /// # Errors
     /// `Unavailable` when the shard cannot be reached; shard errors.
     pub async fn get(&self, key: &EntryKey) -> Result<Option<Entry>> {
-        let shard = self.shard_url(key.space, &key.dir)?;
-        self.call(shard, "/v1/get", &GetRequest { key: key.clone() })
+        let shard = self.shard_of(key.space, &key.dir);
+        self.call(shard, "/v1/get", &GetRequest { key: key.clone() }, Access::Read)
             .await
     }
 
@@ -153,31 +110,31 @@ impl MetadataClient {
         {
             return Err(Error::CrossShardBatch);
         }
-        let url = self.shard_url(first.key().space, &first.key().dir)?;
-        self.call(url, "/v1/apply", &ApplyRequest { ops }).await
+        self.call(shard, "/v1/apply", &ApplyRequest { ops }, Access::Write)
+            .await
     }
 
     /// # Errors
     /// As get.
     pub async fn list(&self, space: Keyspace, dir: &str, opts: &ListOptions) -> Result<ListResult> {
-        let shard = self.shard_url(space, dir)?;
+        let shard = self.shard_of(space, dir);
         let req = ListRequest {
             space,
             dir: dir.to_string(),
             opts: opts.clone(),
         };
-        self.call(shard, "/v1/list", &req).await
+        self.call(shard, "/v1/list", &req, Access::Read).await
     }
 
     /// # Errors
     /// As get.
     pub async fn count(&self, space: Keyspace, dir: &str) -> Result<u64> {
-        let shard = self.shard_url(space, dir)?;
+        let shard = self.shard_of(space, dir);
         let req = CountRequest {
             space,
             dir: dir.to_string(),
         };
-        let r: CountResponse = self.call(shard, "/v1/count", &req).await?;
+        let r: CountResponse = self.call(shard, "/v1/count", &req, Access::Read).await?;
         Ok(r.count)
     }
 
@@ -198,20 +155,11 @@ impl MetadataClient {
         after: Option<EntryKey>,
         limit: usize,
     ) -> Result<ScanResult> {
-        let url = self
-            .ring
-            .shards()
-            .get(shard)
-            .ok_or_else(|| Error::Remote {
-                status: 0,
-                message: format!("no shard {shard} in the ring"),
-            })?
-            .clone();
         let req = ScanRequest {
             space,
             after,
             limit,
         };
-        self.call(&url, "/v1/scan", &req).await
+        self.call(shard, "/v1/scan", &req, Access::Read).await
     }
 }

@@ -30,6 +30,22 @@ pub struct ShardConfig {
     /// Address of the admin listener serving `/metrics`; unset serves none.
     #[serde(default)]
     pub admin_listen: Option<SocketAddr>,
+    /// This replica's id in its shard's group (unique in the group, never
+    /// reused for another disk). Default 1.
+    #[serde(default)]
+    pub replica_id: Option<u64>,
+    /// The URL the group's other replicas and the clients reach this one
+    /// at; default `http://<listen>` (refused for a wildcard `listen`).
+    #[serde(default)]
+    pub advertise: Option<String>,
+    /// The group's first members, id to URL (`[peers]` table, `"1" =
+    /// "http://..."`), this replica included. Unset: a group of one.
+    #[serde(default)]
+    pub peers: Option<std::collections::BTreeMap<String, String>>,
+    /// Create the group on first start (its log empty): on one replica of
+    /// a new group only.
+    #[serde(default)]
+    pub bootstrap: Option<bool>,
 }
 
 /// What a shard runs with.
@@ -39,6 +55,7 @@ pub struct ShardSettings {
     pub data: PathBuf,
     pub cluster_key: ClusterKey,
     pub admin_listen: Option<SocketAddr>,
+    pub group: crate::raft::GroupConfig,
 }
 
 impl ShardConfig {
@@ -56,6 +73,59 @@ impl ShardConfig {
             data: self.data.clone(),
             cluster_key: ClusterKey::load(&self.cluster_secret_file)?,
             admin_listen: self.admin_listen,
+            group: self.group()?,
+        })
+    }
+
+    fn group(&self) -> Result<crate::raft::GroupConfig> {
+        let id = self.replica_id.unwrap_or(1);
+        if id == 0 {
+            return Err(invalid("replica_id", "must be at least 1"));
+        }
+        let advertise = match &self.advertise {
+            Some(a) => a.trim_end_matches('/').to_string(),
+            None if self.listen.ip().is_unspecified() && self.peers.is_some() => {
+                return Err(invalid(
+                    "advertise",
+                    "must be set when listen is a wildcard address",
+                ))
+            }
+            None => format!("http://{}", self.listen),
+        };
+        if !(advertise.starts_with("http://") || advertise.starts_with("https://")) {
+            return Err(invalid("advertise", "is not an http:// URL"));
+        }
+        let mut peers = std::collections::BTreeMap::new();
+        match &self.peers {
+            None => {
+                peers.insert(id, advertise.clone());
+            }
+            Some(table) => {
+                for (k, url) in table {
+                    let pid: u64 = k
+                        .parse()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| invalid("peers", format!("{k:?} is not a replica id")))?;
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(invalid("peers", format!("{url:?} is not an http:// URL")));
+                    }
+                    peers.insert(pid, url.trim_end_matches('/').to_string());
+                }
+                if peers.get(&id) != Some(&advertise) {
+                    return Err(invalid(
+                        "peers",
+                        format!("must name this replica ({id}) at its advertise URL {advertise}"),
+                    ));
+                }
+            }
+        }
+        Ok(crate::raft::GroupConfig {
+            id,
+            advertise,
+            bootstrap: self.bootstrap.unwrap_or(self.peers.is_none()),
+            peers,
+            timing: crate::raft::Timing::default(),
         })
     }
 }
@@ -74,18 +144,26 @@ pub fn ring(metadata_shards: &[String], vnodes: u32) -> Result<Ring> {
     if metadata_shards.is_empty() {
         return Err(invalid("metadata_shards", "lists no shard"));
     }
-    for (i, url) in metadata_shards.iter().enumerate() {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(invalid(
-                "metadata_shards",
-                format!("{url:?} is not an http:// or https:// URL"),
-            ));
+    let mut seen: Vec<String> = Vec::new();
+    for group in metadata_shards {
+        let replicas = crate::ring::split_group(group);
+        if replicas.is_empty() {
+            return Err(invalid("metadata_shards", "a shard lists no replica"));
         }
-        if metadata_shards[..i].contains(url) {
-            return Err(invalid(
-                "metadata_shards",
-                format!("{url:?} is listed twice"),
-            ));
+        for url in replicas {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(
+                    "metadata_shards",
+                    format!("{url:?} is not an http:// or https:// URL"),
+                ));
+            }
+            if seen.contains(&url) {
+                return Err(invalid(
+                    "metadata_shards",
+                    format!("{url:?} is listed twice"),
+                ));
+            }
+            seen.push(url);
         }
     }
     if vnodes == 0 {

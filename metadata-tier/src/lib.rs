@@ -1,8 +1,9 @@
 //! The metadata tier: names to records, on sharded RocksDB.
 //!
-//! - [`shard::Shard`]: one RocksDB with conditional writes, atomic batches,
-//!   sorted directory listings and entry counts; writes share synced WAL
-//!   writes (group commit).
+//! - [`shard::Shard`]: one replica of a shard: a RocksDB with conditional
+//!   writes, atomic batches, sorted directory listings and entry counts,
+//!   replicated by its Raft group ([`raft`]); writes share log entries
+//!   (group commit), reads are linearizable.
 //! - [`server`]: the shard's HTTP/JSON API; [`client::MetadataClient`]: the
 //!   cluster-level client that routes each call through the [`ring::Ring`].
 //! - [`wire`]: keys, entries, conditions, ops, shared by server and client.
@@ -16,6 +17,7 @@ pub mod client;
 pub mod config;
 mod error;
 pub mod net;
+pub mod raft;
 pub mod registry;
 pub mod ring;
 pub mod server;

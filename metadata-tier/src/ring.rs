@@ -3,6 +3,10 @@
 //! parent directory, so every entry of a directory lives on one shard and a
 //! listing reads one shard. Moving a vnode to another shard (resharding) is a
 //! later step; the map is explicit so that it can be.
+//!
+//! A shard is a group of replicas, not an address: each shard of the ring
+//! is written as its replicas' URLs joined by commas, and clients find the
+//! group's leader among them.
 
 use crate::wire::Keyspace;
 
@@ -13,19 +17,28 @@ pub struct Ring {
     vnodes: u32,
     owner: Vec<u16>,
     shards: Vec<String>,
+    replicas: Vec<Vec<String>>,
 }
 
 impl Ring {
-    /// `shards` are base URLs; vnode `i` belongs to shard `i % shards.len()`.
+    /// `shards` are the shards' replica base URLs, comma-separated; vnode
+    /// `i` belongs to shard `i % shards.len()`.
     pub fn new(shards: Vec<String>, vnodes: u32) -> Self {
         let vnodes = vnodes.max(1);
         let n = shards.len().max(1);
         let owner = (0..vnodes).map(|v| (v as usize % n) as u16).collect();
+        let replicas = shards.iter().map(|s| split_group(s)).collect();
         Ring {
             vnodes,
             owner,
             shards,
+            replicas,
         }
+    }
+
+    /// The replica URLs of shard `i` (empty past the ring).
+    pub fn replicas(&self, i: usize) -> &[String] {
+        self.replicas.get(i).map_or(&[], Vec::as_slice)
     }
 
     pub fn vnode(&self, space: Keyspace, dir: &str) -> u32 {
@@ -44,9 +57,18 @@ impl Ring {
         self.owner.get(v).copied().unwrap_or(0) as usize
     }
 
+    /// Each shard as configured: its replicas' URLs, comma-separated.
     pub fn shards(&self) -> &[String] {
         &self.shards
     }
+}
+
+/// The replica URLs of a shard written `url[,url...]`.
+pub fn split_group(spec: &str) -> Vec<String> {
+    spec.split(',')
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub fn router(shard: Shard) -> Router {
             "/v1/status",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
         )
+        .merge(crate::raft::routes::router())
         .with_state(shard)
 }
 
@@ -41,12 +42,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closer = shard.clone();
+    // Snapshots stream in unhashed: the hash is in the authenticated query.
+    let snapshots = crate::raft::routes::snapshot_router()
+        .with_state(shard.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            Verifier::blobs(key.clone()),
+            crate::net::auth::require,
+        ));
     let routes = router(shard)
         .route_layer(axum::middleware::from_fn(crate::net::trace::layer))
         .layer(axum::middleware::from_fn_with_state(
             Verifier::json(key),
             crate::net::auth::require,
-        ));
+        ))
+        .merge(snapshots);
     let r = crate::net::serve("metadata", listener, routes, limits, shutdown).await;
     closer.close();
     r
@@ -64,6 +73,7 @@ impl IntoResponse for ApiError {
                     message: format!("condition of operation {index} failed"),
                     index: Some(index),
                     current: current.map(|c| *c),
+                    leader: None,
                 },
             ),
             Error::InvalidKey(m) => (
@@ -73,6 +83,37 @@ impl IntoResponse for ApiError {
                     message: m,
                     index: None,
                     current: None,
+                    leader: None,
+                },
+            ),
+            Error::NotLeader { leader } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorResponse {
+                    code: "NotLeader".into(),
+                    message: "this replica does not lead the shard".into(),
+                    index: None,
+                    current: None,
+                    leader,
+                },
+            ),
+            e @ (Error::NoQuorum(_) | Error::ShardClosed) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorResponse {
+                    code: "NoQuorum".into(),
+                    message: e.to_string(),
+                    index: None,
+                    current: None,
+                    leader: None,
+                },
+            ),
+            e @ Error::OutcomeUnknown(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorResponse {
+                    code: "OutcomeUnknown".into(),
+                    message: e.to_string(),
+                    index: None,
+                    current: None,
+                    leader: None,
                 },
             ),
             other => {
@@ -84,6 +125,7 @@ impl IntoResponse for ApiError {
                         message: other.to_string(),
                         index: None,
                         current: None,
+                        leader: None,
                     },
                 )
             }

@@ -1,4 +1,4 @@
-//! A shard: one RocksDB, read directly and written through one writer thread.
+//! A shard replica: one RocksDB, the state of its shard's Raft group.
 //!
 //! Key layout (one byte per keyspace, never reused):
 //! - entry: `[space tag][dir bytes] 0x00 [name bytes]` -> envelope. One prefix
@@ -12,78 +12,154 @@
 //! Values are a versioned envelope `{"v":1,"etag","mtime_ms","value"}` so a
 //! later release can migrate what this one wrote.
 //!
-//! Group commit: see [`writer`].
+//! Writes go through the shard's Raft group ([`crate::raft`]): a write is
+//! acknowledged once a majority of replicas hold it in their logs and this
+//! replica (the leader) has applied it. Reads are answered by the leader
+//! after a read-index check (it is still leader, and has applied all it
+//! had committed when the read arrived), so a read sees every write
+//! acknowledged before it began, whichever replica leads.
 
+pub(crate) mod apply;
 mod keys;
 #[cfg(test)]
 mod keys_prop;
 mod scan;
-mod writer;
 
 pub use scan::MAX_SCAN;
 
 use crate::error::{Error, Result};
+use crate::net::ClusterKey;
+use crate::raft::log_store::LogStore;
+use crate::raft::network::Network;
+use crate::raft::routes::{node, MemberChange, ReplicaStatus};
+use crate::raft::state_machine::{SharedDb, StateMachine};
+use crate::raft::{batcher, GroupConfig, NodeId, Raft};
 use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult, ScanResult};
 use keys::Envelope;
-use rocksdb::{Direction, IteratorMode, Options, ReadOptions, DB};
-use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex};
-use tokio::sync::oneshot;
+use openraft::error::{CheckIsLeaderError, RaftError};
+use rocksdb::{Direction, IteratorMode, ReadOptions, DB};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// Largest page a list may return.
 pub const MAX_LIST: usize = 10_000;
+/// The longest a read waits to learn it may be answered here.
+const BARRIER_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// One replica of a shard.
 #[derive(Clone)]
 pub struct Shard {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    db: Arc<DB>,
-    writer: Mutex<Option<mpsc::Sender<writer::WriteReq>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-impl Drop for Inner {
-    /// Closes the database before returning: the writer thread holds it, and
-    /// a RocksDB still open while the process exits aborts in its static
-    /// destructors.
-    fn drop(&mut self) {
-        if let Ok(mut w) = self.writer.lock() {
-            w.take();
-        }
-        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = t.join();
-        }
-    }
+    id: NodeId,
+    root: PathBuf,
+    db: SharedDb,
+    raft: Raft,
+    writes: mpsc::Sender<batcher::WriteReq>,
 }
 
 impl Shard {
-    /// Opens (or creates) the shard's database at `path`.
+    /// Opens (or creates) an unreplicated shard at `path`: a group of one.
     ///
     /// # Errors
     /// RocksDB errors (e.g. the directory is locked by another process).
-    pub fn open(path: &Path) -> Result<Shard> {
+    pub async fn open(path: &Path) -> Result<Shard> {
+        Self::open_replica(path, GroupConfig::single(), ClusterKey::generate()).await
+    }
+
+    /// Opens (or creates) this replica of a shard's group. A replica that
+    /// was never in a group and is told to `bootstrap` creates the group
+    /// of `group.peers`; others wait to be reached by the leader.
+    ///
+    /// # Errors
+    /// RocksDB and file errors; invalid Raft timing.
+    pub async fn open_replica(path: &Path, group: GroupConfig, key: ClusterKey) -> Result<Shard> {
         std::fs::create_dir_all(path)?;
-        let mut opts = Options::default();
-        opts.create_if_missing(true);
-        opts.set_keep_log_file_num(4);
-        let db = Arc::new(DB::open(&opts, path)?);
-        let (tx, thread) = writer::spawn(db.clone())?;
-        Ok(Shard {
+        let log = LogStore::open(&path.join("log"))?;
+        let pristine = log.is_pristine()?;
+        let sm = StateMachine::open(path)?;
+        let db = sm.shared_db();
+        let config = Arc::new(group.timing.config()?);
+        let network = Network::new(key, path.to_path_buf());
+        let raft = Raft::new(group.id, config, network, log, sm)
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(format!("start raft: {e}"))))?;
+        if pristine && group.bootstrap {
+            let members = group.peers.iter().map(|(id, a)| (*id, node(a))).collect::<std::collections::BTreeMap<_, _>>();
+            if let Err(e) = raft.initialize(members).await {
+                tracing::warn!(error = %e, "initializing the shard's group");
+            }
+        }
+        let writes = batcher::spawn(raft.clone());
+        let shard = Shard {
             inner: Arc::new(Inner {
+                id: group.id,
+                root: path.to_path_buf(),
                 db,
-                writer: Mutex::new(Some(tx)),
-                thread: Mutex::new(Some(thread)),
+                raft,
+                writes,
             }),
-        })
+        };
+        if shard.alone() {
+            // A group of one elects itself at once rather than after an
+            // election timeout, and is ready when open returns.
+            let _ = shard.inner.raft.trigger().elect().await;
+            shard
+                .inner
+                .raft
+                .wait(Some(Duration::from_secs(10)))
+                .state(openraft::ServerState::Leader, "single replica leads")
+                .await
+                .map_err(|e| Error::Io(std::io::Error::other(format!("shard did not start: {e}"))))?;
+        }
+        Ok(shard)
+    }
+
+    fn alone(&self) -> bool {
+        let m = self.inner.raft.metrics().borrow().membership_config.clone();
+        let voters: Vec<NodeId> = m.voter_ids().collect();
+        voters == [self.inner.id]
+    }
+
+    pub fn raft(&self) -> &Raft {
+        &self.inner.raft
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    /// Waits until a read here would see every write acknowledged before
+    /// it began: this replica leads and has applied all it committed.
+    async fn barrier(&self) -> Result<Arc<DB>> {
+        match tokio::time::timeout(BARRIER_TIMEOUT, self.inner.raft.ensure_linearizable()).await {
+            Ok(Ok(_)) => Ok(self.inner.db.load_full()),
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
+                Err(Error::NotLeader {
+                    leader: f.leader_node.map(|n| n.addr),
+                })
+            }
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)))) => {
+                Err(Error::NoQuorum(q.to_string()))
+            }
+            Ok(Err(RaftError::Fatal(_))) => Err(Error::ShardClosed),
+            Err(_) => Err(Error::NoQuorum(format!(
+                "no quorum confirmed leadership within {}s",
+                BARRIER_TIMEOUT.as_secs()
+            ))),
+        }
     }
 
     /// # Errors
-    /// `InvalidKey`, RocksDB and decoding errors.
+    /// `InvalidKey`, `NotLeader`, `NoQuorum`, RocksDB and decoding errors.
     pub async fn get(&self, key: &EntryKey) -> Result<Option<Entry>> {
         let k = keys::entry_key(key)?;
-        let db = self.inner.db.clone();
+        let db = self.barrier().await?;
         let name = key.name.clone();
         blocking(move || match db.get(&k)? {
             None => Ok(None),
@@ -92,30 +168,31 @@ impl Shard {
         .await
     }
 
-    /// Applies `ops` atomically, after a synced WAL write.
+    /// Applies `ops` atomically, once the group has committed them.
     ///
     /// # Errors
-    /// `ConditionFailed` (nothing applied), `InvalidKey`, RocksDB errors.
+    /// `ConditionFailed` (nothing applied), `InvalidKey`, `NotLeader`
+    /// (nothing applied), `OutcomeUnknown`.
     pub async fn apply(&self, ops: Vec<Op>) -> Result<Vec<OpResult>> {
         for op in &ops {
             keys::entry_key(op.key())?;
         }
         let (reply, rx) = oneshot::channel();
-        {
-            let guard = self.inner.writer.lock().map_err(|_| Error::ShardClosed)?;
-            let tx = guard.as_ref().ok_or(Error::ShardClosed)?;
-            tx.send(writer::WriteReq { ops, reply })
-                .map_err(|_| Error::ShardClosed)?;
-        }
-        rx.await.map_err(|_| Error::ShardClosed)?
+        self.inner
+            .writes
+            .send(batcher::WriteReq { ops, reply })
+            .await
+            .map_err(|_| Error::ShardClosed)?;
+        rx.await
+            .map_err(|_| Error::OutcomeUnknown("the shard stopped".into()))?
     }
 
     /// # Errors
-    /// `InvalidKey`, RocksDB and decoding errors.
+    /// As get.
     pub async fn list(&self, space: Keyspace, dir: &str, opts: &ListOptions) -> Result<ListResult> {
         let prefix = keys::dir_prefix(space, dir)?;
         let count_key = keys::count_key(space, dir);
-        let db = self.inner.db.clone();
+        let db = self.barrier().await?;
         let opts = opts.clone();
         blocking(move || {
             let entries = scan(&db, &prefix, &opts)?;
@@ -132,32 +209,105 @@ impl Shard {
     /// Entries of `space` in key order after `after`, across directories.
     ///
     /// # Errors
-    /// `InvalidKey`, RocksDB and decoding errors.
+    /// As get.
     pub async fn scan(
         &self,
         space: Keyspace,
         after: Option<EntryKey>,
         limit: usize,
     ) -> Result<ScanResult> {
-        let db = self.inner.db.clone();
+        let db = self.barrier().await?;
         blocking(move || scan::scan_space(&db, space, after.as_ref(), limit)).await
     }
 
     /// # Errors
-    /// `InvalidKey`, RocksDB errors.
+    /// As get.
     pub async fn count(&self, space: Keyspace, dir: &str) -> Result<u64> {
         keys::dir_prefix(space, dir)?;
         let count_key = keys::count_key(space, dir);
-        let db = self.inner.db.clone();
+        let db = self.barrier().await?;
         blocking(move || keys::read_count(&db, &count_key)).await
     }
 
-    /// Stops the writer; pending writes are answered first. Reads keep
-    /// working until the last clone is dropped.
-    pub fn close(&self) {
-        if let Ok(mut w) = self.inner.writer.lock() {
-            w.take();
+    /// This replica's view of its group.
+    pub fn status(&self) -> ReplicaStatus {
+        let m = self.inner.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership();
+        let addr = |id: &NodeId| {
+            membership
+                .get_node(id)
+                .map(|n| n.addr.clone())
+                .unwrap_or_default()
+        };
+        ReplicaStatus {
+            id: m.id,
+            state: format!("{:?}", m.state),
+            term: m.current_term,
+            leader: m.current_leader,
+            last_log_index: m.last_log_index,
+            last_applied: m.last_applied.map(|l| l.index),
+            snapshot: m.snapshot.map(|l| l.index),
+            purged: m.purged.map(|l| l.index),
+            voters: membership.voter_ids().map(|id| (id, addr(&id))).collect(),
+            learners: membership.learner_ids().map(|id| (id, addr(&id))).collect(),
+            matched: m
+                .replication
+                .map(|r| r.iter().map(|(id, l)| (*id, l.map(|l| l.index))).collect())
+                .unwrap_or_default(),
         }
+    }
+
+    /// Adds or removes a member; run on the leader.
+    ///
+    /// # Errors
+    /// `NotLeader`; openraft's refusals (a change already in progress, a
+    /// learner that cannot be reached).
+    pub async fn change_members(&self, change: MemberChange) -> Result<ReplicaStatus> {
+        let raft = &self.inner.raft;
+        let voters = || -> BTreeSet<NodeId> {
+            raft.metrics()
+                .borrow()
+                .membership_config
+                .membership()
+                .voter_ids()
+                .collect()
+        };
+        let fail = |e: RaftError<NodeId, openraft::error::ClientWriteError<NodeId, openraft::BasicNode>>| match e {
+            RaftError::APIError(openraft::error::ClientWriteError::ForwardToLeader(f)) => {
+                Error::NotLeader {
+                    leader: f.leader_node.map(|n| n.addr),
+                }
+            }
+            other => Error::Membership(other.to_string()),
+        };
+        match change {
+            MemberChange::Add { id, addr } => {
+                raft.add_learner(id, node(&addr), true).await.map_err(fail)?;
+                let mut v = voters();
+                v.insert(id);
+                raft.change_membership(v, false).await.map_err(fail)?;
+            }
+            MemberChange::Remove { id } => {
+                let mut v = voters();
+                if !v.remove(&id) {
+                    return Err(Error::Membership(format!("{id} is not a voter")));
+                }
+                if v.is_empty() {
+                    return Err(Error::Membership("a group keeps at least one voter".into()));
+                }
+                raft.change_membership(v, false).await.map_err(fail)?;
+            }
+        }
+        Ok(self.status())
+    }
+
+    /// Stops this replica's Raft node; requests in flight end with an
+    /// error.
+    pub fn close(&self) {
+        let raft = self.inner.raft.clone();
+        tokio::spawn(async move {
+            let _ = raft.shutdown().await;
+        });
     }
 }
 

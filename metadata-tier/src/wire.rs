@@ -205,4 +205,7 @@ pub struct ErrorResponse {
     pub index: Option<usize>,
     #[serde(default)]
     pub current: Option<Entry>,
+    /// With `NotLeader`: the URL of the replica that leads, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
 }

@@ -73,7 +73,9 @@ impl Error {
 impl From<metadata_tier::Error> for Error {
     fn from(e: metadata_tier::Error) -> Self {
         match e {
-            metadata_tier::Error::Unavailable { .. } => Error::MetadataUnavailable(e.to_string()),
+            // A shard without a leader, or a write whose fate is unknown,
+            // is the client's to retry (503), as a shard out of reach is.
+            e if e.is_retryable() => Error::MetadataUnavailable(e.to_string()),
             other => Error::Internal(format!("metadata: {other}")),
         }
     }

@@ -230,6 +230,9 @@ fn defaults(data: PathBuf, nodes: usize) -> ClusterOptions {
     opts.s3_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     opts.settings.s3_secrets = Some(crate::auth::secrets::SecretBox::new(rand::random()));
     opts.storage_nodes = nodes;
+    // Shards are unreplicated unless a test is about replication: the
+    // same request path, without three fsyncs per write.
+    opts.shard_replicas = 1;
     opts.heartbeat_interval = Duration::from_millis(200);
     opts.settings.heartbeat_timeout = HEARTBEAT_TIMEOUT;
     // A one-node cluster can keep one copy (zero nodes here means the

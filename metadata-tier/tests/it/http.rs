@@ -21,7 +21,7 @@ async fn start(n: usize) -> Servers {
     let mut dirs = Vec::new();
     for _ in 0..n {
         let dir = tempfile::tempdir().unwrap();
-        let shard = Shard::open(dir.path()).unwrap();
+        let shard = Shard::open(dir.path()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         urls.push(format!("http://{}", listener.local_addr().unwrap()));
         let token = CancellationToken::new();

@@ -9,7 +9,7 @@ use serde_json::json;
 #[tokio::test]
 async fn listing_sorted_with_marker_limit_reverse_and_no_bleeding() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     for n in ["b", "a", "a b", "c", "é", "B"] {
         put1(&s, key("/u/stor", n), json!(n), Condition::None)
             .await
@@ -115,7 +115,7 @@ async fn listing_sorted_with_marker_limit_reverse_and_no_bleeding() {
 #[tokio::test]
 async fn listing_edges_clamp_and_out_of_range_markers() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     for n in ["m1", "m2", "m3"] {
         put1(&s, key("/e", n), json!(n), Condition::None)
             .await

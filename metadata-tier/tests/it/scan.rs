@@ -10,7 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn scan_walks_a_keyspace_across_directories_in_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     let mut want = Vec::new();
     for d in ["/a", "/a/b", "/b", ""] {
         for n in ["x", "y", "z z"] {

@@ -35,7 +35,7 @@ pub(crate) fn names(entries: &[metadata_tier::wire::Entry]) -> Vec<&str> {
 #[tokio::test]
 async fn put_get_delete_and_conditions() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     let k = key("/u/stor", "a");
     assert_eq!(s.get(&k).await.unwrap(), None);
     let e1 = put1(&s, k.clone(), json!({"n": 1}), Condition::Absent)
@@ -105,7 +105,7 @@ async fn put_get_delete_and_conditions() {
 #[tokio::test]
 async fn field_not_refuses_only_the_named_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     let not_dir = || Condition::FieldNot {
         pointer: "/type".into(),
         value: json!("directory"),
@@ -141,7 +141,7 @@ async fn field_not_refuses_only_the_named_kind() {
 #[tokio::test]
 async fn batches_are_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     put1(&s, key("/d", "exists"), json!(0), Condition::None)
         .await
         .unwrap();
@@ -178,7 +178,7 @@ async fn batches_are_all_or_nothing() {
 #[tokio::test]
 async fn counts_follow_creates_overwrites_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     let c = || s.count(Keyspace::Objects, "/c");
     assert_eq!(c().await.unwrap(), 0);
     put1(&s, key("/c", "1"), json!(1), Condition::None)
@@ -210,7 +210,7 @@ async fn counts_follow_creates_overwrites_and_deletes() {
 async fn data_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let s = Shard::open(dir.path()).unwrap();
+        let s = Shard::open(dir.path()).await.unwrap();
         put1(&s, key("/p", "kept"), json!("v"), Condition::None)
             .await
             .unwrap();
@@ -219,7 +219,7 @@ async fn data_survives_reopen() {
     // The writer thread holds the DB until it has drained; wait for the lock.
     let mut reopened = None;
     for _ in 0..50 {
-        match Shard::open(dir.path()) {
+        match Shard::open(dir.path()).await {
             Ok(s) => {
                 reopened = Some(s);
                 break;
@@ -238,7 +238,7 @@ async fn data_survives_reopen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_are_all_acknowledged_and_present() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     let tasks: Vec<_> = (0..400)
         .map(|i| {
             let s = s.clone();

@@ -10,7 +10,7 @@ use crate::common::*;
 #[tokio::test]
 async fn node_appears_in_registry() {
     let meta_dir = tempfile::tempdir().unwrap();
-    let shard = Shard::open(meta_dir.path()).unwrap();
+    let shard = Shard::open(meta_dir.path()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let stop = CancellationToken::new();

@@ -1,7 +1,8 @@
 //! `mantad admin`: the operator's view of the cluster and its levers:
 //! node states (`nodes`, `drain`, `remove`, `restore`), repair and garbage
 //! collection (`repair status|run`, `gc status|run`) and one overall view
-//! (`status`). Everything goes through the metadata tier, so it works from
+//! (`status`); the metadata shards' Raft groups (`shards`, see
+//! [`crate::shards`]). Everything goes through the metadata tier, so it works from
 //! any host holding a frontend config (or `--dev DATA`).
 
 use anyhow::{bail, Context};
@@ -59,6 +60,12 @@ enum AdminCmd {
         #[command(subcommand)]
         cmd: PassCmd,
     },
+    /// Metadata shards' Raft groups: `status` (leader, term, replicas,
+    /// lag), `add`, `remove`, `move` a replica.
+    Shards {
+        #[command(subcommand)]
+        cmd: Option<crate::shards::ShardsCmd>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +115,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCmd::Remove { node, reason } => set(&ctx, &node, Some(AdminState::Lost), reason).await,
         AdminCmd::Restore { node } => set(&ctx, &node, None, String::new()).await,
         AdminCmd::Repair { cmd } | AdminCmd::Gc { cmd } => pass(&ctx, cmd).await,
+        AdminCmd::Shards { cmd } => crate::shards::run(&ctx.meta, cmd, ctx.json).await,
     }
 }
 

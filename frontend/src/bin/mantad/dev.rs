@@ -35,6 +35,9 @@ pub struct DevArgs {
     /// Metadata shards.
     #[arg(long, default_value_t = 2)]
     shards: usize,
+    /// Replicas of each shard (a Raft group; 1 runs shards unreplicated).
+    #[arg(long, default_value_t = 3)]
+    shard_replicas: usize,
     /// Runtime of job tasks on the storage nodes.
     #[arg(long, value_enum, default_value_t = RuntimeKind::Runsc)]
     jobs_runtime: RuntimeKind,
@@ -69,6 +72,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         user,
         storage_nodes,
         shards,
+        shard_replicas,
         jobs_runtime,
         admin_listen,
         plain_http,
@@ -86,6 +90,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     opts.accounts = vec![user.clone()];
     opts.storage_nodes = storage_nodes;
     opts.shards = shards;
+    opts.shard_replicas = shard_replicas.max(1);
     opts.agent = Some(AgentRole {
         runtime: jobs_runtime,
         ..AgentRole::default()

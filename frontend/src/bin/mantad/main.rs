@@ -22,6 +22,7 @@ mod dev;
 mod image;
 mod nodes;
 mod roles;
+mod shards;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};

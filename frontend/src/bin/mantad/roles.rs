@@ -29,7 +29,10 @@ pub async fn metadata(config: &Path) -> anyhow::Result<()> {
     let cfg: ShardConfig = load(config)?;
     let s = cfg.validate().with_context(|| invalid(config))?;
     let limits = metadata_tier::net::Limits::default();
-    let running = cluster::start_shard(s.listen, &s.data, s.cluster_key, limits).await?;
+    let listener = tokio::net::TcpListener::bind(s.listen)
+        .await
+        .with_context(|| format!("bind metadata shard to {}", s.listen))?;
+    let running = cluster::serve_replica(listener, &s.data, s.group, s.cluster_key, limits).await?;
     tracing::info!(addr = %running.addr, "metadata shard serving");
     let mut roles = admin(s.admin_listen).await?;
     roles.insert(0, running);
