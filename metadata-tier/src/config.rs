@@ -46,6 +46,10 @@ pub struct ShardConfig {
     /// a new group only.
     #[serde(default)]
     pub bootstrap: Option<bool>,
+    /// Entries applied between snapshots (default 20000); the log before a
+    /// snapshot is purged but for the last quarter of this.
+    #[serde(default)]
+    pub snapshot_every: Option<u64>,
 }
 
 /// What a shard runs with.
@@ -125,8 +129,20 @@ impl ShardConfig {
             advertise,
             bootstrap: self.bootstrap.unwrap_or(self.peers.is_none()),
             peers,
-            timing: crate::raft::Timing::default(),
+            timing: self.timing()?,
         })
+    }
+
+    fn timing(&self) -> Result<crate::raft::Timing> {
+        let mut t = crate::raft::Timing::default();
+        if let Some(n) = self.snapshot_every {
+            if n < 10 {
+                return Err(invalid("snapshot_every", "must be at least 10"));
+            }
+            t.snapshot_every = n;
+            t.keep_logs = (n / 4).max(1);
+        }
+        Ok(t)
     }
 }
 

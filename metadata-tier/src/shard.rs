@@ -56,7 +56,6 @@ pub struct Shard {
 }
 
 struct Inner {
-    id: NodeId,
     root: PathBuf,
     db: SharedDb,
     raft: Raft,
@@ -98,32 +97,23 @@ impl Shard {
         let writes = batcher::spawn(raft.clone());
         let shard = Shard {
             inner: Arc::new(Inner {
-                id: group.id,
                 root: path.to_path_buf(),
                 db,
                 raft,
                 writes,
             }),
         };
-        if shard.alone() {
+        if group.peers.len() == 1 {
             // A group of one elects itself at once rather than after an
             // election timeout, and is ready when open returns.
-            let _ = shard.inner.raft.trigger().elect().await;
-            shard
-                .inner
-                .raft
-                .wait(Some(Duration::from_secs(10)))
-                .state(openraft::ServerState::Leader, "single replica leads")
+            let raft = &shard.inner.raft;
+            let _ = raft.trigger().elect().await;
+            raft.wait(Some(Duration::from_secs(10)))
+                .metrics(|m| m.current_leader.is_some(), "a leader")
                 .await
                 .map_err(|e| Error::Io(std::io::Error::other(format!("shard did not start: {e}"))))?;
         }
         Ok(shard)
-    }
-
-    fn alone(&self) -> bool {
-        let m = self.inner.raft.metrics().borrow().membership_config.clone();
-        let voters: Vec<NodeId> = m.voter_ids().collect();
-        voters == [self.inner.id]
     }
 
     pub fn raft(&self) -> &Raft {

@@ -283,7 +283,7 @@ async fn metrics_are_served_on_the_admin_listener() {
     assert!(value("mantad_http_requests_total{listener=\"storage\",route=\"/blobs\",method=\"PUT\",status=\"201\"}") >= 6.0);
     assert!(value("mantad_http_request_duration_seconds_count{listener=\"manta\"") >= 4.0);
     assert!(value("mantad_shard_write_group_requests_count") >= 3.0);
-    assert!(value("mantad_shard_write_sync_seconds_count") >= 1.0);
+    assert!(value("mantad_shard_write_commit_seconds_count") >= 1.0);
     assert!(value("mantad_storage_free_bytes{node=\"stor-1\"}") > 0.0);
     assert!(value("mantad_http_response_bytes_total{listener=\"manta\"}") >= 7.0);
     admin.stop().await;

@@ -21,6 +21,7 @@ mod jobs_sandbox;
 mod kill;
 mod links;
 mod multihost;
+mod replication;
 mod objects;
 mod s3;
 mod s3_chunked;

@@ -6,7 +6,7 @@
 //! bridge, as from another machine. Then one storage host drops off the
 //! network mid-load and the cluster keeps serving. Needs root (`ip netns`).
 
-mod netns;
+pub(crate) mod netns;
 
 use frontend::testkit::{bytes, files_under, md5_fp, TestSigner, USER};
 use netns::Lab;
