@@ -23,7 +23,7 @@ fn put_op(dir: &str, i: u64) -> Vec<Op> {
 fn shard(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let shard = Shard::open(dir.path()).await.unwrap();
+    let shard = rt.block_on(Shard::open(dir.path())).unwrap();
     let mut g = c.benchmark_group("shard");
     g.sample_size(20);
     let mut i = 0u64;
