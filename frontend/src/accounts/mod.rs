@@ -138,6 +138,49 @@ impl Accounts {
         Ok(found)
     }
 
+    /// The account and the SSH key with this fingerprint of its sub-user
+    /// `user`; `None` when the user has no such key. A user or key not in
+    /// the cached copy is looked up again at the source, so one just added
+    /// works at once.
+    ///
+    /// # Errors
+    /// `AccountNotFound`, `UserNotFound`; metadata errors.
+    pub async fn user_ssh_key(
+        &self,
+        login: &str,
+        user: &str,
+        fingerprint: &str,
+    ) -> Result<Option<(AccountRecord, SshKeyRecord)>> {
+        let find = |a: &AccountRecord| {
+            a.user(user)
+                .map(|u| u.ssh_key(fingerprint).cloned())
+        };
+        let a = self.resolve(login).await?;
+        if let Some(Some(k)) = find(&a) {
+            return Ok(Some((a, k)));
+        }
+        let miss = key_miss(login, &format!("{user}/{fingerprint}"));
+        let a = if self.misses.recent(&miss) {
+            a
+        } else {
+            self.fetch(login).await?.1
+        };
+        match find(&a) {
+            Some(Some(k)) => Ok(Some((a, k))),
+            Some(None) => {
+                self.misses.record(&miss);
+                Ok(None)
+            }
+            None => {
+                self.misses.record(&miss);
+                Err(Error::UserNotFound {
+                    login: login.to_string(),
+                    user: user.to_string(),
+                })
+            }
+        }
+    }
+
     /// Creates the account if it does not exist; returns it either way.
     ///
     /// # Errors
