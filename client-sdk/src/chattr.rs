@@ -116,7 +116,10 @@ mod tests {
         assert_eq!(rm.apply(Some("a,b")), vec!["b"]);
         let set = RoleTagChange::parse("=x").unwrap();
         assert_eq!(set.apply(Some("a")), vec!["x"]);
-        assert_eq!(RoleTagChange::parse("=").unwrap().apply(Some("a")), Vec::<String>::new());
+        assert_eq!(
+            RoleTagChange::parse("=").unwrap().apply(Some("a")),
+            Vec::<String>::new()
+        );
         assert!(RoleTagChange::parse("x").is_err());
         assert!(RoleTagChange::parse("").is_err());
     }

@@ -136,7 +136,10 @@ impl AccountRecord {
 
 /// The key of `keys` with this fingerprint: MD5 (`aa:bb:...`, optionally
 /// `MD5:`-prefixed) or SHA-256 (`SHA256:base64`).
-pub(crate) fn find_key<'a>(keys: &'a [SshKeyRecord], fingerprint: &str) -> Option<&'a SshKeyRecord> {
+pub(crate) fn find_key<'a>(
+    keys: &'a [SshKeyRecord],
+    fingerprint: &str,
+) -> Option<&'a SshKeyRecord> {
     let fp = fingerprint.strip_prefix("MD5:").unwrap_or(fingerprint);
     keys.iter()
         .find(|k| k.md5.eq_ignore_ascii_case(fp) || k.sha256 == fp)

@@ -39,8 +39,14 @@ async fn mchmod_role_tags_and_sub_user_commands() {
         default_members: if default { vec!["sam".into()] } else { vec![] },
         policies: vec![policy.into()],
     };
-    accounts.put_role(USER, "ro", &spec(true, "read")).await.unwrap();
-    accounts.put_role(USER, "rw", &spec(false, "write")).await.unwrap();
+    accounts
+        .put_role(USER, "ro", &spec(true, "read"))
+        .await
+        .unwrap();
+    accounts
+        .put_role(USER, "rw", &spec(false, "write"))
+        .await
+        .unwrap();
 
     let run = |bin: &'static str, args: Vec<String>| {
         let tc = &tc;
@@ -56,7 +62,11 @@ async fn mchmod_role_tags_and_sub_user_commands() {
 
     // The owner: a tagged directory, a tagged object, an untagged one.
     ok(&run("mmkdir", s(&["--role-tag", "ro,rw", "~~/stor/team"])).await);
-    ok(&run("mput", s(&["-f", &f, "--role-tag", "ro", "~~/stor/team/doc"])).await);
+    ok(&run(
+        "mput",
+        s(&["-f", &f, "--role-tag", "ro", "~~/stor/team/doc"]),
+    )
+    .await);
     ok(&run("mput", s(&["-f", &f, "~~/stor/team/plain"])).await);
     let info = stdout(&run("minfo", s(&["~~/stor/team"])).await);
     assert!(info.contains("role-tag: ro,rw"), "{info}");
@@ -72,13 +82,20 @@ async fn mchmod_role_tags_and_sub_user_commands() {
     assert_eq!(got, "file body\n");
     let listed = ok(&run("mls", sam(&[], &["~~/stor/team"])).await);
     assert_eq!(listed, "doc\nplain\n");
-    fails_with(&run("mget", sam(&[], &["~~/stor/team/plain"])).await, "NoMatchingRoleTag");
+    fails_with(
+        &run("mget", sam(&[], &["~~/stor/team/plain"])).await,
+        "NoMatchingRoleTag",
+    );
     fails_with(
         &run("mput", sam(&[], &["-f", &f, "~~/stor/team/new"])).await,
         "AuthorizationFailed",
     );
     // --role rw: the put passes (rw tags the directory, write allows it).
-    ok(&run("mput", sam(&["--role", "rw"], &["-f", &f, "~~/stor/team/new"])).await);
+    ok(&run(
+        "mput",
+        sam(&["--role", "rw"], &["-f", &f, "~~/stor/team/new"]),
+    )
+    .await);
     fails_with(
         &run("mget", sam(&["--role", "rw"], &["~~/stor/team/doc"])).await,
         "NoMatchingRoleTag",
@@ -88,15 +105,33 @@ async fn mchmod_role_tags_and_sub_user_commands() {
     ok(&run("mchmod", s(&["--", "+ro", "~~/stor/team/plain"])).await);
     let info = stdout(&run("minfo", s(&["~~/stor/team/plain"])).await);
     assert!(info.contains("role-tag: ro"), "{info}");
-    assert_eq!(ok(&run("mget", sam(&[], &["~~/stor/team/plain"])).await), "file body\n");
+    assert_eq!(
+        ok(&run("mget", sam(&[], &["~~/stor/team/plain"])).await),
+        "file body\n"
+    );
     ok(&run("mchmod", s(&["--", "=rw", "~~/stor/team/plain"])).await);
-    fails_with(&run("mget", sam(&[], &["~~/stor/team/plain"])).await, "NoMatchingRoleTag");
+    fails_with(
+        &run("mget", sam(&[], &["~~/stor/team/plain"])).await,
+        "NoMatchingRoleTag",
+    );
     ok(&run("mchmod", s(&["--", "+ro", "~~/stor/team/plain"])).await);
     ok(&run("mchmod", s(&["--", "-ro", "~~/stor/team/plain"])).await);
-    fails_with(&run("mget", sam(&[], &["~~/stor/team/plain"])).await, "NoMatchingRoleTag");
-    fails_with(&run("mchmod", s(&["--", "+nope", "~~/stor/team/plain"])).await, "InvalidRoleTag");
-    fails_with(&run("mchmod", s(&["--", "ro", "~~/stor/team/plain"])).await, "operation should be");
+    fails_with(
+        &run("mget", sam(&[], &["~~/stor/team/plain"])).await,
+        "NoMatchingRoleTag",
+    );
+    fails_with(
+        &run("mchmod", s(&["--", "+nope", "~~/stor/team/plain"])).await,
+        "InvalidRoleTag",
+    );
+    fails_with(
+        &run("mchmod", s(&["--", "ro", "~~/stor/team/plain"])).await,
+        "operation should be",
+    );
     // Removing the role takes effect at once on this frontend.
     accounts.remove_role(USER, "ro").await.unwrap();
-    fails_with(&run("mget", sam(&[], &["~~/stor/team/doc"])).await, "NoMatchingRoleTag");
+    fails_with(
+        &run("mget", sam(&[], &["~~/stor/team/doc"])).await,
+        "NoMatchingRoleTag",
+    );
 }

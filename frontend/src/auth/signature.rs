@@ -426,7 +426,10 @@ mod tests {
         let k = parse_key_id("/dev/bob/keys/aa").unwrap();
         assert_eq!((k.login.as_str(), k.user.as_deref()), ("dev", Some("bob")));
         let k = parse_key_id("/dev/users/bob/keys/SHA256:a/b").unwrap();
-        assert_eq!((k.user.as_deref(), k.fingerprint.as_str()), (Some("bob"), "SHA256:a/b"));
+        assert_eq!(
+            (k.user.as_deref(), k.fingerprint.as_str()),
+            (Some("bob"), "SHA256:a/b")
+        );
         assert!(parse_key_id("/dev/bob/keys/").is_err());
         assert!(parse_key_id("/dev/bob/x/keys/aa").is_err());
         assert!(matches!(

@@ -62,7 +62,11 @@ pub(crate) fn entry_extras(req: &Req, h: &mut HeaderMap, rec: &ObjectRecord) {
     if origin_allowed(rec, origin) && method_allowed(rec, req.method.as_str()) {
         set(h, ALLOW_ORIGIN, origin);
     } else {
-        for k in rec.headers.keys().filter(|k| k.starts_with("access-control-")) {
+        for k in rec
+            .headers
+            .keys()
+            .filter(|k| k.starts_with("access-control-"))
+        {
             h.remove(k.as_str());
         }
     }
@@ -116,7 +120,9 @@ pub(crate) async fn preflight(
     set(
         h,
         ALLOW_METHODS,
-        rec.headers.get(ALLOW_METHODS).map_or(method, String::as_str),
+        rec.headers
+            .get(ALLOW_METHODS)
+            .map_or(method, String::as_str),
     );
     if let Some(v) = allowed_headers {
         set(h, ALLOW_HEADERS, v);

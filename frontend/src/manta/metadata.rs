@@ -2,7 +2,9 @@
 //! send): replaces the stored headers of an existing object or directory
 //! without touching its bytes. As in Manta it is a full replace of the
 //! `m-*`, cache and CORS headers; `content-type` changes when given; the
-//! role tags change when `role-tag` is given and are kept otherwise.
+//! role tags change when `role-tag` is given and are kept otherwise. An
+//! update carrying only `role-tag` (what `mchmod` sends) changes only the
+//! tags, so mchmod does not wipe an object's metadata.
 
 use super::objects::{commit, stored_headers};
 use super::respond::{self, set};
@@ -33,8 +35,13 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
         }
         Lookup::Found(e, r) => (*e, *r),
     };
-    rec.headers = stored_headers(&req.headers)?;
-    if let Some(tags) = crate::rbac::tags::from_headers(&req.headers, &req.account)? {
+    let headers = stored_headers(&req.headers)?;
+    let tags = crate::rbac::tags::from_headers(&req.headers, &req.account)?;
+    // mchmod sends nothing but `role-tag`: that changes only the tags.
+    if !(headers.is_empty() && tags.is_some()) {
+        rec.headers = headers;
+    }
+    if let Some(tags) = tags {
         rec.roles = tags;
     }
     if !rec.is_dir() {

@@ -76,12 +76,14 @@ async fn handle(
     // sub-users, whose roles are checked against the entry (rbac).
     let caller = crate::auth::authenticate(&state, &method, &uri, &headers).await?;
     let account = state.accounts.resolve(&path.login).await?;
-    let role = headers.get("role").and_then(|v| v.to_str().ok());
-    let access = crate::auth::authorize(&caller, &account, &path, &method, role)?;
-    let query = uri
+    let query: HashMap<String, String> = uri
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    // Active roles: the `Role` header, or a signed URL's `role` parameter.
+    let role = headers.get("role").and_then(|v| v.to_str().ok());
+    let role = role.or_else(|| query.get("role").map(String::as_str));
+    let access = crate::auth::authorize(&caller, &account, &path, &method, role)?;
     let req = Req {
         state,
         method: method.clone(),

@@ -5,8 +5,7 @@
 
 use super::policy::parse_rule;
 use super::{
-    valid_name, valid_user_login, PolicyRecord, RoleRecord, SubUserRecord, MAX_ENTITIES,
-    MAX_RULES,
+    valid_name, valid_user_login, PolicyRecord, RoleRecord, SubUserRecord, MAX_ENTITIES, MAX_RULES,
 };
 use crate::accounts::Accounts;
 use crate::auth::keys;
@@ -89,7 +88,12 @@ impl Accounts {
     ///
     /// # Errors
     /// `InvalidArgument` for text that is not a key; `NotFound`; as `update`.
-    pub async fn add_user_key(&self, login: &str, user: &str, openssh: &str) -> Result<SshKeyRecord> {
+    pub async fn add_user_key(
+        &self,
+        login: &str,
+        user: &str,
+        openssh: &str,
+    ) -> Result<SshKeyRecord> {
         let new = keys::parse_public(openssh).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         self.update(login, |rec| {
             let u = rec
@@ -137,7 +141,12 @@ impl Accounts {
     /// # Errors
     /// `InvalidArgument` for a bad name, an unknown member or policy; as
     /// `update`.
-    pub async fn put_role(&self, login: &str, name: &str, spec: &RoleSpec) -> Result<(RoleRecord, bool)> {
+    pub async fn put_role(
+        &self,
+        login: &str,
+        name: &str,
+        spec: &RoleSpec,
+    ) -> Result<(RoleRecord, bool)> {
         if !valid_name(name) {
             return Err(Error::InvalidArgument(format!(
                 "invalid role name {name:?} (1..64 of A-Z a-z 0-9 . _ -)"
@@ -205,7 +214,12 @@ impl Accounts {
     /// # Errors
     /// `InvalidArgument` for a bad name or a rule that does not parse; as
     /// `update`.
-    pub async fn put_policy(&self, login: &str, name: &str, rules: &[String]) -> Result<(PolicyRecord, bool)> {
+    pub async fn put_policy(
+        &self,
+        login: &str,
+        name: &str,
+        rules: &[String],
+    ) -> Result<(PolicyRecord, bool)> {
         if !valid_name(name) {
             return Err(Error::InvalidArgument(format!(
                 "invalid policy name {name:?} (1..64 of A-Z a-z 0-9 . _ -)"
@@ -245,7 +259,11 @@ impl Accounts {
     /// `NotFound`; `InvalidArgument` while a role uses it; as `update`.
     pub async fn remove_policy(&self, login: &str, name: &str) -> Result<()> {
         self.update(login, |rec| {
-            if let Some(r) = rec.roles.iter().find(|r| r.policies.iter().any(|p| p == name)) {
+            if let Some(r) = rec
+                .roles
+                .iter()
+                .find(|r| r.policies.iter().any(|p| p == name))
+            {
                 return Err(Error::InvalidArgument(format!(
                     "policy {name} is used by role {} (remove it from the role first)",
                     r.name

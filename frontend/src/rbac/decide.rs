@@ -38,7 +38,11 @@ pub(crate) fn active_roles(
             .collect());
     }
     let mut out = Vec::new();
-    for name in requested.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in requested
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         let role = account
             .role(name)
             .ok_or_else(|| Error::InvalidRole(format!("role {name} does not exist")))?;

@@ -22,8 +22,8 @@
 pub mod admin;
 pub(crate) mod decide;
 pub(crate) mod enforce;
-pub(crate) mod tags;
 pub mod policy;
+pub(crate) mod tags;
 
 pub use policy::Action;
 

@@ -94,10 +94,7 @@ impl Rule {
 /// condition, a rule over [`super::MAX_RULE_LEN`] bytes.
 pub fn parse_rule(text: &str) -> Result<Rule, String> {
     if text.len() > super::MAX_RULE_LEN {
-        return Err(format!(
-            "rule longer than {} bytes",
-            super::MAX_RULE_LEN
-        ));
+        return Err(format!("rule longer than {} bytes", super::MAX_RULE_LEN));
     }
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == ',')

@@ -23,7 +23,10 @@ pub(crate) fn from_headers(h: &HeaderMap, owner: &AccountRecord) -> Result<Optio
     let mut out: Vec<String> = Vec::new();
     for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let role = owner.role(name).ok_or_else(|| {
-            Error::InvalidRoleTag(format!("role {name} does not exist in account {}", owner.login))
+            Error::InvalidRoleTag(format!(
+                "role {name} does not exist in account {}",
+                owner.login
+            ))
         })?;
         if !out.contains(&role.uuid) {
             out.push(role.uuid.clone());
@@ -72,6 +75,9 @@ mod tests {
         h.insert("role-tag", "".parse().unwrap());
         assert_eq!(from_headers(&h, &a).unwrap(), Some(vec![]));
         h.insert("role-tag", "r3".parse().unwrap());
-        assert!(matches!(from_headers(&h, &a), Err(Error::InvalidRoleTag(_))));
+        assert!(matches!(
+            from_headers(&h, &a),
+            Err(Error::InvalidRoleTag(_))
+        ));
     }
 }

@@ -148,7 +148,11 @@ pub(crate) async fn mantad_account(data: &Path, args: &[&str]) -> String {
     text
 }
 
-pub(crate) fn write_key(dir: &Path, name: &str, alg: ssh_key::Algorithm) -> (String, String, String) {
+pub(crate) fn write_key(
+    dir: &Path,
+    name: &str,
+    alg: ssh_key::Algorithm,
+) -> (String, String, String) {
     let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, alg).unwrap();
     let private = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
     let public = key.public_key().to_openssh().unwrap();

@@ -107,8 +107,14 @@ async fn stored_cors_headers_answer_matching_origins_and_preflights() {
         ok.contains(&format!("access-control-allow-origin: {ORIGIN}")),
         "{ok}"
     );
-    assert!(ok.contains("access-control-allow-methods: get, head"), "{ok}");
-    assert!(ok.contains("access-control-allow-headers: x-custom"), "{ok}");
+    assert!(
+        ok.contains("access-control-allow-methods: get, head"),
+        "{ok}"
+    );
+    assert!(
+        ok.contains("access-control-allow-headers: x-custom"),
+        "{ok}"
+    );
     assert!(ok.contains("access-control-max-age: 600"), "{ok}");
     for (origin, method, hdrs) in [
         ("https://evil.example", "GET", None),
@@ -130,7 +136,34 @@ async fn stored_cors_headers_answer_matching_origins_and_preflights() {
         "{put}"
     );
     let get_missing = curl_preflight(&new, ORIGIN, "GET", None).await;
-    assert!(!get_missing.contains("access-control-allow-origin"), "{get_missing}");
+    assert!(
+        !get_missing.contains("access-control-allow-origin"),
+        "{get_missing}"
+    );
+
+    // A metadata update with only role-tag (mchmod) keeps the CORS
+    // headers; any other is a full replace of them.
+    let tags_only = tc
+        .req(Method::PUT, "stor/web/app.js?metadata=true")
+        .header("role-tag", "")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags_only.status(), 204);
+    let r = tc.get("stor/web/app.js").await;
+    assert_eq!(header(&r, "access-control-max-age"), "600");
+    assert_eq!(header(&r, "m-build"), "7");
+    let replace = tc
+        .req(Method::PUT, "stor/web/app.js?metadata=true")
+        .header("m-build", "8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replace.status(), 204);
+    let r = tc.get("stor/web/app.js").await;
+    assert_eq!(header(&r, "m-build"), "8");
+    assert!(r.headers().get("access-control-max-age").is_none());
+    assert_eq!(r.text().await.unwrap(), "console.log(1)");
 
     // Stored values are bounded.
     let long = tc

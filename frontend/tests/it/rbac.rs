@@ -90,15 +90,49 @@ async fn sub_users_roles_and_role_tags() {
 
     // The account's RBAC set-up, with the operator commands.
     let (alice_pub, alice_fp, _) = write_key(&ssh, "id_alice", ssh_key::Algorithm::Ed25519);
-    mantad_account(&data, &["user", "add", "dev", "alice", "--ssh-key", &alice_pub]).await;
-    mantad_account(&data, &["policy", "add", "dev", "read", "--rule", "CAN getobject, getdirectory"]).await;
-    mantad_account(&data, &["policy", "add", "dev", "write", "--rule", "CAN putobject"]).await;
     mantad_account(
         &data,
-        &["role", "add", "dev", "readers", "--default-member", "alice", "--policy", "read"],
+        &["user", "add", "dev", "alice", "--ssh-key", &alice_pub],
     )
     .await;
-    mantad_account(&data, &["role", "add", "dev", "writers", "--member", "alice", "--policy", "write"]).await;
+    mantad_account(
+        &data,
+        &[
+            "policy",
+            "add",
+            "dev",
+            "read",
+            "--rule",
+            "CAN getobject, getdirectory",
+        ],
+    )
+    .await;
+    mantad_account(
+        &data,
+        &["policy", "add", "dev", "write", "--rule", "CAN putobject"],
+    )
+    .await;
+    mantad_account(
+        &data,
+        &[
+            "role",
+            "add",
+            "dev",
+            "readers",
+            "--default-member",
+            "alice",
+            "--policy",
+            "read",
+        ],
+    )
+    .await;
+    mantad_account(
+        &data,
+        &[
+            "role", "add", "dev", "writers", "--member", "alice", "--policy", "write",
+        ],
+    )
+    .await;
     let roles = mantad_account(&data, &["role", "list", "dev", "--json"]).await;
     let roles: serde_json::Value = serde_json::from_str(&roles).unwrap();
     assert_eq!(roles[0]["name"], "readers");
@@ -115,31 +149,62 @@ async fn sub_users_roles_and_role_tags() {
 
     // The owner tags with node-manta: mput --role-tag, mchmod.
     s.ok("mmkdir", &["~~/stor/shared"], None).await;
-    s.ok("mput", &["~~/stor/shared/a"], Some("shared a\n")).await;
-    s.ok("mput", &["--role-tag", "readers", "~~/stor/shared/tagged"], Some("t\n"))
+    s.ok("mput", &["~~/stor/shared/a"], Some("shared a\n"))
         .await;
-    s.ok("mput", &["~~/stor/private"], Some("owner only\n")).await;
-    s.ok("mchmod", &["--", "+readers", "~~/stor/shared/a"], None).await;
-    s.ok("mchmod", &["--", "+readers,writers", "~~/stor/shared"], None)
+    s.ok(
+        "mput",
+        &["--role-tag", "readers", "~~/stor/shared/tagged"],
+        Some("t\n"),
+    )
+    .await;
+    s.ok("mput", &["~~/stor/private"], Some("owner only\n"))
         .await;
+    s.ok("mchmod", &["--", "+readers", "~~/stor/shared/a"], None)
+        .await;
+    s.ok(
+        "mchmod",
+        &["--", "+readers,writers", "~~/stor/shared"],
+        None,
+    )
+    .await;
     let info = s.ok("minfo", &["~~/stor/shared/a"], None).await;
-    assert!(info.to_ascii_lowercase().contains("role-tag: readers"), "{info}");
+    assert!(
+        info.to_ascii_lowercase().contains("role-tag: readers"),
+        "{info}"
+    );
     let info = s.ok("minfo", &["~~/stor/shared"], None).await;
-    assert!(info.to_ascii_lowercase().contains("role-tag: readers,writers"), "{info}");
-    let bad = s.run("mchmod", &["--", "+nosuch", "~~/stor/shared/a"], None).await;
+    assert!(
+        info.to_ascii_lowercase()
+            .contains("role-tag: readers,writers"),
+        "{info}"
+    );
+    let bad = s
+        .run("mchmod", &["--", "+nosuch", "~~/stor/shared/a"], None)
+        .await;
     refused(&bad, "InvalidRoleTag");
 
     // node-manta as the sub-user: MANTA_USER=dev, MANTA_SUBUSER=alice.
-    let alice = [("MANTA_SUBUSER", "alice"), ("MANTA_KEY_ID", alice_fp.as_str())];
-    let o = s.run_with("mget", &["~~/stor/shared/a"], None, &alice).await;
+    let alice = [
+        ("MANTA_SUBUSER", "alice"),
+        ("MANTA_KEY_ID", alice_fp.as_str()),
+    ];
+    let o = s
+        .run_with("mget", &["~~/stor/shared/a"], None, &alice)
+        .await;
     assert!(o.ok, "{}", o.stderr);
     assert_eq!(o.stdout, "shared a\n");
     let o = s.run_with("mls", &["~~/stor/shared"], None, &alice).await;
     assert!(o.ok, "{}", o.stderr);
     assert_eq!(o.stdout, "a\ntagged\n");
     // Untagged: no role of alice tags it.
-    refused(&s.run_with("mget", &["~~/stor/private"], None, &alice).await, "NoMatchingRoleTag");
-    refused(&s.run_with("mls", &["~~/stor"], None, &alice).await, "NoMatchingRoleTag");
+    refused(
+        &s.run_with("mget", &["~~/stor/private"], None, &alice).await,
+        "NoMatchingRoleTag",
+    );
+    refused(
+        &s.run_with("mls", &["~~/stor"], None, &alice).await,
+        "NoMatchingRoleTag",
+    );
     // The default role (readers) tags the directory but may not put.
     let put = s
         .run_with("mput", &["~~/stor/shared/b"], Some("b\n"), &alice)
@@ -156,26 +221,56 @@ async fn sub_users_roles_and_role_tags() {
         .run_with("mput", &["~~/stor/shared/b"], Some("b\n"), &writer)
         .await;
     assert!(o.ok, "{}", o.stderr);
-    refused(&s.run_with("mget", &["~~/stor/shared/a"], None, &writer).await, "NoMatchingRoleTag");
+    refused(
+        &s.run_with("mget", &["~~/stor/shared/a"], None, &writer)
+            .await,
+        "NoMatchingRoleTag",
+    );
     let unknown = [
         ("MANTA_SUBUSER", "alice"),
         ("MANTA_KEY_ID", alice_fp.as_str()),
         ("MANTA_ROLE", "nosuch"),
     ];
-    refused(&s.run_with("mget", &["~~/stor/shared/a"], None, &unknown).await, "InvalidRole");
+    refused(
+        &s.run_with("mget", &["~~/stor/shared/a"], None, &unknown)
+            .await,
+        "InvalidRole",
+    );
     // The refusal of the default put was the rule's: allow putobject in
     // `read` and the same request passes.
     mantad_account(
         &data,
-        &["policy", "add", "dev", "read", "--rule", "CAN getobject, getdirectory, putobject"],
+        &[
+            "policy",
+            "add",
+            "dev",
+            "read",
+            "--rule",
+            "CAN getobject, getdirectory, putobject",
+        ],
     )
     .await;
-    let o = eventually(&s, &alice, "mput", &["~~/stor/shared/c"], Some("c\n"), |o| o.ok).await;
+    let o = eventually(
+        &s,
+        &alice,
+        "mput",
+        &["~~/stor/shared/c"],
+        Some("c\n"),
+        |o| o.ok,
+    )
+    .await;
     assert!(o.ok, "{}", o.stderr);
     // Without deleteobject, no delete of an entry its role tags; an entry
     // it made untagged is out of its reach.
-    refused(&s.run_with("mrm", &["~~/stor/shared/a"], None, &alice).await, "AuthorizationFailed");
-    refused(&s.run_with("mget", &["~~/stor/shared/c"], None, &alice).await, "NoMatchingRoleTag");
+    refused(
+        &s.run_with("mrm", &["~~/stor/shared/a"], None, &alice).await,
+        "AuthorizationFailed",
+    );
+    refused(
+        &s.run_with("mget", &["~~/stor/shared/c"], None, &alice)
+            .await,
+        "NoMatchingRoleTag",
+    );
 
     // Our SDK signing as the sub-user, with and without a role.
     let alice_key = ssh.join("id_alice");
@@ -192,7 +287,10 @@ async fn sub_users_roles_and_role_tags() {
     // The owner's SDK: chmod (mchmod's +-=) and role tags on put.
     let owner = sdk(&url, "dev", None, &ssh.join("id_ed25519"), None);
     let tags = owner
-        .chmod("~~/stor/private", &RoleTagChange::parse("=readers").unwrap())
+        .chmod(
+            "~~/stor/private",
+            &RoleTagChange::parse("=readers").unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(tags, vec!["readers"]);
@@ -201,7 +299,10 @@ async fn sub_users_roles_and_role_tags() {
         b"owner only\n"
     );
     owner
-        .chmod("~~/stor/private", &RoleTagChange::parse("-readers").unwrap())
+        .chmod(
+            "~~/stor/private",
+            &RoleTagChange::parse("-readers").unwrap(),
+        )
         .await
         .unwrap();
     let e = a.get_bytes("~~/stor/private").await.unwrap_err();
@@ -214,26 +315,55 @@ async fn sub_users_roles_and_role_tags() {
         .put_bytes("~~/stor/sdk", "via sdk".into(), &opts)
         .await
         .unwrap();
-    assert_eq!(a.get_bytes("~~/stor/sdk").await.unwrap().as_ref(), b"via sdk");
+    assert_eq!(
+        a.get_bytes("~~/stor/sdk").await.unwrap().as_ref(),
+        b"via sdk"
+    );
 
     // Another account with a role and a user of the same names: its tags
     // grant dev's alice nothing, while its own alice reads.
     let (bob_pub, _, _) = write_key(tmp.path(), "bob", ssh_key::Algorithm::Ed25519);
     let (bob_alice_pub, _, _) = write_key(tmp.path(), "bob_alice", ssh_key::Algorithm::Ed25519);
     mantad_account(&data, &["create", "bob", "--ssh-key", &bob_pub]).await;
-    mantad_account(&data, &["user", "add", "bob", "alice", "--ssh-key", &bob_alice_pub]).await;
-    mantad_account(&data, &["policy", "add", "bob", "read", "--rule", "CAN getobject"]).await;
     mantad_account(
         &data,
-        &["role", "add", "bob", "readers", "--default-member", "alice", "--policy", "read"],
+        &["user", "add", "bob", "alice", "--ssh-key", &bob_alice_pub],
+    )
+    .await;
+    mantad_account(
+        &data,
+        &["policy", "add", "bob", "read", "--rule", "CAN getobject"],
+    )
+    .await;
+    mantad_account(
+        &data,
+        &[
+            "role",
+            "add",
+            "bob",
+            "readers",
+            "--default-member",
+            "alice",
+            "--policy",
+            "read",
+        ],
     )
     .await;
     let bob = sdk(&url, "bob", None, &tmp.path().join("bob"), None);
     bob.put_bytes("/bob/stor/x", "bob's".into(), &opts)
         .await
         .unwrap();
-    let bob_alice = sdk(&url, "bob", Some("alice"), &tmp.path().join("bob_alice"), None);
-    assert_eq!(bob_alice.get_bytes("/bob/stor/x").await.unwrap().as_ref(), b"bob's");
+    let bob_alice = sdk(
+        &url,
+        "bob",
+        Some("alice"),
+        &tmp.path().join("bob_alice"),
+        None,
+    );
+    assert_eq!(
+        bob_alice.get_bytes("/bob/stor/x").await.unwrap().as_ref(),
+        b"bob's"
+    );
     let e = a.get_bytes("/bob/stor/x").await.unwrap_err();
     assert_eq!(e.code(), "AuthorizationFailed");
     let o = s.run_with("mget", &["/bob/stor/x"], None, &alice).await;
