@@ -194,6 +194,22 @@ impl Accounts {
         }
     }
 
+    /// The account read again at the source, because a request named
+    /// something (`what`: a role) the cached copy lacks; `None` when the
+    /// same was asked within the miss TTL, so a client naming unknown
+    /// roles costs one read per name per TTL, not one per request.
+    ///
+    /// # Errors
+    /// `AccountNotFound`; metadata errors.
+    pub async fn reread(&self, login: &str, what: &str) -> Result<Option<AccountRecord>> {
+        let miss = format!("reread:{login}/{what}");
+        if self.misses.recent(&miss) {
+            return Ok(None);
+        }
+        self.misses.record(&miss);
+        Ok(Some(self.fetch(login).await?.1))
+    }
+
     /// Creates the account if it does not exist; returns it either way.
     ///
     /// # Errors

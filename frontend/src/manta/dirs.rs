@@ -46,7 +46,9 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
         stored_headers(&req.headers)?,
         &req.request_id,
     );
-    rec.roles = crate::rbac::tags::from_headers(&req.headers, &req.account)?.unwrap_or_default();
+    rec.roles = crate::rbac::tags::from_request(req)
+        .await?
+        .unwrap_or_default();
     let cond = seen.map_or(WriteCond::Create, WriteCond::Matches);
     match commit(req, &rec, cond).await {
         Ok(entry) => Ok(done(entry.mtime_ms)),

@@ -36,7 +36,7 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
         Lookup::Found(e, r) => (*e, *r),
     };
     let headers = stored_headers(&req.headers)?;
-    let tags = crate::rbac::tags::from_headers(&req.headers, &req.account)?;
+    let tags = crate::rbac::tags::from_request(req).await?;
     // mchmod sends nothing but `role-tag`: that changes only the tags.
     if !(headers.is_empty() && tags.is_some()) {
         rec.headers = headers;

@@ -75,7 +75,7 @@ async fn handle(
     // acts only on its own account, except anonymous reads of /public and
     // sub-users, whose roles are checked against the entry (rbac).
     let caller = crate::auth::authenticate(&state, &method, &uri, &headers).await?;
-    let account = state.accounts.resolve(&path.login).await?;
+    let mut account = state.accounts.resolve(&path.login).await?;
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
@@ -83,7 +83,21 @@ async fn handle(
     // Active roles: the `Role` header, or a signed URL's `role` parameter.
     let role = headers.get("role").and_then(|v| v.to_str().ok());
     let role = role.or_else(|| query.get("role").map(String::as_str));
-    let access = crate::auth::authorize(&caller, &account, &path, &method, role)?;
+    let access = match crate::auth::authorize(&caller, &account, &path, &method, role) {
+        // A role just made elsewhere: look again at the source.
+        Err(Error::InvalidRole(m)) => {
+            let what: String = format!("role:{}", role.unwrap_or_default())
+                .chars()
+                .take(256)
+                .collect();
+            match state.accounts.reread(&path.login, &what).await? {
+                Some(fresh) => account = fresh,
+                None => return Err(Error::InvalidRole(m)),
+            }
+            crate::auth::authorize(&caller, &account, &path, &method, role)?
+        }
+        other => other?,
+    };
     let req = Req {
         state,
         method: method.clone(),

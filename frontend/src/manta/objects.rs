@@ -59,7 +59,9 @@ async fn plan(req: &Req) -> Result<Plan> {
             .entry("access-control-allow-origin".into())
             .or_insert_with(|| "*".into());
     }
-    let roles = crate::rbac::tags::from_headers(&req.headers, &req.account)?.unwrap_or_default();
+    let roles = crate::rbac::tags::from_request(req)
+        .await?
+        .unwrap_or_default();
     let content_type = req
         .headers
         .get("content-type")

@@ -4,6 +4,7 @@
 //! nothing).
 
 use crate::error::{Error, Result};
+use crate::manta::Req;
 use crate::records::AccountRecord;
 use axum::http::HeaderMap;
 
@@ -39,6 +40,30 @@ pub(crate) fn from_headers(h: &HeaderMap, owner: &AccountRecord) -> Result<Optio
         )));
     }
     Ok(Some(out))
+}
+
+/// [`from_headers`] for a request to the owner `req.account`; a name the
+/// cached account lacks is looked for again at the source (a role just
+/// made by `mantad account` on another process).
+///
+/// # Errors
+/// As [`from_headers`]; metadata errors.
+pub(crate) async fn from_request(req: &Req) -> Result<Option<Vec<String>>> {
+    match from_headers(&req.headers, &req.account) {
+        Err(Error::InvalidRoleTag(m)) => {
+            let value = req
+                .headers
+                .get("role-tag")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let what: String = format!("role-tag:{value}").chars().take(256).collect();
+            match req.state.accounts.reread(&req.account.login, &what).await? {
+                Some(fresh) => from_headers(&req.headers, &fresh),
+                None => Err(Error::InvalidRoleTag(m)),
+            }
+        }
+        other => other,
+    }
 }
 
 /// The `role-tag` header value for `roles` (uuids), `None` when no tag
