@@ -372,6 +372,39 @@ async fn sub_users_roles_and_role_tags() {
     let e = bob_alice.get_bytes("/dev/stor/shared/a").await.unwrap_err();
     assert_eq!(e.code(), "AuthorizationFailed");
 
+    // Unsigned requests act as the owner's `anonymous` sub-user, if any.
+    let anon_get = |p: &str| reqwest::get(format!("{url}/dev/stor/{p}"));
+    assert_eq!(anon_get("shared/tagged").await.unwrap().status(), 403);
+    mantad_account(&data, &["user", "add", "dev", "anonymous"]).await;
+    mantad_account(
+        &data,
+        &[
+            "role",
+            "add",
+            "dev",
+            "web",
+            "--default-member",
+            "anonymous",
+            "--policy",
+            "read",
+        ],
+    )
+    .await;
+    s.ok("mchmod", &["--", "+web", "~~/stor/shared/tagged"], None)
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let r = loop {
+        let r = anon_get("shared/tagged").await.unwrap();
+        if r.status() == 200 || Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(r.text().await.unwrap(), "t\n");
+    let r = anon_get("shared/a").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("NoMatchingRoleTag"));
+
     // Removing a role, then a key, takes effect.
     mantad_account(&data, &["role", "remove", "dev", "writers"]).await;
     let o = eventually(&s, &writer, "mget", &["~~/stor/shared/a"], None, |o| {
