@@ -5,7 +5,7 @@
 //! from the rule by changing the rule and seeing the same request pass.
 
 use crate::auth_node_manta::{mantad_account, node_bin, start_dev, write_key, Out, Session};
-use client_sdk::{Client, Config, PutOptions, RoleTagChange, Signer};
+use client_sdk::{Client, Config, PutOptions, RoleTagChange, SignUrlOptions, Signer};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -284,6 +284,27 @@ async fn sub_users_roles_and_role_tags() {
     let w = sdk(&url, "dev", Some("alice"), &alice_key, Some("writers"));
     let e = w.get_bytes("~~/stor/shared/tagged").await.unwrap_err();
     assert_eq!(e.code(), "NoMatchingRoleTag");
+    // Signed URLs as the sub-user (node-manta's msign and the SDK); the
+    // `role` parameter selects roles like the `Role` header.
+    let signed = s
+        .run_with("msign", &["~~/stor/shared/tagged"], None, &alice)
+        .await;
+    assert!(signed.ok, "{}", signed.stderr);
+    let r = reqwest::get(signed.stdout.trim()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let mut so = SignUrlOptions::new(&["GET"], expires);
+    let u = format!("{url}{}", a.sign_url("~~/stor/shared/tagged", &so).unwrap());
+    assert_eq!(reqwest::get(&u).await.unwrap().text().await.unwrap(), "t\n");
+    so.role = Some("writers".into());
+    let u = format!("{url}{}", a.sign_url("~~/stor/shared/tagged", &so).unwrap());
+    let r = reqwest::get(&u).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("NoMatchingRoleTag"));
     // The owner's SDK: chmod (mchmod's +-=) and role tags on put.
     let owner = sdk(&url, "dev", None, &ssh.join("id_ed25519"), None);
     let tags = owner
