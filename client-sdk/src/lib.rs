@@ -8,6 +8,8 @@
 //!   [`Client::put_file`] / [`Client::put_bytes`] retry; [`Client::get`]
 //!   streams (ranges, conditions); [`Client::info`] (HEAD),
 //!   [`Client::delete`], [`Client::link`] (snaplinks).
+//! - Metadata (`chattr`): [`Client::chattr`] (PutMetadata) and
+//!   [`Client::chmod`] with [`RoleTagChange`] (mchmod's `+-=` role tags).
 //! - [`ObjectBody`] (`body`, with [`Verifier`] in `verify`): a `GET`'s
 //!   body, hashed as it streams (BLAKE3 from `x-content-blake3`, else
 //!   `Content-MD5`) and counted; a mismatch ends it with
@@ -39,6 +41,7 @@
 //! (`src/bin`, with `mjob` for jobs); they are documented in `docs/cli.md`.
 
 mod body;
+mod chattr;
 mod client;
 mod config;
 mod dirs;
@@ -64,6 +67,7 @@ pub mod prop;
 mod sigv4_prop;
 
 pub use body::ObjectBody;
+pub use chattr::RoleTagChange;
 pub use client::Client;
 pub use config::Config;
 pub use dirs::ListOptions;

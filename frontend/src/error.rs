@@ -59,8 +59,17 @@ pub enum Error {
     InvalidKeyId(String),
     #[error("{key_id} is not a key of this account")]
     KeyDoesNotExist { key_id: String },
-    #[error("{0} (sub-users are not supported)")]
+    #[error("{0}")]
     UserDoesNotExist(String),
+    /// RBAC: none of the caller's active roles tags the entry.
+    #[error("{0}")]
+    NoMatchingRoleTag(String),
+    /// RBAC: a `Role` header naming a role the caller cannot take.
+    #[error("{0}")]
+    InvalidRole(String),
+    /// RBAC: a `role-tag` naming a role the owner does not have.
+    #[error("{0}")]
+    InvalidRoleTag(String),
     #[error("the signature does not verify")]
     InvalidSignature,
     #[error("{0}")]
@@ -126,6 +135,9 @@ impl Error {
             InvalidKeyId(_) => ("InvalidKeyId", StatusCode::FORBIDDEN),
             KeyDoesNotExist { .. } => ("KeyDoesNotExist", StatusCode::FORBIDDEN),
             UserDoesNotExist(_) => ("UserDoesNotExist", StatusCode::FORBIDDEN),
+            NoMatchingRoleTag(_) => ("NoMatchingRoleTag", StatusCode::FORBIDDEN),
+            InvalidRole(_) => ("InvalidRole", StatusCode::CONFLICT),
+            InvalidRoleTag(_) => ("InvalidRoleTag", StatusCode::CONFLICT),
             InvalidSignature => ("InvalidSignature", StatusCode::FORBIDDEN),
             InvalidHeader(_) => ("InvalidHeader", StatusCode::BAD_REQUEST),
             AuthorizationRequired(_) => ("AuthorizationRequired", StatusCode::UNAUTHORIZED),
@@ -180,6 +192,7 @@ fn store_code_and_status(e: &StoreError) -> (&'static str, StatusCode) {
         NotEnoughCopies { .. } => ("SharksExhausted", StatusCode::SERVICE_UNAVAILABLE),
         AccountNotFound { .. } => ("AccountDoesNotExist", StatusCode::FORBIDDEN),
         AccountExists { .. } => ("EntityAlreadyExists", StatusCode::CONFLICT),
+        UserNotFound { .. } => ("UserDoesNotExist", StatusCode::FORBIDDEN),
         // Manta's restCode really carries the "Error" suffix here.
         InvalidArgument(_) => ("InvalidArgumentError", StatusCode::BAD_REQUEST),
         NotFound { .. } => ("ResourceNotFound", StatusCode::NOT_FOUND),

@@ -12,6 +12,7 @@
 //! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
 //!   what they may touch; [`accounts`] and [`records`] are what the frontend
 //!   keeps on the metadata tier.
+//! - [`rbac`] is Manta's sub-users, roles, policies and role tags.
 //! - `plain` is what the plain-HTTP listeners beside TLS ones may carry.
 //! - `path` and `conditional` parse what clients send, once, at the edge;
 //!   [`time`] holds the Manta API's time formats.
@@ -42,6 +43,7 @@ pub(crate) mod path;
 #[cfg(test)]
 mod path_prop;
 pub(crate) mod plain;
+pub mod rbac;
 pub mod records;
 pub mod s3;
 pub mod state;

@@ -40,6 +40,10 @@ pub struct ObjectRecord {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub(crate) created_from: Option<String>,
+    /// Role tags (RBAC): uuids of the owner's roles, set with the
+    /// `role-tag` header and answered as role names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
     /// Request that wrote this record, for tracing.
     #[serde(default)]
     pub(crate) request_id: String,
@@ -61,6 +65,7 @@ impl ObjectRecord {
             content_type: client_sdk::types::DIRECTORY_CONTENT_TYPE.to_string(),
             headers,
             created_from: None,
+            roles: Vec::new(),
             request_id: request_id.to_string(),
         }
     }
@@ -98,6 +103,13 @@ pub struct AccountRecord {
     pub keys: Vec<SshKeyRecord>,
     #[serde(default)]
     pub s3_keys: Vec<S3KeyRecord>,
+    /// RBAC sub-users, roles and policies (docs/rbac.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<crate::rbac::SubUserRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<crate::rbac::RoleRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<crate::rbac::PolicyRecord>,
 }
 
 impl AccountRecord {
@@ -109,17 +121,28 @@ impl AccountRecord {
             created_ms: crate::time::now_ms(),
             keys: Vec::new(),
             s3_keys: Vec::new(),
+            users: Vec::new(),
+            roles: Vec::new(),
+            policies: Vec::new(),
         }
     }
 
     /// The SSH key with this fingerprint: MD5 (`aa:bb:...`, optionally
     /// `MD5:`-prefixed) or SHA-256 (`SHA256:base64`).
     pub fn ssh_key(&self, fingerprint: &str) -> Option<&SshKeyRecord> {
-        let fp = fingerprint.strip_prefix("MD5:").unwrap_or(fingerprint);
-        self.keys
-            .iter()
-            .find(|k| k.md5.eq_ignore_ascii_case(fp) || k.sha256 == fp)
+        find_key(&self.keys, fingerprint)
     }
+}
+
+/// The key of `keys` with this fingerprint: MD5 (`aa:bb:...`, optionally
+/// `MD5:`-prefixed) or SHA-256 (`SHA256:base64`).
+pub(crate) fn find_key<'a>(
+    keys: &'a [SshKeyRecord],
+    fingerprint: &str,
+) -> Option<&'a SshKeyRecord> {
+    let fp = fingerprint.strip_prefix("MD5:").unwrap_or(fingerprint);
+    keys.iter()
+        .find(|k| k.md5.eq_ignore_ascii_case(fp) || k.sha256 == fp)
 }
 
 /// An SSH public key of an account, as `ssh-keygen` writes it, with both

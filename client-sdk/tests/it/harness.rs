@@ -56,6 +56,7 @@ pub fn ours(bin: &str) -> PathBuf {
         "mln" => env!("CARGO_BIN_EXE_mln"),
         "minfo" => env!("CARGO_BIN_EXE_minfo"),
         "msign" => env!("CARGO_BIN_EXE_msign"),
+        "mchmod" => env!("CARGO_BIN_EXE_mchmod"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(p)

@@ -8,6 +8,7 @@ mod compare;
 mod end_to_end;
 mod harness;
 mod mjob;
+mod rbac;
 mod retry;
 mod sdk;
 mod tamper;

@@ -31,6 +31,11 @@ pub(crate) const CACHE_TTL: Duration = Duration::from_secs(5);
 
 pub(crate) const S3_INDEX_DIR: &str = "s3-access-keys";
 
+/// The most accounts cached; past it, stale ones are dropped, then (if
+/// still full) all, so memory stays bounded however many accounts are
+/// asked for (each record carries its RBAC users, roles and policies).
+const MAX_CACHED: usize = 10_000;
+
 type Cache = HashMap<String, (Instant, AccountRecord)>;
 
 #[derive(Clone)]
@@ -92,6 +97,19 @@ impl Accounts {
         None
     }
 
+    fn remember(&self, login: &str, rec: AccountRecord) {
+        let Ok(mut c) = self.cache.write() else {
+            return;
+        };
+        if c.len() >= MAX_CACHED && !c.contains_key(login) {
+            c.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if c.len() >= MAX_CACHED {
+                c.clear();
+            }
+        }
+        c.insert(login.to_string(), (Instant::now(), rec));
+    }
+
     /// Reads the account at the source (and refreshes the cache).
     async fn fetch(&self, login: &str) -> Result<(String, AccountRecord)> {
         let not_found = || Error::AccountNotFound {
@@ -106,9 +124,7 @@ impl Accounts {
         };
         let rec: AccountRecord = serde_json::from_value(entry.value)
             .map_err(|e| Error::Internal(format!("account record of {login}: {e}")))?;
-        if let Ok(mut c) = self.cache.write() {
-            c.insert(login.to_string(), (Instant::now(), rec.clone()));
-        }
+        self.remember(login, rec.clone());
         Ok((entry.etag, rec))
     }
 
@@ -136,6 +152,62 @@ impl Accounts {
             self.misses.record(&miss);
         }
         Ok(found)
+    }
+
+    /// The account and the SSH key with this fingerprint of its sub-user
+    /// `user`; `None` when the user has no such key. A user or key not in
+    /// the cached copy is looked up again at the source, so one just added
+    /// works at once.
+    ///
+    /// # Errors
+    /// `AccountNotFound`, `UserNotFound`; metadata errors.
+    pub async fn user_ssh_key(
+        &self,
+        login: &str,
+        user: &str,
+        fingerprint: &str,
+    ) -> Result<Option<(AccountRecord, SshKeyRecord)>> {
+        let find = |a: &AccountRecord| a.user(user).map(|u| u.ssh_key(fingerprint).cloned());
+        let a = self.resolve(login).await?;
+        if let Some(Some(k)) = find(&a) {
+            return Ok(Some((a, k)));
+        }
+        let miss = key_miss(login, &format!("{user}/{fingerprint}"));
+        let a = if self.misses.recent(&miss) {
+            a
+        } else {
+            self.fetch(login).await?.1
+        };
+        match find(&a) {
+            Some(Some(k)) => Ok(Some((a, k))),
+            Some(None) => {
+                self.misses.record(&miss);
+                Ok(None)
+            }
+            None => {
+                self.misses.record(&miss);
+                Err(Error::UserNotFound {
+                    login: login.to_string(),
+                    user: user.to_string(),
+                })
+            }
+        }
+    }
+
+    /// The account read again at the source, because a request named
+    /// something (`what`: a role) the cached copy lacks; `None` when the
+    /// same was asked within the miss TTL, so a client naming unknown
+    /// roles costs one read per name per TTL, not one per request.
+    ///
+    /// # Errors
+    /// `AccountNotFound`; metadata errors.
+    pub async fn reread(&self, login: &str, what: &str) -> Result<Option<AccountRecord>> {
+        let miss = format!("reread:{login}/{what}");
+        if self.misses.recent(&miss) {
+            return Ok(None);
+        }
+        self.misses.record(&miss);
+        Ok(Some(self.fetch(login).await?.1))
     }
 
     /// Creates the account if it does not exist; returns it either way.
@@ -220,9 +292,7 @@ impl Accounts {
                 Ok(_) => {
                     // A key may have been added: unknown ones are asked again.
                     self.misses.forget_prefix(&key_miss(login, ""));
-                    if let Ok(mut c) = self.cache.write() {
-                        c.insert(login.to_string(), (Instant::now(), rec));
-                    }
+                    self.remember(login, rec);
                     return Ok(out);
                 }
                 Err(metadata_tier::Error::ConditionFailed { .. }) => continue,

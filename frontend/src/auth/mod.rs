@@ -17,7 +17,8 @@
 //!
 //! [`authenticate`] turns a request into a [`Caller`]; [`authorize`] checks
 //! the caller against the path: an account acts only on its own names, and
-//! anyone may `GET`/`HEAD` under `/:login/public`.
+//! anyone may `GET`/`HEAD` under `/:login/public`; a sub-user of the owner
+//! gets its active roles, which [`crate::rbac`] checks against the entry.
 
 pub mod aws_chunked;
 pub mod dev;
@@ -49,6 +50,22 @@ use std::time::SystemTime;
 pub(crate) enum Caller {
     Anonymous,
     Account(Box<AccountRecord>),
+    /// An RBAC sub-user of `account` (its login is `user`).
+    SubUser {
+        account: Box<AccountRecord>,
+        user: String,
+    },
+}
+
+/// What [`authorize`] grants before the entry is looked at.
+#[derive(Debug, Clone)]
+pub(crate) enum Access {
+    /// The owner, or a read of /public: everything the path allows.
+    Full,
+    /// A sub-user of the owner (or the owner's `anonymous` sub-user) with
+    /// these active roles: each request is checked against the role tags
+    /// of the entry it touches ([`crate::rbac::enforce`]).
+    Roles { user: String, active: Vec<String> },
 }
 
 /// Verifies the request's HTTP Signature or signed URL, if it has one.
@@ -71,15 +88,14 @@ pub(crate) async fn authenticate(
         let params = signature::parse_authorization(value)?;
         signature::check_signed_date(headers, &params.headers, now)?;
         let signed = signature::signing_string(&params, method, uri, headers)?;
-        let account = verify(
+        return verify(
             state,
             &params.key_id,
             &params.algorithm,
             signed.as_bytes(),
             &params.signature,
         )
-        .await?;
-        return Ok(Caller::Account(Box::new(account)));
+        .await;
     }
     let pairs = presign::query_pairs(uri);
     if presign::is_presigned(&pairs) {
@@ -94,8 +110,7 @@ pub(crate) async fn authenticate(
                 p.algorithm
             ))
         })?;
-        let account = verify_with(state, &p.key_id, alg, p.signed.as_bytes(), &p.signature).await?;
-        return Ok(Caller::Account(Box::new(account)));
+        return verify_with(state, &p.key_id, alg, p.signed.as_bytes(), &p.signature).await;
     }
     Ok(Caller::Anonymous)
 }
@@ -106,7 +121,7 @@ async fn verify(
     algorithm: &str,
     data: &[u8],
     sig: &[u8],
-) -> Result<AccountRecord> {
+) -> Result<Caller> {
     let alg = keys::Algorithm::parse(algorithm)?;
     verify_with(state, key_id, alg, data, sig).await
 }
@@ -117,41 +132,74 @@ async fn verify_with(
     alg: keys::Algorithm,
     data: &[u8],
     sig: &[u8],
-) -> Result<AccountRecord> {
+) -> Result<Caller> {
     let kid = signature::parse_key_id(key_id)?;
+    let missing = || Error::KeyDoesNotExist {
+        key_id: key_id.to_string(),
+    };
+    if let Some(user) = kid.user {
+        let (account, key) = state
+            .accounts
+            .user_ssh_key(&kid.login, &user, &kid.fingerprint)
+            .await?
+            .ok_or_else(missing)?;
+        keys::verify(&key, alg, data, sig)?;
+        return Ok(Caller::SubUser {
+            account: Box::new(account),
+            user,
+        });
+    }
     let (account, key) = state
         .accounts
         .ssh_key(&kid.login, &kid.fingerprint)
         .await?
-        .ok_or_else(|| Error::KeyDoesNotExist {
-            key_id: key_id.to_string(),
-        })?;
+        .ok_or_else(missing)?;
     keys::verify(&key, alg, data, sig)?;
-    Ok(account)
+    Ok(Caller::Account(Box::new(account)))
 }
 
-/// May `caller` do `method` on `path` of `owner`?
+/// May `caller` do `method` on `path` of `owner`? The owner may do
+/// anything, anyone may read /public; a sub-user of the owner (and an
+/// anonymous caller, when the owner has an `anonymous` sub-user) gets
+/// [`Access::Roles`], decided per entry. `role` is the `Role` header.
 ///
 /// # Errors
-/// `AuthorizationFailed`.
+/// `AuthorizationFailed`; `InvalidRole` for a `Role` the sub-user cannot
+/// take.
 pub(crate) fn authorize(
     caller: &Caller,
     owner: &AccountRecord,
     path: &MantaPath,
     method: &Method,
-) -> Result<()> {
+    role: Option<&str>,
+) -> Result<Access> {
     if let Caller::Account(a) = caller {
         if a.uuid == owner.uuid {
-            return Ok(());
+            return Ok(Access::Full);
         }
     }
     let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if read && path.tree.as_deref() == Some("public") {
-        return Ok(());
+        return Ok(Access::Full);
+    }
+    let user = match caller {
+        Caller::SubUser { account, user } if account.uuid == owner.uuid => Some(user.as_str()),
+        Caller::Anonymous => owner
+            .user(crate::rbac::ANONYMOUS_USER)
+            .map(|u| u.login.as_str()),
+        _ => None,
+    };
+    if let Some(user) = user {
+        let active = crate::rbac::decide::active_roles(owner, user, role)?;
+        return Ok(Access::Roles {
+            user: user.to_string(),
+            active,
+        });
     }
     let who = match caller {
         Caller::Anonymous => "anonymous".to_string(),
         Caller::Account(a) => a.login.clone(),
+        Caller::SubUser { account, user } => format!("{}/{user}", account.login),
     };
     Err(Error::AuthorizationFailed(format!(
         "{who} is not allowed to access {}",
@@ -174,13 +222,29 @@ mod tests {
         let me = Caller::Account(Box::new(owner.clone()));
         let stor = MantaPath::parse("/aa/stor/x").unwrap();
         let public = MantaPath::parse("/aa/public/x").unwrap();
-        assert!(authorize(&me, &owner, &stor, &Method::PUT).is_ok());
+        assert!(authorize(&me, &owner, &stor, &Method::PUT, None).is_ok());
         for c in [&Caller::Anonymous, &other] {
-            assert!(authorize(c, &owner, &public, &Method::GET).is_ok());
-            assert!(authorize(c, &owner, &public, &Method::HEAD).is_ok());
-            assert!(authorize(c, &owner, &public, &Method::PUT).is_err());
-            assert!(authorize(c, &owner, &stor, &Method::GET).is_err());
-            assert!(authorize(c, &owner, &stor, &Method::DELETE).is_err());
+            assert!(authorize(c, &owner, &public, &Method::GET, None).is_ok());
+            assert!(authorize(c, &owner, &public, &Method::HEAD, None).is_ok());
+            assert!(authorize(c, &owner, &public, &Method::PUT, None).is_err());
+            assert!(authorize(c, &owner, &stor, &Method::GET, None).is_err());
+            assert!(authorize(c, &owner, &stor, &Method::DELETE, None).is_err());
         }
+        // A sub-user of another account, even with the same user name.
+        let mut bb = acct("bb");
+        bb.users.push(crate::rbac::SubUserRecord {
+            uuid: "u".into(),
+            login: "alice".into(),
+            keys: vec![],
+            created_ms: 0,
+        });
+        let stranger = Caller::SubUser {
+            account: Box::new(bb),
+            user: "alice".into(),
+        };
+        assert!(matches!(
+            authorize(&stranger, &owner, &stor, &Method::GET, None),
+            Err(Error::AuthorizationFailed(_))
+        ));
     }
 }

@@ -198,14 +198,19 @@ fn request_date(headers: &HeaderMap) -> Result<Option<SystemTime>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KeyId {
     pub(crate) login: String,
+    /// The RBAC sub-user, for `/LOGIN/USER/keys/FP` (what node-manta sends
+    /// with `MANTA_SUBUSER`) and `/LOGIN/users/USER/keys/FP` (smartdc-auth's
+    /// CloudAPI form).
+    pub(crate) user: Option<String>,
     pub(crate) fingerprint: String,
 }
 
-/// Parses a keyId. The sub-user form `/LOGIN/USER/keys/FP` is recognised and
-/// refused: this store has no sub-users.
+/// Parses a keyId: `/LOGIN/keys/FP`, `/LOGIN/USER/keys/FP` or
+/// `/LOGIN/users/USER/keys/FP`. A SHA-256 fingerprint may itself contain
+/// `/`: it is everything after `/keys/`.
 ///
 /// # Errors
-/// `InvalidKeyId`, `UserDoesNotExist`.
+/// `InvalidKeyId`.
 pub(crate) fn parse_key_id(s: &str) -> Result<KeyId> {
     let bad = || Error::InvalidKeyId(s.to_string());
     let decode = |p: &str| {
@@ -214,29 +219,31 @@ pub(crate) fn parse_key_id(s: &str) -> Result<KeyId> {
             .map(|c| c.into_owned())
             .map_err(|_| bad())
     };
-    // A SHA-256 fingerprint may itself contain `/`: it is everything after
-    // `/keys/`.
-    let parts: Vec<&str> = s.splitn(4, '/').collect();
-    match parts.as_slice() {
-        ["", login, "keys", fp] if !fp.is_empty() => {
-            let login = decode(login)?;
-            if !crate::path::valid_login(&login) {
-                return Err(bad());
-            }
-            Ok(KeyId {
-                login,
-                fingerprint: decode(fp)?,
-            })
-        }
-        ["", login, user, rest] if rest.starts_with("keys/") => {
-            Err(Error::UserDoesNotExist(format!(
-                "user {} of account {} does not exist",
-                decode(user)?,
-                decode(login)?
-            )))
-        }
-        _ => Err(bad()),
+    let rest = s.strip_prefix('/').ok_or_else(bad)?;
+    let (login, rest) = rest.split_once('/').ok_or_else(bad)?;
+    let (user, fp) = if let Some(fp) = rest.strip_prefix("keys/") {
+        (None, fp)
+    } else {
+        let rest = rest.strip_prefix("users/").unwrap_or(rest);
+        let (user, rest) = rest.split_once('/').ok_or_else(bad)?;
+        let fp = rest.strip_prefix("keys/").ok_or_else(bad)?;
+        (Some(decode(user)?), fp)
+    };
+    let login = decode(login)?;
+    if fp.is_empty() || !crate::path::valid_login(&login) {
+        return Err(bad());
     }
+    if user
+        .as_deref()
+        .is_some_and(|u| !crate::rbac::valid_user_login(u))
+    {
+        return Err(bad());
+    }
+    Ok(KeyId {
+        login,
+        user,
+        fingerprint: decode(fp)?,
+    })
 }
 
 #[cfg(test)]
@@ -416,10 +423,15 @@ mod tests {
             parse_key_id("/dev/keys/SHA256:ab/c+d").unwrap().fingerprint,
             "SHA256:ab/c+d"
         );
-        assert!(matches!(
-            parse_key_id("/dev/bob/keys/aa"),
-            Err(Error::UserDoesNotExist(_))
-        ));
+        let k = parse_key_id("/dev/bob/keys/aa").unwrap();
+        assert_eq!((k.login.as_str(), k.user.as_deref()), ("dev", Some("bob")));
+        let k = parse_key_id("/dev/users/bob/keys/SHA256:a/b").unwrap();
+        assert_eq!(
+            (k.user.as_deref(), k.fingerprint.as_str()),
+            (Some("bob"), "SHA256:a/b")
+        );
+        assert!(parse_key_id("/dev/bob/keys/").is_err());
+        assert!(parse_key_id("/dev/bob/x/keys/aa").is_err());
         assert!(matches!(
             parse_key_id("dev/keys/aa"),
             Err(Error::InvalidKeyId(_))

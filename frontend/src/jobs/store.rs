@@ -180,6 +180,7 @@ pub(crate) fn object_record(
         content_type: content_type.to_string(),
         headers,
         created_from: None,
+        roles: Vec::new(),
         request_id: request_id.to_string(),
     }
 }

@@ -41,11 +41,14 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
         Lookup::Found(entry, _) => Some(entry.etag),
         Lookup::Missing | Lookup::Root => None,
     };
-    let rec = ObjectRecord::directory(
+    let mut rec = ObjectRecord::directory(
         &req.account.uuid,
         stored_headers(&req.headers)?,
         &req.request_id,
     );
+    rec.roles = crate::rbac::tags::from_request(req)
+        .await?
+        .unwrap_or_default();
     let cond = seen.map_or(WriteCond::Create, WriteCond::Matches);
     match commit(req, &rec, cond).await {
         Ok(entry) => Ok(done(entry.mtime_ms)),
@@ -131,6 +134,7 @@ pub(crate) async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Resul
     set(h, "result-set-size", &total.to_string());
     if let Some((entry, rec)) = &dir {
         respond::entry_headers(h, rec, entry.mtime_ms);
+        super::cors::entry_extras(req, h, rec);
     }
     Ok(resp)
 }

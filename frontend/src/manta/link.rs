@@ -72,6 +72,9 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
     rec.owner = req.account.uuid.clone();
     rec.created_from = Some(source.display());
     rec.request_id = req.request_id.clone();
+    if let Some(tags) = crate::rbac::tags::from_request(req).await? {
+        rec.roles = tags;
+    }
     commit(req, &rec, cond).await?;
     let mut resp = respond::empty(StatusCode::NO_CONTENT);
     let h = resp.headers_mut();

@@ -1,9 +1,11 @@
 //! The Manta REST API: one handler per method, routed by path shape and, for
 //! `PUT`, by content type (directory, link or object), as muskie routes.
 
+mod cors;
 mod dirs;
 pub(crate) mod jobs;
 mod link;
+mod metadata;
 mod objects;
 pub(crate) mod respond;
 mod server;
@@ -65,15 +67,37 @@ async fn handle(
     body: Body,
 ) -> Result<Response> {
     let path = MantaPath::parse(uri.path())?;
+    if method == Method::OPTIONS {
+        // CORS preflight: browsers send it without credentials.
+        return cors::preflight(&state, &path, &headers).await;
+    }
     // The one place requests are authenticated and authorized: the caller
-    // acts only on its own account, except anonymous reads of /public.
+    // acts only on its own account, except anonymous reads of /public and
+    // sub-users, whose roles are checked against the entry (rbac).
     let caller = crate::auth::authenticate(&state, &method, &uri, &headers).await?;
-    let account = state.accounts.resolve(&path.login).await?;
-    crate::auth::authorize(&caller, &account, &path, &method)?;
-    let query = uri
+    let mut account = state.accounts.resolve(&path.login).await?;
+    let query: HashMap<String, String> = uri
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    // Active roles: the `Role` header, or a signed URL's `role` parameter.
+    let role = headers.get("role").and_then(|v| v.to_str().ok());
+    let role = role.or_else(|| query.get("role").map(String::as_str));
+    let access = match crate::auth::authorize(&caller, &account, &path, &method, role) {
+        // A role just made elsewhere: look again at the source.
+        Err(Error::InvalidRole(m)) => {
+            let what: String = format!("role:{}", role.unwrap_or_default())
+                .chars()
+                .take(256)
+                .collect();
+            match state.accounts.reread(&path.login, &what).await? {
+                Some(fresh) => account = fresh,
+                None => return Err(Error::InvalidRole(m)),
+            }
+            crate::auth::authorize(&caller, &account, &path, &method, role)?
+        }
+        other => other?,
+    };
     let req = Req {
         state,
         method: method.clone(),
@@ -83,19 +107,23 @@ async fn handle(
         query,
         request_id,
     };
+    let ct = content_type(&req.headers);
+    crate::rbac::enforce::enforce(&req, &access, ct.as_deref()).await?;
     let body = match jobs::route(&req, body).await {
         Ok(done) => return done,
         Err(body) => body,
     };
     match method {
         Method::GET | Method::HEAD => get_or_head(&req).await,
-        Method::PUT => match content_type(&req.headers).as_deref() {
+        Method::PUT if req.query.get("metadata").is_some_and(|v| v == "true") => {
+            metadata::put(&req).await
+        }
+        Method::PUT => match ct.as_deref() {
             Some(DIRECTORY_CONTENT_TYPE) => dirs::put(&req).await,
             Some(LINK_CONTENT_TYPE) => link::put(&req).await,
             _ => objects::put(&req, body).await,
         },
         Method::DELETE => delete(&req).await,
-        Method::OPTIONS => Ok(respond::empty(StatusCode::OK)),
         other => Err(Error::MethodNotAllowed {
             method: other.to_string(),
             path: req.path.display(),

@@ -39,6 +39,8 @@ struct Plan {
     content_type: String,
     cond: WriteCond,
     copies: Copies,
+    /// Role tags (uuids) from `role-tag`.
+    roles: Vec<String>,
 }
 
 /// Everything that can refuse a PUT without its body.
@@ -50,7 +52,16 @@ async fn plan(req: &Req) -> Result<Plan> {
     }
     let durability = requested_durability(req)?;
     let expect = upload_expect(req)?;
-    let headers = stored_headers(&req.headers)?;
+    let mut headers = stored_headers(&req.headers)?;
+    if req.path.tree.as_deref() == Some("public") {
+        // Manta makes /public objects readable from any web page.
+        headers
+            .entry("access-control-allow-origin".into())
+            .or_insert_with(|| "*".into());
+    }
+    let roles = crate::rbac::tags::from_request(req)
+        .await?
+        .unwrap_or_default();
     let content_type = req
         .headers
         .get("content-type")
@@ -68,6 +79,7 @@ async fn plan(req: &Req) -> Result<Plan> {
         content_type,
         cond,
         copies: durability.map_or(Copies::Default, Copies::Exactly),
+        roles,
     })
 }
 
@@ -105,6 +117,7 @@ pub(crate) async fn put(req: &Req, body: Body) -> Result<Response> {
         content_type,
         cond,
         copies,
+        roles,
     } = match plan(req).await {
         Ok(p) => p,
         Err(e) => {
@@ -127,6 +140,7 @@ pub(crate) async fn put(req: &Req, body: Body) -> Result<Response> {
         content_type,
         headers,
         created_from: None,
+        roles,
         request_id: req.request_id.clone(),
     };
     let name = req.path.display();
@@ -140,6 +154,7 @@ pub(crate) async fn put(req: &Req, body: Body) -> Result<Response> {
     set(h, "etag", &rec.etag);
     set(h, "last-modified", &crate::time::http_date(entry.mtime_ms));
     set(h, "computed-md5", &rec.content_md5);
+    super::cors::echo_origin(req, h);
     Ok(resp)
 }
 
@@ -264,6 +279,12 @@ pub(crate) fn stored_headers(h: &HeaderMap) -> Result<BTreeMap<String, String>> 
         let v = value
             .to_str()
             .map_err(|_| Error::BadRequest(format!("header {n} is not visible ASCII")))?;
+        if n.starts_with("access-control-") && v.len() > super::cors::MAX_CORS_VALUE {
+            return Err(Error::BadRequest(format!(
+                "{n} is longer than {} bytes",
+                super::cors::MAX_CORS_VALUE
+            )));
+        }
         if user {
             meta_bytes += v.len();
             if meta_bytes > MAX_USER_META_BYTES {
@@ -288,6 +309,7 @@ pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Re
         Outcome::NotModified => {
             let mut resp = respond::empty(StatusCode::NOT_MODIFIED);
             respond::entry_headers(resp.headers_mut(), &rec, entry.mtime_ms);
+            super::cors::entry_extras(req, resp.headers_mut(), &rec);
             return Ok(resp);
         }
         Outcome::PreconditionFailed => {
@@ -311,6 +333,7 @@ pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Re
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
     respond::entry_headers(h, &rec, entry.mtime_ms);
+    super::cors::entry_extras(req, h, &rec);
     set(h, "content-type", &rec.content_type);
     match range {
         Some(r) => respond::partial(&mut resp, r, size),

@@ -227,7 +227,7 @@ impl From<StoreError> for S3Error {
             | E::NotEnoughCopies { .. }
             | E::NoReachableCopy { .. }
             | E::MetadataUnavailable(_) => S3Error::ServiceUnavailable(e.to_string()),
-            E::AccountNotFound { .. } => S3Error::InvalidAccessKeyId,
+            E::AccountNotFound { .. } | E::UserNotFound { .. } => S3Error::InvalidAccessKeyId,
             E::AccountExists { login } => {
                 S3Error::InvalidRequest(format!("account {login} already exists"))
             }

@@ -51,6 +51,8 @@ pub enum Error {
     NoReachableCopy { name: String },
     #[error("account {login} does not exist")]
     AccountNotFound { login: String },
+    #[error("user {user} of account {login} does not exist")]
+    UserNotFound { login: String, user: String },
     #[error("account {login} already exists")]
     AccountExists { login: String },
     #[error("{0}")]

@@ -95,7 +95,7 @@ pub(crate) fn parse_env(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
-async fn start_dev(data: &Path) -> (Child, HashMap<String, String>) {
+pub(crate) async fn start_dev(data: &Path) -> (Child, HashMap<String, String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mantad"))
         .args([
             "dev",
@@ -129,7 +129,7 @@ async fn start_dev(data: &Path) -> (Child, HashMap<String, String>) {
     panic!("mantad dev wrote no env.sh");
 }
 
-async fn mantad_account(data: &Path, args: &[&str]) -> String {
+pub(crate) async fn mantad_account(data: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_mantad"))
         .arg("account")
         .arg("--dev")
@@ -148,7 +148,11 @@ async fn mantad_account(data: &Path, args: &[&str]) -> String {
     text
 }
 
-fn write_key(dir: &Path, name: &str, alg: ssh_key::Algorithm) -> (String, String, String) {
+pub(crate) fn write_key(
+    dir: &Path,
+    name: &str,
+    alg: ssh_key::Algorithm,
+) -> (String, String, String) {
     let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, alg).unwrap();
     let private = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
     let public = key.public_key().to_openssh().unwrap();

@@ -47,6 +47,21 @@ enum AccountCommand {
         #[command(subcommand)]
         cmd: S3KeyCommand,
     },
+    /// RBAC sub-users and their SSH keys (docs/rbac.md).
+    User {
+        #[command(subcommand)]
+        cmd: crate::rbac::UserCommand,
+    },
+    /// RBAC roles: members, default members, policies.
+    Role {
+        #[command(subcommand)]
+        cmd: crate::rbac::RoleCommand,
+    },
+    /// RBAC policies: lists of rules such as "CAN getobject".
+    Policy {
+        #[command(subcommand)]
+        cmd: crate::rbac::PolicyCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -117,6 +132,9 @@ pub async fn run(args: AccountArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        AccountCommand::User { cmd } => crate::rbac::user(&accounts, cmd).await?,
+        AccountCommand::Role { cmd } => crate::rbac::role(&accounts, cmd).await?,
+        AccountCommand::Policy { cmd } => crate::rbac::policy(&accounts, cmd).await?,
         AccountCommand::S3Key { cmd } => match cmd {
             S3KeyCommand::Create { login } => {
                 let (id, secret) = accounts.create_s3_key(&login, &sealer()?).await?;

@@ -8,7 +8,8 @@
 //! - `mantad metadata|storage|frontend --config FILE` ([`roles`]): one
 //!   role, so the same code spreads over machines (docs/config.md);
 //! - `mantad account create|add-key|list|s3-key` ([`account`]): accounts
-//!   and keys (docs/auth.md);
+//!   and keys (docs/auth.md); `mantad account user|role|policy` ([`rbac`]):
+//!   sub-users, roles and policies (docs/rbac.md);
 //! - `mantad image import|ls|rm|run` ([`image`]): job images and trial
 //!   runs (docs/jobs-runtime.md);
 //! - `mantad nodes` ([`nodes`]): each storage node's heartbeat and job
@@ -21,6 +22,7 @@ mod admin;
 mod dev;
 mod image;
 mod nodes;
+mod rbac;
 mod roles;
 mod shards;
 
