@@ -143,11 +143,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .as_ref()
         .map_or_else(|| "- (plain HTTP)".to_string(), |c| c.display().to_string());
     println!(
-        "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
+        "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards of {} replicas\n\
          \n  Manta API  {}\n  S3 API     {}{plain}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  CA         {ca}\n  data       {}\n\n\
          Use it from a shell with:  source {}\n\
          (m* commands, node-manta with ssh-agent, aws-cli)\n\
          Manage accounts with:      mantad account --dev {} list\n",
+        shard_replicas.max(1),
         cluster.url,
         cluster.s3_url.as_deref().unwrap_or("-"),
         creds.private_key.display(),
