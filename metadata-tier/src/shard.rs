@@ -33,10 +33,11 @@ use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
 use crate::raft::routes::{node, MemberChange, ReplicaStatus};
 use crate::raft::state_machine::{SharedDb, StateMachine};
+use crate::raft::read_index::ReadIndex;
 use crate::raft::{batcher, GroupConfig, NodeId, Raft};
 use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult, ScanResult};
 use keys::Envelope;
-use openraft::error::{CheckIsLeaderError, RaftError};
+use openraft::error::RaftError;
 use rocksdb::{Direction, IteratorMode, ReadOptions, DB};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -46,8 +47,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Largest page a list may return.
 pub const MAX_LIST: usize = 10_000;
-/// The longest a read waits to learn it may be answered here.
-const BARRIER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One replica of a shard.
 #[derive(Clone)]
@@ -60,6 +59,7 @@ struct Inner {
     db: SharedDb,
     raft: Raft,
     writes: mpsc::Sender<batcher::WriteReq>,
+    reads: ReadIndex,
 }
 
 impl Shard {
@@ -95,12 +95,14 @@ impl Shard {
             }
         }
         let writes = batcher::spawn(raft.clone());
+        let reads = ReadIndex::new(raft.clone());
         let shard = Shard {
             inner: Arc::new(Inner {
                 root: path.to_path_buf(),
                 db,
                 raft,
                 writes,
+                reads,
             }),
         };
         if group.peers.len() == 1 {
@@ -127,22 +129,8 @@ impl Shard {
     /// Waits until a read here would see every write acknowledged before
     /// it began: this replica leads and has applied all it committed.
     async fn barrier(&self) -> Result<Arc<DB>> {
-        match tokio::time::timeout(BARRIER_TIMEOUT, self.inner.raft.ensure_linearizable()).await {
-            Ok(Ok(_)) => Ok(self.inner.db.load_full()),
-            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
-                Err(Error::NotLeader {
-                    leader: f.leader_node.map(|n| n.addr),
-                })
-            }
-            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)))) => {
-                Err(Error::NoQuorum(q.to_string()))
-            }
-            Ok(Err(RaftError::Fatal(_))) => Err(Error::ShardClosed),
-            Err(_) => Err(Error::NoQuorum(format!(
-                "no quorum confirmed leadership within {}s",
-                BARRIER_TIMEOUT.as_secs()
-            ))),
-        }
+        self.inner.reads.confirm().await?;
+        Ok(self.inner.db.load_full())
     }
 
     /// # Errors

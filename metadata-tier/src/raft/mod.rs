@@ -10,11 +10,13 @@
 //! - [`network`]: the Raft RPCs between replicas, over the shard's own
 //!   HTTP listener under the cluster credential; [`routes`] serves them.
 //! - [`batcher`]: group commit: the requests waiting while an entry is in
-//!   flight go together into the next one.
+//!   flight go together into the next one; [`read_index`]: reads arriving
+//!   together share one leadership confirmation.
 
 pub mod batcher;
 pub mod log_store;
 pub mod network;
+pub mod read_index;
 pub mod routes;
 pub mod snapshot;
 pub mod state_machine;
