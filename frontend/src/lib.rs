@@ -12,6 +12,8 @@
 //! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
 //!   what they may touch; [`accounts`] and [`records`] are what the frontend
 //!   keeps on the metadata tier.
+//! - `console` is the web console at `/console/` (docs/console.md): its
+//!   API runs the Manta handlers as the session's account.
 //! - `plain` is what the plain-HTTP listeners beside TLS ones may carry.
 //! - `path` and `conditional` parse what clients send, once, at the edge;
 //!   [`time`] holds the Manta API's time formats.
@@ -32,6 +34,7 @@ pub mod accounts;
 pub mod auth;
 pub mod cluster;
 pub(crate) mod conditional;
+pub(crate) mod console;
 pub mod config;
 pub mod dev_ca;
 pub(crate) mod error;

@@ -111,7 +111,7 @@ async fn verify(
     verify_with(state, key_id, alg, data, sig).await
 }
 
-async fn verify_with(
+pub(crate) async fn verify_with(
     state: &AppState,
     key_id: &str,
     alg: keys::Algorithm,
