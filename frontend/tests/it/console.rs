@@ -557,6 +557,17 @@ async fn console_in_a_real_browser() {
     wait_text(&b, "#job-errors-list li.job-error", Duration::from_secs(20), |t| t.contains("UserTaskError")).await;
     wait_text(&b, "#job-errors-list pre.stderr", Duration::from_secs(20), |t| t.contains("no such luck")).await;
     shot(&b, &shots, "06-job-error").await;
+
+    // A job still taking input, watched live, then cancelled on its page.
+    let live = crate::jobs::create(&tc, json!({"name": "live", "phases": [{"exec": "wc -c"}]})).await;
+    crate::jobs::add_inputs(&tc, &live, &[format!("/{USER}/stor/docs/readme.txt")], false).await;
+    b.goto(&format!("{}#/job/{live}", console_url(&tc, ""))).await.unwrap();
+    wait_text(&b, "#job-done", Duration::from_secs(120), |t| t == "1").await;
+    wait_text(&b, "#job-outputs", Duration::from_secs(20), |t| t.contains("/stor/")).await;
+    assert!(find(&b, "#job-state").await.text().await.unwrap().starts_with("running"));
+    shot(&b, &shots, "10-job-running").await;
+    find(&b, "#cancel-job").await.click().await.unwrap();
+    wait_text(&b, "#job-state", Duration::from_secs(60), |t| t.contains("cancelled")).await;
     b.goto(&format!("{}#/jobs", console_url(&tc, ""))).await.unwrap();
     wait_text(&b, "#jobs tbody", Duration::from_secs(20), |t| t.contains("words")).await;
     shot(&b, &shots, "07-jobs").await;

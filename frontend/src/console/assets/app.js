@@ -44,7 +44,11 @@ function size(n) {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return (i ? n.toFixed(1) : n) + ' ' + u[i];
+  return (i ? n.toFixed(1) : Math.round(n)) + ' ' + u[i];
+}
+
+function when(t) {
+  return (t || '').replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
 function enc(path) {
@@ -239,7 +243,7 @@ function entryRow(dir, e) {
     el('td', {}, isDir ? '' : box), el('td', {}, name),
     el('td', { class: 'num', text: isDir ? '' : size(e.size) }),
     el('td', { text: isDir ? 'directory' : (e.contentType || '') }),
-    el('td', { text: (e.mtime || '').replace('T', ' ').replace(/\.\d+Z$/, 'Z') }));
+    el('td', { text: when(e.mtime) }));
 }
 
 function toolbar(path) {
@@ -383,7 +387,7 @@ async function jobs() {
       el('td', {}, badge(j)),
       el('td', { class: 'num', text: (j.stats.tasksDone || 0) + '/' + (j.stats.tasks || 0) }),
       el('td', { class: 'num', text: j.stats.errors || 0 }),
-      el('td', { text: (j.timeCreated || '').replace('T', ' ') })));
+      el('td', { text: when(j.timeCreated) })));
   show(el('div', { class: 'toolbar' }, el('h1', { text: 'Jobs' }), el('span', { class: 'spacer' }),
     el('a', { href: '#/jobs/new', class: 'button primary', id: 'new-job', text: 'New job' })),
   el('table', { class: 'list', id: 'jobs' },
@@ -394,9 +398,10 @@ async function jobs() {
 
 function badge(j) {
   let s = j.state;
-  if (j.state === 'done' && j.cancelled) s = 'cancelled';
-  else if (j.state === 'done' && j.stats && j.stats.errors) s = 'done, with errors';
-  return el('span', { class: 'badge ' + s.split(',')[0], text: s });
+  let c = j.state;
+  if (j.state === 'done' && j.cancelled) { s = 'cancelled'; c = 'cancelled'; }
+  else if (j.stats && j.stats.errors) { s = j.state + ', with errors'; c = 'errors'; }
+  return el('span', { class: 'badge ' + c, text: s });
 }
 
 function newJob(inputs) {
@@ -489,8 +494,8 @@ async function watchJob(id) {
       el('dt', { text: 'Retries' }), el('dd', { text: st.retries || 0 }),
       el('dt', { text: 'Outputs' }), el('dd', { text: st.outputs || 0 }),
       el('dt', { text: 'Input' }), el('dd', { text: job.inputDone ? 'closed' : 'open' }),
-      el('dt', { text: 'Created' }), el('dd', { text: job.timeCreated || '' }),
-      el('dt', { text: 'Finished' }), el('dd', { text: job.timeDone || '' })),
+      el('dt', { text: 'Created' }), el('dd', { text: when(job.timeCreated) }),
+      el('dt', { text: 'Finished' }), el('dd', { text: when(job.timeDone) })),
     el('h2', { text: 'Phases' }),
     el('ol', { id: 'job-phases' }, (job.phases || []).map((p) =>
       el('li', {}, el('code', { text: (p.type || 'map') + (p.count ? ' ×' + p.count : '') + ': ' + p.exec }),
