@@ -1,7 +1,7 @@
 //! mconsole: print a one-time sign-in link for the web console.
 
 use clap::Parser;
-use client_sdk::console::{DEFAULT_EXPIRY_SECS, MAX_EXPIRY_SECS};
+use client_sdk::console::MAX_EXPIRY_SECS;
 use client_sdk::{Client, Signer};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +19,12 @@ struct Args {
     #[command(flatten)]
     common: cli::Common,
     /// Lifetime of the link: 30s, 5m (the default), 1h (the longest)
-    #[arg(short = 'e', long = "expires", value_name = "DURATION", default_value = "5m")]
+    #[arg(
+        short = 'e',
+        long = "expires",
+        value_name = "DURATION",
+        default_value = "5m"
+    )]
     expires: String,
     /// Private key file to sign with (default: ssh-agent, ~/.ssh, MANTA_KEY_FILE)
     #[arg(short = 'f', long = "file", value_name = "PRIVATE_KEY")]
@@ -96,7 +101,10 @@ mod tests {
     #[test]
     fn lifetimes() {
         assert_eq!(lifetime("30s").unwrap(), 30);
-        assert_eq!(lifetime("5m").unwrap(), DEFAULT_EXPIRY_SECS);
+        assert_eq!(
+            lifetime("5m").unwrap(),
+            client_sdk::console::DEFAULT_EXPIRY_SECS
+        );
         assert_eq!(lifetime("1h").unwrap(), 3600);
         assert_eq!(lifetime("90").unwrap(), 90);
         for bad in ["0s", "2h", "", "x", "5d"] {

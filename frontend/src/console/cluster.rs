@@ -60,7 +60,9 @@ fn totals(text: &str) -> Totals {
         let Some((name_labels, value)) = line.rsplit_once(' ') else {
             continue;
         };
-        let Ok(v) = value.parse::<f64>() else { continue };
+        let Ok(v) = value.parse::<f64>() else {
+            continue;
+        };
         let name = name_labels.split('{').next().unwrap_or_default();
         let manta = name_labels.contains("listener=\"manta\"");
         match name {
@@ -92,7 +94,8 @@ fn sample(now_ms: u64) -> Vec<Sample> {
                 at_ms: now_ms,
                 requests_per_sec: ((now.requests - before.requests) / secs).max(0.0),
                 bytes_per_sec: ((now.bytes_out - before.bytes_out) / secs).max(0.0),
-                task_seconds: (tasks > 0.0).then(|| (now.task_seconds - before.task_seconds) / tasks),
+                task_seconds: (tasks > 0.0)
+                    .then(|| (now.task_seconds - before.task_seconds) / tasks),
             });
             while ring.samples.len() > RING {
                 ring.samples.pop_front();

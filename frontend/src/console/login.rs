@@ -169,7 +169,12 @@ async fn sweep(c: &Console, before: u64) {
         limit: SWEEP,
         ..ListOptions::default()
     };
-    let Ok(page) = c.state.meta.list(Keyspace::Accounts, NONCE_DIR, &opts).await else {
+    let Ok(page) = c
+        .state
+        .meta
+        .list(Keyspace::Accounts, NONCE_DIR, &opts)
+        .await
+    else {
         return;
     };
     for e in page.entries {
@@ -198,7 +203,10 @@ mod tests {
         assert_eq!(l.signature, vec![0, 1, 2]);
         assert_eq!(l.nonce, "0123456789abcdef0123");
         assert!(parse(Q, 1301).is_err(), "expired");
-        assert!(parse(&Q.replace("1300", "99999"), 1000).is_err(), "too long-lived");
+        assert!(
+            parse(&Q.replace("1300", "99999"), 1000).is_err(),
+            "too long-lived"
+        );
         assert!(parse(&Q.replace("console-login", "share"), 1000).is_err());
         assert!(parse(&format!("{Q}&method=GET"), 1000).is_err());
         assert!(parse(&format!("{Q}&nonce=x"), 1000).is_err());

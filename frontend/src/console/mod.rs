@@ -37,8 +37,6 @@ use axum::response::{Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 
-
-
 /// What the console's handlers share.
 #[derive(Clone)]
 pub(crate) struct Console {
@@ -98,7 +96,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let csp = if data { DATA_CSP } else { PAGE_CSP };
     h.insert("content-security-policy", HeaderValue::from_static(csp));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert(
         "cross-origin-opener-policy",
@@ -120,7 +121,9 @@ pub(crate) async fn sandbox_user_content(req: Request, next: Next) -> Response {
     if !h.contains_key("content-security-policy") {
         h.insert(
             "content-security-policy",
-            HeaderValue::from_static("sandbox allow-scripts allow-forms allow-popups allow-downloads"),
+            HeaderValue::from_static(
+                "sandbox allow-scripts allow-forms allow-popups allow-downloads",
+            ),
         );
     }
     resp

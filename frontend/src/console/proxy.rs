@@ -50,7 +50,9 @@ pub(crate) async fn manta(
         method,
         Method::GET | Method::HEAD | Method::PUT | Method::POST | Method::DELETE
     ) {
-        return Err(Refusal::InvalidArgument(format!("{method} is not served here")));
+        return Err(Refusal::InvalidArgument(format!(
+            "{method} is not served here"
+        )));
     }
     let s = session::current(&c, &headers).await?;
     s.check(&c, &method, &headers)?;

@@ -51,7 +51,8 @@ async fn share_key(c: &Console, account: &str, create: bool) -> Result<Option<Ve
         return Ok(None);
     }
     let key: [u8; 32] = rand::random();
-    let value = serde_json::json!({"v": 1, "key": hex::encode(key), "created_ms": session::now_ms()});
+    let value =
+        serde_json::json!({"v": 1, "key": hex::encode(key), "created_ms": session::now_ms()});
     match c
         .state
         .meta
@@ -121,21 +122,29 @@ pub(crate) async fn create(
         .get("content-type")
         .is_some_and(|v| v.as_bytes() == DIRECTORY_CONTENT_TYPE.as_bytes());
     if is_dir {
-        return Err(Refusal::InvalidArgument("directories cannot be shared".into()));
+        return Err(Refusal::InvalidArgument(
+            "directories cannot be shared".into(),
+        ));
     }
     let account = s.account.uuid.to_string();
     let key = share_key(&c, &account, true)
         .await?
         .ok_or_else(|| Refusal::InvalidShareLink("no share key".into()))?;
     let expires = session::now_ms() / 1000 + req.expires_in;
-    let sig = hex::encode(mac(&key, &account, &path.display(), expires)?.finalize().into_bytes());
+    let sig = hex::encode(
+        mac(&key, &account, &path.display(), expires)?
+            .finalize()
+            .into_bytes(),
+    );
     let url = format!(
         "{}{PREFIX}{}?expires={expires}&sig={sig}",
         c.origin(&headers),
         client_sdk::path::encode(&path.display())
     );
-    Ok(Json(serde_json::json!({"url": url, "expires": crate::time::iso8601(expires * 1000)}))
-        .into_response())
+    Ok(
+        Json(serde_json::json!({"url": url, "expires": crate::time::iso8601(expires * 1000)}))
+            .into_response(),
+    )
 }
 
 fn uri(s: &str) -> Result<Uri> {
@@ -174,7 +183,9 @@ pub(crate) async fn serve(
         return Err(invalid());
     };
     if expires < session::now_ms() / 1000 {
-        return Err(Refusal::InvalidShareLink("this share link has expired".into()));
+        return Err(Refusal::InvalidShareLink(
+            "this share link has expired".into(),
+        ));
     }
     let sig = hex::decode(sig).map_err(|_| invalid())?;
     let owner = c

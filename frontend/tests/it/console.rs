@@ -82,7 +82,13 @@ async fn sign_in(tc: &TestCluster, login: &str) -> Session {
     let r = post_login(tc, &link(tc, login).await).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let set = header(&r, "set-cookie");
-    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console", "Secure", "Max-Age=43200"] {
+    for attr in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+        "Secure",
+        "Max-Age=43200",
+    ] {
         assert!(set.contains(attr), "{set}");
     }
     let cookie = set.split(';').next().unwrap().to_string();
@@ -132,19 +138,37 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
 
     // A link works once; a replay, a stale link and a presigned GET don't.
     let l = link(&tc, USER).await;
-    assert!(l.starts_with(&format!("{}/console/login?", tc.cluster.url)), "{l}");
+    assert!(
+        l.starts_with(&format!("{}/console/login?", tc.cluster.url)),
+        "{l}"
+    );
     assert_eq!(post_login(&tc, &l).await.status(), 200);
-    assert_eq!(code(post_login(&tc, &l).await).await, (StatusCode::FORBIDDEN, "LoginLinkUsed".into()));
+    assert_eq!(
+        code(post_login(&tc, &l).await).await,
+        (StatusCode::FORBIDDEN, "LoginLinkUsed".into())
+    );
     let old = sdk_for(&tc, USER).console_login_url(now() - 1).unwrap();
-    assert_eq!(code(post_login(&tc, &old).await).await.1, "InvalidLoginLink");
+    assert_eq!(
+        code(post_login(&tc, &old).await).await.1,
+        "InvalidLoginLink"
+    );
     let presigned = tc
         .client
-        .sign_url("~~/stor", &client_sdk::SignUrlOptions::new(&["GET"], now() + 60))
+        .sign_url(
+            "~~/stor",
+            &client_sdk::SignUrlOptions::new(&["GET"], now() + 60),
+        )
         .unwrap();
-    assert_eq!(code(post_login(&tc, &presigned).await).await.1, "InvalidLoginLink");
+    assert_eq!(
+        code(post_login(&tc, &presigned).await).await.1,
+        "InvalidLoginLink"
+    );
     // A link with its nonce changed no longer verifies.
     let forged = l.replace("nonce=", "nonce=0");
-    assert_eq!(code(post_login(&tc, &forged).await).await.1, "InvalidLoginLink");
+    assert_eq!(
+        code(post_login(&tc, &forged).await).await.1,
+        "InvalidLoginLink"
+    );
     // A link posted from another site (login CSRF) is refused.
     let r = tc
         .http
@@ -160,8 +184,16 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
     let other = sign_in(&tc, OTHER).await;
 
     // No cookie: no API.
-    let r = tc.http.get(console_url(&tc, "api/manta/tester/stor")).send().await.unwrap();
-    assert_eq!(code(r).await, (StatusCode::UNAUTHORIZED, "NotSignedIn".into()));
+    let r = tc
+        .http
+        .get(console_url(&tc, "api/manta/tester/stor"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(r).await,
+        (StatusCode::UNAUTHORIZED, "NotSignedIn".into())
+    );
 
     // CSRF: a change needs the token and our Origin.
     let mk = |s: &Session, name: &str| {
@@ -177,7 +209,10 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
         .send()
         .await
         .unwrap();
-    assert_eq!(code(r).await, (StatusCode::FORBIDDEN, "CsrfTokenInvalid".into()));
+    assert_eq!(
+        code(r).await,
+        (StatusCode::FORBIDDEN, "CsrfTokenInvalid".into())
+    );
     let r = tc
         .http
         .put(console_url(&tc, &format!("api/manta/{USER}/stor/d1")))
@@ -205,16 +240,27 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
     // Objects through the console are the API's objects.
     let body = bytes(70_000, 7);
     let r = me
-        .req(&tc, Method::PUT, &format!("api/manta/{USER}/stor/d1/blob.bin"))
+        .req(
+            &tc,
+            Method::PUT,
+            &format!("api/manta/{USER}/stor/d1/blob.bin"),
+        )
         .header("content-type", "application/octet-stream")
         .body(body.clone())
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(tc.get("stor/d1/blob.bin").await.bytes().await.unwrap(), body);
+    assert_eq!(
+        tc.get("stor/d1/blob.bin").await.bytes().await.unwrap(),
+        body
+    );
     let r = me
-        .req(&tc, Method::GET, &format!("api/manta/{USER}/stor/d1/blob.bin?download=1"))
+        .req(
+            &tc,
+            Method::GET,
+            &format!("api/manta/{USER}/stor/d1/blob.bin?download=1"),
+        )
         .send()
         .await
         .unwrap();
@@ -230,10 +276,18 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
         format!("api/manta/{USER}/jobs?state=all"),
     ] {
         let (status, c) = code(other.req(&tc, Method::GET, &path).send().await.unwrap()).await;
-        assert_eq!((status, c.as_str()), (StatusCode::FORBIDDEN, "AuthorizationFailed"), "{path}");
+        assert_eq!(
+            (status, c.as_str()),
+            (StatusCode::FORBIDDEN, "AuthorizationFailed"),
+            "{path}"
+        );
     }
     let r = other
-        .req(&tc, Method::DELETE, &format!("api/manta/{USER}/stor/d1/blob.bin"))
+        .req(
+            &tc,
+            Method::DELETE,
+            &format!("api/manta/{USER}/stor/d1/blob.bin"),
+        )
         .send()
         .await
         .unwrap();
@@ -244,16 +298,28 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
         format!("api/manta/{OTHER}/jobs/{job}/live/status"),
     ] {
         let r = other.req(&tc, Method::GET, &path).send().await.unwrap();
-        assert!(r.status() == 403 || r.status() == 404, "{path}: {}", r.status());
+        assert!(
+            r.status() == 403 || r.status() == 404,
+            "{path}: {}",
+            r.status()
+        );
     }
     let r = other
-        .req(&tc, Method::POST, &format!("api/manta/{USER}/jobs/{job}/live/cancel"))
+        .req(
+            &tc,
+            Method::POST,
+            &format!("api/manta/{USER}/jobs/{job}/live/cancel"),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
     let list = other
-        .req(&tc, Method::GET, &format!("api/manta/{OTHER}/jobs?state=all"))
+        .req(
+            &tc,
+            Method::GET,
+            &format!("api/manta/{OTHER}/jobs?state=all"),
+        )
         .send()
         .await
         .unwrap()
@@ -262,8 +328,26 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
         .unwrap();
     assert!(!list.contains(&job), "{list}");
     // Only operators see the cluster.
-    assert_eq!(code(other.req(&tc, Method::GET, "api/cluster").send().await.unwrap()).await.1, "NotOperator");
-    let c: Value = me.req(&tc, Method::GET, "api/cluster").send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        code(
+            other
+                .req(&tc, Method::GET, "api/cluster")
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+        .1,
+        "NotOperator"
+    );
+    let c: Value = me
+        .req(&tc, Method::GET, "api/cluster")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(c["nodes"].as_array().unwrap().len(), 3, "{c}");
 
     // Share links: anyone can GET the object until they expire or are
@@ -289,29 +373,64 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
     assert!(header(&r, "content-security-policy").contains("sandbox"));
     assert_eq!(r.bytes().await.unwrap(), body);
     let bent = url.replace("blob.bin", "other.bin");
-    assert_eq!(code(tc.anon(Method::GET, &bent).send().await.unwrap()).await.1, "InvalidShareLink");
+    assert_eq!(
+        code(tc.anon(Method::GET, &bent).send().await.unwrap())
+            .await
+            .1,
+        "InvalidShareLink"
+    );
     let longer = url.replace("expires=", "expires=9");
-    assert_eq!(code(tc.anon(Method::GET, &longer).send().await.unwrap()).await.1, "InvalidShareLink");
-    let r = me.req(&tc, Method::POST, "api/share/revoke").send().await.unwrap();
+    assert_eq!(
+        code(tc.anon(Method::GET, &longer).send().await.unwrap())
+            .await
+            .1,
+        "InvalidShareLink"
+    );
+    let r = me
+        .req(&tc, Method::POST, "api/share/revoke")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(code(tc.anon(Method::GET, &url).send().await.unwrap()).await.1, "InvalidShareLink");
+    assert_eq!(
+        code(tc.anon(Method::GET, &url).send().await.unwrap())
+            .await
+            .1,
+        "InvalidShareLink"
+    );
 
     // Sign-out ends the session for every copy of the cookie.
-    let r = me.req(&tc, Method::DELETE, "api/session").send().await.unwrap();
+    let r = me
+        .req(&tc, Method::DELETE, "api/session")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     assert!(header(&r, "set-cookie").contains("Max-Age=0"));
-    let r = me.req(&tc, Method::GET, "api/session").send().await.unwrap();
+    let r = me
+        .req(&tc, Method::GET, "api/session")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 
     // The pages carry a strict policy.
     let r = tc.http.get(console_url(&tc, "")).send().await.unwrap();
     let csp = header(&r, "content-security-policy");
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     assert_eq!(header(&r, "x-frame-options"), "DENY");
     assert_eq!(header(&r, "x-content-type-options"), "nosniff");
     // And what the Manta API serves runs sandboxed in a browser.
-    tc.put("public/page.html", "<script>alert(1)</script>").await;
-    let r = tc.anon(Method::GET, &tc.url("public/page.html")).send().await.unwrap();
+    tc.put("public/page.html", "<script>alert(1)</script>")
+        .await;
+    let r = tc
+        .anon(Method::GET, &tc.url("public/page.html"))
+        .send()
+        .await
+        .unwrap();
     assert!(header(&r, "content-security-policy").starts_with("sandbox"));
 }
 
@@ -346,7 +465,10 @@ async fn driver() -> Driver {
     let d = Driver { child, url };
     let start = Instant::now();
     while reqwest::get(format!("{}/status", d.url)).await.is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     d
@@ -403,14 +525,30 @@ async fn wait_text(b: &Browser, css: &str, limit: Duration, pred: impl Fn(&str) 
                 }
             }
         }
-        assert!(start.elapsed() < limit, "{css}: condition not met in {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "{css}: condition not met in {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Clicks `css`, again if the page redrew it meanwhile (the job page
+/// redraws every second).
+async fn click(b: &Browser, css: &str) {
+    let start = Instant::now();
+    loop {
+        match find(b, css).await.click().await {
+            Ok(_) => return,
+            Err(e) if start.elapsed() > Duration::from_secs(20) => panic!("click {css}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 
 async fn browser_sign_in(b: &Browser, link: &str) {
     b.goto(link).await.unwrap();
-    find(b, "#login-button").await.click().await.unwrap();
+    click(b, "#login-button").await;
     wait_text(b, "#who", Duration::from_secs(20), |t| !t.is_empty()).await;
 }
 
@@ -459,40 +597,70 @@ async fn console_in_a_real_browser() {
     b.goto(&l).await.unwrap();
     find(&b, "#login-button").await;
     shot(&b, &shots, "01-sign-in").await;
-    find(&b, "#login-button").await.click().await.unwrap();
+    click(&b, "#login-button").await;
     wait_text(&b, "#who", Duration::from_secs(20), |t| t == USER).await;
     let cookie = b.get_named_cookie("mconsole_session").await.unwrap();
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(cookie.secure(), Some(true));
+    // The same link again, in the browser: refused.
+    b.goto(&l).await.unwrap();
+    click(&b, "#login-button").await;
+    wait_text(&b, "#login-error", Duration::from_secs(20), |t| {
+        t.contains("LoginLinkUsed")
+    })
+    .await;
+    shot(&b, &shots, "11-link-replayed").await;
     assert_eq!(post_login(&tc, &l).await.status(), 403, "replayed link");
+    // Still signed in by the first use.
+    b.goto(&console_url(&tc, "")).await.unwrap();
+    wait_text(&b, "#who", Duration::from_secs(20), |t| t == USER).await;
 
     // Upload a file (a real file input, XHR with progress).
     tc.mkdir("stor/docs").await;
-    tc.put("stor/docs/readme.txt", "the cat the dog\nthe end\n").await;
+    tc.put("stor/docs/readme.txt", "the cat the dog\nthe end\n")
+        .await;
     let data = bytes(300_000, 11);
     let local = tc.local("photo.bin");
     std::fs::write(&local, &data).unwrap();
-    b.goto(&format!("{}#/objects/{USER}/stor/docs", console_url(&tc, ""))).await.unwrap();
+    b.goto(&format!(
+        "{}#/objects/{USER}/stor/docs",
+        console_url(&tc, "")
+    ))
+    .await
+    .unwrap();
     find(&b, "#listing").await;
-    find(&b, "#upload-file").await.send_keys(local.to_str().unwrap()).await.unwrap();
-    find(&b, "#upload-button").await.click().await.unwrap();
+    find(&b, "#upload-file")
+        .await
+        .send_keys(local.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&b, "#upload-button").await;
     find(&b, "a.obj[data-name='photo.bin']").await;
     let stored = tc.get("stor/docs/photo.bin").await.bytes().await.unwrap();
     assert_eq!(stored.as_ref(), data.as_slice(), "uploaded bytes");
     // Make a directory.
-    find(&b, "#mkdir-name").await.send_keys("results").await.unwrap();
-    find(&b, "#mkdir-button").await.click().await.unwrap();
+    find(&b, "#mkdir-name")
+        .await
+        .send_keys("results")
+        .await
+        .unwrap();
+    click(&b, "#mkdir-button").await;
     find(&b, "a.dir[href$='/docs/results']").await;
     shot(&b, &shots, "02-objects").await;
 
     // Details: download through the page's link, byte-exact.
-    find(&b, "a.obj[data-name='photo.bin']").await.click().await.unwrap();
-    let href = find(&b, "#download-link").await.attr("href").await.unwrap().unwrap();
+    click(&b, "a.obj[data-name='photo.bin']").await;
+    let href = find(&b, "#download-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
     let (status, got) = page_fetch(&b, &href, "GET", false).await;
     assert_eq!(status, 200);
     assert_eq!(got, data, "downloaded bytes");
     // A share link, fetched signed out by a plain client.
-    find(&b, "#share-button").await.click().await.unwrap();
+    click(&b, "#share-button").await;
     let share = find(&b, "#share-url").await;
     let start = Instant::now();
     let url = loop {
@@ -508,92 +676,256 @@ async fn console_in_a_real_browser() {
     assert_eq!(r.status(), 200, "{url}");
     assert_eq!(r.bytes().await.unwrap().as_ref(), data.as_slice());
     // A snaplink.
-    find(&b, "#link-name").await.send_keys("photo-link.bin").await.unwrap();
-    find(&b, "#link-button").await.click().await.unwrap();
+    find(&b, "#link-name")
+        .await
+        .send_keys("photo-link.bin")
+        .await
+        .unwrap();
+    click(&b, "#link-button").await;
     find(&b, "a.obj[data-name='photo-link.bin']").await;
-    assert_eq!(tc.get("stor/docs/photo-link.bin").await.bytes().await.unwrap().len(), data.len());
+    assert_eq!(
+        tc.get("stor/docs/photo-link.bin")
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .len(),
+        data.len()
+    );
     // A change without the CSRF token is refused, even from the page.
-    let (status, _) = page_fetch(&b, &format!("/console/api/manta/{USER}/stor/docs/photo.bin"), "DELETE", false).await;
+    let (status, _) = page_fetch(
+        &b,
+        &format!("/console/api/manta/{USER}/stor/docs/photo.bin"),
+        "DELETE",
+        false,
+    )
+    .await;
     assert_eq!(status, 403);
     assert_eq!(tc.get("stor/docs/photo.bin").await.status(), 200);
     // Delete (two clicks).
-    find(&b, "a.obj[data-name='photo-link.bin']").await.click().await.unwrap();
-    find(&b, "#delete-button").await.click().await.unwrap();
-    find(&b, "#delete-confirm").await.click().await.unwrap();
+    click(&b, "a.obj[data-name='photo-link.bin']").await;
+    click(&b, "#delete-button").await;
+    click(&b, "#delete-confirm").await;
     let start = Instant::now();
     while tc.get("stor/docs/photo-link.bin").await.status() != 404 {
         assert!(start.elapsed() < Duration::from_secs(20), "delete");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // A big directory pages with markers: 100 entries, then the rest.
+    tc.mkdir("stor/many").await;
+    for i in 0..104 {
+        tc.put(&format!("stor/many/f{i:03}"), "x").await;
+    }
+    b.goto(&format!(
+        "{}#/objects/{USER}/stor/many",
+        console_url(&tc, "")
+    ))
+    .await
+    .unwrap();
+    find(&b, "#next-page").await;
+    assert_eq!(
+        b.find_all(Locator::Css("#listing a.obj"))
+            .await
+            .unwrap()
+            .len(),
+        100
+    );
+    click(&b, "#next-page").await;
+    wait_text(&b, "#listing tbody", Duration::from_secs(20), |t| {
+        t.contains("f103") && !t.contains("f050")
+    })
+    .await;
+    assert_eq!(
+        b.find_all(Locator::Css("#listing a.obj"))
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+
     // A word-count job from the form: inputs picked in the browser.
-    b.goto(&format!("{}#/objects/{USER}/stor/docs", console_url(&tc, ""))).await.unwrap();
-    find(&b, &format!("input.pick[data-path='/{USER}/stor/docs/readme.txt']")).await.click().await.unwrap();
-    find(&b, "#job-from-selection").await.click().await.unwrap();
+    b.goto(&format!(
+        "{}#/objects/{USER}/stor/docs",
+        console_url(&tc, "")
+    ))
+    .await
+    .unwrap();
+    find(
+        &b,
+        &format!("input.pick[data-path='/{USER}/stor/docs/readme.txt']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    click(&b, "#job-from-selection").await;
     find(&b, "#job-form").await;
-    find(&b, "#job-name").await.send_keys("words").await.unwrap();
-    find(&b, "#add-reduce").await.click().await.unwrap();
+    find(&b, "#job-name")
+        .await
+        .send_keys("words")
+        .await
+        .unwrap();
+    click(&b, "#add-reduce").await;
     let execs = b.find_all(Locator::Css(".phase-exec")).await.unwrap();
     execs[0].send_keys(WORDS_MAP).await.unwrap();
     execs[1].send_keys(WORDS_REDUCE).await.unwrap();
-    let inputs = find(&b, "#job-inputs").await.prop("value").await.unwrap().unwrap();
+    let inputs = find(&b, "#job-inputs")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(inputs, format!("/{USER}/stor/docs/readme.txt"));
     shot(&b, &shots, "04-job-new").await;
-    find(&b, "#job-submit").await.click().await.unwrap();
-    wait_text(&b, "#job-state", Duration::from_secs(180), |t| t.starts_with("done")).await;
-    let out = find(&b, "#job-outputs a.output").await.text().await.unwrap();
+    click(&b, "#job-submit").await;
+    wait_text(&b, "#job-state", Duration::from_secs(180), |t| {
+        t.starts_with("done")
+    })
+    .await;
+    let out = find(&b, "#job-outputs a.output")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(out.starts_with(&format!("/{USER}/jobs/")), "{out}");
     shot(&b, &shots, "05-job-done").await;
     let text = crate::jobs::object_text(&tc, &out).await;
     assert!(text.contains("3 the") && text.contains("1 cat"), "{text}");
 
     // A failing job shows its error and stderr.
-    b.goto(&format!("{}#/jobs/new", console_url(&tc, ""))).await.unwrap();
-    find(&b, ".phase-exec").await.send_keys("echo no such luck >&2; exit 3").await.unwrap();
+    b.goto(&format!("{}#/jobs/new", console_url(&tc, "")))
+        .await
+        .unwrap();
+    find(&b, ".phase-exec")
+        .await
+        .send_keys("echo no such luck >&2; exit 3")
+        .await
+        .unwrap();
     find(&b, "#job-inputs").await.clear().await.unwrap();
-    find(&b, "#job-inputs").await.send_keys(&format!("/{USER}/stor/docs/readme.txt")).await.unwrap();
-    find(&b, "#job-submit").await.click().await.unwrap();
-    wait_text(&b, "#job-state", Duration::from_secs(180), |t| t.starts_with("done")).await;
-    wait_text(&b, "#job-errors-list li.job-error", Duration::from_secs(20), |t| t.contains("UserTaskError")).await;
-    wait_text(&b, "#job-errors-list pre.stderr", Duration::from_secs(20), |t| t.contains("no such luck")).await;
+    find(&b, "#job-inputs")
+        .await
+        .send_keys(&format!("/{USER}/stor/docs/readme.txt"))
+        .await
+        .unwrap();
+    click(&b, "#job-submit").await;
+    wait_text(&b, "#job-state", Duration::from_secs(180), |t| {
+        t.starts_with("done")
+    })
+    .await;
+    wait_text(
+        &b,
+        "#job-errors-list li.job-error",
+        Duration::from_secs(20),
+        |t| t.contains("UserTaskError"),
+    )
+    .await;
+    wait_text(
+        &b,
+        "#job-errors-list pre.stderr",
+        Duration::from_secs(20),
+        |t| t.contains("no such luck"),
+    )
+    .await;
     shot(&b, &shots, "06-job-error").await;
 
     // A job still taking input, watched live, then cancelled on its page.
-    let live = crate::jobs::create(&tc, json!({"name": "live", "phases": [{"exec": "wc -c"}]})).await;
-    crate::jobs::add_inputs(&tc, &live, &[format!("/{USER}/stor/docs/readme.txt")], false).await;
-    b.goto(&format!("{}#/job/{live}", console_url(&tc, ""))).await.unwrap();
+    let live =
+        crate::jobs::create(&tc, json!({"name": "live", "phases": [{"exec": "wc -c"}]})).await;
+    crate::jobs::add_inputs(
+        &tc,
+        &live,
+        &[format!("/{USER}/stor/docs/readme.txt")],
+        false,
+    )
+    .await;
+    b.goto(&format!("{}#/job/{live}", console_url(&tc, "")))
+        .await
+        .unwrap();
     wait_text(&b, "#job-done", Duration::from_secs(120), |t| t == "1").await;
-    wait_text(&b, "#job-outputs", Duration::from_secs(20), |t| t.contains("/stor/")).await;
-    assert!(find(&b, "#job-state").await.text().await.unwrap().starts_with("running"));
+    wait_text(&b, "#job-outputs", Duration::from_secs(20), |t| {
+        t.contains("/stor/")
+    })
+    .await;
+    wait_text(&b, "#job-state", Duration::from_secs(20), |t| {
+        t.starts_with("running")
+    })
+    .await;
     shot(&b, &shots, "10-job-running").await;
-    find(&b, "#cancel-job").await.click().await.unwrap();
-    wait_text(&b, "#job-state", Duration::from_secs(60), |t| t.contains("cancelled")).await;
-    b.goto(&format!("{}#/jobs", console_url(&tc, ""))).await.unwrap();
-    wait_text(&b, "#jobs tbody", Duration::from_secs(20), |t| t.contains("words")).await;
+    click(&b, "#cancel-job").await;
+    wait_text(&b, "#job-state", Duration::from_secs(60), |t| {
+        t.contains("cancelled")
+    })
+    .await;
+    b.goto(&format!("{}#/jobs", console_url(&tc, "")))
+        .await
+        .unwrap();
+    wait_text(&b, "#jobs tbody", Duration::from_secs(20), |t| {
+        t.contains("words")
+    })
+    .await;
     shot(&b, &shots, "07-jobs").await;
 
     // The cluster page (USER is an operator), charts drawn from samples.
-    b.goto(&format!("{}#/cluster", console_url(&tc, ""))).await.unwrap();
+    b.goto(&format!("{}#/cluster", console_url(&tc, "")))
+        .await
+        .unwrap();
     find(&b, "#nodes tr.node").await;
-    assert_eq!(b.find_all(Locator::Css("#nodes tr.node")).await.unwrap().len(), 3);
+    assert_eq!(
+        b.find_all(Locator::Css("#nodes tr.node"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     let start = Instant::now();
-    while b.find_all(Locator::Css("#charts path.line")).await.unwrap().len() < 2 {
+    while b
+        .find_all(Locator::Css("#charts path.line"))
+        .await
+        .unwrap()
+        .len()
+        < 2
+    {
         assert!(start.elapsed() < Duration::from_secs(30), "charts");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     shot(&b, &shots, "08-cluster").await;
 
     // Sign out; the other account signs in and sees nothing of USER's.
-    find(&b, "#signout").await.click().await.unwrap();
+    click(&b, "#signout").await;
     find(&b, "#signed-out").await;
     browser_sign_in(&b, &link(&tc, OTHER).await).await;
-    assert!(find(&b, "#nav-cluster").await.attr("hidden").await.unwrap().is_some());
-    b.goto(&format!("{}#/jobs", console_url(&tc, ""))).await.unwrap();
-    wait_text(&b, "#jobs tbody", Duration::from_secs(20), |t| t.contains("No jobs yet")).await;
+    assert!(find(&b, "#nav-cluster")
+        .await
+        .attr("hidden")
+        .await
+        .unwrap()
+        .is_some());
+    b.goto(&format!("{}#/jobs", console_url(&tc, "")))
+        .await
+        .unwrap();
+    wait_text(&b, "#jobs tbody", Duration::from_secs(20), |t| {
+        t.contains("No jobs yet")
+    })
+    .await;
     shot(&b, &shots, "09-other-account-jobs").await;
-    let (status, _) = page_fetch(&b, &format!("/console/api/manta/{USER}/stor/docs"), "GET", false).await;
+    let (status, _) = page_fetch(
+        &b,
+        &format!("/console/api/manta/{USER}/stor/docs"),
+        "GET",
+        false,
+    )
+    .await;
     assert_eq!(status, 403);
-    b.goto(&format!("{}#/objects/{USER}/stor/docs", console_url(&tc, ""))).await.unwrap();
-    wait_text(&b, "#toast", Duration::from_secs(20), |t| t.contains("AuthorizationFailed")).await;
+    b.goto(&format!(
+        "{}#/objects/{USER}/stor/docs",
+        console_url(&tc, "")
+    ))
+    .await
+    .unwrap();
+    wait_text(&b, "#toast", Duration::from_secs(20), |t| {
+        t.contains("AuthorizationFailed")
+    })
+    .await;
     b.close().await.unwrap();
 }
