@@ -1,7 +1,10 @@
 //! Sessions: a random 256-bit id in the `mconsole_session` cookie
-//! (HttpOnly, SameSite=Strict, Path=/console, Secure over TLS), stored on
-//! the metadata tier under the SHA-256 of the id (Keyspace::Accounts, dir
-//! [`DIR`]), so a copy of the metadata holds no usable cookie. A session
+//! (HttpOnly, SameSite=Strict, Path=/console, Secure over TLS) as
+//! `<expiry ms>.<id>`, stored on the metadata tier under
+//! `<expiry ms>.<SHA-256 of the id>` (Keyspace::Accounts, dir [`DIR`]), so
+//! a copy of the metadata holds no usable cookie, and names sort by
+//! expiry: each sign-in deletes a few expired sessions from the front of
+//! the directory. (A cookie with its expiry changed names no record.) A session
 //! names its account by login and uuid (an account deleted and made again
 //! does not inherit it), expires after [`LIFETIME`], and ends at sign-out.
 //! Each has its own CSRF token, which the page reads from
@@ -16,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use metadata_tier::wire::{Condition, EntryKey, Keyspace};
+use metadata_tier::wire::{Condition, EntryKey, Keyspace, ListOptions};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -52,8 +55,35 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn key_of(id: &[u8]) -> EntryKey {
-    EntryKey::new(Keyspace::Accounts, DIR, hex::encode(Sha256::digest(id)))
+/// Expired sessions deleted per sign-in.
+const SWEEP: usize = 64;
+
+fn key_of(expires_ms: u64, id: &[u8]) -> EntryKey {
+    let name = format!("{expires_ms:013}.{}", hex::encode(Sha256::digest(id)));
+    EntryKey::new(Keyspace::Accounts, DIR, name)
+}
+
+/// Deletes sessions that expired (their names sort first).
+async fn sweep(c: &Console, now_ms: u64) {
+    let opts = ListOptions {
+        limit: SWEEP,
+        ..ListOptions::default()
+    };
+    let Ok(page) = c.state.meta.list(Keyspace::Accounts, DIR, &opts).await else {
+        return;
+    };
+    for e in page.entries {
+        let expired = e
+            .name
+            .split_once('.')
+            .and_then(|(t, _)| t.parse::<u64>().ok())
+            .is_some_and(|t| t <= now_ms);
+        if !expired {
+            break;
+        }
+        let key = EntryKey::new(Keyspace::Accounts, DIR, e.name);
+        let _ = c.state.meta.delete(key, Condition::None).await;
+    }
 }
 
 /// Starts a session for `account`; returns the `Set-Cookie` value.
@@ -73,9 +103,11 @@ pub(crate) async fn create(c: &Console, account: &AccountRecord) -> Result<Strin
         .map_err(|e| Refusal::InvalidArgument(format!("encode session: {e}")))?;
     c.state
         .meta
-        .put(key_of(&id), value, Condition::Absent)
+        .put(key_of(rec.expires_ms, &id), value, Condition::Absent)
         .await?;
-    Ok(cookie(c, &URL_SAFE_NO_PAD.encode(id), LIFETIME.as_secs()))
+    sweep(c, now).await;
+    let value = format!("{}.{}", rec.expires_ms, URL_SAFE_NO_PAD.encode(id));
+    Ok(cookie(c, &value, LIFETIME.as_secs()))
 }
 
 fn cookie(c: &Console, value: &str, max_age: u64) -> String {
@@ -83,16 +115,22 @@ fn cookie(c: &Console, value: &str, max_age: u64) -> String {
     format!("{COOKIE}={value}; Path=/console; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
-/// The session id the request's cookie carries, if well formed.
-fn cookie_id(headers: &HeaderMap) -> Option<Vec<u8>> {
+/// The session's expiry and id the request's cookie carries, if well
+/// formed.
+fn cookie_id(headers: &HeaderMap) -> Option<(u64, Vec<u8>)> {
     for h in headers.get_all("cookie") {
         let Ok(text) = h.to_str() else { continue };
         for pair in text.split(';') {
-            if let Some((k, v)) = pair.trim().split_once('=') {
-                if k == COOKIE && v.len() <= 64 {
-                    return URL_SAFE_NO_PAD.decode(v).ok().filter(|b| b.len() == 32);
-                }
+            let Some((k, v)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if k != COOKIE || v.len() > 80 {
+                continue;
             }
+            let (expires, id) = v.split_once('.')?;
+            let expires = expires.parse().ok()?;
+            let id = URL_SAFE_NO_PAD.decode(id).ok().filter(|b| b.len() == 32)?;
+            return Some((expires, id));
         }
     }
     None
@@ -103,8 +141,8 @@ fn cookie_id(headers: &HeaderMap) -> Option<Vec<u8>> {
 /// # Errors
 /// `NotSignedIn` without a live session; metadata errors.
 pub(crate) async fn current(c: &Console, headers: &HeaderMap) -> Result<Session> {
-    let id = cookie_id(headers).ok_or(Refusal::NotSignedIn)?;
-    let key = key_of(&id);
+    let (expires_ms, id) = cookie_id(headers).ok_or(Refusal::NotSignedIn)?;
+    let key = key_of(expires_ms, &id);
     let entry = c.state.meta.get(&key).await?.ok_or(Refusal::NotSignedIn)?;
     let rec: SessionRecord =
         serde_json::from_value(entry.value).map_err(|_| Refusal::NotSignedIn)?;
@@ -229,11 +267,13 @@ mod tests {
     fn cookie_id_parsing() {
         let id = [7u8; 32];
         let mut h = HeaderMap::new();
-        let v = format!("a=b; {COOKIE}={}; c=d", URL_SAFE_NO_PAD.encode(id));
+        let v = format!("a=b; {COOKIE}=17.{}; c=d", URL_SAFE_NO_PAD.encode(id));
         h.insert("cookie", v.parse().unwrap());
-        assert_eq!(cookie_id(&h), Some(id.to_vec()));
-        h.insert("cookie", format!("{COOKIE}=short").parse().unwrap());
-        assert_eq!(cookie_id(&h), None);
+        assert_eq!(cookie_id(&h), Some((17, id.to_vec())));
+        for bad in ["short", "17.short", "x.AAAA", "17"] {
+            h.insert("cookie", format!("{COOKIE}={bad}").parse().unwrap());
+            assert_eq!(cookie_id(&h), None, "{bad}");
+        }
         assert!(same(b"abc", b"abc"));
         assert!(!same(b"abc", b"abd"));
         assert!(!same(b"abc", b"ab"));
