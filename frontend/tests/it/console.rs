@@ -675,6 +675,13 @@ async fn console_in_a_real_browser() {
     let r = tc.anon(Method::GET, &url).send().await.unwrap();
     assert_eq!(r.status(), 200, "{url}");
     assert_eq!(r.bytes().await.unwrap().as_ref(), data.as_slice());
+    // Revoked from the page, the link is void.
+    click(&b, "#share-revoke").await;
+    let start = Instant::now();
+    while tc.anon(Method::GET, &url).send().await.unwrap().status() != 403 {
+        assert!(start.elapsed() < Duration::from_secs(20), "revoke");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // A snaplink.
     find(&b, "#link-name")
         .await

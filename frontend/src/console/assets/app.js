@@ -357,6 +357,15 @@ function details(path, e) {
           } catch (err) { failed(err); }
         } })),
     out,
+    el('p', {}, el('button', { type: 'button', id: 'share-revoke', class: 'danger', text: 'Revoke all my share links',
+      onclick: async () => {
+        try {
+          await call('POST', API + '/share/revoke');
+          out.value = '';
+          out.hidden = true;
+          toast('Every share link of ' + S.login + ' is void now');
+        } catch (err) { failed(err); }
+      } })),
     el('h3', { text: 'Snaplink' }),
     el('p', {}, linkName, ' ', el('button', { type: 'button', id: 'link-button', text: 'Make snaplink',
       onclick: async () => {
