@@ -12,8 +12,6 @@
 //! - [`auth`] checks who calls (HTTP Signatures, signed URLs, SigV4) and
 //!   what they may touch; [`accounts`] and [`records`] are what the frontend
 //!   keeps on the metadata tier.
-//! - `console` is the web console at `/console/` (docs/console.md): its
-//!   API runs the Manta handlers as the session's account.
 //! - `plain` is what the plain-HTTP listeners beside TLS ones may carry.
 //! - `path` and `conditional` parse what clients send, once, at the edge;
 //!   [`time`] holds the Manta API's time formats.
@@ -24,6 +22,8 @@
 //!   local CA `mantad dev` and the test kit make that certificate with.
 //! - `jobs` implements the supervisor's `Namespace` over the store: the
 //!   supervisor lives in the jobs crate, which never depends on this one.
+//! - `console` is the web console at `/console/` (docs/console.md): its
+//!   API runs the Manta handlers as the session's account.
 //! - `testkit` is the test cluster every crate's integration tests start
 //!   (public for them, hidden from the docs: not an API of the store).
 //!

@@ -84,8 +84,6 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     opts.frontend_listen = listen;
     opts.s3_listen = Some(s3_listen);
     opts.accounts = vec![user.clone()];
-    // The dev account is the console's operator: it sees the cluster page.
-    opts.settings.console_operators = vec![user.clone()];
     opts.storage_nodes = storage_nodes;
     opts.shards = shards;
     opts.agent = Some(AgentRole {
@@ -93,6 +91,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ..AgentRole::default()
     });
     opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
+    // The dev account is the console's operator: it sees the cluster page.
+    opts.settings.console_operators = vec![user.clone()];
     let ca_file = if plain_http {
         None
     } else {
@@ -141,19 +141,23 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .map_or_else(|| "- (plain HTTP)".to_string(), |c| c.display().to_string());
     println!(
         "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards\n\
-         \n  Manta API  {}\n  console    {}/console/ (sign in: source {} && mconsole)\n  S3 API     {}{plain}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  CA         {ca}\n  data       {}\n\n\
+         \n  Manta API  {}\n  S3 API     {}{plain}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  CA         {ca}\n  data       {}\n\n\
          Use it from a shell with:  source {}\n\
          (m* commands, node-manta with ssh-agent, aws-cli)\n\
          Manage accounts with:      mantad account --dev {} list\n",
         cluster.url,
-        cluster.url,
-        env_file.display(),
         cluster.s3_url.as_deref().unwrap_or("-"),
         creds.private_key.display(),
         creds.key_id,
         data.display(),
         env_file.display(),
         data.display(),
+    );
+    println!(
+        "Web console:               {}/console/\n\
+         Sign in to it with a link: source {} && mconsole\n",
+        cluster.url,
+        env_file.display(),
     );
     tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
     println!("stopping");
