@@ -111,7 +111,7 @@ async fn verify(
     verify_with(state, key_id, alg, data, sig).await
 }
 
-pub(crate) async fn verify_with(
+async fn verify_with(
     state: &AppState,
     key_id: &str,
     alg: keys::Algorithm,

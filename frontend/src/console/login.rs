@@ -16,6 +16,7 @@
 use super::error::{Refusal, Result};
 use super::{session, Console};
 use crate::auth::keys::Algorithm;
+use crate::records::AccountRecord;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -127,15 +128,7 @@ pub(crate) async fn login(
         .unwrap_or_default();
     let signed = string_to_sign(METHOD, host, LOGIN_PATH, &canonical_query(&link.pairs));
     let alg = Algorithm::parse(&link.algorithm).map_err(|_| bad("unsupported algorithm"))?;
-    let account = crate::auth::verify_with(
-        &c.state,
-        &link.key_id,
-        alg,
-        signed.as_bytes(),
-        &link.signature,
-    )
-    .await
-    .map_err(|e| bad(&e.to_string()))?;
+    let account = verify(&c, &link.key_id, alg, signed.as_bytes(), &link.signature).await?;
     use_nonce(&c, &link, &account.login).await?;
     let cookie = session::create(&c, &account).await?;
     tracing::info!(login = %account.login, "console: signed in");
@@ -144,6 +137,28 @@ pub(crate) async fn login(
         resp.headers_mut().insert("set-cookie", v);
     }
     Ok(resp)
+}
+
+/// The account whose key (`/LOGIN/keys/FP`) made `sig` over `data`. Only
+/// an account's own keys sign in: an RBAC sub-user's key is not one.
+async fn verify(
+    c: &Console,
+    key_id: &str,
+    alg: Algorithm,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<AccountRecord> {
+    let kid = crate::auth::signature::parse_key_id(key_id).map_err(|e| bad(&e.to_string()))?;
+    let (account, key) = c
+        .state
+        .accounts
+        .ssh_key(&kid.login, &kid.fingerprint)
+        .await
+        .map_err(|_| bad("unknown account"))?
+        .ok_or_else(|| bad("keyId names no key of the account"))?;
+    crate::auth::keys::verify(&key, alg, data, sig)
+        .map_err(|_| bad("the signature does not verify"))?;
+    Ok(account)
 }
 
 async fn use_nonce(c: &Console, link: &Link, login: &str) -> Result<()> {
