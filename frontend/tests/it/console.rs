@@ -443,8 +443,11 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Kills chromedriver's process group: the browser it started too,
+    /// even when a failed test never closed its session.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
@@ -455,8 +458,10 @@ async fn driver() -> Driver {
         .local_addr()
         .unwrap()
         .port();
+    use std::os::unix::process::CommandExt;
     let child = std::process::Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
