@@ -15,6 +15,10 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # default image is made from busybox-static; skopeo converts image formats.
 for p in runc runsc skopeo; do command -v $p >/dev/null 2>&1 || need_apt+=($p); done
 dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
+# The web console's tests drive a real browser: chromium, headless,
+# through chromedriver (WebDriver).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}" >&2
   $SUDO apt-get update -qq

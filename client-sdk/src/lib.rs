@@ -17,7 +17,8 @@
 //! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
 //!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
 //! - [`Client::sign_url`] ([`presign`]): msign's presigned URLs, and the
-//!   canonical form the frontend verifies them with.
+//!   canonical form the frontend verifies them with; [`console`]: the web
+//!   console's one-time sign-in links (`mconsole`).
 //! - [`sigv4`]: AWS Signature Version 4 for the S3 API, the functions the
 //!   frontend verifies with and clients (the bench) sign with; [`sigv2`]:
 //!   the older Signature Version 2 (`aws s3 presign`'s URLs).
@@ -44,6 +45,7 @@ mod body;
 mod chattr;
 mod client;
 mod config;
+pub mod console;
 mod dirs;
 mod error;
 mod info;

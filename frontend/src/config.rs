@@ -72,6 +72,10 @@ pub struct FrontendConfig {
     /// Free space each node keeps back from placement (`"0"`, `"10GiB"`).
     #[serde(default = "zero")]
     pub(crate) reserve: String,
+    /// Operator accounts: the web console shows them the cluster (nodes,
+    /// shards, repair, metrics); other accounts see only their own data.
+    #[serde(default)]
+    pub console_operators: Vec<String>,
     /// Accounts created at start if missing (without keys: add them with
     /// `mantad account add-key`).
     #[serde(default)]
@@ -223,6 +227,7 @@ impl FrontendConfig {
                 )?,
                 ..Default::default()
             },
+            console_operators: self.console_operators.clone(),
             ..Default::default()
         };
         Ok(FrontendSettings {

@@ -23,6 +23,8 @@
 //!   local CA `mantad dev` and the test kit make that certificate with.
 //! - `jobs` implements the supervisor's `Namespace` over the store: the
 //!   supervisor lives in the jobs crate, which never depends on this one.
+//! - `console` is the web console at `/console/` (docs/console.md): its
+//!   API runs the Manta handlers as the session's account.
 //! - `testkit` is the test cluster every crate's integration tests start
 //!   (public for them, hidden from the docs: not an API of the store).
 //!
@@ -34,6 +36,7 @@ pub mod auth;
 pub mod cluster;
 pub(crate) mod conditional;
 pub mod config;
+pub(crate) mod console;
 pub mod dev_ca;
 pub(crate) mod error;
 pub(crate) mod jobs;

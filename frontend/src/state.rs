@@ -37,6 +37,8 @@ pub struct Settings {
     /// Timeouts and bounds of the Manta and S3 listeners (and, in a
     /// cluster run in one process, of every role's).
     pub listener_limits: metadata_tier::net::Limits,
+    /// Accounts the web console shows the cluster to (docs/console.md).
+    pub console_operators: Vec<String>,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             s3_secrets: None,
             jobs: jobs::supervisor::JobSettings::default(),
             listener_limits: metadata_tier::net::Limits::default(),
+            console_operators: Vec::new(),
         }
     }
 }

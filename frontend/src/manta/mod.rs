@@ -71,10 +71,31 @@ async fn handle(
         // CORS preflight: browsers send it without credentials.
         return cors::preflight(&state, &path, &headers).await;
     }
-    // The one place requests are authenticated and authorized: the caller
-    // acts only on its own account, except anonymous reads of /public and
-    // sub-users, whose roles are checked against the entry (rbac).
+    // The one place requests are authenticated (the console authenticates
+    // its own way and calls `handle_as`).
     let caller = crate::auth::authenticate(&state, &method, &uri, &headers).await?;
+    handle_as(state, request_id, caller, method, uri, headers, body).await
+}
+
+/// Serves a request for a caller already authenticated: what the Manta API
+/// does after checking a signature, and what the web console calls with
+/// the account of its session, so both go through the same authorization
+/// (the caller acts only on its own account, except anonymous reads of
+/// /public and sub-users, whose roles are checked against the entry) and
+/// the same handlers.
+///
+/// # Errors
+/// Every Manta error.
+pub(crate) async fn handle_as(
+    state: AppState,
+    request_id: String,
+    caller: crate::auth::Caller,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let path = MantaPath::parse(uri.path())?;
     let mut account = state.accounts.resolve(&path.login).await?;
     let query: HashMap<String, String> = uri
         .query()

@@ -69,8 +69,15 @@ fn route_template(path: &str) -> String {
     }
 }
 
-pub(crate) fn app(state: AppState) -> axum::Router {
-    with_common_headers(super::router(state.clone()), &state)
+/// The Manta API and, beside it on the same listener, the web console
+/// (`/console/...`; `tls` makes its cookies `Secure`). What the API
+/// serves is sandboxed when a browser renders it, so a user's HTML never
+/// runs in the console's origin.
+pub(crate) fn app(state: AppState, tls: bool) -> axum::Router {
+    let api = super::router(state.clone())
+        .layer(middleware::from_fn(crate::console::sandbox_user_content));
+    let router = crate::console::router(state.clone(), tls).merge(api);
+    with_common_headers(router, &state)
 }
 
 /// The API as the plain listener beside a TLS one serves it: what needs
@@ -101,7 +108,8 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.settings.listener_limits;
-    metadata_tier::net::serve_tls("manta", listener, app(state), limits, tls, shutdown).await
+    let app = app(state, tls.is_some());
+    metadata_tier::net::serve_tls("manta", listener, app, limits, tls, shutdown).await
 }
 
 /// Serves the Manta API in plain HTTP beside a TLS listener: `/public`

@@ -112,8 +112,13 @@ async fn listing_pages_through_a_large_directory() {
     let tc = TestCluster::start().await;
     tc.mkdir("stor/many").await;
     let n = 1100;
-    let futs = (0..n).map(|i| put_owned(&tc, format!("stor/many/f{i:05}"), i));
-    futures::future::join_all(futs).await;
+    // 64 at a time: the test is about paging, not about 1,100 connections.
+    use futures::StreamExt;
+    futures::stream::iter(0..n)
+        .map(|i| put_owned(&tc, format!("stor/many/f{i:05}"), i))
+        .buffer_unordered(64)
+        .collect::<Vec<()>>()
+        .await;
     let mut marker = String::new();
     let mut seen = Vec::new();
     loop {

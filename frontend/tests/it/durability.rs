@@ -132,7 +132,8 @@ async fn a_rotten_copy_is_quarantined_and_repaired() {
 async fn a_lost_node_is_re_replicated() {
     let mut tc = TestCluster::start_with(3, |o| {
         maintained(o);
-        o.settings.node_lost_after = Duration::from_secs(6);
+        // Long enough for the writes below on a loaded machine.
+        o.settings.node_lost_after = Duration::from_secs(12);
     })
     .await;
     let mut objects = HashMap::new();
@@ -156,7 +157,7 @@ async fn a_lost_node_is_re_replicated() {
     let early = tc.maintenance_pass().await;
     assert_eq!(early.nodes_down, 1, "{early:?}");
     assert_eq!(early.copies_made, 0, "{early:?}");
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    tokio::time::sleep(Duration::from_secs(13)).await;
     let report = tc.maintenance_pass().await;
     assert_eq!(report.nodes_lost, 1, "{report:?}");
     assert_eq!(report.still_below, 0, "{report:?}");

@@ -8,6 +8,7 @@
 mod auth;
 mod auth_node_manta;
 mod bad_input;
+mod console;
 mod content_hash;
 mod contention;
 mod cors;

@@ -96,6 +96,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ..AgentRole::default()
     });
     opts.settings.s3_secrets = Some(SecretBox::load(&data.join("secrets").join("s3.key"), true)?);
+    // The dev account is the console's operator: it sees the cluster page.
+    opts.settings.console_operators = vec![user.clone()];
     let ca_file = if plain_http {
         None
     } else {
@@ -156,6 +158,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         data.display(),
         env_file.display(),
         data.display(),
+    );
+    println!(
+        "Web console:               {}/console/\n\
+         Sign in to it with a link: source {} && mconsole\n",
+        cluster.url,
+        env_file.display(),
     );
     tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
     println!("stopping");
