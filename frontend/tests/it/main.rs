@@ -26,5 +26,6 @@ mod s3;
 mod s3_chunked;
 mod s3_clients;
 mod s3_wire;
+mod task_toolbox;
 mod tls;
 mod tls_dev;

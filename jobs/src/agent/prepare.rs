@@ -98,6 +98,15 @@ pub(crate) async fn common_spec(
     for (i, asset) in req.assets.iter().enumerate() {
         spec.mounts.push(mount_asset(shared, asset, dir, i).await?);
     }
+    if let Some(tb) = super::toolbox::attach(shared, req, dir, WALL_TIME)? {
+        spec.mounts.extend(tb.mounts);
+        for (k, v) in &mut spec.env {
+            if k == "MANTA_URL" {
+                v.clone_from(&tb.url);
+            }
+        }
+        dir.keep_toolbox(tb.guard);
+    }
     Ok(spec)
 }
 
