@@ -4,6 +4,7 @@
 mod dirs;
 pub(crate) mod jobs;
 mod link;
+mod medusa;
 mod objects;
 pub(crate) mod respond;
 mod server;
@@ -28,6 +29,10 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/ping", get(|| async { StatusCode::OK }))
         .route("/{*path}", any(dispatch))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            medusa::intercept,
+        ))
         .with_state(state)
 }
 

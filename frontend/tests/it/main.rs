@@ -20,6 +20,7 @@ mod jobs;
 mod jobs_sandbox;
 mod kill;
 mod links;
+mod mlogin;
 mod multihost;
 mod objects;
 mod s3;

@@ -124,3 +124,43 @@ async fn forged_task_credentials_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// Input left open closes itself after the configured idle time (Manta:
+/// an hour), and the job then ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_input_closes_itself() {
+    let tc = TestCluster::start_with(2, |o| {
+        o.agent = Some(frontend::cluster::AgentRole {
+            runtime: RuntimeKind::Runc,
+            slots: 2,
+            ..Default::default()
+        });
+        o.settings.jobs.input_idle_close = Duration::from_secs(3);
+    })
+    .await;
+    tc.put("stor/in", "abc\n").await;
+    let id = create(&tc, json!({"phases": [{"exec": "wc -c"}]})).await;
+    add_inputs(&tc, &id, &[format!("/{USER}/stor/in")], false).await;
+    let job = wait_done(&tc, &id, Duration::from_secs(90)).await;
+    assert_eq!(job["inputDone"], true, "{job}");
+    assert_eq!(job["stats"]["errors"], 0, "{job}");
+}
+
+/// `maggr` in a reducer: key-wise sums and means of the map outputs.
+#[tokio::test(flavor = "multi_thread")]
+async fn maggr_aggregates_by_key() {
+    let tc = cluster(RuntimeKind::Runc).await;
+    tc.put("stor/a", "x 1\ny 10\n").await;
+    tc.put("stor/b", "x 3\ny 30\n").await;
+    let id = create(
+        &tc,
+        json!({"phases": [{"exec": "cat"},
+                          {"type": "reduce", "exec": "sort | maggr -c1=key -c2=sum,mean"}]}),
+    )
+    .await;
+    add_inputs(&tc, &id, &[format!("/{USER}/stor/a"), format!("/{USER}/stor/b")], true).await;
+    wait_done(&tc, &id, Duration::from_secs(120)).await;
+    let out = live_lines(&tc, &id, "out").await;
+    assert_eq!(out.len(), 1, "{:?}", live_lines(&tc, &id, "err").await);
+    assert_eq!(object_text(&tc, &out[0]).await, "x 4,2\ny 40,20\n");
+}

@@ -24,6 +24,7 @@ mod failure;
 mod fetch;
 mod http;
 mod image;
+pub(crate) mod medusa;
 mod msplit;
 #[cfg(test)]
 mod msplit_prop;
