@@ -213,8 +213,14 @@ pub(crate) async fn session(
     let master = tokio::select! {
         m = master => m.ok(),
         ran = &mut run => {
-            let _ = tx.send(control("error", serde_json::json!({"error": "the session could not start"}))).await;
-            return judge(ran.map_err(Failure::from_run)?);
+            let why = match &ran {
+                Ok(o) => format!("exit {:?}: {}", o.exit_code, String::from_utf8_lossy(&o.stderr).trim()),
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(task = %req.task_id, %why, "mlogin session did not start");
+            let _ = tx.send(control("error", serde_json::json!({"error": format!("the session could not start ({why})")}))).await;
+            judge(ran.map_err(Failure::from_run)?)?;
+            return Err(Failure::Infra(format!("mlogin: no terminal ({why})")));
         }
     };
     let Some(master) = master else {

@@ -272,6 +272,12 @@ fn spawn(
     let bundle = task.dir.display().to_string();
     args.extend(["run".into(), "--bundle".into(), bundle]);
     if let Some(c) = console {
+        // runc hands the pty over only when it detaches (in the foreground
+        // it wants a terminal of its own); the monitor then watches the
+        // container. runsc hands it over either way.
+        if runtime == RuntimeKind::Runc {
+            args.push("--detach".into());
+        }
         args.extend(["--console-socket".into(), c.path.display().to_string()]);
     }
     args.push(task.id.clone());
