@@ -1,4 +1,4 @@
-//! mlogin end to end: node-manta's real `mlogin` (under `script`, which
+//! mlogin end to end: node-manta's real `mlogin` and ours (under `script`, which
 //! gives it the terminal it insists on) against a cluster whose agents run
 //! the session in a real container; commands are typed in and their
 //! output read back through the medusa websocket relay.
@@ -35,10 +35,26 @@ impl Screen {
 }
 
 async fn node_mlogin(runtime: RuntimeKind) {
+    mlogin_session(runtime, node_bin().join("mlogin")).await;
+}
+
+/// Ours (client-sdk's), built beside `mantad`.
+fn our_mlogin() -> std::path::PathBuf {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_mantad"))
+        .parent()
+        .unwrap()
+        .join("mlogin");
+    assert!(
+        bin.is_file(),
+        "no mlogin beside mantad: run `cargo build -p client-sdk --bins` first"
+    );
+    bin
+}
+
+async fn mlogin_session(runtime: RuntimeKind, mlogin: std::path::PathBuf) {
     let tc = cluster(runtime).await;
     let body = "x".repeat(1234);
     tc.put("stor/obj", body).await;
-    let mlogin = node_bin().join("mlogin");
     let cmd = format!("{} /{USER}/stor/obj", mlogin.display());
     let mut child = tokio::process::Command::new("script")
         .args(["-q", "-e", "-c", &cmd, "/dev/null"])
@@ -104,6 +120,11 @@ async fn node_mlogin(runtime: RuntimeKind) {
 #[tokio::test(flavor = "multi_thread")]
 async fn node_manta_mlogin_runc() {
     node_mlogin(RuntimeKind::Runc).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn our_mlogin_runc() {
+    mlogin_session(RuntimeKind::Runc, our_mlogin()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
