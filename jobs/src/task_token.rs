@@ -78,7 +78,10 @@ mod tests {
         assert_eq!((g.login.as_str(), g.job_id.as_str()), ("alice", "j1"));
         assert!(verify(&ClusterKey::generate(), &t).is_none());
         assert!(verify(&key, &t.replace("alice", "bob")).is_none());
-        let old = format!("v1 alice j1 t1 1 {}", key.purpose_mac(PURPOSE, "v1 alice j1 t1 1"));
+        let old = format!(
+            "v1 alice j1 t1 1 {}",
+            key.purpose_mac(PURPOSE, "v1 alice j1 t1 1")
+        );
         assert!(verify(&key, &old).is_none());
         assert!(verify(&key, "junk").is_none());
     }

@@ -22,7 +22,11 @@ const MEDUSA_ASSET: &str = "/poseidon/public/medusa/agent.sh";
 
 /// Interactive session in a Manta compute container.
 #[derive(clap::Parser, Debug)]
-#[command(name = "mlogin", version, about = "Interactive session on a Manta object")]
+#[command(
+    name = "mlogin",
+    version,
+    about = "Interactive session on a Manta object"
+)]
 struct Args {
     #[command(flatten)]
     common: Common,
@@ -82,11 +86,8 @@ impl RawMode {
         };
         let mut raw = saved.clone();
         raw.make_raw();
-        let _ = rustix::termios::tcsetattr(
-            stdin.as_fd(),
-            rustix::termios::OptionalActions::Now,
-            &raw,
-        );
+        let _ =
+            rustix::termios::tcsetattr(stdin.as_fd(), rustix::termios::OptionalActions::Now, &raw);
         RawMode(Some(saved))
     }
 }
@@ -170,8 +171,8 @@ async fn attach_and_run(
         .ok_or_else(|| anyhow::anyhow!("mlogin needs a plain-HTTP MANTA_URL (got {base})"))?
         .trim_end_matches('/')
         .to_string();
-    let mut request = format!("ws://{host}/{}/medusa/attach/{id}/master", client.user())
-        .into_client_request()?;
+    let mut request =
+        format!("ws://{host}/{}/medusa/attach/{id}/master", client.user()).into_client_request()?;
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let h = request.headers_mut();
     h.insert("date", HeaderValue::from_str(&date)?);

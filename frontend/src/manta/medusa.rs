@@ -13,8 +13,8 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
@@ -40,7 +40,7 @@ enum Parked {
     /// A client waiting for its job's session.
     Master(oneshot::Sender<Ws>),
     /// A session waiting for its client.
-    Slave(Ws),
+    Slave(Box<Ws>),
 }
 
 /// Sides waiting for their other half, by job id.
@@ -174,7 +174,7 @@ fn park_slave(id: String, slave: Ws) {
         },
         Some(Parked::Slave(_)) | None => slave,
     };
-    parked.insert(id.clone(), Parked::Slave(slave));
+    parked.insert(id.clone(), Parked::Slave(Box::new(slave)));
     drop(parked);
     // A session nobody attaches to is dropped (its agent then ends it).
     tokio::spawn(async move {
@@ -194,7 +194,7 @@ async fn run_master(id: String, mut master: Ws) {
             return;
         };
         match parked.remove(&id) {
-            Some(Parked::Slave(s)) => Some(s),
+            Some(Parked::Slave(s)) => Some(*s),
             _ => {
                 parked.insert(id.clone(), Parked::Master(tx));
                 None

@@ -48,7 +48,11 @@ async fn toolbox(runtime: RuntimeKind) {
     tc.put("stor/mine", "my own words\n").await;
     tc.mkdir("stor/made").await;
     let r = tc
-        .as_user("other", Method::PUT, &format!("{}/other/stor/private", tc.cluster.url))
+        .as_user(
+            "other",
+            Method::PUT,
+            &format!("{}/other/stor/private", tc.cluster.url),
+        )
         .body("not yours\n")
         .send()
         .await
@@ -64,10 +68,16 @@ async fn toolbox(runtime: RuntimeKind) {
     assert_eq!(out.len(), 1);
     let text = object_text(&tc, &out[0]).await;
     assert!(text.contains("my own words"), "{text}");
-    assert!(text.contains("refused") && !text.contains("LEAKED"), "{text}");
+    assert!(
+        text.contains("refused") && !text.contains("LEAKED"),
+        "{text}"
+    );
     assert!(!text.contains("not yours"), "{text}");
     assert!(text.contains("by-task"), "mls: {text}");
-    assert!(text.contains(&format!("/{USER}/stor/mine")), "mfind: {text}");
+    assert!(
+        text.contains(&format!("/{USER}/stor/mine")),
+        "mfind: {text}"
+    );
 
     // The object the task wrote is the owner's.
     let made = object_text(&tc, &format!("/{USER}/stor/made/by-task")).await;
@@ -158,7 +168,13 @@ async fn maggr_aggregates_by_key() {
                           {"type": "reduce", "exec": "sort | maggr -c1=key -c2=sum,mean"}]}),
     )
     .await;
-    add_inputs(&tc, &id, &[format!("/{USER}/stor/a"), format!("/{USER}/stor/b")], true).await;
+    add_inputs(
+        &tc,
+        &id,
+        &[format!("/{USER}/stor/a"), format!("/{USER}/stor/b")],
+        true,
+    )
+    .await;
     wait_done(&tc, &id, Duration::from_secs(120)).await;
     let out = live_lines(&tc, &id, "out").await;
     assert_eq!(out.len(), 1, "{:?}", live_lines(&tc, &id, "err").await);

@@ -225,9 +225,14 @@ pub(crate) async fn session(
     };
     let Some(master) = master else {
         let _ = tx
-            .send(control("error", serde_json::json!({"error": "no terminal"})))
+            .send(control(
+                "error",
+                serde_json::json!({"error": "no terminal"}),
+            ))
             .await;
-        return Err(Failure::Infra("mlogin: the runtime gave no terminal".into()));
+        return Err(Failure::Infra(
+            "mlogin: the runtime gave no terminal".into(),
+        ));
     };
     if let (Some(c), Some(l)) = (start.columns, start.lines) {
         let _ = set_size(&master, c, l);
@@ -351,8 +356,14 @@ mod tests {
             "/usr/bin/ctrun",
             &["-i", "core", "-l", "child", "/bin/bash", "-c", "echo 'hi'"],
         ));
-        assert!(c.contains("exec /bin/bash --norc '-c' 'echo '\\''hi'\\'''"), "{c}");
-        assert_eq!(shell_command(&start("/bin/ls", &["-l"])), "exec '/bin/ls' '-l'");
+        assert!(
+            c.contains("exec /bin/bash --norc '-c' 'echo '\\''hi'\\'''"),
+            "{c}"
+        );
+        assert_eq!(
+            shell_command(&start("/bin/ls", &["-l"])),
+            "exec '/bin/ls' '-l'"
+        );
     }
 
     #[test]

@@ -130,9 +130,8 @@ pub(crate) fn install(bin_dir: &Path, root: &Path) -> Installed {
             "#!/bin/sh\n[ -S \"${{MANTA_URL#unix://}}\" ] || {{ echo \"{name}: no toolbox socket in this task\" >&2; exit 1; }}\n{run}\n"
         );
         let path = bin_dir.join(name);
-        let written = std::fs::write(&path, script).and_then(|()| {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-        });
+        let written = std::fs::write(&path, script)
+            .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)));
         if let Err(e) = written {
             tracing::warn!(error = %e, "cannot write toolbox wrapper");
             continue;
@@ -289,7 +288,10 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
         headers.remove(h);
     }
     headers.remove(crate::task_token::HEADER);
-    headers.insert(HeaderName::from_static(crate::task_token::HEADER), p.token.clone());
+    headers.insert(
+        HeaderName::from_static(crate::task_token::HEADER),
+        p.token.clone(),
+    );
     // `mput` from stdin sends no length (chunked).
     let has_body = headers.contains_key("content-length")
         || !matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE);
@@ -318,7 +320,10 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
     };
     let mut builder = Response::builder().status(resp.status().as_u16());
     for (k, v) in resp.headers() {
-        if !matches!(k.as_str(), "connection" | "transfer-encoding" | "keep-alive") {
+        if !matches!(
+            k.as_str(),
+            "connection" | "transfer-encoding" | "keep-alive"
+        ) {
             builder = builder.header(k, v);
         }
     }

@@ -190,7 +190,10 @@ async fn execute<W: AsyncWrite + Unpin>(
     begun: Instant,
 ) -> Result<TaskOutcome> {
     let console = match &task.spec.console {
-        Some(sink) => Some(super::console::ConsoleServer::start(&task.id, sink.clone())?),
+        Some(sink) => Some(super::console::ConsoleServer::start(
+            &task.id,
+            sink.clone(),
+        )?),
         None => None,
     };
     let mut child = spawn(task, cgroup, stdin.is_some(), console.as_ref())?;
