@@ -131,3 +131,44 @@ async fn our_mlogin_runc() {
 async fn node_manta_mlogin_runsc() {
     node_mlogin(RuntimeKind::Runsc).await;
 }
+
+/// The attach endpoint: the owner only, a websocket only, and the agent's
+/// side only with the session's task credential.
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_is_the_owners_and_needs_an_upgrade() {
+    use reqwest::Method;
+    let tc = TestCluster::start_with(1, |o| o.agent = None).await;
+    let id = super::jobs::create(&tc, serde_json::json!({"phases": [{"exec": "cat"}]})).await;
+    let master = tc.url(&format!("medusa/attach/{id}/master"));
+    let r = tc.at(Method::GET, &master).send().await.unwrap();
+    assert_error(r, 400, "ExpectedUpgrade").await;
+    let r = tc
+        .as_user("other", Method::GET, &master)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = tc.anon(Method::GET, &master).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let unknown = tc.url(&format!("medusa/attach/{}/master", uuid::Uuid::new_v4()));
+    let r = tc.at(Method::GET, &unknown).send().await.unwrap();
+    assert_error(r, 404, "JobNotFound").await;
+    let slave = tc.url(&format!("medusa/attach/{id}/slave"));
+    let r = tc.at(Method::GET, &slave).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // A task credential of another job does not open this one.
+    let other_job = jobs::task_token::mint(
+        tc.cluster.meta.cluster_key(),
+        USER,
+        "another-job",
+        "t",
+        Duration::from_secs(60),
+    );
+    let r = tc
+        .anon(Method::GET, &slave)
+        .header(jobs::task_token::HEADER, other_job)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
