@@ -46,8 +46,15 @@ impl Client {
     ///
     /// # Errors
     /// An unreadable CA file; the HTTP client cannot be built.
-    pub fn with_signer(config: Config, signer: Option<Signer>) -> Result<Client> {
-        let http = crate::tls::client_builder(config.ca_file.as_deref(), config.insecure)?
+    pub fn with_signer(mut config: Config, signer: Option<Signer>) -> Result<Client> {
+        let mut builder = crate::tls::client_builder(config.ca_file.as_deref(), config.insecure)?;
+        // `MANTA_URL=unix:///path/to.sock`: HTTP over a unix socket (a job
+        // task's toolbox socket).
+        if let Some(socket) = config.url.strip_prefix("unix://") {
+            builder = builder.unix_socket(std::path::Path::new(socket));
+            config.url = "http://localhost".into();
+        }
+        let http = builder
             .connect_timeout(Duration::from_secs(4))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(1024)

@@ -289,6 +289,15 @@ pub async fn start_frontend(
         .await
         .with_context(|| format!("bind frontend to {listen}"))?;
     let addr = listener.local_addr()?;
+    if tls.is_none() {
+        // Tasks' toolboxes reach the API here (plain HTTP only for now).
+        let host = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        state.jobs.set_api_url(format!("http://{host}"));
+    }
     let cancel = CancellationToken::new();
     let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
     let upkeep = tokio::spawn(crate::maintain::run(

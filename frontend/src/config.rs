@@ -99,6 +99,10 @@ pub struct FrontendConfig {
     /// Times a task lost to a node failure is run again elsewhere.
     #[serde(default = "two")]
     pub(crate) job_max_retries: u32,
+    /// Input of a job left open is closed after this long without new
+    /// inputs (Manta: 1h).
+    #[serde(default = "default_input_idle_close")]
+    pub(crate) job_input_idle_close: String,
     /// The certificate chain (PEM, leaf first) of the Manta and S3 APIs;
     /// with `tls_key_file`, both speak HTTPS. Reloaded on SIGHUP.
     #[serde(default)]
@@ -139,6 +143,9 @@ fn default_lost_after() -> String {
 }
 fn default_maintenance_interval() -> String {
     "5m".into()
+}
+fn default_input_idle_close() -> String {
+    "1h".into()
 }
 fn default_gc_grace() -> String {
     "1h".into()
@@ -219,6 +226,7 @@ impl FrontendConfig {
             jobs: jobs::supervisor::JobSettings {
                 slots_per_node: self.job_slots_per_node,
                 max_retries: self.job_max_retries,
+                input_idle_close: duration("job_input_idle_close", &self.job_input_idle_close)?,
             },
             listener_limits: metadata_tier::net::Limits {
                 tls_handshake_timeout: duration(

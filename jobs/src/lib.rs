@@ -43,5 +43,6 @@ pub mod model;
 pub mod runtime;
 mod safe_fs;
 pub mod supervisor;
+pub mod task_token;
 
 pub use error::{Error, Result};

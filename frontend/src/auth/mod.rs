@@ -81,6 +81,9 @@ pub(crate) async fn authenticate(
 ) -> Result<Caller> {
     let now = SystemTime::now();
     signature::check_date(headers, now)?;
+    if let Some(account) = task_token(state, headers).await? {
+        return Ok(Caller::Account(Box::new(account)));
+    }
     if let Some(value) = headers.get("authorization") {
         let value = value
             .to_str()
@@ -113,6 +116,20 @@ pub(crate) async fn authenticate(
         return verify_with(state, &p.key_id, alg, p.signed.as_bytes(), &p.signature).await;
     }
     Ok(Caller::Anonymous)
+}
+
+/// A job task's toolbox request, forwarded by its node's agent with the
+/// task's credential (`jobs::task_token`): the job's owner.
+async fn task_token(state: &AppState, headers: &HeaderMap) -> Result<Option<AccountRecord>> {
+    let Some(value) = headers.get(jobs::task_token::HEADER) else {
+        return Ok(None);
+    };
+    let grant = value
+        .to_str()
+        .ok()
+        .and_then(|t| jobs::task_token::verify(state.meta.cluster_key(), t))
+        .ok_or(Error::InvalidSignature)?;
+    Ok(Some(state.accounts.resolve(&grant.login).await?))
 }
 
 async fn verify(

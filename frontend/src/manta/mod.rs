@@ -5,6 +5,7 @@ mod cors;
 mod dirs;
 pub(crate) mod jobs;
 mod link;
+mod medusa;
 mod metadata;
 mod objects;
 pub(crate) mod respond;
@@ -30,6 +31,10 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/ping", get(|| async { StatusCode::OK }))
         .route("/{*path}", any(dispatch))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            medusa::intercept,
+        ))
         .with_state(state)
 }
 

@@ -81,6 +81,9 @@ async fn attempt(
     let spec = task_spec(shared, req, &dir, &mut read).await;
     (result.input_local_bytes, result.input_remote_bytes) = (read.local, read.remote);
     let spec = spec?;
+    if super::medusa::is_medusa(&req.exec) {
+        return super::medusa::session(shared, req, spec).await;
+    }
     let (outcome, stdout) = match inputs {
         None => run_capturing(shared, &spec, None).await?,
         Some(batches) => {

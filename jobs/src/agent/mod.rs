@@ -24,6 +24,7 @@ mod failure;
 mod fetch;
 mod http;
 mod image;
+pub(crate) mod medusa;
 mod msplit;
 #[cfg(test)]
 mod msplit_prop;
@@ -34,6 +35,7 @@ mod reduce_feed;
 mod spool;
 mod task_dir;
 mod tasks;
+mod toolbox;
 mod utilities;
 pub mod wire;
 
@@ -93,6 +95,12 @@ pub(crate) struct Shared {
     slot_count: u32,
     table: tasks::Table,
     spool_limits: SpoolLimits,
+    /// Mints the tasks' toolbox credentials.
+    cluster_key: metadata_tier::net::ClusterKey,
+    /// Our m* commands for tasks (`toolbox.rs`).
+    toolbox: toolbox::Installed,
+    /// Forwards the tasks' toolbox requests to the frontend.
+    toolbox_client: reqwest::Client,
 }
 
 impl Agent {
@@ -112,6 +120,7 @@ impl Agent {
         let root = images.state_dir().join("agent");
         let (bin_dir, tasks_dir) = (root.join("bin"), root.join("tasks"));
         utilities::install(&bin_dir)?;
+        let toolbox = toolbox::install(&bin_dir, &root);
         match std::fs::remove_dir_all(&tasks_dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(e).ctx("remove old task directories", &tasks_dir)
@@ -132,7 +141,7 @@ impl Agent {
             runner,
             fetcher: fetch::Fetcher {
                 store: cfg.store,
-                client: StorageClient::new(cfg.cluster_key),
+                client: StorageClient::new(cfg.cluster_key.clone()),
             },
             bin_dir,
             tasks_dir,
@@ -143,6 +152,12 @@ impl Agent {
             slot_count,
             table: tasks::Table::default(),
             spool_limits: cfg.limits.spool,
+            cluster_key: cfg.cluster_key,
+            toolbox,
+            toolbox_client: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
         });
         tasks::spawn_sweeper(Arc::downgrade(&shared));
         Ok(Agent { shared })

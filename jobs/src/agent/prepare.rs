@@ -24,7 +24,7 @@ e=$MANTA_EXEC; unset MANTA_INIT MANTA_EXEC; exec /bin/sh -c "$e""#;
 
 /// Stays well under the supervisor's patience; Manta has no per-task
 /// time limit of its own.
-const WALL_TIME: Duration = Duration::from_secs(3600);
+pub(crate) const WALL_TIME: Duration = Duration::from_secs(3600);
 
 /// Bytes read to prepare the task.
 #[derive(Debug, Default, Clone, Copy)]
@@ -94,9 +94,19 @@ pub(crate) async fn common_spec(
         ],
         env: base_env(req, &image.path),
         limits: limits(req),
+        console: None,
     };
     for (i, asset) in req.assets.iter().enumerate() {
         spec.mounts.push(mount_asset(shared, asset, dir, i).await?);
+    }
+    if let Some(tb) = super::toolbox::attach(shared, req, dir, WALL_TIME)? {
+        spec.mounts.extend(tb.mounts);
+        for (k, v) in &mut spec.env {
+            if k == "MANTA_URL" {
+                v.clone_from(&tb.url);
+            }
+        }
+        dir.keep_toolbox(tb.guard);
     }
     Ok(spec)
 }

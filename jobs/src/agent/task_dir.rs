@@ -11,6 +11,8 @@ use crate::safe_fs::Confined;
 
 pub(crate) struct TaskDir {
     root: PathBuf,
+    /// The task's toolbox socket service (`toolbox.rs`), ended first.
+    toolbox: std::sync::Mutex<Option<super::toolbox::Attached>>,
 }
 
 impl TaskDir {
@@ -20,7 +22,10 @@ impl TaskDir {
     /// The directories cannot be made (ours).
     pub(crate) fn create(parent: &Path) -> Result<Self, Failure> {
         let root = parent.join(uuid::Uuid::new_v4().simple().to_string());
-        let dir = Self { root };
+        let dir = Self {
+            root,
+            toolbox: std::sync::Mutex::new(None),
+        };
         std::fs::create_dir_all(dir.files()).infra("create the task directory")?;
         std::fs::create_dir(dir.spool()).infra("create the task spool")?;
         // The image's user may not be root; the spool is the task's alone.
@@ -38,6 +43,18 @@ impl TaskDir {
         Confined::root(self.spool())
     }
 
+    /// `sock/`: the toolbox socket, mounted read-only.
+    pub(crate) fn socket_dir(&self) -> PathBuf {
+        self.root.join("sock")
+    }
+
+    /// Keeps the toolbox socket served while this directory lives.
+    pub(crate) fn keep_toolbox(&self, guard: super::toolbox::Attached) {
+        if let Ok(mut slot) = self.toolbox.lock() {
+            *slot = Some(guard);
+        }
+    }
+
     pub(crate) fn files(&self) -> PathBuf {
         self.root.join("files")
     }
@@ -50,6 +67,9 @@ impl TaskDir {
 
 impl Drop for TaskDir {
     fn drop(&mut self) {
+        if let Ok(mut slot) = self.toolbox.lock() {
+            slot.take();
+        }
         if let Err(e) = std::fs::remove_dir_all(&self.root) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(dir = %self.root.display(), error = %e, "cannot remove task directory");

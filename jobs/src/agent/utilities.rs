@@ -1,4 +1,4 @@
-//! The in-task utilities (`mpipe`, `mcat`, `mtee`, `msplit`): POSIX shell
+//! The in-task utilities (`mpipe`, `mcat`, `mtee`, `msplit`, `maggr`): POSIX shell
 //! scripts written at start into a directory every task sees read-only at
 //! [`BIN_DIR`]. They only write records into the task's spool
 //! ([`SPOOL_DIR`]); `spool.rs` reads them after the task exits. Beside
@@ -19,12 +19,13 @@ const BATCH_DRIVER_NAME: &str = ".batch.sh";
 /// The command of a batch's container: the driver.
 pub(crate) const BATCH_COMMAND: &str = "exec /bin/sh /opt/manta/bin/.batch.sh";
 
-const SCRIPTS: [(&str, &str); 6] = [
+const SCRIPTS: [(&str, &str); 7] = [
     (".spool.sh", include_str!("utilities/spool.sh")),
     ("mpipe", include_str!("utilities/mpipe.sh")),
     ("mcat", include_str!("utilities/mcat.sh")),
     ("mtee", include_str!("utilities/mtee.sh")),
     ("msplit", include_str!("utilities/msplit.sh")),
+    ("maggr", include_str!("utilities/maggr.sh")),
     (BATCH_DRIVER_NAME, include_str!("utilities/batch.sh")),
 ];
 

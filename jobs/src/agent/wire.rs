@@ -132,6 +132,11 @@ pub struct TaskRequest {
     /// [`StoredBlob::nodes`], not retried.
     #[serde(default)]
     pub replicas: Vec<NodeAddr>,
+    /// The frontend's Manta API (`http://host:port`) the task's toolbox
+    /// (`mget`, `mput`, ... inside the task) is forwarded to, as the job's
+    /// owner; `None`: no toolbox.
+    #[serde(default)]
+    pub api_url: Option<String>,
 }
 
 /// A batch of a reducer's inputs, in stream order.

@@ -78,6 +78,9 @@ impl RuntimeKind {
             args.extend(
                 ["--network=none", "--ignore-cgroups", "--platform=ptrace"].map(String::from),
             );
+            // A task may connect to the host sockets bind-mounted into it:
+            // only its toolbox socket (agent/toolbox.rs) is.
+            args.push("--host-uds=open".to_owned());
         }
         args
     }

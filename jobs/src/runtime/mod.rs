@@ -3,6 +3,7 @@
 
 mod cgroup;
 mod cleanup;
+mod console;
 mod kind;
 mod metrics;
 mod monitor;
@@ -14,6 +15,7 @@ mod task;
 mod userns;
 
 pub(crate) use cleanup::layers_in_use;
+pub use console::{set_size, ConsoleSink};
 pub use kind::RuntimeKind;
 pub use runner::TaskRunner;
 pub use task::{BindMount, LimitKind, Limits, TaskOutcome, TaskSpec};

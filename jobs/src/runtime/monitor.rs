@@ -26,9 +26,19 @@ pub(crate) async fn monitor(
     tokio::pin!(deadline);
     let mut tick = tokio::time::interval(POLL);
     let mut hit = Vec::new();
+    // runc with a terminal runs detached (`run -d`, see runner.rs): its exit
+    // only means the container started; then the container is watched.
+    let detached = spec.console.is_some() && spec.runtime == RuntimeKind::Runc;
+    let (mut started, mut ticks) = (false, 0u32);
     let exited = loop {
         tokio::select! {
-            status = child.wait() => break status.ok().and_then(exit_code),
+            status = child.wait(), if !started => {
+                let code = status.ok().and_then(exit_code);
+                if !detached || code != Some(0) {
+                    break code;
+                }
+                started = true;
+            }
             () = &mut deadline => {
                 hit.push(LimitKind::WallTime);
                 break None;
@@ -42,6 +52,11 @@ pub(crate) async fn monitor(
                     hit.push(LimitKind::Memory);
                     break None;
                 }
+                ticks += 1;
+                if started && ticks % 5 == 0 && !running(spec.runtime, state, id).await {
+                    // The exit status of a detached container is not kept.
+                    break Some(0);
+                }
             }
         }
     };
@@ -52,6 +67,18 @@ pub(crate) async fn monitor(
     let _ = child.start_kill();
     let _ = child.wait().await;
     (None, hit)
+}
+
+/// Whether the runtime reports container `id` as still there and not
+/// stopped.
+async fn running(runtime: RuntimeKind, state: &Path, id: &str) -> bool {
+    let Some(out) = super::cleanup::runtime_command(runtime, state, &["state", id]).await else {
+        return false;
+    };
+    serde_json::from_str::<serde_json::Value>(&out)
+        .ok()
+        .and_then(|v| v["status"].as_str().map(|s| s != "stopped"))
+        .unwrap_or(false)
 }
 
 async fn stop_container(cgroup: &TaskCgroup, runtime: RuntimeKind, state: &Path, id: &str) {

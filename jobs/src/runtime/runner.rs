@@ -156,6 +156,7 @@ impl TaskRunner {
             binds: &check_mounts(spec)?,
             cgroups_path: runc.then(|| TaskCgroup::runc_path(&task.id)),
             tmp: tmp_dir(&task.dir),
+            terminal: spec.console.is_some(),
         })?;
         oci.save(task.dir.join("config.json"))?;
         let (memory, pids) = if runc {
@@ -188,7 +189,14 @@ async fn execute<W: AsyncWrite + Unpin>(
     stdout: &mut W,
     begun: Instant,
 ) -> Result<TaskOutcome> {
-    let mut child = spawn(task, cgroup, stdin.is_some())?;
+    let console = match &task.spec.console {
+        Some(sink) => Some(super::console::ConsoleServer::start(
+            &task.id,
+            sink.clone(),
+        )?),
+        None => None,
+    };
+    let mut child = spawn(task, cgroup, stdin.is_some(), console.as_ref())?;
     let started = Instant::now();
     super::metrics::started(task.spec.runtime, started - begun);
     let _running = super::metrics::Running::start(task.spec.runtime);
@@ -251,7 +259,12 @@ async fn feed_stdin(source: Option<&mut (dyn AsyncRead + Unpin + Send)>, pipe: O
     let _ = pipe.shutdown().await;
 }
 
-fn spawn(task: &Task<'_>, cgroup: &TaskCgroup, piped_stdin: bool) -> Result<Child> {
+fn spawn(
+    task: &Task<'_>,
+    cgroup: &TaskCgroup,
+    piped_stdin: bool,
+    console: Option<&super::console::ConsoleServer>,
+) -> Result<Child> {
     let stdin = match &task.spec.stdin {
         _ if piped_stdin => Stdio::piped(),
         Some(path) => Stdio::from(std::fs::File::open(path).ctx("open task stdin", path)?),
@@ -260,7 +273,17 @@ fn spawn(task: &Task<'_>, cgroup: &TaskCgroup, piped_stdin: bool) -> Result<Chil
     let runtime = task.spec.runtime;
     let mut args = runtime.global_args(task.state);
     let bundle = task.dir.display().to_string();
-    args.extend(["run".into(), "--bundle".into(), bundle, task.id.clone()]);
+    args.extend(["run".into(), "--bundle".into(), bundle]);
+    if let Some(c) = console {
+        // runc hands the pty over only when it detaches (in the foreground
+        // it wants a terminal of its own); the monitor then watches the
+        // container. runsc hands it over either way.
+        if runtime == RuntimeKind::Runc {
+            args.push("--detach".into());
+        }
+        args.extend(["--console-socket".into(), c.path.display().to_string()]);
+    }
+    args.push(task.id.clone());
     let mut cmd = if runtime == RuntimeKind::Runc {
         // runc puts the container in the task cgroup's child itself.
         let mut cmd = Command::new(&task.binary);

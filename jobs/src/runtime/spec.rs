@@ -27,6 +27,8 @@ pub(crate) struct SpecInput<'a> {
     pub(crate) cgroups_path: Option<String>,
     /// Host directory on the write-capped tmpfs mounted at `/tmp`.
     pub tmp: PathBuf,
+    /// The process gets a pty (mlogin).
+    pub(crate) terminal: bool,
 }
 
 /// What a shell needs inside its own namespaces (change owners and modes
@@ -56,7 +58,7 @@ pub(crate) fn build(input: SpecInput<'_>) -> Result<Spec> {
         rlimit(PosixRlimitType::RlimitCore, 0)?,
     ];
     let process = ProcessBuilder::default()
-        .terminal(false)
+        .terminal(input.terminal)
         .user(
             UserBuilder::default()
                 .uid(input.uid)

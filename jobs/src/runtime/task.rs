@@ -79,6 +79,9 @@ pub struct TaskSpec {
     /// Added to (and overriding) the image's `Env`.
     pub env: Vec<(String, String)>,
     pub limits: Limits,
+    /// Run with a terminal (mlogin): the pty's master goes to this sink,
+    /// and stdin and stdout are the pty's instead.
+    pub console: Option<super::ConsoleSink>,
 }
 
 /// A limit that the task ran into.

@@ -66,6 +66,9 @@ pub(crate) struct Actor {
     /// Per phase: its assets and image, resolved once when the job starts.
     pub assets: Vec<Vec<InputObject>>,
     pub images: Vec<ImageRef>,
+    /// Input still open is closed after this long without new inputs.
+    idle_close: std::time::Duration,
+    last_input: tokio::time::Instant,
 }
 
 impl Actor {
@@ -76,6 +79,7 @@ impl Actor {
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
         let job = &rec.job;
+        let idle_close = cfg.input_idle_close;
         let sched = Scheduler::new(Setup {
             job_id: job.id.clone(),
             is_map: job.phases.iter().map(|p| p.phase_type.is_map()).collect(),
@@ -96,6 +100,8 @@ impl Actor {
             resolvers: Arc::new(Semaphore::new(32)),
             assets: Vec::new(),
             images: Vec::new(),
+            idle_close,
+            last_input: tokio::time::Instant::now(),
         }
     }
 
@@ -126,7 +132,10 @@ impl Actor {
                 Some(ev) = events.recv() => self.step(ev).await,
                 // Drain finished join handles so the set does not grow.
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
-                _ = beat.tick() => self.step(Event::Tick).await,
+                _ = beat.tick() => {
+                    self.close_idle_input().await;
+                    self.step(Event::Tick).await;
+                }
             }
         }
     }
@@ -180,8 +189,21 @@ impl Actor {
         Ok(())
     }
 
+    /// Closes input left open `idle_close` without new inputs.
+    async fn close_idle_input(&mut self) {
+        let job = &self.rec.job;
+        if job.input_done || job.cancelled || self.last_input.elapsed() < self.idle_close {
+            return;
+        }
+        tracing::info!(job = %job.id, "closing input idle too long");
+        if let Err(e) = self.end_input().await {
+            tracing::warn!(job = %self.rec.job.id, error = %e, "closing idle input");
+        }
+    }
+
     async fn add_inputs(&mut self, paths: Vec<String>, end: bool) -> Result<()> {
         self.refuse(true)?;
+        self.last_input = tokio::time::Instant::now();
         let id = self.rec.job.id.clone();
         let first = self.next_seq;
         for chunk in paths.chunks(1000) {

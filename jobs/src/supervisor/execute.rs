@@ -239,6 +239,7 @@ impl Actor {
             disk_gb: spec.disk_gb(),
             output_base: base,
             replicas,
+            api_url: self.ctx.api_url.clone(),
         })
     }
 

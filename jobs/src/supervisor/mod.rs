@@ -80,9 +80,18 @@ struct Inner {
     agent: AgentClient,
     journal: Journal,
     cfg: JobSettings,
+    /// The Manta API tasks' toolboxes reach (`TaskRequest::api_url`).
+    api_url: std::sync::OnceLock<String>,
 }
 
 impl Supervisor {
+    /// Names the Manta API (`http://host:port`) that tasks' toolboxes
+    /// (`mget`, `mput`, ... inside a task) are forwarded to; set once,
+    /// when the frontend listens. Without it tasks get no toolbox.
+    pub fn set_api_url(&self, url: String) {
+        let _ = self.0.api_url.set(url);
+    }
+
     /// A supervisor keeping its records through `meta`.
     pub fn new(cfg: JobSettings, meta: MetadataClient) -> Self {
         Supervisor(Arc::new(Inner {
@@ -91,6 +100,7 @@ impl Supervisor {
             stop: CancellationToken::new(),
             agent: AgentClient::new(meta.cluster_key().clone()),
             journal: Journal::new(meta),
+            api_url: std::sync::OnceLock::new(),
             cfg,
         }))
     }
@@ -219,6 +229,7 @@ impl Supervisor {
             login: rec.login.clone(),
             owner: rec.owner.clone(),
             dirs: DirCache::default(),
+            api_url: self.0.api_url.get().cloned(),
         });
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (cmd_tx, cmd_rx) = mpsc::channel(64);

@@ -19,7 +19,11 @@ impl Actor {
         for phase in &phases {
             let mut error = None;
             let mut assets = Vec::new();
+            let mlogin = crate::agent::medusa::is_medusa(&phase.exec);
             for a in phase.assets.iter().flatten() {
+                if mlogin && crate::agent::medusa::plumbing_asset(&self.ctx.login, a) {
+                    continue;
+                }
                 match self.ctx.ns.resolve(&self.ctx.login, a).await {
                     Ok(obj) => assets.push(obj),
                     Err(Fault::Job(e)) => {

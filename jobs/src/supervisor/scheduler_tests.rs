@@ -20,6 +20,7 @@ fn scheduler(phases: &[Option<u32>], live: &[&str], slots: u32, retries: u32) ->
         cfg: JobSettings {
             slots_per_node: slots,
             max_retries: retries,
+            ..JobSettings::default()
         },
         copies: 2,
         stats: JobStats::default(),

@@ -30,6 +30,8 @@ pub(crate) struct JobCtx {
     pub login: String,
     pub owner: String,
     pub dirs: DirCache,
+    /// Given to tasks for their toolbox.
+    pub api_url: Option<String>,
 }
 
 /// How a dispatched task ended, for the job.

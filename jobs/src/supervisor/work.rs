@@ -156,6 +156,9 @@ pub struct JobSettings {
     pub slots_per_node: u32,
     /// Times a task lost to a node or infrastructure failure is run again.
     pub max_retries: u32,
+    /// A job whose input is still open is closed after this long without
+    /// new inputs (Manta's `timeJobIdleClose`, one hour).
+    pub input_idle_close: std::time::Duration,
 }
 
 impl Default for JobSettings {
@@ -163,6 +166,7 @@ impl Default for JobSettings {
         JobSettings {
             slots_per_node: 4,
             max_retries: 2,
+            input_idle_close: std::time::Duration::from_secs(3600),
         }
     }
 }

@@ -196,6 +196,7 @@ pub(crate) fn request(id: &str, kind: TaskKind, exec: &str) -> TaskRequest {
         disk_gb: 1,
         output_base: BASE.into(),
         replicas: Vec::new(),
+        api_url: None,
     }
 }
 

@@ -109,6 +109,16 @@ impl ClusterKey {
             .to_string()
     }
 
+    /// A keyed hash of `msg` for another use of the secret than the
+    /// internal stamp (`purpose` separates the uses), e.g. the per-task
+    /// credential of a job's toolbox (`jobs::task_token`).
+    pub fn purpose_mac(&self, purpose: &str, msg: &str) -> String {
+        let msg = format!("mantad-{purpose}\n{msg}");
+        blake3::keyed_hash(&self.0, msg.as_bytes())
+            .to_hex()
+            .to_string()
+    }
+
     /// Stamps a built request. A buffered body is hashed into the stamp;
     /// a streamed one is marked unhashed. The request id being served, if
     /// any, goes along ([`super::trace`]).

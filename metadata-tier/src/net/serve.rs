@@ -150,6 +150,7 @@ pub async fn serve_tls(
             limits,
             builder: builder.clone(),
             watcher: graceful.watcher(),
+            stopping: stopping.clone(),
             _place: Place {
                 open: open.clone(),
                 _slot: slot,
@@ -191,6 +192,9 @@ struct Conn {
     limits: Limits,
     builder: hyper::server::conn::http1::Builder,
     watcher: Watcher,
+    /// Cancelled when the listener stops: the connection then shuts down
+    /// gracefully (the watcher keeps the shutdown waiting for it).
+    stopping: CancellationToken,
     _place: Place,
 }
 
@@ -221,6 +225,7 @@ impl Conn {
             limits,
             builder,
             watcher,
+            stopping,
             _place,
         } = self;
         let busy = Arc::new(AtomicUsize::new(0));
@@ -229,11 +234,24 @@ impl Conn {
             let (router, requests, busy) = (router.clone(), requests.clone(), busy.clone());
             async move { Ok::<_, Infallible>(handle(name, router, requests, busy, req).await) }
         });
-        // No protocol upgrades yet: hyper's graceful shutdown does not
-        // cover upgradeable connections.
-        let conn = builder.serve_connection(TokioIo::new(io), svc);
+        // Upgrades (websockets: mlogin's medusa) are allowed; hyper's
+        // graceful watcher does not take such connections, so the shutdown
+        // is driven here and the watcher is only held until the end. An
+        // upgraded connection lives on in its handler's task.
+        let conn = builder
+            .serve_connection(TokioIo::new(io), svc)
+            .with_upgrades();
+        tokio::pin!(conn);
+        let ended = tokio::select! {
+            r = conn.as_mut() => r,
+            () = stopping.cancelled() => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        drop(watcher);
         // Errors here are a client's: a reset, a timeout, bad bytes.
-        if let Err(e) = watcher.watch(conn).await {
+        if let Err(e) = ended {
             tracing::debug!(error = %e, "connection ended");
         }
     }

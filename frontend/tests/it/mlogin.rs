@@ -1,0 +1,174 @@
+//! mlogin end to end: node-manta's real `mlogin` and ours (under `script`, which
+//! gives it the terminal it insists on) against a cluster whose agents run
+//! the session in a real container; commands are typed in and their
+//! output read back through the medusa websocket relay.
+
+use super::auth_node_manta::node_bin;
+use super::task_toolbox::cluster;
+use frontend::testkit::*;
+use jobs::runtime::RuntimeKind;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Output of a running command, read as it comes.
+#[derive(Clone, Default)]
+struct Screen(Arc<Mutex<String>>);
+
+impl Screen {
+    fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while !self.text().contains(needle) {
+            assert!(
+                start.elapsed() < limit,
+                "no {needle:?} after {limit:?}; screen:\n{}",
+                self.text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn node_mlogin(runtime: RuntimeKind) {
+    mlogin_session(runtime, node_bin().join("mlogin")).await;
+}
+
+/// Ours (client-sdk's), built beside `mantad`.
+fn our_mlogin() -> std::path::PathBuf {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_mantad"))
+        .parent()
+        .unwrap()
+        .join("mlogin");
+    assert!(
+        bin.is_file(),
+        "no mlogin beside mantad: run `cargo build -p client-sdk --bins` first"
+    );
+    bin
+}
+
+async fn mlogin_session(runtime: RuntimeKind, mlogin: std::path::PathBuf) {
+    let tc = cluster(runtime).await;
+    let body = "x".repeat(1234);
+    tc.put("stor/obj", body).await;
+    let cmd = format!("{} /{USER}/stor/obj", mlogin.display());
+    let mut child = tokio::process::Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &tc.home)
+        .env("MANTA_URL", &tc.cluster.url)
+        .env("MANTA_USER", USER)
+        .env("MANTA_KEY_ID", &tc.key_id)
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let screen = Screen::default();
+    let s = screen.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            s.0.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    screen
+        .wait_for("established", Duration::from_secs(180))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stdin
+        .write_all(b"cat $MANTA_INPUT_FILE | wc -c\r")
+        .await
+        .unwrap();
+    screen.wait_for("1234", Duration::from_secs(60)).await;
+    stdin.write_all(b"exit\r").await.unwrap();
+    screen
+        .wait_for("remote process exited", Duration::from_secs(60))
+        .await;
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("mlogin did not exit")
+        .unwrap();
+    let text = screen.text();
+    assert!(status.success(), "{text}");
+
+    // The job ends with the shell, without errors.
+    let id = text
+        .split("created interactive job -- ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("job id")
+        .to_string();
+    let job = super::jobs::wait_done(&tc, &id, Duration::from_secs(60)).await;
+    assert_eq!(job["stats"]["errors"], 0, "{job}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_manta_mlogin_runc() {
+    node_mlogin(RuntimeKind::Runc).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn our_mlogin_runc() {
+    mlogin_session(RuntimeKind::Runc, our_mlogin()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_manta_mlogin_runsc() {
+    node_mlogin(RuntimeKind::Runsc).await;
+}
+
+/// The attach endpoint: the owner only, a websocket only, and the agent's
+/// side only with the session's task credential.
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_is_the_owners_and_needs_an_upgrade() {
+    use reqwest::Method;
+    let tc = TestCluster::start_with(1, |o| o.agent = None).await;
+    let id = super::jobs::create(&tc, serde_json::json!({"phases": [{"exec": "cat"}]})).await;
+    let master = tc.url(&format!("medusa/attach/{id}/master"));
+    let r = tc.at(Method::GET, &master).send().await.unwrap();
+    assert_error(r, 400, "ExpectedUpgrade").await;
+    let r = tc
+        .as_user("other", Method::GET, &master)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = tc.anon(Method::GET, &master).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let unknown = tc.url(&format!("medusa/attach/{}/master", uuid::Uuid::new_v4()));
+    let r = tc.at(Method::GET, &unknown).send().await.unwrap();
+    assert_error(r, 404, "JobNotFound").await;
+    let slave = tc.url(&format!("medusa/attach/{id}/slave"));
+    let r = tc.at(Method::GET, &slave).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // A task credential of another job does not open this one.
+    let other_job = jobs::task_token::mint(
+        tc.cluster.meta.cluster_key(),
+        USER,
+        "another-job",
+        "t",
+        Duration::from_secs(60),
+    );
+    let r = tc
+        .anon(Method::GET, &slave)
+        .header(jobs::task_token::HEADER, other_job)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
