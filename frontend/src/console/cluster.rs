@@ -126,26 +126,48 @@ pub(crate) async fn status(State(c): State<Console>, headers: HeaderMap) -> Resu
         down: c.state.settings.heartbeat_timeout,
         lost: c.state.settings.node_lost_after,
     };
-    let nodes: Vec<serde_json::Value> = meta
-        .nodes()
-        .await?
+    let live = meta.nodes().await?;
+    // Each node's scrubber, as the node itself reports it (a node that does
+    // not answer within 2 s shows none).
+    let storage = c.state.store.storage();
+    let scrubs = futures::future::join_all(live.iter().map(|n| async move {
+        tokio::time::timeout(Duration::from_secs(2), storage.status(&n.record.addr))
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+    }))
+    .await;
+    let nodes: Vec<serde_json::Value> = live
         .iter()
-        .map(|n| {
+        .zip(scrubs)
+        .map(|(n, st)| {
             serde_json::json!({
                 "id": n.record.id, "state": state_name(timeouts.state(n)),
                 "heartbeat_age_ms": n.age_ms, "free_bytes": n.record.free_bytes,
                 "used_bytes": n.record.used_bytes, "blobs": n.record.blob_count,
                 "inflight": n.record.inflight,
                 "reason": n.admin.as_ref().map(|a| a.reason.clone()),
+                "scrub": st.map(|s| serde_json::json!({
+                    "scrubbed_bytes": s.scrubbed_bytes, "passes": s.scrub_passes,
+                    "corrupt": s.scrub_corrupt, "quarantined": s.quarantined,
+                    "last_pass_end_ms": s.scrub_last_pass_end_ms,
+                })),
             })
         })
         .collect();
+    // Each shard's Raft group as its replicas see it.
     let mut shards = Vec::new();
     for i in 0..meta.shard_count() {
-        let ok = meta.scan(i, Keyspace::Accounts, None, 1).await;
+        let replicas = meta.shard_status(i).await;
+        let up: Vec<_> = replicas.iter().filter_map(|(_, s)| s.as_ref().ok()).collect();
+        let leader = up.iter().find(|s| s.state == "Leader");
         shards.push(serde_json::json!({
             "shard": meta.ring().shards().get(i),
-            "reachable": ok.is_ok(),
+            "reachable": leader.is_some(),
+            "leader": leader.map(|l| l.id),
+            "term": leader.map(|l| l.term),
+            "replicas_up": up.len(),
+            "replicas": replicas.len(),
         }));
     }
     let maintenance = crate::maintain::control::read_status(meta)

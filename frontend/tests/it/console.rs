@@ -349,6 +349,10 @@ async fn sign_in_links_sessions_csrf_isolation_and_share_links() {
         .await
         .unwrap();
     assert_eq!(c["nodes"].as_array().unwrap().len(), 3, "{c}");
+    // Each node's scrubber as the node reports it, each shard's Raft group.
+    assert!(c["nodes"][0]["scrub"]["passes"].is_u64(), "{c}");
+    assert_eq!(c["shards"][0]["leader"], 1, "{c}");
+    assert_eq!(c["shards"][0]["replicas_up"], 1, "{c}");
 
     // Share links: anyone can GET the object until they expire or are
     // revoked; they name one object and cannot be bent to another.

@@ -529,9 +529,12 @@ async function cluster() {
     el('td', { text: n.id }), el('td', {}, el('span', { class: 'badge ' + n.state, text: n.state })),
     el('td', { class: 'num', text: size(n.used_bytes) }), el('td', { class: 'num', text: size(n.free_bytes) }),
     el('td', {}, spaceBar(n.used_bytes, n.free_bytes)),
-    el('td', { class: 'num', text: n.blobs }), el('td', { class: 'num', text: Math.round(n.heartbeat_age_ms / 100) / 10 + ' s' })));
+    el('td', { class: 'num', text: n.blobs }), el('td', { class: 'num', text: Math.round(n.heartbeat_age_ms / 100) / 10 + ' s' }),
+    el('td', { text: n.scrub ? size(n.scrub.scrubbed_bytes) + ' read, ' + n.scrub.passes + ' passes, ' + n.scrub.corrupt + ' corrupt' +
+      (n.scrub.last_pass_end_ms ? ', last ' + new Date(n.scrub.last_pass_end_ms).toISOString() : '') : '-' })));
   const shardRows = c.shards.map((s) => el('tr', {},
-    el('td', { text: s.shard }), el('td', {}, el('span', { class: 'badge ' + (s.reachable ? 'up' : 'down'), text: s.reachable ? 'reachable' : 'unreachable' }))));
+    el('td', { text: s.shard }), el('td', {}, el('span', { class: 'badge ' + (s.reachable ? 'up' : 'down'), text: s.reachable ? 'leader ' + s.leader + ', term ' + s.term : 'no leader' })),
+    el('td', { class: 'num', text: s.replicas_up + ' / ' + s.replicas })));
   const pass = last ? [
     'Last pass ' + new Date(last.started_ms).toISOString() + ' → ' + new Date(last.ended_ms).toISOString() + ' by ' + last.holder,
     last.still_below + ' references still below durability, ' + last.unrecoverable + ' unrecoverable',
@@ -556,9 +559,9 @@ async function cluster() {
       chart('Task run time (s)', samples.filter((s) => s.task_seconds !== null).map((s) => [s.at_ms, s.task_seconds]), (v) => v.toFixed(2))),
     el('h2', { text: 'Storage nodes' }),
     el('table', { class: 'list', id: 'nodes' }, el('thead', {}, el('tr', {},
-      ['Node', 'State', 'Used', 'Free', 'Space', 'Blobs', 'Heard'].map((h) => el('th', { text: h })))), el('tbody', {}, nodeRows)),
+      ['Node', 'State', 'Used', 'Free', 'Space', 'Blobs', 'Heard', 'Scrub'].map((h) => el('th', { text: h })))), el('tbody', {}, nodeRows)),
     el('h2', { text: 'Metadata shards' }),
-    el('table', { class: 'list', id: 'shards' }, el('thead', {}, el('tr', {}, el('th', { text: 'Shard' }), el('th', { text: 'State' }))),
+    el('table', { class: 'list', id: 'shards' }, el('thead', {}, el('tr', {}, el('th', { text: 'Shard' }), el('th', { text: 'Raft group' }), el('th', { text: 'Replicas up' }))),
       el('tbody', {}, shardRows)),
     el('h2', { text: 'Repair, scrub and garbage collection' }),
     el('ul', { id: 'maintenance' }, pass.map((l) => el('li', { text: l }))),
