@@ -7,6 +7,7 @@ mod link;
 mod objects;
 pub(crate) mod respond;
 mod server;
+mod uploads;
 
 pub(crate) use server::{serve, serve_plain, RequestId};
 
@@ -84,6 +85,10 @@ async fn handle(
         request_id,
     };
     let body = match jobs::route(&req, body).await {
+        Ok(done) => return done,
+        Err(body) => body,
+    };
+    let body = match uploads::route(&req, body).await {
         Ok(done) => return done,
         Err(body) => body,
     };
