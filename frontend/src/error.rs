@@ -142,9 +142,7 @@ impl Error {
             MultipartUploadInvalidArgument(_) => {
                 ("MultipartUploadInvalidArgument", StatusCode::CONFLICT)
             }
-            InvalidMultipartUploadState(_) => {
-                ("InvalidMultipartUploadState", StatusCode::CONFLICT)
-            }
+            InvalidMultipartUploadState(_) => ("InvalidMultipartUploadState", StatusCode::CONFLICT),
             Internal(_) => ("InternalError", StatusCode::SERVICE_UNAVAILABLE),
             InvalidJob(_) => ("InvalidJob", StatusCode::BAD_REQUEST),
             JobNotFound { .. } => ("JobNotFound", StatusCode::NOT_FOUND),

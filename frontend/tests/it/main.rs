@@ -20,6 +20,7 @@ mod jobs;
 mod jobs_sandbox;
 mod kill;
 mod links;
+mod mpu;
 mod multihost;
 mod objects;
 mod s3;

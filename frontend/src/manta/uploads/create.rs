@@ -92,9 +92,7 @@ async fn make_dir(req: &Req, dir: &str, name: &str, upload: Option<UploadRecord>
 fn check_headers(req: &Req, h: &Map<String, Value>) -> Result<Option<u32>> {
     for k in h.keys() {
         if k.starts_with("if-") {
-            return Err(invalid(format!(
-                "{k} is not allowed on a multipart upload"
-            )));
+            return Err(invalid(format!("{k} is not allowed on a multipart upload")));
         }
     }
     let int = |k: &str| -> Result<Option<u64>> {

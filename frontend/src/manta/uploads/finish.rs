@@ -9,9 +9,7 @@
 //! it `done`, then drops the part records: the object now holds the blobs.
 
 use super::create::{ensure_target_parent, read_json};
-use super::{
-    list_all, load_from_path, parts_key_dir, save, state_word, MAX_PART, MIN_PART_BYTES,
-};
+use super::{list_all, load_from_path, parts_key_dir, save, state_word, MAX_PART, MIN_PART_BYTES};
 use crate::error::{Error, Result};
 use crate::manta::respond::{self, set};
 use crate::manta::{decode, objects, Req};
@@ -182,7 +180,10 @@ fn object_record(
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&text)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&text),
+        ) {
             h.insert(n, v);
         }
     }

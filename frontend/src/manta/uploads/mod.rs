@@ -83,7 +83,10 @@ fn parse_id(s: &str) -> Option<&str> {
     if !uuid_shaped {
         return None;
     }
-    let len = s[35..].parse::<usize>().ok().filter(|n| (1..=8).contains(n))?;
+    let len = s[35..]
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=8).contains(n))?;
     Some(&s[..len])
 }
 
@@ -242,7 +245,9 @@ async fn put_part(req: &Req, body: Body) -> Result<Response> {
             return Err(e);
         }
     };
-    let key = req.key().ok_or_else(|| Error::Internal("part without key".into()))?;
+    let key = req
+        .key()
+        .ok_or_else(|| Error::Internal("part without key".into()))?;
     let build = |w: Written| ObjectRecord {
         v: RECORD_VERSION,
         kind: Kind::Object,
@@ -316,10 +321,7 @@ mod tests {
         assert_eq!(parse_id(&id), Some(&id[..PREFIX_LEN]));
         assert_eq!(parse_id("abc"), None);
         assert_eq!(parse_id("0123456789abcdef0123456789abcdef0123"), None);
-        assert_eq!(
-            parse_id("01234567-89ab-cdef-0123-456789abcde2"),
-            Some("01")
-        );
+        assert_eq!(parse_id("01234567-89ab-cdef-0123-456789abcde2"), Some("01"));
         assert_eq!(parse_id("01234567-89ab-cdef-0123-456789abcdef"), None);
     }
 
