@@ -8,12 +8,15 @@
 //!   where `/u/stor`'s entries have 0x00.
 //! - count: `0xFF [space tag][dir bytes]` -> u64 LE, the directory's entry
 //!   count, changed in the same write batch as the entries.
+//! - mtime index: `0xFE [space tag][dir] 0x00 [mtime BE][name]`, objects
+//!   only, for listings by modification time ([`by_mtime`]).
 //!
 //! Values are a versioned envelope `{"v":1,"etag","mtime_ms","value"}` so a
 //! later release can migrate what this one wrote.
 //!
 //! Group commit: see [`writer`].
 
+mod by_mtime;
 mod keys;
 #[cfg(test)]
 mod keys_prop;
@@ -69,6 +72,7 @@ impl Shard {
         opts.create_if_missing(true);
         opts.set_keep_log_file_num(4);
         let db = Arc::new(DB::open(&opts, path)?);
+        by_mtime::backfill(&db)?;
         let (tx, thread) = writer::spawn(db.clone())?;
         Ok(Shard {
             inner: Arc::new(Inner {
@@ -117,8 +121,13 @@ impl Shard {
         let count_key = keys::count_key(space, dir);
         let db = self.inner.db.clone();
         let opts = opts.clone();
+        let space_dir = (space, dir.to_string());
         blocking(move || {
-            let entries = scan(&db, &prefix, &opts)?;
+            let entries = if opts.by_mtime {
+                by_mtime::list(&db, space_dir.0, &space_dir.1, &opts)?
+            } else {
+                scan(&db, &prefix, &opts)?
+            };
             let total = keys::read_count(&db, &count_key)?;
             Ok(ListResult {
                 entries,

@@ -6,6 +6,7 @@
 //! that sync, and concurrent writers share it. Running the checks on one
 //! thread is also what makes conditional writes atomic.
 
+use super::by_mtime;
 use super::keys::{self, Envelope, ENVELOPE_VERSION};
 use crate::error::{Error, Result};
 use crate::wire::{Condition, Op, OpResult};
@@ -49,6 +50,8 @@ fn run(db: &DB, rx: &mpsc::Receiver<WriteReq>) {
 struct Overlay {
     entries: HashMap<Vec<u8>, Option<Envelope>>,
     counts: HashMap<Vec<u8>, i64>,
+    /// mtime index keys to add (`true`) or remove ([`by_mtime`]).
+    index: HashMap<Vec<u8>, bool>,
 }
 
 /// Requests per group commit and the synced write's latency.
@@ -87,6 +90,7 @@ fn commit_group(db: &DB, group: Vec<WriteReq>) {
         let result = eval(db, &overlay, &mut local, &req.ops);
         if result.is_ok() {
             overlay.entries.extend(local.entries);
+            overlay.index.extend(local.index);
             for (k, d) in local.counts {
                 *overlay.counts.entry(k).or_default() += d;
             }
@@ -122,6 +126,7 @@ fn write(db: &DB, overlay: &Overlay) -> Result<()> {
             None => batch.delete(k),
         }
     }
+    by_mtime::write(&mut batch, &overlay.index);
     for (k, delta) in &overlay.counts {
         if *delta == 0 {
             continue;
@@ -175,6 +180,7 @@ fn eval(db: &DB, group: &Overlay, local: &mut Overlay, ops: &[Op]) -> Result<Vec
                 if current.is_none() {
                     *local.counts.entry(count_key).or_default() += 1;
                 }
+                by_mtime::on_write(&mut local.index, key, current.as_ref(), Some(&env))?;
                 local.entries.insert(k, Some(env.clone()));
                 results.push(OpResult::Put(env.into_entry(key.name.clone())));
             }
@@ -182,6 +188,7 @@ fn eval(db: &DB, group: &Overlay, local: &mut Overlay, ops: &[Op]) -> Result<Vec
                 if current.is_some() {
                     *local.counts.entry(count_key).or_default() -= 1;
                     local.entries.insert(k, None);
+                    by_mtime::on_write(&mut local.index, key, current.as_ref(), None)?;
                 }
                 results.push(OpResult::Delete(
                     current.map(|e| e.into_entry(key.name.clone())),
