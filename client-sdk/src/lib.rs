@@ -14,6 +14,10 @@
 //!   [`Error::Checksum`] ([`Mismatch`]) instead of its end.
 //! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
 //!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
+//! - Multipart uploads (`uploads`): [`Client::create_upload`],
+//!   [`Client::upload_part`], [`Client::commit_upload`],
+//!   [`Client::abort_upload`], [`Client::upload_state`],
+//!   [`Client::list_uploads`], [`Client::list_parts`].
 //! - [`Client::sign_url`] ([`presign`]): msign's presigned URLs, and the
 //!   canonical form the frontend verifies them with.
 //! - [`sigv4`]: AWS Signature Version 4 for the S3 API, the functions the
@@ -53,6 +57,7 @@ pub mod sigv2;
 pub mod sigv4;
 pub mod tls;
 pub mod types;
+mod uploads;
 mod verify;
 
 #[cfg(test)]
@@ -74,4 +79,5 @@ pub use objects::{ByteStream, GetOptions, GetResponse, Progress, PutOptions, Put
 pub use presign::{url_host, SignUrlOptions};
 pub use sign::Signer;
 pub use types::{DirEntry, EntryType, ErrorBody};
+pub use uploads::{Upload, UploadState};
 pub use verify::{Mismatch, Verifier};

@@ -20,6 +20,7 @@ mod jobs;
 mod jobs_sandbox;
 mod kill;
 mod links;
+mod list_mtime;
 mod mpu;
 mod multihost;
 mod objects;

@@ -123,11 +123,13 @@ impl Args {
             writeln!(out, "{path}")?;
             return Ok(());
         }
+        // With -t the server pages newest first (oldest first with -r)
+        // from its mtime index: no whole listing is held here.
         let opts = ListOptions {
             limit: 1000,
             marker: self.marker.clone(),
-            reverse: self.reverse && !self.time,
-            sort_mtime: false,
+            reverse: self.reverse,
+            sort_mtime: self.time,
             kind: self.kind.as_deref().map(|k| {
                 if k == "d" {
                     EntryType::Directory
@@ -136,26 +138,10 @@ impl Args {
                 }
             }),
         };
-        if self.time {
-            // Newest first (oldest first with -r), whatever order the
-            // server pages in.
-            let mut all = client
-                .list_all(&path, opts)
-                .await
-                .map_err(|e| path_err(&path, &e))?;
-            all.sort_by(|a, b| b.mtime.cmp(&a.mtime).then_with(|| a.name.cmp(&b.name)));
-            if self.reverse {
-                all.reverse();
-            }
-            for e in &all {
-                self.print(&mut out, &path, e)?;
-            }
-        } else {
-            let mut entries = Box::pin(client.list(&path, opts));
-            while let Some(e) = entries.next().await {
-                let e = e.map_err(|e| path_err(&path, &e))?;
-                self.print(&mut out, &path, &e)?;
-            }
+        let mut entries = Box::pin(client.list(&path, opts));
+        while let Some(e) = entries.next().await {
+            let e = e.map_err(|e| path_err(&path, &e))?;
+            self.print(&mut out, &path, &e)?;
         }
         out.flush()?;
         Ok(())

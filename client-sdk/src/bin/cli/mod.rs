@@ -10,6 +10,7 @@ pub mod mfind;
 pub mod mget;
 pub mod mjob;
 pub mod mls;
+pub mod mmpu;
 pub mod mput;
 pub mod msign;
 pub mod outfile;
@@ -21,6 +22,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
+
+/// The environment every command reads, for `--help`.
+pub const ENV_HELP: &str = "\
+Environment:
+  MANTA_URL           Manta URL (-u); required
+  MANTA_USER          account login (-a); required unless MANTA_NO_AUTH=true
+  MANTA_KEY_ID        SSH key fingerprint (-k); default: the first key found
+  MANTA_SUBUSER       RBAC sub-user (--user)
+  MANTA_ROLE          roles to assume (--role)
+  MANTA_KEY_FILE      private key file to sign with (else ssh-agent, ~/.ssh)
+  MANTA_TLS_INSECURE  set (not 0/false): do not verify the TLS certificate (-i)
+  MANTA_CA_FILE       PEM file of CA certificates to trust too (--ca-file)
+  MANTA_NO_AUTH       true: send no signature (inside jobs)
+  MANTA_DEFAULT_CONTENT_TYPE  type for unknown extensions (mput)
+  SSH_AUTH_SOCK       ssh-agent to sign with";
 
 /// Flags every command takes (node-manta's `DEFAULT_CLI_OPTIONS`).
 #[derive(clap::Args, Debug, Clone)]
