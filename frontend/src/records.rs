@@ -115,7 +115,7 @@ impl ObjectRecord {
     }
 }
 
-/// A Manta multipart upload (`MANTA-API.md` §5), kept on its directory's
+/// A Manta multipart upload (docs/manta-api.md, "Multipart uploads"), kept on its directory's
 /// record. `state` moves `created` → (`finalizing` →) `done`; each step is a
 /// conditional write of that record, so a commit and an abort racing each
 /// other cannot both win.

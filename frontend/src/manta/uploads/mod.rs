@@ -1,4 +1,4 @@
-//! Manta multipart uploads (`MANTA-API.md` §5) under `/:login/uploads`.
+//! Manta multipart uploads (docs/manta-api.md, "Multipart uploads") under `/:login/uploads`.
 //!
 //! An upload is a directory `/:login/uploads/<prefix>/<id>` whose record
 //! carries the upload ([`UploadRecord`]: target, headers, state); its parts
