@@ -56,6 +56,8 @@ pub fn ours(bin: &str) -> PathBuf {
         "mln" => env!("CARGO_BIN_EXE_mln"),
         "minfo" => env!("CARGO_BIN_EXE_minfo"),
         "msign" => env!("CARGO_BIN_EXE_msign"),
+        "mmpu" => env!("CARGO_BIN_EXE_mmpu"),
+        "mjob" => env!("CARGO_BIN_EXE_mjob"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(p)

@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod cli_fixes;
 mod commands;
 mod compare;
 mod end_to_end;
 mod harness;
 mod mjob;
+mod mpu;
 mod retry;
 mod sdk;
 mod tamper;

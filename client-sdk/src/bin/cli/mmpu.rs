@@ -8,12 +8,7 @@ use serde_json::{Map, Value};
 
 /// Manage Manta multipart uploads.
 #[derive(clap::Parser, Debug)]
-#[command(
-    name = "mmpu",
-    version,
-    about = "Manage Manta multipart uploads",
-    after_help = super::ENV_HELP
-)]
+#[command(name = "mmpu", version, about = "Manage Manta multipart uploads")]
 pub struct Args {
     #[command(subcommand)]
     cmd: Sub,
