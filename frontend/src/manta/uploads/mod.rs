@@ -51,7 +51,9 @@ pub(crate) async fn route(req: &Req, body: Body) -> std::result::Result<Result<R
     let done = match parts.as_slice() {
         [] if m == Method::POST => create::create(req, body).await,
         [id, rest @ ..] if parse_id(id).is_some() => redirect(req, id, rest).await,
-        [_, _] | [_] | [] if m == Method::GET || m == Method::HEAD => return Err(body),
+        // The root itself is any account root (no delete, mkdir a no-op).
+        [] => return Err(body),
+        [_, _] | [_] if m == Method::GET || m == Method::HEAD => return Err(body),
         [_, _, "state"] if m == Method::GET => state(req).await,
         [_, _, "commit"] if m == Method::POST => finish::commit(req, body).await,
         [_, _, "abort"] if m == Method::POST => finish::abort(req).await,
@@ -105,7 +107,7 @@ fn parts_dir(login: &str, id: &str) -> Option<String> {
 /// `{any method} /:login/uploads/<id>[/<rest>]`: 301 to where the upload
 /// lives, or 404.
 async fn redirect(req: &Req, id: &str, rest: &[&str]) -> Result<Response> {
-    let (_, _) = load(req, id).await?;
+    load(req, id).await?;
     let mut location = parts_dir(&req.path.login, id).unwrap_or_default();
     for r in rest {
         location.push('/');
