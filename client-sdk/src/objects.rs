@@ -291,10 +291,14 @@ impl Client {
                 resp.status().as_u16(),
                 resp.headers(),
             )),
-            // A HEAD answer carries no body, so no Manta code: the same
-            // request as a GET gets the server's code and message
-            // (AccountDoesNotExist, AuthorizationFailed...).
-            Err(e @ Error::Manta { .. }) => Err(self.error_of_get(&path).await.unwrap_or(e)),
+            // A HEAD answer carries no body, so no Manta code: for a
+            // refusal (4xx), the same request as a GET gets the server's
+            // code and message (AccountDoesNotExist, AuthorizationFailed...).
+            Err(
+                e @ Error::Manta {
+                    status: 400..=499, ..
+                },
+            ) => Err(self.error_of_get(&path).await.unwrap_or(e)),
             Err(e) => Err(e),
         }
     }
