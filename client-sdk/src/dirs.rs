@@ -13,11 +13,12 @@ use std::collections::VecDeque;
 pub struct ListOptions {
     /// Page size (1..=1024); node-manta asks for 1000.
     pub limit: u32,
-    /// Start at this name (inclusive, as Manta's marker is).
+    /// Start at this name, or with `sort_mtime` this ISO-8601 mtime
+    /// (inclusive, as Manta's marker is).
     pub marker: Option<String>,
-    /// Descending order.
+    /// Descending order (with `sort_mtime`: oldest first).
     pub reverse: bool,
-    /// `sort=mtime` (servers that ignore it sort by name).
+    /// `sort=mtime`: newest first (servers that ignore it sort by name).
     pub sort_mtime: bool,
     /// Only this kind of entry.
     pub kind: Option<EntryType>,
@@ -41,8 +42,13 @@ struct Pager {
     path: String,
     opts: ListOptions,
     buf: VecDeque<DirEntry>,
-    /// Last name returned: the next page's marker, dropped if repeated.
+    /// Marker value (name, or mtime by mtime) of the last entry returned:
+    /// the next page's marker.
     last: Option<String>,
+    /// Names returned with that marker value: the server repeats them on
+    /// the next page (its marker is inclusive, and entries can share an
+    /// mtime), and they are dropped, as node-manta's trackmarker does.
+    seen: Vec<String>,
     done: bool,
 }
 
@@ -74,20 +80,31 @@ impl Pager {
             .await?;
         let body = resp.bytes().await?;
         let mut rows = 0;
+        let mut fresh = 0;
         for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             rows += 1;
             let e: DirEntry = serde_json::from_slice(line)
                 .map_err(|e| Error::Protocol(format!("listing of {}: {e}", self.path)))?;
-            if self.last.as_deref() == Some(e.name.as_str()) {
-                continue;
+            let marker = if self.opts.sort_mtime {
+                &e.mtime
+            } else {
+                &e.name
+            };
+            if self.last.as_ref() == Some(marker) {
+                if self.seen.contains(&e.name) {
+                    continue;
+                }
+            } else {
+                self.last = Some(marker.clone());
+                self.seen.clear();
             }
+            self.seen.push(e.name.clone());
+            fresh += 1;
             self.buf.push_back(e);
         }
-        // A short page (counting the repeated marker row) is the last one.
-        self.done = rows < self.opts.limit as usize || self.buf.is_empty();
-        if let Some(e) = self.buf.back() {
-            self.last = Some(e.name.clone());
-        }
+        // A short page (counting the repeated rows) is the last one; so is
+        // a page of nothing new (a full page sharing one mtime).
+        self.done = rows < self.opts.limit as usize || fresh == 0;
         Ok(())
     }
 
@@ -143,6 +160,7 @@ impl Client {
                 opts,
                 buf: VecDeque::new(),
                 last: None,
+                seen: Vec::new(),
                 done: false,
             };
             Ok::<_, Error>(futures::stream::unfold(pager, |mut p| async move {

@@ -30,7 +30,7 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
     /// A path that is not absolute after `~~` expansion.
-    #[error("{0} is not an absolute Manta path")]
+    #[error("{0} is not a valid Manta path (paths start with / or ~~)")]
     InvalidPath(String),
     /// The body received is not the one the server said it sent: its
     /// length, BLAKE3 or MD5 differ (the last item of a body stream).

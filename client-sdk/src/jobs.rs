@@ -1,4 +1,4 @@
-//! Compute jobs (MANTA-API.md §4): the job JSON types and the calls
+//! Compute jobs (docs/jobs.md): the job JSON types and the calls
 //! node-manta's `lib/client.js` makes (`createJob`, `addJobKey`, `endJob`,
 //! `cancelJob`, `job`, `listJobs`, `jobInput`/`jobOutput`/`jobFailures`/
 //! `jobErrors`), with the same fallback to the archived `job.json`,

@@ -16,6 +16,10 @@
 //!   [`Error::Checksum`] ([`Mismatch`]) instead of its end.
 //! - Directories (`dirs`): [`Client::list`] pages with Manta's inclusive
 //!   markers; [`Client::mkdir`], [`Client::mkdirp`], [`Client::rmdir`].
+//! - Multipart uploads (`uploads`): [`Client::create_upload`],
+//!   [`Client::upload_part`], [`Client::commit_upload`],
+//!   [`Client::abort_upload`], [`Client::upload_state`],
+//!   [`Client::list_uploads`], [`Client::list_parts`].
 //! - [`Client::sign_url`] ([`presign`]): msign's presigned URLs, and the
 //!   canonical form the frontend verifies them with; [`console`]: the web
 //!   console's one-time sign-in links (`mconsole`).
@@ -58,6 +62,7 @@ pub mod sigv2;
 pub mod sigv4;
 pub mod tls;
 pub mod types;
+mod uploads;
 mod verify;
 
 #[cfg(test)]
@@ -80,4 +85,5 @@ pub use objects::{ByteStream, GetOptions, GetResponse, Progress, PutOptions, Put
 pub use presign::{url_host, SignUrlOptions};
 pub use sign::Signer;
 pub use types::{DirEntry, EntryType, ErrorBody};
+pub use uploads::{Upload, UploadState};
 pub use verify::{Mismatch, Verifier};

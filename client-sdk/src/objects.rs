@@ -285,22 +285,31 @@ impl Client {
                 self.request(Method::HEAD, &path, "")
                     .header("accept", "*/*")
             })
-            .await
-            .map_err(|e| match e {
-                // HEAD answers carry no body: name the path at least.
-                Error::Manta {
-                    status: 404, code, ..
-                } => Error::Manta {
-                    status: 404,
-                    code,
-                    message: format!("{path} was not found"),
+            .await;
+        match resp {
+            Ok(resp) => Ok(ObjectInfo::from_headers(
+                resp.status().as_u16(),
+                resp.headers(),
+            )),
+            // A HEAD answer carries no body, so no Manta code: for a
+            // refusal (4xx), the same request as a GET gets the server's
+            // code and message (AccountDoesNotExist, AuthorizationFailed...).
+            Err(
+                e @ Error::Manta {
+                    status: 400..=499, ..
                 },
-                other => other,
-            })?;
-        Ok(ObjectInfo::from_headers(
-            resp.status().as_u16(),
-            resp.headers(),
-        ))
+            ) => Err(self.error_of_get(&path).await.unwrap_or(e)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The error a `GET` of `path` answers with, if it fails (one byte is
+    /// asked for, so a success costs nothing).
+    async fn error_of_get(&self, path: &str) -> Option<Error> {
+        let req = self
+            .request(Method::GET, path, "")
+            .header("range", "bytes=0-0");
+        self.send_once(req).await.err()
     }
 
     /// Deletes an object or an empty directory.

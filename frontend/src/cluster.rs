@@ -289,6 +289,8 @@ pub async fn start_frontend(
         .await
         .with_context(|| format!("bind frontend to {listen}"))?;
     let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let mut tasks = Vec::new();
     if tls.is_none() {
         // Tasks' toolboxes reach the API here (plain HTTP only for now).
         let host = if addr.ip().is_unspecified() {
@@ -297,8 +299,21 @@ pub async fn start_frontend(
             addr
         };
         state.jobs.set_api_url(format!("http://{host}"));
+    } else {
+        // Tasks' agents speak plain HTTP: beside TLS they get a loopback
+        // listener of their own that takes task credentials only. (Agents
+        // on other hosts cannot reach it: docs/jobs.md.)
+        let inner = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .context("bind the task API listener")?;
+        state
+            .jobs
+            .set_api_url(format!("http://{}", inner.local_addr()?));
+        tasks.push(spawn_server(
+            "manta-tasks",
+            crate::manta::serve_tasks(inner, state.clone(), cancel.clone().cancelled_owned()),
+        ));
     }
-    let cancel = CancellationToken::new();
     let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
     let upkeep = tokio::spawn(crate::maintain::run(
         state.store.clone(),
@@ -309,10 +324,11 @@ pub async fn start_frontend(
         "frontend",
         crate::manta::serve(listener, state, tls, cancel.clone().cancelled_owned()),
     );
+    tasks.extend([task, jobs, upkeep]);
     Ok(Running {
         addr,
         cancel,
-        tasks: vec![task, jobs, upkeep],
+        tasks,
     })
 }
 

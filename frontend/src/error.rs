@@ -91,6 +91,10 @@ pub enum Error {
     JobNotFound { id: String },
     #[error("job {id} {reason}")]
     InvalidJobState { id: String, reason: String },
+    #[error("{0}")]
+    MultipartUploadInvalidArgument(String),
+    #[error("{0}")]
+    InvalidMultipartUploadState(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// What the object service (and accounts) refused; mapped below.
@@ -147,6 +151,10 @@ impl Error {
             }
             SecureTransportRequired => ("SecureTransportRequired", StatusCode::FORBIDDEN),
             MethodNotAllowed { .. } => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
+            MultipartUploadInvalidArgument(_) => {
+                ("MultipartUploadInvalidArgument", StatusCode::CONFLICT)
+            }
+            InvalidMultipartUploadState(_) => ("InvalidMultipartUploadState", StatusCode::CONFLICT),
             Internal(_) => ("InternalError", StatusCode::SERVICE_UNAVAILABLE),
             InvalidJob(_) => ("InvalidJob", StatusCode::BAD_REQUEST),
             JobNotFound { .. } => ("JobNotFound", StatusCode::NOT_FOUND),

@@ -33,6 +33,18 @@ pub(crate) async fn manta(req: Request, next: Next) -> Response {
     }
 }
 
+/// The loopback listener job tasks reach beside a TLS frontend: only
+/// requests carrying a task credential (the toolbox's, mlogin's agent
+/// side), never a user's signature.
+pub(crate) async fn tasks(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    if headers.contains_key(jobs::task_token::HEADER) && !headers.contains_key("authorization") {
+        next.run(req).await
+    } else {
+        Error::SecureTransportRequired.into_response()
+    }
+}
+
 /// Runs an S3 request only if plain HTTP may carry it.
 pub(crate) async fn s3(req: Request, next: Next) -> Response {
     if s3_allows(req.uri(), req.headers()) {

@@ -31,6 +31,11 @@ pub struct ObjectRecord {
     /// directories and empty objects.
     #[serde(flatten)]
     pub(crate) stored: Stored,
+    /// A committed multipart upload's bytes: its parts' blobs, read in
+    /// order, when there are two or more (then `stored` is empty). The
+    /// parts are the blobs the upload wrote: committing copies nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) parts: Vec<Stored>,
     #[serde(default)]
     pub content_md5: String,
     #[serde(default)]
@@ -47,6 +52,10 @@ pub struct ObjectRecord {
     /// Request that wrote this record, for tracing.
     #[serde(default)]
     pub(crate) request_id: String,
+    /// On a multipart upload's directory (`/:login/uploads/<prefix>/<id>`):
+    /// the upload and its state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) upload: Option<Box<UploadRecord>>,
 }
 
 impl ObjectRecord {
@@ -61,12 +70,14 @@ impl ObjectRecord {
             owner: owner.clone(),
             etag: String::new(),
             stored: Stored::Empty,
+            parts: Vec::new(),
             content_md5: String::new(),
             content_type: client_sdk::types::DIRECTORY_CONTENT_TYPE.to_string(),
             headers,
             created_from: None,
             roles: Vec::new(),
             request_id: request_id.to_string(),
+            upload: None,
         }
     }
 
@@ -75,18 +86,82 @@ impl ObjectRecord {
     }
 
     pub fn size(&self) -> u64 {
-        self.stored.size()
+        self.contents().iter().map(Stored::size).sum()
     }
 
-    /// The nodes holding a copy.
+    /// The object's bytes in order: one [`Stored`], or a committed
+    /// multipart upload's parts.
+    pub(crate) fn contents(&self) -> &[Stored] {
+        if self.parts.is_empty() {
+            std::slice::from_ref(&self.stored)
+        } else {
+            &self.parts
+        }
+    }
+
+    /// The nodes holding a copy (of the first part, for a multipart
+    /// object: its parts were placed alike).
     pub fn copies(&self) -> &[NodeId] {
-        self.stored.copies()
+        self.contents()
+            .iter()
+            .find(|s| s.blob().is_some())
+            .map_or(&[], Stored::copies)
     }
 
-    /// Number of copies, as `durability-level` reports it.
+    /// Number of copies, as `durability-level` reports it: the fewest any
+    /// part has.
     pub fn durability(&self) -> u32 {
-        self.copies().len() as u32
+        self.contents()
+            .iter()
+            .filter(|s| s.blob().is_some())
+            .map(|s| s.copies().len() as u32)
+            .min()
+            .unwrap_or(0)
     }
+}
+
+/// A Manta multipart upload (docs/manta-api.md, "Multipart uploads"), kept on its directory's
+/// record. `state` moves `created` → (`finalizing` →) `done`; each step is a
+/// conditional write of that record, so a commit and an abort racing each
+/// other cannot both win.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct UploadRecord {
+    pub id: String,
+    /// The object the commit writes, as the client named it (`/login/stor/...`).
+    pub target: String,
+    /// The target's headers as given at create (`content-length`,
+    /// `content-md5`, `durability-level`, `content-type`, `m-*`...).
+    #[serde(default)]
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// Copies of each part (`durability-level`); `None`: the default.
+    #[serde(default)]
+    pub copies: Option<u32>,
+    pub created_ms: u64,
+    pub state: UploadState,
+    /// While finalizing or done: `commit` or `abort`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<Finish>,
+    /// The part etags a commit was asked for, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub committed_parts: Vec<String>,
+    /// After a commit: the object's etag, MD5 (base64) and mtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<(String, String, u64)>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadState {
+    Created,
+    Finalizing,
+    Done,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Finish {
+    Commit,
+    Abort,
 }
 
 /// An account: its login, uuid, SSH public keys (Manta HTTP Signatures) and

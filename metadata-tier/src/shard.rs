@@ -8,6 +8,8 @@
 //!   where `/u/stor`'s entries have 0x00.
 //! - count: `0xFF [space tag][dir bytes]` -> u64 LE, the directory's entry
 //!   count, changed in the same write batch as the entries.
+//! - mtime index: `0xFE [space tag][dir] 0x00 [mtime BE][name]`, objects
+//!   only, for listings by modification time ([`by_mtime`]).
 //!
 //! Values are a versioned envelope `{"v":1,"etag","mtime_ms","value"}` so a
 //! later release can migrate what this one wrote.
@@ -20,6 +22,7 @@
 //! acknowledged before it began, whichever replica leads.
 
 pub(crate) mod apply;
+pub(crate) mod by_mtime;
 mod keys;
 #[cfg(test)]
 mod keys_prop;
@@ -172,8 +175,13 @@ impl Shard {
         let count_key = keys::count_key(space, dir);
         let db = self.barrier().await?;
         let opts = opts.clone();
+        let space_dir = (space, dir.to_string());
         blocking(move || {
-            let entries = scan(&db, &prefix, &opts)?;
+            let entries = if opts.by_mtime {
+                by_mtime::list(&db, space_dir.0, &space_dir.1, &opts)?
+            } else {
+                scan(&db, &prefix, &opts)?
+            };
             let total = keys::read_count(&db, &count_key)?;
             Ok(ListResult {
                 entries,

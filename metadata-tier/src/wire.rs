@@ -122,6 +122,13 @@ pub struct ListOptions {
     pub limit: usize,
     /// Descending by name.
     pub reverse: bool,
+    /// By modification time (an index the shard keeps for
+    /// [`Keyspace::Objects`]), newest first; `reverse` then means oldest
+    /// first. The marker is an mtime in ms (decimal), always inclusive:
+    /// entries sharing the marker's mtime come again, as Manta's listing
+    /// by mtime does, and clients skip the names they have seen.
+    #[serde(default)]
+    pub by_mtime: bool,
 }
 
 impl Default for ListOptions {
@@ -131,6 +138,7 @@ impl Default for ListOptions {
             inclusive: false,
             limit: 256,
             reverse: false,
+            by_mtime: false,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The job JSON of MANTA-API.md §4, defined once for the client (`mjob`)
+//! The job JSON of Manta's jobs API (docs/jobs.md), defined once for the client (`mjob`)
 //! and the server (the `jobs` crate): the CreateJob body ([`JobSpec`],
 //! [`Phase`]), the job object of `live/status` and `job.json` ([`Job`]),
 //! and one `live/err` line ([`JobError`]).
@@ -254,7 +254,7 @@ impl std::fmt::Display for JobErrorCode {
     }
 }
 
-/// One line of `live/err` / `err.txt` (MANTA-API.md §4.4). Written with
+/// One line of `live/err` / `err.txt` (docs/jobs.md). Written with
 /// muskie's field names (`phase`, `p0input`); Marlin's internal names
 /// (`phaseNum`, `p0key`) and the old string phase (`"0"`) are accepted.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

@@ -3,12 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod cli_fixes;
 mod commands;
 mod compare;
 mod end_to_end;
 mod harness;
 mod mjob;
 mod rbac;
+mod mpu;
 mod retry;
 mod sdk;
 mod tamper;

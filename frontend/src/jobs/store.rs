@@ -74,6 +74,13 @@ pub(crate) async fn resolve(
             format!("{raw} is a directory"),
         ));
     }
+    if rec.contents().len() > 1 {
+        // A task reads its input as one blob from a node that holds it.
+        return Err(Fault::job(
+            JobErrorCode::InvalidArgumentError,
+            format!("{raw} is a multipart upload's object, which jobs cannot read yet"),
+        ));
+    }
     let blob = match rec.stored.blob() {
         Some(b) => {
             let nodes = st
@@ -176,12 +183,14 @@ pub(crate) fn object_record(
         owner: AccountId(owner.to_string()),
         etag: uuid::Uuid::new_v4().to_string(),
         stored,
+        parts: Vec::new(),
         content_md5: blob.map_or_else(empty_md5, |b| b.md5.clone()),
         content_type: content_type.to_string(),
         headers,
         created_from: None,
         roles: Vec::new(),
         request_id: request_id.to_string(),
+        upload: None,
     }
 }
 
@@ -272,7 +281,7 @@ pub(crate) async fn tail_lines(
     };
     let rec = codec::decode::<ObjectRecord>(&entry, &path.display())?;
     let name = path.display();
-    let parts = std::slice::from_ref(&rec.stored);
+    let parts = rec.contents();
     let mut stream = st.store.open_read(&name, parts, None).await?;
     let mut lines = std::collections::VecDeque::new();
     let mut partial = Vec::new();

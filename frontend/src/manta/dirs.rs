@@ -87,12 +87,7 @@ pub(crate) async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Resul
             }
         },
     };
-    let opts = ListOptions {
-        marker: req.query.get("marker").filter(|m| !m.is_empty()).cloned(),
-        inclusive: true,
-        limit,
-        reverse: req.query.get("sort_order").map(String::as_str) == Some("reverse"),
-    };
+    let opts = list_options(req, limit)?;
     let (lines, total) = match &req.path.tree {
         None => account_root(&opts),
         Some(_) => {
@@ -137,6 +132,38 @@ pub(crate) async fn list(req: &Req, dir: Option<(Entry, ObjectRecord)>) -> Resul
         super::cors::entry_extras(req, h, rec);
     }
     Ok(resp)
+}
+
+/// Order and start of a listing: by name (the default) or, with
+/// `sort=mtime`, newest first from an ISO-8601 marker; `sort_order=reverse`
+/// flips either. Markers are inclusive, as Manta's are.
+fn list_options(req: &Req, limit: usize) -> Result<ListOptions> {
+    let by_mtime = match req.query.get("sort").map(String::as_str) {
+        None | Some("" | "name") => false,
+        Some("mtime") => true,
+        Some(other) => {
+            return Err(Error::InvalidParameter(format!(
+                "sort={other}: sort by name or mtime"
+            )))
+        }
+    };
+    let marker = req.query.get("marker").filter(|m| !m.is_empty()).cloned();
+    let marker = match marker {
+        Some(m) if by_mtime && req.path.tree.is_some() => {
+            let ms = crate::time::parse_iso8601(&m).ok_or_else(|| {
+                Error::InvalidParameter(format!("marker {m:?} is not an ISO-8601 time"))
+            })?;
+            Some(ms.to_string())
+        }
+        other => other,
+    };
+    Ok(ListOptions {
+        marker,
+        inclusive: true,
+        limit,
+        reverse: req.query.get("sort_order").map(String::as_str) == Some("reverse"),
+        by_mtime,
+    })
 }
 
 /// `dir=true`/`obj=true` (mls --type) keep only one kind of entry.

@@ -66,7 +66,7 @@ pub(crate) async fn put(req: &Req) -> Result<Response> {
     let cond = write_cond(req, &Conditions::default()).await?;
     req.state
         .store
-        .pin(&source.display(), std::slice::from_ref(&src.stored))
+        .pin(&source.display(), src.contents())
         .await?;
     let mut rec = src.clone();
     rec.owner = req.account.uuid.clone();

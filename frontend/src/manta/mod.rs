@@ -10,8 +10,9 @@ mod metadata;
 mod objects;
 pub(crate) mod respond;
 mod server;
+mod uploads;
 
-pub(crate) use server::{serve, serve_plain, RequestId};
+pub(crate) use server::{serve, serve_plain, serve_tasks, RequestId};
 
 use crate::error::{Error, Result};
 use crate::path::MantaPath;
@@ -136,6 +137,10 @@ pub(crate) async fn handle_as(
     let ct = content_type(&req.headers);
     crate::rbac::enforce::enforce(&req, &access, ct.as_deref()).await?;
     let body = match jobs::route(&req, body).await {
+        Ok(done) => return done,
+        Err(body) => body,
+    };
+    let body = match uploads::route(&req, body).await {
         Ok(done) => return done,
         Err(body) => body,
     };

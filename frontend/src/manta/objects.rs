@@ -87,7 +87,7 @@ async fn plan(req: &Req) -> Result<Plan> {
 /// already sending (one without `Expect: 100-continue`), so the client gets
 /// the error instead of a connection reset mid-send. Larger bodies are cut
 /// off by closing the connection, as any server must.
-async fn drain_small_body(req: &Req, body: Body) {
+pub(crate) async fn drain_small_body(req: &Req, body: Body) {
     const LIMIT: usize = 1 << 20;
     let waits_for_continue = req
         .headers
@@ -136,12 +136,14 @@ pub(crate) async fn put(req: &Req, body: Body) -> Result<Response> {
         owner: req.account.uuid.clone(),
         etag: uuid::Uuid::new_v4().to_string(),
         stored: w.stored,
+        parts: Vec::new(),
         content_md5: b64(&w.md5),
         content_type,
         headers,
         created_from: None,
         roles,
         request_id: req.request_id.clone(),
+        upload: None,
     };
     let name = req.path.display();
     let (rec, entry) = req
@@ -209,7 +211,7 @@ pub(crate) async fn commit(req: &Req, rec: &ObjectRecord, cond: WriteCond) -> Re
         .await?)
 }
 
-fn requested_durability(req: &Req) -> Result<Option<u32>> {
+pub(crate) fn requested_durability(req: &Req) -> Result<Option<u32>> {
     let max = req.state.settings.max_durability;
     let Some(v) = req
         .headers
@@ -225,7 +227,7 @@ fn requested_durability(req: &Req) -> Result<Option<u32>> {
     }
 }
 
-fn upload_expect(req: &Req) -> Result<Expect> {
+pub(crate) fn upload_expect(req: &Req) -> Result<Expect> {
     let h = &req.headers;
     let len = match h.get("content-length") {
         None => None,
@@ -256,7 +258,7 @@ fn upload_expect(req: &Req) -> Result<Expect> {
     })
 }
 
-fn decode_md5(s: &str) -> Result<[u8; 16]> {
+pub(crate) fn decode_md5(s: &str) -> Result<[u8; 16]> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
         .decode(s.trim())
@@ -327,7 +329,7 @@ pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Re
         Body::empty()
     } else {
         let name = req.path.display();
-        let parts = std::slice::from_ref(&rec.stored);
+        let parts = rec.contents();
         Body::from_stream(req.state.store.open_read(&name, parts, range).await?)
     };
     let mut resp = Response::new(body);
@@ -340,7 +342,9 @@ pub(crate) async fn get(req: &Req, entry: Entry, rec: ObjectRecord) -> Result<Re
         // Only a whole object gets its hash: a 206 would need a proof of
         // its slice (docs/storage-verify.md, "How a client verifies").
         None => {
-            set(h, CONTENT_BLAKE3, &respond::content_blake3(&rec));
+            if let Some(b3) = respond::content_blake3(&rec) {
+                set(h, CONTENT_BLAKE3, &b3);
+            }
             set(h, "content-md5", &rec.content_md5);
             set(h, "content-length", &size.to_string());
             set(h, "accept-ranges", "bytes");

@@ -51,12 +51,16 @@ pub(crate) fn partial(resp: &mut Response, range: crate::store::range::ByteRange
 }
 
 /// The BLAKE3 of the whole object, which a client checks the bytes it
-/// received against. A Manta object is one blob named by that hash, or no
-/// blob when empty.
-pub(crate) fn content_blake3(rec: &ObjectRecord) -> String {
-    match rec.stored.blob() {
-        Some(b) => b.hash.to_hex(),
-        None => blake3::hash(b"").to_hex().to_string(),
+/// received against: the name of its one blob, or of no blob when empty.
+/// A committed multipart upload is several blobs and has none (clients
+/// check its `Content-MD5`).
+pub(crate) fn content_blake3(rec: &ObjectRecord) -> Option<String> {
+    match rec.contents() {
+        [one] => Some(match one.blob() {
+            Some(b) => b.hash.to_hex(),
+            None => blake3::hash(b"").to_hex().to_string(),
+        }),
+        _ => None,
     }
 }
 

@@ -112,6 +112,22 @@ pub(crate) async fn serve(
     metadata_tier::net::serve_tls("manta", listener, app, limits, tls, shutdown).await
 }
 
+/// Serves the Manta API to job tasks only, in plain HTTP on loopback,
+/// beside a TLS listener (tasks' agents speak plain HTTP).
+///
+/// # Errors
+/// I/O errors of the listener.
+pub(crate) async fn serve_tasks(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.settings.listener_limits;
+    let router = super::router(state.clone()).layer(middleware::from_fn(crate::plain::tasks));
+    let app = with_common_headers(router, &state);
+    metadata_tier::net::serve("manta-tasks", listener, app, limits, shutdown).await
+}
+
 /// Serves the Manta API in plain HTTP beside a TLS listener: `/public`
 /// reads and signed URLs only (docs/tls.md).
 ///

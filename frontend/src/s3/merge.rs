@@ -170,6 +170,7 @@ async fn refill(meta: &MetadataClient, cursors: &mut [Cursor], batch: usize) -> 
             inclusive: c.inclusive,
             limit: batch,
             reverse: false,
+            by_mtime: false,
         };
         async move { meta.list(Keyspace::Buckets, &c.dir, &opts).await }
     });

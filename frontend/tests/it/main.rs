@@ -23,6 +23,8 @@ mod jobs_sandbox;
 mod kill;
 mod links;
 mod mlogin;
+mod list_mtime;
+mod mpu;
 mod multihost;
 mod replication;
 mod objects;

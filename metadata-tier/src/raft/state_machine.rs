@@ -121,6 +121,8 @@ impl StateMachine {
         std::fs::create_dir_all(root)?;
         let path = current_dir(root)?;
         let db = open_db(&path)?;
+        // Every replica indexes the same data the same way.
+        crate::shard::by_mtime::backfill(&db)?;
         let applied = read_json(&db, APPLIED)?;
         let membership = read_json(&db, MEMBERSHIP)?.unwrap_or_default();
         Ok(StateMachine {
@@ -222,6 +224,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let target = root.join(&name);
             std::fs::rename(&snap.0, &target).map_err(sm_err)?;
             let db = open_db(&target).map_err(sm_err)?;
+            crate::shard::by_mtime::backfill(&db).map_err(sm_err)?;
             let applied: Option<Option<LogId<NodeId>>> = read_json(&db, APPLIED).map_err(sm_err)?;
             if applied.flatten() != meta2.last_log_id {
                 return Err(sm_err(format!(

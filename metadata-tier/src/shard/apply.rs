@@ -10,6 +10,7 @@
 //! leader before proposing, is what keeps conditional writes exact across
 //! leader changes.
 
+use super::by_mtime;
 use super::keys::{self, Envelope, ENVELOPE_VERSION};
 use crate::error::{Error, Result};
 use crate::wire::{Condition, Entry, Op, OpResult};
@@ -77,6 +78,8 @@ impl Etags<'_> {
 struct Overlay {
     entries: HashMap<Vec<u8>, Option<Envelope>>,
     counts: HashMap<Vec<u8>, i64>,
+    /// mtime index keys to add (`true`) or remove ([`by_mtime`]).
+    index: HashMap<Vec<u8>, bool>,
 }
 
 /// Evaluates `requests` in order, adds the accepted writes to `batch`, and
@@ -101,6 +104,7 @@ pub fn apply_batch(
         match eval(db, &overlay, &mut local, ops, stamp.now_ms, &mut etags) {
             Ok(Ok(results)) => {
                 overlay.entries.extend(local.entries);
+                overlay.index.extend(local.index);
                 for (k, d) in local.counts {
                     *overlay.counts.entry(k).or_default() += d;
                 }
@@ -121,6 +125,7 @@ fn write(db: &DB, overlay: &Overlay, batch: &mut WriteBatch) -> Result<()> {
             None => batch.delete(k),
         }
     }
+    by_mtime::write(batch, &overlay.index);
     for (k, delta) in &overlay.counts {
         if *delta == 0 {
             continue;
@@ -178,6 +183,7 @@ fn eval(
                 if current.is_none() {
                     *local.counts.entry(count_key).or_default() += 1;
                 }
+                by_mtime::on_write(&mut local.index, key, current.as_ref(), Some(&env))?;
                 local.entries.insert(k, Some(env.clone()));
                 results.push(OpResult::Put(env.into_entry(key.name.clone())));
             }
@@ -185,6 +191,7 @@ fn eval(
                 if current.is_some() {
                     *local.counts.entry(count_key).or_default() -= 1;
                     local.entries.insert(k, None);
+                    by_mtime::on_write(&mut local.index, key, current.as_ref(), None)?;
                 }
                 results.push(OpResult::Delete(
                     current.map(|e| e.into_entry(key.name.clone())),

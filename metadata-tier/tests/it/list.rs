@@ -47,6 +47,7 @@ async fn listing_sorted_with_marker_limit_reverse_and_no_bleeding() {
         inclusive,
         limit,
         reverse,
+        by_mtime: false,
     };
     let l = s
         .list(
@@ -134,6 +135,7 @@ async fn listing_edges_clamp_and_out_of_range_markers() {
             inclusive: false,
             limit,
             reverse,
+            by_mtime: false,
         };
         let s = s.clone();
         async move { s.list(Keyspace::Objects, "/e", &opts).await.unwrap() }
@@ -165,4 +167,56 @@ async fn listing_edges_clamp_and_out_of_range_markers() {
         .unwrap();
     assert_eq!((names(&l.entries), l.total), (vec!["root"], 1));
     assert!(s.apply(Vec::new()).await.unwrap().is_empty());
+}
+
+/// The mtime index: newest first, reverse, inclusive ms markers; a rewrite
+/// moves an entry, a delete removes it.
+#[tokio::test]
+async fn listing_by_mtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Shard::open(dir.path()).unwrap();
+    let mut mtimes = Vec::new();
+    for n in ["a", "b", "c", "d"] {
+        put1(&s, key("/u/t", n), json!(n), Condition::None)
+            .await
+            .unwrap();
+        let e = s.get(&key("/u/t", n)).await.unwrap().unwrap();
+        mtimes.push(e.mtime_ms);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    put1(&s, key("/u/t2", "x"), json!(0), Condition::None)
+        .await
+        .unwrap();
+    let by = |marker: Option<u64>, limit, reverse| ListOptions {
+        marker: marker.map(|m| m.to_string()),
+        inclusive: true,
+        limit,
+        reverse,
+        by_mtime: true,
+    };
+    let list = |o: ListOptions| {
+        let s = s.clone();
+        async move {
+            let page = s.list(Keyspace::Objects, "/u/t", &o).await.unwrap();
+            page.entries.into_iter().map(|e| e.name).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list(by(None, 10, false)).await, ["d", "c", "b", "a"]);
+    assert_eq!(list(by(None, 10, true)).await, ["a", "b", "c", "d"]);
+    assert_eq!(list(by(None, 2, false)).await, ["d", "c"]);
+    assert_eq!(list(by(Some(mtimes[2]), 2, false)).await, ["c", "b"]);
+    assert_eq!(list(by(Some(mtimes[1]), 10, true)).await, ["b", "c", "d"]);
+    // Rewriting "a" makes it the newest; deleting "c" removes it.
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    put1(&s, key("/u/t", "a"), json!("a2"), Condition::None)
+        .await
+        .unwrap();
+    s.apply(vec![metadata_tier::wire::Op::Delete {
+        key: key("/u/t", "c"),
+        cond: Condition::None,
+    }])
+    .await
+    .unwrap();
+    assert_eq!(list(by(None, 10, false)).await, ["a", "d", "b"]);
+    drop(s);
 }

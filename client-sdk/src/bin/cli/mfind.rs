@@ -27,11 +27,12 @@ pub struct Args {
     /// Only entries of this type: d=directory, o=object
     #[arg(short = 't', long = "type", value_name = "d|o", value_parser = ["d", "o"])]
     kind: Option<String>,
-    /// Only entries at least this deep
-    #[arg(long = "mindepth", value_name = "DEPTH")]
+    /// Only entries at least this deep (a PATH's own entries are depth 0)
+    #[arg(long = "mindepth", value_name = "DEPTH", value_parser = positive)]
     mindepth: Option<usize>,
-    /// Only entries at most this deep
-    #[arg(long = "maxdepth", value_name = "DEPTH")]
+    /// Only entries less than this deep: 1 lists a PATH's own entries, 2
+    /// adds their children (node-manta's --maxdepth)
+    #[arg(long = "maxdepth", value_name = "DEPTH", value_parser = positive)]
     maxdepth: Option<usize>,
     /// Output in JSON
     #[arg(short = 'j', long = "json")]
@@ -40,11 +41,21 @@ pub struct Args {
     paths: Vec<String>,
 }
 
+/// A depth: a positive integer, as node-manta's dashdash `positiveInteger`
+/// (0 is refused, not taken as "no limit").
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(format!("{s:?} is not a positive integer")),
+    }
+}
+
 impl Args {
-    /// node-manta's `ftw` filter; top-level entries have depth 0.
+    /// node-manta's `ftw` filter; top-level entries have depth 0, and only
+    /// entries less deep than `--maxdepth` are reached (see `walk`).
     fn wanted(&self, e: &DirEntry, depth: usize) -> bool {
-        let max = self.maxdepth.filter(|d| *d > 0).unwrap_or(usize::MAX);
-        if depth < self.mindepth.unwrap_or(0) || depth > max {
+        let max = self.maxdepth.unwrap_or(usize::MAX);
+        if depth < self.mindepth.unwrap_or(0) || depth >= max {
             return false;
         }
         if self.name.as_ref().is_some_and(|re| !re.is_match(&e.name)) {
@@ -89,7 +100,7 @@ impl Args {
             *printed += 1;
             return Ok(self.limit.is_some_and(|l| *printed >= l));
         }
-        let max = self.maxdepth.filter(|d| *d > 0).unwrap_or(usize::MAX);
+        let max = self.maxdepth.unwrap_or(usize::MAX);
         let list = |dir: String, depth: usize| async move {
             let r = client.list_all(&dir, ListOptions::default()).await;
             (dir, depth, r)
@@ -132,18 +143,11 @@ impl Cmd for Args {
     async fn run(self, client: Client) -> anyhow::Result<()> {
         let mut printed = 0;
         let mut failed = false;
-        for p in &self.paths {
-            let root = match client.resolve(p) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("mfind: {}", path_err(p, &e));
-                    failed = true;
-                    continue;
-                }
-            };
+        for root in super::manta_paths(&client, &self.paths)? {
             match self.walk(&client, &root, &mut printed).await {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
+                Err(e) if super::broken_pipe(&e) => return Err(e),
                 Err(e) => {
                     eprintln!("mfind: {e:#}");
                     failed = true;

@@ -44,14 +44,16 @@ pub struct Args {
 
 impl Args {
     /// Streams one object into `out`; fails if it does not verify (after
-    /// writing what it received: the caller discards `out`).
+    /// writing what it received: the caller discards `out`). `Ok(false)`:
+    /// the server answered 304 (a condition in `-H`), nothing was written,
+    /// and that was said on stderr.
     async fn fetch<W: AsyncWrite + Unpin>(
         &self,
         client: &Client,
         path: &str,
         out: &mut W,
         bar_ok: bool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let opts = GetOptions {
             headers: parse_headers(&self.header)?,
             ..GetOptions::default()
@@ -60,6 +62,10 @@ impl Args {
             .get(path, &opts)
             .await
             .map_err(|e| path_err(path, &e))?;
+        if resp.info.status == 304 {
+            eprintln!("mget: {path}: not modified (304), nothing downloaded");
+            return Ok(false);
+        }
         let bar = if bar_ok {
             progress_bar(path, resp.info.size, self.quiet, self.progress)
         } else {
@@ -99,7 +105,7 @@ impl Args {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        Ok(())
+        Ok(true)
     }
 
     /// `-d`: every object under the paths, as (remote, local).
@@ -142,8 +148,10 @@ impl Args {
         let plan = self.plan(client, paths, dir).await?;
         let results = futures::stream::iter(plan.into_iter().map(|(remote, local)| async move {
             let mut f = OutFile::create(&local).await?;
-            self.fetch(client, &remote, f.writer(), false).await?;
-            f.commit().await
+            if self.fetch(client, &remote, f.writer(), false).await? {
+                f.commit().await?;
+            }
+            Ok::<(), anyhow::Error>(())
         }))
         .buffer_unordered(self.parallel.max(1))
         .collect::<Vec<_>>()
@@ -182,10 +190,16 @@ impl Cmd for Args {
             Some(file) => {
                 // Dropped unrenamed (and so removed) on any error.
                 let mut f = OutFile::create(&file).await?;
+                let mut all = true;
                 for p in &paths {
-                    self.fetch(&client, p, f.writer(), true).await?;
+                    all &= self.fetch(&client, p, f.writer(), true).await?;
                 }
-                f.commit().await?;
+                if all {
+                    f.commit().await?;
+                } else {
+                    // Not modified: the file keeps what it had.
+                    eprintln!("mget: {} left unchanged", file.display());
+                }
             }
             None => {
                 // A bar would clobber output going to the terminal.

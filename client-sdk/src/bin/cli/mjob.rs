@@ -23,6 +23,7 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 enum Sub {
     /// Create a job: mjob create [-m MAP]... [-r REDUCE]... | EXPR | -f FILE
+    #[command(after_help = CREATE_HELP)]
     Create(create::Create),
     /// Add inputs (one path per line on stdin) to jobs, then close them
     Addinputs(show::AddInputs),
@@ -46,6 +47,23 @@ enum Sub {
     /// Print the inputs that failed
     Failures(show::Ids),
 }
+
+/// How `mjob create` reads its phases (node-manta's words).
+const CREATE_HELP: &str = "\
+Map and reduce phases can be given (a) with -f FILE, a job's JSON,
+(b) with -m and -r options:
+    mjob create -m 'grep foo || true' -m 'cut -d: -f1' -r cat
+or (c) as an expression, with ^ and ^^:
+    mjob create 'grep foo || true' ^ 'cut -d: -f1' ^^ cat
+
+Phase property options (--asset, --count, --disk, --image, --init,
+--memory) apply differently depending on the style: with -m/-r they apply
+to the *next* phase given with -m/-r, so put them before it
+(--count 3 -r cat); after the last -m/-r they apply to nothing, and
+mjob create warns. In expression style they apply to *all* phases.
+
+Input objects are read from stdin, one path per line:
+    mfind -t o ~~/stor/data | mjob create -m 'grep foo || true' -r sort";
 
 /// `Code: message`, as the other commands print SDK errors.
 pub fn sdk_err(e: client_sdk::Error) -> anyhow::Error {

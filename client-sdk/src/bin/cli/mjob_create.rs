@@ -151,6 +151,11 @@ impl Create {
                     "cannot use -m/-r along with a job expression\n(did you forget a \"-m\" or \"-r\"?)"
                 );
             }
+            for o in phases::unbound(&self.order) {
+                eprintln!(
+                    "mjob create: warning: {o} applies to no phase (phase options bind to the next -m/-r; --count only to -r)"
+                );
+            }
             phases::from_options(&self.order)
         } else if !o.exec.is_empty() {
             let props = Props {

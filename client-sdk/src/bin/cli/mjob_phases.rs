@@ -47,6 +47,30 @@ pub fn from_options(order: &[PhaseOpt]) -> Vec<Phase> {
     phases
 }
 
+/// The option-style phase options that bind to no phase: those after the
+/// last `-m`/`-r`, and `--count` given to a map phase (only reduce phases
+/// have reducers), named as typed, for a warning.
+pub fn unbound(order: &[PhaseOpt]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
+    for o in order {
+        match o {
+            PhaseOpt::Asset(a) => pending.push(format!("--asset {a}")),
+            PhaseOpt::Count(n) => pending.push(format!("--count {n}")),
+            PhaseOpt::Disk(n) => pending.push(format!("--disk {n}")),
+            PhaseOpt::Image(s) => pending.push(format!("--image {s}")),
+            PhaseOpt::Init(s) => pending.push(format!("--init {s}")),
+            PhaseOpt::Memory(n) => pending.push(format!("--memory {n}")),
+            PhaseOpt::Map(_) => {
+                out.extend(pending.drain(..).filter(|p| p.starts_with("--count")));
+            }
+            PhaseOpt::Reduce(_) => pending.clear(),
+        }
+    }
+    out.extend(pending);
+    out
+}
+
 /// Properties of every phase in expression style.
 #[derive(Debug, Clone, Default)]
 pub struct Props {
@@ -114,6 +138,20 @@ pub fn from_expression(args: &[String], props: &Props) -> Vec<Phase> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_binding_to_nothing_are_named() {
+        let order = [
+            PhaseOpt::Count(2),
+            PhaseOpt::Map("m".into()),
+            PhaseOpt::Memory(512),
+            PhaseOpt::Reduce("r".into()),
+            PhaseOpt::Count(3),
+        ];
+        assert_eq!(unbound(&order), ["--count 2", "--count 3"]);
+        let ok = [PhaseOpt::Count(3), PhaseOpt::Reduce("r".into())];
+        assert!(unbound(&ok).is_empty());
+    }
 
     fn words(s: &str) -> Vec<String> {
         s.split(' ').map(str::to_string).collect()

@@ -56,20 +56,26 @@ fn mls_path(user: &str, p: &str) -> String {
     }
 }
 
-/// Sizes as node-manta's `prettyBytes`.
+/// Sizes as node-manta's `prettyBytes`: bytes bare, else K, M, G or T
+/// with at most two decimals, trailing zeros dropped (`0`, `512`, `1.5K`,
+/// `2M`, `1.01G`).
 fn pretty(n: u64) -> String {
-    let units = ["B", "K", "M", "G", "T", "P"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
+    let units = ["", "K", "M", "G", "T"];
+    let mut i = units.len() - 1;
+    while i > 0 && n < 1u64 << (10 * i) {
+        i -= 1;
     }
-    if i == 0 {
-        format!("{n}B")
-    } else {
-        format!("{:.1}{}", v, units[i])
-    }
+    let v = n as f64 / (1u64 << (10 * i)) as f64;
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}{}", units[i])
+}
+
+/// A name as node-manta prints it: JSON-escaped (control characters and
+/// backslashes visible) without the quotes.
+fn escaped(name: &str) -> String {
+    let s = serde_json::to_string(name).unwrap_or_default();
+    s[1..s.len().saturating_sub(1)].replace("\\\"", "\"")
 }
 
 /// `MMM DD HH:mm`, or `MMM DD  YYYY` for dates six months old.
@@ -109,10 +115,10 @@ impl Args {
             return writeln!(
                 out,
                 "{kind}rwxr-xr-x 1 {owner} {size:>13} {date} {}",
-                e.name
+                escaped(&e.name)
             );
         }
-        writeln!(out, "{}{}", e.name, if dir { "/" } else { "" })
+        writeln!(out, "{}{}", escaped(&e.name), if dir { "/" } else { "" })
     }
 
     async fn list_one(&self, client: &Client, p: &str) -> anyhow::Result<()> {
@@ -120,14 +126,36 @@ impl Args {
         let info = client.info(&path).await.map_err(|e| path_err(&path, &e))?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         if !info.is_dir() {
-            writeln!(out, "{path}")?;
+            // An object prints as its own entry, named by its basename.
+            let mtime = info
+                .last_modified
+                .as_deref()
+                .and_then(|d| httpdate::parse_http_date(d).ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| client_sdk::types::iso8601_ms(d.as_millis() as u64))
+                .unwrap_or_default();
+            let e = DirEntry {
+                name: client_sdk::path::basename(&path).to_string(),
+                etag: info.etag.clone(),
+                size: info.size,
+                kind: EntryType::Object,
+                content_type: info.content_type.clone(),
+                content_md5: info.md5.clone(),
+                mtime,
+                durability: info.durability,
+            };
+            let parent = client_sdk::path::parent(&path).unwrap_or("/");
+            self.print(&mut out, parent, &e)?;
+            out.flush()?;
             return Ok(());
         }
+        // With -t the server pages newest first (oldest first with -r)
+        // from its mtime index: no whole listing is held here.
         let opts = ListOptions {
             limit: 1000,
             marker: self.marker.clone(),
-            reverse: self.reverse && !self.time,
-            sort_mtime: false,
+            reverse: self.reverse,
+            sort_mtime: self.time,
             kind: self.kind.as_deref().map(|k| {
                 if k == "d" {
                     EntryType::Directory
@@ -136,26 +164,10 @@ impl Args {
                 }
             }),
         };
-        if self.time {
-            // Newest first (oldest first with -r), whatever order the
-            // server pages in.
-            let mut all = client
-                .list_all(&path, opts)
-                .await
-                .map_err(|e| path_err(&path, &e))?;
-            all.sort_by(|a, b| b.mtime.cmp(&a.mtime).then_with(|| a.name.cmp(&b.name)));
-            if self.reverse {
-                all.reverse();
-            }
-            for e in &all {
-                self.print(&mut out, &path, e)?;
-            }
-        } else {
-            let mut entries = Box::pin(client.list(&path, opts));
-            while let Some(e) = entries.next().await {
-                let e = e.map_err(|e| path_err(&path, &e))?;
-                self.print(&mut out, &path, &e)?;
-            }
+        let mut entries = Box::pin(client.list(&path, opts));
+        while let Some(e) = entries.next().await {
+            let e = e.map_err(|e| path_err(&path, &e))?;
+            self.print(&mut out, &path, &e)?;
         }
         out.flush()?;
         Ok(())
@@ -178,5 +190,23 @@ impl Cmd for Args {
             self.list_one(&client, p).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escaped, pretty};
+
+    #[test]
+    fn sizes_and_names_as_node_manta_prints_them() {
+        assert_eq!(pretty(0), "0");
+        assert_eq!(pretty(512), "512");
+        assert_eq!(pretty(1536), "1.5K");
+        assert_eq!(pretty(2 << 20), "2M");
+        assert_eq!(pretty((1 << 30) + (10 << 20)), "1.01G");
+        assert_eq!(escaped("a b"), "a b");
+        assert_eq!(escaped("new\nline"), "new\\nline");
+        assert_eq!(escaped("q\"uote"), "q\"uote");
+        assert_eq!(escaped("é"), "é");
     }
 }

@@ -11,6 +11,7 @@ pub mod mfind;
 pub mod mget;
 pub mod mjob;
 pub mod mls;
+pub mod mmpu;
 pub mod mput;
 pub mod msign;
 pub mod outfile;
@@ -23,10 +24,25 @@ use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// The environment every command reads, for `--help`.
+pub const ENV_HELP: &str = "\
+Environment:
+  MANTA_URL           Manta URL (-u); required
+  MANTA_USER          account login (-a); required unless MANTA_NO_AUTH=true
+  MANTA_KEY_ID        SSH key fingerprint (-k); default: the first key found
+  MANTA_SUBUSER       RBAC sub-user (--user)
+  MANTA_ROLE          roles to assume (--role)
+  MANTA_KEY_FILE      private key file to sign with (else ssh-agent, ~/.ssh)
+  MANTA_TLS_INSECURE  set (not 0/false): do not verify the TLS certificate (-i)
+  MANTA_CA_FILE       PEM file of CA certificates to trust too (--ca-file)
+  MANTA_NO_AUTH       true: send no signature (inside jobs)
+  MANTA_DEFAULT_CONTENT_TYPE  type for unknown extensions (mput)
+  SSH_AUTH_SOCK       ssh-agent to sign with";
+
 /// Flags every command takes (node-manta's `DEFAULT_CLI_OPTIONS`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
-    /// Manta account (login)
+    /// Manta account (login); required unless MANTA_NO_AUTH=true
     #[arg(
         short = 'a',
         long = "account",
@@ -42,13 +58,14 @@ pub struct Common {
         value_name = "USER"
     )]
     pub subuser: Option<String>,
-    /// Fingerprint of the SSH key (MD5 or SHA256 form)
+    /// Fingerprint of the SSH key (MD5 or SHA256 form); default: the
+    /// first key of ssh-agent or ~/.ssh (or MANTA_KEY_FILE)
     #[arg(short = 'k', long = "keyId", env = "MANTA_KEY_ID", value_name = "FP")]
     pub key_id: Option<String>,
-    /// Manta URL
+    /// Manta URL; required
     #[arg(short = 'u', long = "url", env = "MANTA_URL", value_name = "URL")]
     pub url: Option<String>,
-    /// Do not validate the server's TLS certificate
+    /// Do not validate the server's TLS certificate (also MANTA_TLS_INSECURE)
     #[arg(short = 'i', long = "insecure")]
     pub insecure: bool,
     /// Also trust the CA certificates in this PEM file
@@ -124,9 +141,28 @@ pub fn path_err(path: &str, e: &client_sdk::Error) -> anyhow::Error {
 }
 
 /// Parses flags (exit 1 on bad ones, as node-manta; 0 for --help), runs
-/// the command, prints `name: message` on failure and exits 1.
+/// the command, prints `name: message` on failure and exits 1. A failure
+/// is one line, never a stack trace (a panic prints its message only);
+/// a closed stdout (`mfind | head`) ends the command quietly.
 pub fn main<C: Cmd>(name: &str) -> ExitCode {
-    let cmd = match C::try_parse() {
+    let cmd_name = name.to_string();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "internal error".into());
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        eprintln!("{cmd_name}: {msg}");
+    }));
+    let parsed = C::command()
+        .after_help(ENV_HELP)
+        .try_get_matches()
+        .and_then(|m| C::from_arg_matches(&m));
+    let cmd = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -153,6 +189,7 @@ pub fn main<C: Cmd>(name: &str) -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) if e.is::<Reported>() => ExitCode::from(1),
         Err(e) => {
             eprintln!("{name}: {e:#}");
@@ -161,8 +198,56 @@ pub fn main<C: Cmd>(name: &str) -> ExitCode {
     }
 }
 
+/// Whether an error is a write to a closed pipe.
+pub fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// stderr as a progress bar's terminal when it is not one (`--progress`
+/// with stderr redirected): each redraw starts the line again with `\r`.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl indicatif::TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        writeln!(std::io::stderr(), "{s}")
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        write!(std::io::stderr(), "{s}")
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        write!(std::io::stderr(), "\r")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().flush()
+    }
+}
+
 /// A byte-count progress bar on stderr, or `None` when stderr is not a
-/// terminal (unless forced with `--progress`) or `quiet`.
+/// terminal (unless forced with `--progress`, which draws on stderr
+/// anyway, as node-manta's does) or `quiet`.
 pub fn progress_bar(
     label: &str,
     len: Option<u64>,
@@ -183,6 +268,12 @@ pub fn progress_bar(
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(label.to_string());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::term_like_with_hz(
+            Box::new(PlainStderr),
+            2,
+        ));
+    }
     Some(bar)
 }
 
@@ -240,12 +331,13 @@ pub fn parse_headers(hs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     hs.iter().map(|h| parse_header(h)).collect()
 }
 
-/// node-manta keeps only absolute paths (after `~~`); none left is a usage
-/// error.
+/// Every path resolved, as node-manta's: a path must start with `/` or
+/// `~~`, and any other is an error naming it (not skipped).
 pub fn manta_paths(client: &Client, args: &[String]) -> anyhow::Result<Vec<String>> {
-    let paths: Vec<String> = args.iter().filter_map(|p| client.resolve(p).ok()).collect();
-    if paths.is_empty() {
+    if args.is_empty() {
         anyhow::bail!("path required");
     }
-    Ok(paths)
+    args.iter()
+        .map(|p| client.resolve(p).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect()
 }
