@@ -137,7 +137,10 @@ async fn main() {
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
                 let k = EntryKey::new(Keyspace::Objects, "/failover", format!("{w}-{i}"));
-                if c.put(k, serde_json::json!(i), Condition::Absent).await.is_ok() {
+                if c.put(k, serde_json::json!(i), Condition::Absent)
+                    .await
+                    .is_ok()
+                {
                     acks.lock().unwrap().push(Instant::now());
                 } else {
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -185,7 +188,11 @@ async fn main() {
             while i < per {
                 let ops = (i..(i + 64).min(per))
                     .map(|j| Op::Put {
-                        key: EntryKey::new(Keyspace::Objects, format!("/bulk/{w}"), format!("{j:08}")),
+                        key: EntryKey::new(
+                            Keyspace::Objects,
+                            format!("/bulk/{w}"),
+                            format!("{j:08}"),
+                        ),
                         value: value.clone(),
                         cond: Condition::None,
                     })

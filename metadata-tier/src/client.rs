@@ -4,9 +4,8 @@ use crate::error::{Error, Result};
 use crate::net::ClusterKey;
 use crate::ring::Ring;
 use crate::wire::{
-    ApplyRequest, Condition, CountRequest, CountResponse, Entry, EntryKey,
-    GetRequest, Keyspace, ListOptions, ListRequest, ListResult, Op, OpResult, ScanRequest,
-    ScanResult,
+    ApplyRequest, Condition, CountRequest, CountResponse, Entry, EntryKey, GetRequest, Keyspace,
+    ListOptions, ListRequest, ListResult, Op, OpResult, ScanRequest, ScanResult,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,8 +61,13 @@ impl MetadataClient {
     /// `Unavailable` when the shard cannot be reached; shard errors.
     pub async fn get(&self, key: &EntryKey) -> Result<Option<Entry>> {
         let shard = self.shard_of(key.space, &key.dir);
-        self.call(shard, "/v1/get", &GetRequest { key: key.clone() }, Access::Read)
-            .await
+        self.call(
+            shard,
+            "/v1/get",
+            &GetRequest { key: key.clone() },
+            Access::Read,
+        )
+        .await
     }
 
     /// # Errors

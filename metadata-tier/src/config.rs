@@ -106,11 +106,10 @@ impl ShardConfig {
             }
             Some(table) => {
                 for (k, url) in table {
-                    let pid: u64 = k
-                        .parse()
-                        .ok()
-                        .filter(|p| *p > 0)
-                        .ok_or_else(|| invalid("peers", format!("{k:?} is not a replica id")))?;
+                    let pid: u64 =
+                        k.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+                            invalid("peers", format!("{k:?} is not a replica id"))
+                        })?;
                     if !(url.starts_with("http://") || url.starts_with("https://")) {
                         return Err(invalid("peers", format!("{url:?} is not an http:// URL")));
                     }

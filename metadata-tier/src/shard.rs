@@ -34,9 +34,9 @@ use crate::error::{Error, Result};
 use crate::net::ClusterKey;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
+use crate::raft::read_index::ReadIndex;
 use crate::raft::routes::{node, MemberChange, ReplicaStatus};
 use crate::raft::state_machine::{SharedDb, StateMachine};
-use crate::raft::read_index::ReadIndex;
 use crate::raft::{batcher, GroupConfig, NodeId, Raft};
 use crate::wire::{Entry, EntryKey, Keyspace, ListOptions, ListResult, Op, OpResult, ScanResult};
 use keys::Envelope;
@@ -92,7 +92,11 @@ impl Shard {
             .await
             .map_err(|e| Error::Io(std::io::Error::other(format!("start raft: {e}"))))?;
         if pristine && group.bootstrap {
-            let members = group.peers.iter().map(|(id, a)| (*id, node(a))).collect::<std::collections::BTreeMap<_, _>>();
+            let members = group
+                .peers
+                .iter()
+                .map(|(id, a)| (*id, node(a)))
+                .collect::<std::collections::BTreeMap<_, _>>();
             if let Err(e) = raft.initialize(members).await {
                 tracing::warn!(error = %e, "initializing the shard's group");
             }
@@ -116,7 +120,9 @@ impl Shard {
             raft.wait(Some(Duration::from_secs(10)))
                 .metrics(|m| m.current_leader.is_some(), "a leader")
                 .await
-                .map_err(|e| Error::Io(std::io::Error::other(format!("shard did not start: {e}"))))?;
+                .map_err(|e| {
+                    Error::Io(std::io::Error::other(format!("shard did not start: {e}")))
+                })?;
         }
         Ok(shard)
     }
@@ -258,7 +264,10 @@ impl Shard {
                 .voter_ids()
                 .collect()
         };
-        let fail = |e: RaftError<NodeId, openraft::error::ClientWriteError<NodeId, openraft::BasicNode>>| match e {
+        let fail = |e: RaftError<
+            NodeId,
+            openraft::error::ClientWriteError<NodeId, openraft::BasicNode>,
+        >| match e {
             RaftError::APIError(openraft::error::ClientWriteError::ForwardToLeader(f)) => {
                 Error::NotLeader {
                     leader: f.leader_node.map(|n| n.addr),
@@ -268,7 +277,9 @@ impl Shard {
         };
         match change {
             MemberChange::Add { id, addr } => {
-                raft.add_learner(id, node(&addr), true).await.map_err(fail)?;
+                raft.add_learner(id, node(&addr), true)
+                    .await
+                    .map_err(fail)?;
                 let mut v = voters();
                 v.insert(id);
                 raft.change_membership(v, false).await.map_err(fail)?;

@@ -159,7 +159,10 @@ pub(crate) async fn status(State(c): State<Console>, headers: HeaderMap) -> Resu
     let mut shards = Vec::new();
     for i in 0..meta.shard_count() {
         let replicas = meta.shard_status(i).await;
-        let up: Vec<_> = replicas.iter().filter_map(|(_, s)| s.as_ref().ok()).collect();
+        let up: Vec<_> = replicas
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().ok())
+            .collect();
         let leader = up.iter().find(|s| s.state == "Leader");
         shards.push(serde_json::json!({
             "shard": meta.ring().shards().get(i),

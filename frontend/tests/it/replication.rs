@@ -38,7 +38,11 @@ impl Load {
                         let name = format!("w{w}-{i:06}");
                         i += 1;
                         let r = client
-                            .put(key(&dir, &name), serde_json::json!({"i": i}), Condition::Absent)
+                            .put(
+                                key(&dir, &name),
+                                serde_json::json!({"i": i}),
+                                Condition::Absent,
+                            )
                             .await;
                         match r {
                             Ok(_) => acked.lock().unwrap().push((name, Instant::now())),
@@ -72,7 +76,11 @@ impl Load {
 async fn put_many(client: &metadata_tier::MetadataClient, dir: &str, from: usize, n: usize) {
     for i in from..from + n {
         client
-            .put(key(dir, &format!("k{i:06}")), serde_json::json!(i), Condition::None)
+            .put(
+                key(dir, &format!("k{i:06}")),
+                serde_json::json!(i),
+                Condition::None,
+            )
             .await
             .unwrap();
     }
@@ -144,7 +152,10 @@ async fn a_follower_catches_up_by_log_then_by_snapshot() {
     g.kill(f).await;
     put_many(&client, "/cu", 30, 400).await;
     let leader = g.leader().await;
-    assert!(leader.purged.is_some(), "the leader purged its log: {leader:?}");
+    assert!(
+        leader.purged.is_some(),
+        "the leader purged its log: {leader:?}"
+    );
     g.spawn(f, false).await;
     let st = g.wait_caught_up(f).await;
     assert!(
@@ -202,7 +213,14 @@ async fn a_lost_disk_is_replaced_online() {
     let out = tokio::process::Command::new(MANTAD)
         .args(["admin", "--config"])
         .arg(&front)
-        .args(["shards", "move", "0", &lost.to_string(), &new_id.to_string(), &url])
+        .args([
+            "shards",
+            "move",
+            "0",
+            &lost.to_string(),
+            &new_id.to_string(),
+            &url,
+        ])
         .output()
         .await
         .unwrap();
@@ -215,7 +233,10 @@ async fn a_lost_disk_is_replaced_online() {
     let acked = load.finish().await;
     let leader = g.leader().await;
     let voters: Vec<u64> = leader.voters.keys().copied().collect();
-    assert!(voters.contains(&new_id) && !voters.contains(&lost), "{leader:?}");
+    assert!(
+        voters.contains(&new_id) && !voters.contains(&lost),
+        "{leader:?}"
+    );
     g.wait_caught_up(new_id).await;
 
     // The status command shows the group.
@@ -253,7 +274,8 @@ async fn conditional_writes_stay_linearizable_across_leader_kills() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
     for w in 0..4u64 {
-        let (client, history, stop, reg) = (client.clone(), history.clone(), stop.clone(), reg.clone());
+        let (client, history, stop, reg) =
+            (client.clone(), history.clone(), stop.clone(), reg.clone());
         workers.push(tokio::spawn(async move {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
@@ -364,17 +386,32 @@ async fn a_partitioned_leader_stops_accepting_writes() {
     let direct = direct_client(&g, old.id);
     let w = tokio::time::timeout(
         Duration::from_secs(30),
-        direct.put(key("/part", "minority"), serde_json::json!(1), Condition::None),
+        direct.put(
+            key("/part", "minority"),
+            serde_json::json!(1),
+            Condition::None,
+        ),
     )
     .await;
     assert!(!matches!(w, Ok(Ok(_))), "the minority acknowledged a write");
-    let r = tokio::time::timeout(Duration::from_secs(30), direct.get(&key("/part", "k000000"))).await;
-    assert!(!matches!(r, Ok(Ok(_))), "the minority answered a read: {r:?}");
+    let r = tokio::time::timeout(
+        Duration::from_secs(30),
+        direct.get(&key("/part", "k000000")),
+    )
+    .await;
+    assert!(
+        !matches!(r, Ok(Ok(_))),
+        "the minority answered a read: {r:?}"
+    );
 
     // The majority elects a leader and takes writes.
     let majority = g.client_of(&others);
     majority
-        .put(key("/part", "majority"), serde_json::json!(2), Condition::None)
+        .put(
+            key("/part", "majority"),
+            serde_json::json!(2),
+            Condition::None,
+        )
         .await
         .unwrap();
 
@@ -387,11 +424,22 @@ async fn a_partitioned_leader_stops_accepting_writes() {
         if st.get(&old.id).is_some_and(|s| s.state == "Follower") {
             break;
         }
-        assert!(Instant::now() < deadline, "old leader did not rejoin: {st:?}");
+        assert!(
+            Instant::now() < deadline,
+            "old leader did not rejoin: {st:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(everyone.get(&key("/part", "minority")).await.unwrap().is_none());
-    assert!(everyone.get(&key("/part", "majority")).await.unwrap().is_some());
+    assert!(everyone
+        .get(&key("/part", "minority"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(everyone
+        .get(&key("/part", "majority"))
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(names(&everyone, "/part").await.len(), 6);
 }
 

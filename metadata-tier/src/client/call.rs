@@ -202,7 +202,11 @@ impl MetadataClient {
     ///
     /// # Errors
     /// No leader found; the leader's refusal.
-    pub async fn change_members(&self, shard: usize, change: &MemberChange) -> Result<ReplicaStatus> {
+    pub async fn change_members(
+        &self,
+        shard: usize,
+        change: &MemberChange,
+    ) -> Result<ReplicaStatus> {
         let statuses = self.shard_status(shard).await;
         let leader = statuses
             .iter()
@@ -229,6 +233,8 @@ impl MetadataClient {
             return resp.json().await.map_err(unavailable);
         }
         let text = resp.text().await.map_err(unavailable)?;
-        Err(Error::Membership(format!("{leader} answered {status}: {text}")))
+        Err(Error::Membership(format!(
+            "{leader} answered {status}: {text}"
+        )))
     }
 }

@@ -102,9 +102,11 @@ async fn commit(raft: &Raft, group: Vec<WriteReq>) {
         .observe(started.elapsed().as_secs_f64());
     let answers: Result<BatchResult> = match outcome {
         Ok(Ok(resp)) => Ok(resp.data),
-        Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => Err(Error::NotLeader {
-            leader: f.leader_node.map(|n| n.addr),
-        }),
+        Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
+            Err(Error::NotLeader {
+                leader: f.leader_node.map(|n| n.addr),
+            })
+        }
         Ok(Err(e)) => Err(Error::OutcomeUnknown(e.to_string())),
         Err(_) => Err(Error::OutcomeUnknown(format!(
             "not committed within {}s",
@@ -117,7 +119,9 @@ async fn commit(raft: &Raft, group: Vec<WriteReq>) {
             for reply in replies {
                 let r = match results.next() {
                     Some(r) => r.map_err(Error::from),
-                    None => Err(Error::OutcomeUnknown("entry answered fewer requests".into())),
+                    None => Err(Error::OutcomeUnknown(
+                        "entry answered fewer requests".into(),
+                    )),
                 };
                 let _ = reply.send(r);
             }

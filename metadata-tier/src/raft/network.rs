@@ -121,7 +121,9 @@ impl Peer {
     }
 }
 
-fn unreachable_or_network<E>(e: &reqwest::Error) -> RPCError<NodeId, BasicNode, RaftError<NodeId, E>>
+fn unreachable_or_network<E>(
+    e: &reqwest::Error,
+) -> RPCError<NodeId, BasicNode, RaftError<NodeId, E>>
 where
     E: std::error::Error,
 {

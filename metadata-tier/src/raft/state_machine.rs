@@ -264,9 +264,12 @@ impl RaftSnapshotBuilder<TypeConfig> for Builder {
         blocking(move || {
             let held = lock.lock().map_err(snap_err)?;
             let db = db.load_full();
-            let applied: Option<LogId<NodeId>> =
-                read_json::<Option<LogId<NodeId>>>(&db, APPLIED).map_err(snap_err)?.flatten();
-            let membership: Membership = read_json(&db, MEMBERSHIP).map_err(snap_err)?.unwrap_or_default();
+            let applied: Option<LogId<NodeId>> = read_json::<Option<LogId<NodeId>>>(&db, APPLIED)
+                .map_err(snap_err)?
+                .flatten();
+            let membership: Membership = read_json(&db, MEMBERSHIP)
+                .map_err(snap_err)?
+                .unwrap_or_default();
             let meta = SnapshotMeta {
                 last_log_id: applied,
                 last_membership: membership,

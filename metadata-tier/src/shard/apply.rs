@@ -31,7 +31,9 @@ pub enum Refused {
 impl From<Refused> for Error {
     fn from(r: Refused) -> Error {
         match r {
-            Refused::ConditionFailed { index, current } => Error::ConditionFailed { index, current },
+            Refused::ConditionFailed { index, current } => {
+                Error::ConditionFailed { index, current }
+            }
             Refused::InvalidKey(m) => Error::InvalidKey(m),
         }
     }

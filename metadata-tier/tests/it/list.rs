@@ -174,7 +174,7 @@ async fn listing_edges_clamp_and_out_of_range_markers() {
 #[tokio::test]
 async fn listing_by_mtime() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Shard::open(dir.path()).unwrap();
+    let s = Shard::open(dir.path()).await.unwrap();
     let mut mtimes = Vec::new();
     for n in ["a", "b", "c", "d"] {
         put1(&s, key("/u/t", n), json!(n), Condition::None)

@@ -59,7 +59,11 @@ pub async fn run(meta: &MetadataClient, cmd: Option<ShardsCmd>, json: bool) -> a
     }
 }
 
-async fn change(meta: &MetadataClient, shard: usize, c: MemberChange) -> anyhow::Result<ReplicaStatus> {
+async fn change(
+    meta: &MetadataClient,
+    shard: usize,
+    c: MemberChange,
+) -> anyhow::Result<ReplicaStatus> {
     eprintln!("shard {shard}: {c:?} (waits for a new replica to catch up)");
     meta.change_members(shard, &c)
         .await
@@ -124,7 +128,10 @@ fn print_group(
         None => println!("shard {shard}: NO LEADER"),
     }
     let head = leader.and_then(|l| l.last_log_index).unwrap_or(0);
-    println!("  {:<4} {:<10} {:>6} {:>10} {:>8}  URL", "ID", "STATE", "TERM", "APPLIED", "LAG");
+    println!(
+        "  {:<4} {:<10} {:>6} {:>10} {:>8}  URL",
+        "ID", "STATE", "TERM", "APPLIED", "LAG"
+    );
     for (url, s) in replicas {
         match s {
             Ok(s) => {
@@ -138,7 +145,10 @@ fn print_group(
                     head.saturating_sub(applied)
                 );
             }
-            Err(e) => println!("  {:<4} {:<10} {:>6} {:>10} {:>8}  {url}  ({e})", "?", "DOWN", "-", "-", "-"),
+            Err(e) => println!(
+                "  {:<4} {:<10} {:>6} {:>10} {:>8}  {url}  ({e})",
+                "?", "DOWN", "-", "-", "-"
+            ),
         }
     }
     Ok(())

@@ -263,6 +263,7 @@ async fn put_part(req: &Req, body: Body) -> Result<Response> {
         created_from: None,
         request_id: req.request_id.clone(),
         upload: None,
+        roles: Vec::new(),
     };
     let (rec, entry) = req
         .state

@@ -144,9 +144,17 @@ fn the_checker_tells_a_stale_read() {
         etag: "e0".into(),
     };
     // A read after an acknowledged write sees it.
-    assert!(check(&[ev(write.clone(), 0, 1), ev(fresh.clone(), 2, 3)], 0, "e0"));
+    assert!(check(
+        &[ev(write.clone(), 0, 1), ev(fresh.clone(), 2, 3)],
+        0,
+        "e0"
+    ));
     // A read that began after the write returned and saw the old value.
-    assert!(!check(&[ev(write.clone(), 0, 1), ev(stale.clone(), 2, 3)], 0, "e0"));
+    assert!(!check(
+        &[ev(write.clone(), 0, 1), ev(stale.clone(), 2, 3)],
+        0,
+        "e0"
+    ));
     // Overlapping, either order is fine.
     assert!(check(&[ev(write.clone(), 0, 5), ev(stale, 1, 2)], 0, "e0"));
     // Two writes from the same etag cannot both succeed.
