@@ -4,6 +4,10 @@
 //! votes are synced before openraft is told they are durable; the commit
 //! index is only a hint (it is re-learnt from the leader) and is not.
 
+// openraft's storage traits return its `StorageError` (large): our
+// helpers return what the traits need rather than box and unbox it.
+#![allow(clippy::result_large_err)]
+
 use super::{NodeId, TypeConfig};
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{Entry, LogId, RaftLogReader, StorageError, StorageIOError, Vote};

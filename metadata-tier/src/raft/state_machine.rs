@@ -11,6 +11,10 @@
 //! disagree; after a crash openraft re-applies the log from there. Those
 //! writes are not synced: the log is, and re-applying is exact.
 
+// openraft's storage traits return its `StorageError` (large): our
+// helpers return what the traits need rather than box and unbox it.
+#![allow(clippy::result_large_err)]
+
 use super::snapshot;
 use super::{BatchResult, NodeId, SnapshotDir, TypeConfig};
 use crate::shard::apply::apply_batch;
