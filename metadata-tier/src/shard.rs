@@ -165,9 +165,10 @@ impl Shard {
             keys::entry_key(op.key())?;
         }
         let (reply, rx) = oneshot::channel();
+        let bytes = batcher::json_size(&ops);
         self.inner
             .writes
-            .send(batcher::WriteReq { ops, reply })
+            .send(batcher::WriteReq { ops, bytes, reply })
             .await
             .map_err(|_| Error::ShardClosed)?;
         rx.await

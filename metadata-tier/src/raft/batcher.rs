@@ -22,13 +22,36 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 const MAX_GROUP: usize = 256;
+/// An entry stops taking requests past this many bytes (estimated as
+/// their JSON), so a follower fed a few entries per message stays well
+/// under the listener's body limit.
+const MAX_ENTRY_BYTES: usize = 1 << 20;
 const IN_FLIGHT: usize = 8;
 /// The longest a request waits for its entry to commit.
 pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct WriteReq {
     pub ops: Vec<Op>,
+    /// The ops' size as JSON, what they add to an entry.
+    pub bytes: usize,
     pub reply: oneshot::Sender<Result<Vec<OpResult>>>,
+}
+
+/// The size `ops` take in a log entry.
+pub fn json_size(ops: &[Op]) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, ops);
+    c.0
 }
 
 struct Metrics {
@@ -73,10 +96,14 @@ async fn run(raft: Raft, mut rx: mpsc::Receiver<WriteReq>) {
         let Some(first) = rx.recv().await else {
             return;
         };
+        let mut bytes = first.bytes;
         let mut group = vec![first];
-        while group.len() < MAX_GROUP {
+        while group.len() < MAX_GROUP && bytes < MAX_ENTRY_BYTES {
             match rx.try_recv() {
-                Ok(r) => group.push(r),
+                Ok(r) => {
+                    bytes += r.bytes;
+                    group.push(r);
+                }
                 Err(_) => break,
             }
         }

@@ -128,7 +128,9 @@ impl Timing {
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(self.snapshot_every),
             max_in_snapshot_log_to_keep: self.keep_logs,
             replication_lag_threshold: self.snapshot_every.saturating_add(self.keep_logs),
-            max_payload_entries: 256,
+            // With entries of at most about 1 MiB (the batcher's bound),
+            // one append stays far below the 64 MiB body limit.
+            max_payload_entries: 32,
             ..Default::default()
         };
         cfg.validate().map_err(|e| crate::Error::InvalidConfig {
