@@ -58,6 +58,9 @@ pub fn router() -> Router<Shard> {
         .route("/raft/vote", post(vote))
         .route("/raft/status", get(status))
         .route("/raft/members", post(members))
+        // An append carries up to 32 entries of about 1 MiB: past axum's
+        // 2 MiB default, within what the credential check buffers.
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
 }
 
 /// The snapshot upload route: its body streams (the verifier must allow
