@@ -1,7 +1,8 @@
 //! Figures of a shard's Raft group as real processes (run by
 //! `bench/replication.sh`, which passes `MANTAD`): the failover pause after
 //! kill -9 of the leader under a write load, and how long a replica takes
-//! to catch up by snapshot on META_MIB of metadata.
+//! to catch up by snapshot on META_MIB of metadata (snapshots every
+//! SNAPSHOT_EVERY entries, default 200, so the leader purges its log).
 //!
 //! Usage: MANTAD=path raft_figures WORK_DIR META_MIB
 
@@ -25,6 +26,7 @@ struct Group {
     urls: BTreeMap<u64, String>,
     procs: BTreeMap<u64, Child>,
     key: ClusterKey,
+    snapshot_every: u64,
 }
 
 impl Group {
@@ -40,10 +42,11 @@ impl Group {
             &cfg,
             format!(
                 "listen = {listen:?}\ndata = {:?}\ncluster_secret_file = {:?}\nreplica_id = {id}\n\
-                 bootstrap = {}\nsnapshot_every = 20000\n[peers]\n{peers}",
+                 bootstrap = {}\nsnapshot_every = {}\n[peers]\n{peers}",
                 self.dir.join(format!("r{id}")),
                 self.dir.join("cluster.key"),
-                id == 1
+                id == 1,
+                self.snapshot_every
             ),
         )
         .unwrap();
@@ -119,6 +122,12 @@ async fn main() {
             .collect(),
         procs: BTreeMap::new(),
         key,
+        // Low, so the leader snapshots and purges while the follower is
+        // down and the follower catches up by snapshot.
+        snapshot_every: std::env::var("SNAPSHOT_EVERY")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200),
     };
     for id in 1..=3 {
         g.spawn(id).await;
