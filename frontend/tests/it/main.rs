@@ -25,6 +25,7 @@ mod links;
 mod list_mtime;
 mod mlogin;
 mod mpu;
+mod node_manta_tools;
 mod multihost;
 mod objects;
 mod rbac;
