@@ -15,6 +15,7 @@
 
 pub mod client;
 pub mod config;
+pub mod disk;
 mod error;
 pub mod net;
 pub mod raft;

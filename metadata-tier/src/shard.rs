@@ -63,6 +63,8 @@ struct Inner {
     raft: Raft,
     writes: mpsc::Sender<batcher::WriteReq>,
     reads: ReadIndex,
+    /// Held while a snapshot is received: one at a time per replica.
+    receiving: tokio::sync::Mutex<()>,
 }
 
 impl Shard {
@@ -110,6 +112,7 @@ impl Shard {
                 raft,
                 writes,
                 reads,
+                receiving: tokio::sync::Mutex::new(()),
             }),
         };
         if group.peers.len() == 1 {
@@ -133,6 +136,13 @@ impl Shard {
 
     pub fn root(&self) -> &Path {
         &self.inner.root
+    }
+
+    /// The right to receive a snapshot, if no other is being received: a
+    /// second sender (a deposed leader) is told to retry rather than
+    /// doubling the disk space the transfer takes.
+    pub(crate) fn receiving_snapshot(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        self.inner.receiving.try_lock().ok()
     }
 
     /// Waits until a read here would see every write acknowledged before

@@ -143,7 +143,7 @@ impl BlobStore {
     /// Free space of the filesystem and the blob counts.
     pub async fn status(&self) -> StatusCounts {
         let root = self.inner.root.clone();
-        let free = tokio::task::spawn_blocking(move || free_bytes(&root))
+        let free = tokio::task::spawn_blocking(move || metadata_tier::disk::free_bytes(&root))
             .await
             .ok()
             .flatten()
@@ -223,12 +223,6 @@ impl Drop for InflightGuard {
     fn drop(&mut self) {
         self.store.inner.inflight.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn free_bytes(root: &Path) -> Option<u64> {
-    let st = nix::sys::statvfs::statvfs(root).ok()?;
-    // f_bavail, not f_bfree: blocks reserved for root are not ours to fill.
-    Some((st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64))
 }
 
 fn clear_dir(dir: &Path) -> io::Result<()> {

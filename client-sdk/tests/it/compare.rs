@@ -8,7 +8,7 @@ use client_sdk::PutOptions;
 use futures::StreamExt;
 use std::path::PathBuf;
 
-fn node_bin() -> PathBuf {
+pub(crate) fn node_bin() -> PathBuf {
     let dir = std::env::var("MANTA_NODE_BIN")
         .unwrap_or_else(|_| "/var/cache/mantad-node/node_modules/manta/bin".into());
     let dir = PathBuf::from(dir);

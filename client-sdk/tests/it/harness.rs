@@ -57,6 +57,8 @@ pub fn ours(bin: &str) -> PathBuf {
         "minfo" => env!("CARGO_BIN_EXE_minfo"),
         "msign" => env!("CARGO_BIN_EXE_msign"),
         "mchmod" => env!("CARGO_BIN_EXE_mchmod"),
+        "mchattr" => env!("CARGO_BIN_EXE_mchattr"),
+        "mmd5" => env!("CARGO_BIN_EXE_mmd5"),
         "mmpu" => env!("CARGO_BIN_EXE_mmpu"),
         "mjob" => env!("CARGO_BIN_EXE_mjob"),
         other => panic!("no binary {other}"),

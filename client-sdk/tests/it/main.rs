@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+mod attrs;
 mod cli_fixes;
 mod commands;
 mod compare;

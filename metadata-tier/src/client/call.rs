@@ -161,22 +161,25 @@ impl MetadataClient {
     /// shards`): its URL, and its status or why it did not answer.
     pub async fn shard_status(&self, shard: usize) -> Vec<(String, Result<ReplicaStatus>)> {
         let mut urls: Vec<String> = self.ring.replicas(shard).to_vec();
-        let mut out = Vec::new();
-        let mut i = 0;
+        let mut out: Vec<(String, Result<ReplicaStatus>)> = Vec::new();
         // Members added since the config was written are found through
-        // the ones it names.
-        while i < urls.len() && i < 32 {
-            let url = urls[i].clone();
-            let st = self.replica_status(&url).await;
-            if let Ok(s) = &st {
-                for addr in s.voters.values().chain(s.learners.values()) {
-                    if !addr.is_empty() && !urls.contains(addr) {
-                        urls.push(addr.clone());
+        // the ones it names. Each round asks every replica not yet asked
+        // at once, so one replica that is down costs one timeout, not one
+        // per replica behind it.
+        while out.len() < urls.len() && out.len() < 32 {
+            let round: Vec<String> = urls[out.len()..urls.len().min(32)].to_vec();
+            let answers =
+                futures::future::join_all(round.iter().map(|u| self.replica_status(u))).await;
+            for (url, st) in round.into_iter().zip(answers) {
+                if let Ok(s) = &st {
+                    for addr in s.voters.values().chain(s.learners.values()) {
+                        if !addr.is_empty() && !urls.contains(addr) {
+                            urls.push(addr.clone());
+                        }
                     }
                 }
+                out.push((url, st));
             }
-            out.push((url, st));
-            i += 1;
         }
         out
     }

@@ -114,6 +114,28 @@ async fn receive_snapshot(
         Some(Err(e)) => return refuse(StatusCode::BAD_REQUEST, format!("bad header: {e}")),
         None => return refuse(StatusCode::BAD_REQUEST, "no snapshot header".into()),
     };
+    let Some(_receiving) = s.receiving_snapshot() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "another snapshot is being received".into(),
+        );
+    };
+    // The tar and its unpacked copy exist together until the install, so
+    // the announced length is checked against twice the free space: a
+    // sender cannot fill the disk the shard's own writes need.
+    let need = header.len.saturating_mul(2).saturating_add(SPACE_RESERVE);
+    match crate::disk::free_bytes(s.root()) {
+        Some(free) if free < need => {
+            return refuse(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "a snapshot of {} bytes needs {need} bytes free, {free} are",
+                    header.len
+                ),
+            )
+        }
+        _ => {}
+    }
     let dir = snapshot::incoming_dir(s.root());
     let tar = dir.with_extension("tar");
     let result = receive(&header, body, &tar, &dir).await;
@@ -131,6 +153,9 @@ async fn receive_snapshot(
     let _ = tokio::fs::remove_dir_all(&dir).await;
     Json(answer).into_response()
 }
+
+/// Space a snapshot must leave free beside its two copies.
+const SPACE_RESERVE: u64 = 256 << 20;
 
 /// Streams the tar to `tar` (no longer than announced), checks its hash,
 /// and unpacks it into `dir`.

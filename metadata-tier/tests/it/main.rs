@@ -7,4 +7,5 @@ mod http;
 mod list;
 mod scan;
 mod shard;
+mod snapshot_upload;
 mod tls;

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod attrs;
 pub mod mchmod;
 pub mod mfind;
 pub mod mget;
