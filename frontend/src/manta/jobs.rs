@@ -1,8 +1,11 @@
 //! The jobs API routes (MANTA-API.md §4.1): `POST /:login/jobs`,
 //! `POST /:login/jobs/:id/live/{in,in/end,cancel}`,
-//! `GET /:login/jobs/:id/live/{status,in,out,err,fail}` and
-//! `GET /:login/jobs?state=&name=`. Everything else under `/:login/jobs`
-//! (the job directories, `stor/`, the archives) is ordinary objects.
+//! `GET /:login/jobs/:id/live/{status,in,out,err,fail}` and the job
+//! listing: `GET /:login/jobs?state=&name=&transient=`, and `GET
+//! /:login/jobs` with at most `limit` and `marker` (what `mjob list` and
+//! `mls` send; see `is_job_listing`). Everything else under
+//! `/:login/jobs` (the job directories, `stor/`, the archives) is ordinary
+//! objects.
 
 use crate::error::{Error, Result};
 use crate::jobs::http_error;
@@ -36,11 +39,7 @@ pub(crate) async fn route(req: &Req, body: Body) -> std::result::Result<Result<R
     let m = &req.method;
     Ok(match (m, parts.as_slice()) {
         (&Method::POST, []) => create(req, body).await,
-        (&Method::GET | &Method::HEAD, [])
-            if req.query.contains_key("state") || req.query.contains_key("name") =>
-        {
-            list(req).await
-        }
+        (&Method::GET | &Method::HEAD, []) if is_job_listing(req) => list(req).await,
         (&Method::POST, [id, "live", "in"]) => add_inputs(req, id, body).await,
         (&Method::POST, [id, "live", "in", "end"]) => {
             command(req, id, |reply| Command::EndInput { reply }).await
@@ -252,8 +251,39 @@ fn text_lines(lines: &[String], ctype: &str) -> Response {
     resp
 }
 
-/// `GET /:login/jobs?state=&name=`: the account's jobs, newest first is
-/// not promised (Manta lists by id).
+/// Largest page of the job listing (the directory listing's too).
+const MAX_LIST_LIMIT: usize = 1024;
+
+/// Whether a request for `/:login/jobs` gets the job listing rather than
+/// the plain directory listing: when it filters (`state`, `name`,
+/// `transient`), and for a `GET` with nothing but `limit` and `marker`,
+/// which is what both `mjob list` and `mls` send (node-manta's `mjob
+/// list` is `?limit=1024`, ours has no query), so transient jobs are left
+/// out of both. The same entries otherwise (a directory per job, by id);
+/// other options (`sort`, types, `HEAD`) keep the directory listing.
+fn is_job_listing(req: &Req) -> bool {
+    ["state", "name", "transient"]
+        .iter()
+        .any(|k| req.query.contains_key(*k))
+        || (req.method == Method::GET && req.query.keys().all(|k| k == "limit" || k == "marker"))
+}
+
+/// Which jobs a listing shows by their `transient` flag.
+fn transient_filter(req: &Req) -> Result<Option<bool>> {
+    match req.query.get("transient").map(String::as_str) {
+        None | Some("false") => Ok(Some(false)),
+        Some("true") => Ok(Some(true)),
+        Some("all") => Ok(None),
+        Some(other) => Err(Error::InvalidParameter(format!(
+            "transient {other:?} is not one of true, false, all"
+        ))),
+    }
+}
+
+/// `GET /:login/jobs?state=&name=&transient=`: the account's jobs, newest
+/// first is not promised (Manta lists by id). Transient jobs are left out
+/// unless asked for: `transient=true` lists only them (as Marlin's
+/// `jobsList` filter), `transient=all` every job.
 async fn list(req: &Req) -> Result<Response> {
     let state = req.query.get("state").map(String::as_str);
     if let Some(s) = state {
@@ -263,6 +293,7 @@ async fn list(req: &Req) -> Result<Response> {
             )));
         }
     }
+    let transient = transient_filter(req)?;
     let name = req.query.get("name").cloned();
     if let Some(n) = &name {
         if !n
@@ -283,33 +314,48 @@ async fn list(req: &Req) -> Result<Response> {
         })
         .transpose()?
         .unwrap_or(1000)
-        .min(1000);
+        .clamp(1, MAX_LIST_LIMIT);
+    let keep = |job: &jobs::model::Job| {
+        let keep_state = match state {
+            Some("running" | "live") => job.state != JobState::Done,
+            Some("queued") => job.state == JobState::Queued,
+            Some("done") => job.state == JobState::Done,
+            _ => true,
+        };
+        keep_state
+            && name.as_ref().is_none_or(|n| &job.name == n)
+            && transient.is_none_or(|t| job.transient == t)
+    };
+    let line = |job: &jobs::model::Job| {
+        serde_json::json!({
+            "name": job.id,
+            "type": "directory",
+            "mtime": job.time_created,
+        })
+        .to_string()
+    };
+    let owner = req.account.uuid.as_str();
     let mut lines = Vec::new();
-    let mut marker = None;
-    'pages: loop {
+    // Jobs by id, from `marker` (inclusive, as the directory listing's, so
+    // `mls` pages through either alike).
+    let mut marker = req.query.get("marker").filter(|m| !m.is_empty()).cloned();
+    if let Some(m) = &marker {
+        if uuid::Uuid::parse_str(m).is_ok() {
+            let rec = req.state.jobs.job(owner, m).await.map_err(http_error)?;
+            if let Some(rec) = rec.filter(|r| keep(&r.job)) {
+                lines.push(line(&rec.job));
+            }
+        }
+    }
+    'pages: while lines.len() < limit {
         let page = req
             .state
             .jobs
-            .jobs(req.account.uuid.as_str(), marker.take())
+            .jobs(owner, marker.take())
             .await
             .map_err(http_error)?;
-        for rec in &page.jobs {
-            let job = &rec.job;
-            let keep_state = match state {
-                Some("running" | "live") => job.state != JobState::Done,
-                Some("queued") => job.state == JobState::Queued,
-                Some("done") => job.state == JobState::Done,
-                _ => true,
-            };
-            if !keep_state || name.as_ref().is_some_and(|n| &job.name != n) {
-                continue;
-            }
-            let line = serde_json::json!({
-                "name": job.id,
-                "type": "directory",
-                "mtime": job.time_created,
-            });
-            lines.push(line.to_string());
+        for rec in page.jobs.iter().filter(|r| keep(&r.job)) {
+            lines.push(line(&rec.job));
             if lines.len() >= limit {
                 break 'pages;
             }

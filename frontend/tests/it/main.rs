@@ -20,6 +20,7 @@ mod failover;
 mod internal;
 mod jobs;
 mod jobs_sandbox;
+mod jobs_tools;
 mod kill;
 mod links;
 mod list_mtime;

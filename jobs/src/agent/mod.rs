@@ -26,6 +26,7 @@ mod http;
 mod image;
 pub(crate) mod medusa;
 mod msplit;
+mod msplit_js;
 #[cfg(test)]
 mod msplit_prop;
 mod outputs;

@@ -103,11 +103,8 @@ async fn split(
         .infra("run msplit")?;
     let parts = match done {
         Ok(parts) => parts,
-        Err(SplitError::NotAnInteger(key)) => {
-            return Err(Failure::user(
-                JobErrorCode::UserTaskError,
-                format!("msplit -i: key {key:?} is not an integer"),
-            ))
+        Err(SplitError::User(message)) => {
+            return Err(Failure::user(JobErrorCode::UserTaskError, message))
         }
         Err(SplitError::LineTooLong(max)) => {
             return Err(Failure::user(

@@ -27,11 +27,27 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SplitOptions {
     pub count: u32,
+    /// Joins the key's parts (and splits a text line into fields).
     pub delim: String,
-    /// 1-based field numbers forming the key.
-    pub(crate) fields: Vec<usize>,
-    /// `-i`: the key is an integer taken modulo `count`.
+    /// What a line's key is made of.
+    pub(crate) key: SplitKey,
+    /// `-i`: the key is the reducer's index, not hashed.
     pub(crate) int: bool,
+    /// `-z`: every partition is gzip-compressed (all `count` of them).
+    pub(crate) gzip: bool,
+}
+
+/// How `msplit` finds a line's key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SplitKey {
+    /// Text (`-f 1,3`): 1-based field numbers.
+    Fields(Vec<usize>),
+    /// `-j -f a,b.c`: fields of the line's JSON object (a dotted name
+    /// walks into nested objects, as Manta's).
+    Json(Vec<String>),
+    /// `-e`: `node` computed each line's reducer inside the container;
+    /// every data line is `<reducer> <line>`.
+    Routed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,9 +134,11 @@ pub(super) fn parse(text: &str, data: Confined) -> Result<Record, String> {
     let mut split = SplitOptions {
         count: 1,
         delim: "\t".into(),
-        fields: vec![1],
+        key: SplitKey::Routed,
         int: false,
+        gzip: false,
     };
+    let (mut fields, mut json, mut routed) = (None, false, false);
     // Lines end in `\n` only (`printf '%s %s\n'`): `str::lines` would also
     // eat a `\r` before it, the last byte of a delimiter or a path.
     for line in text.split('\n').filter(|l| !l.is_empty()) {
@@ -134,8 +152,11 @@ pub(super) fn parse(text: &str, data: Confined) -> Result<Record, String> {
             "message" => message = value.to_owned(),
             "count" => split.count = reducer_count(value)?,
             "delim" => split.delim = value.to_owned(),
-            "fields" => split.fields = fields(value)?,
+            "fields" => fields = Some(value.to_owned()),
+            "json" => json = value == "true",
+            "routed" => routed = value == "true",
             "int" => split.int = value == "true",
+            "gzip" => split.gzip = value == "true",
             _ => return Err(format!("unknown key {key:?}")),
         }
     }
@@ -143,7 +164,10 @@ pub(super) fn parse(text: &str, data: Confined) -> Result<Record, String> {
         Some("output") => Kind::Output,
         Some("reference") => Kind::Reference,
         Some("save") => Kind::Save,
-        Some("split") => Kind::Split(split),
+        Some("split") => {
+            split.key = split_key(fields.as_deref(), json, routed)?;
+            Kind::Split(split)
+        }
         Some("invalid") => Kind::Invalid(message),
         other => return Err(format!("unknown kind {other:?}")),
     };
@@ -178,14 +202,37 @@ fn header(value: &str) -> Result<(String, String), String> {
     Ok((name, value.trim().to_owned()))
 }
 
-fn fields(value: &str) -> Result<Vec<usize>, String> {
-    value
-        .split(',')
+/// More key fields than anyone names; each costs a lookup per line.
+pub(crate) const MAX_FIELDS: usize = 1024;
+
+/// The key of a split record: `routed` (`-e`) needs no fields, `json`
+/// (`-j`) needs names, text takes numbers (default field 1).
+fn split_key(fields: Option<&str>, json: bool, routed: bool) -> Result<SplitKey, String> {
+    if routed {
+        return Ok(SplitKey::Routed);
+    }
+    let list: Vec<&str> = fields.map_or_else(Vec::new, |f| f.split(',').collect());
+    if list.len() > MAX_FIELDS {
+        return Err(format!("more than {MAX_FIELDS} fields"));
+    }
+    if json {
+        if list.is_empty() {
+            return Err("-j without fields".into());
+        }
+        return Ok(SplitKey::Json(
+            list.into_iter().map(str::to_owned).collect(),
+        ));
+    }
+    if list.is_empty() {
+        return Ok(SplitKey::Fields(vec![1]));
+    }
+    list.into_iter()
         .map(|f| match f.parse::<usize>() {
             Ok(n) if n >= 1 => Ok(n),
             _ => Err(format!("bad field number {f:?}")),
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(SplitKey::Fields)
 }
 
 #[cfg(test)]
@@ -218,9 +265,31 @@ mod tests {
             panic!("not a split: {:?}", r.kind)
         };
         assert_eq!(
-            (s.count, s.delim.as_str(), s.fields, s.int),
-            (3, "\t", vec![2, 1], false)
+            (s.count, s.delim.as_str(), s.key, s.int, s.gzip),
+            (3, "\t", SplitKey::Fields(vec![2, 1]), false, false)
         );
+    }
+
+    #[test]
+    fn parses_json_routed_and_gzip_split_records() {
+        let split = |text: &str| match parse(text, data()).map(|r| r.kind) {
+            Ok(Kind::Split(s)) => Ok(s),
+            Ok(other) => panic!("not a split: {other:?}"),
+            Err(e) => Err(e),
+        };
+        let s = split("kind split\ncount 2\nfields id,a.b c\njson true\ngzip true\n").unwrap();
+        assert_eq!(s.key, SplitKey::Json(vec!["id".into(), "a.b c".into()]));
+        assert!(s.gzip);
+        let s = split("kind split\ncount 2\nrouted true\nfields x\n").unwrap();
+        assert_eq!(s.key, SplitKey::Routed);
+        assert_eq!(
+            split("kind split\n").unwrap().key,
+            SplitKey::Fields(vec![1])
+        );
+        assert!(split("kind split\njson true\n").is_err());
+        assert!(split("kind split\nfields a\n").is_err());
+        let many = vec!["1"; MAX_FIELDS + 1].join(",");
+        assert!(split(&format!("kind split\nfields {many}\n")).is_err());
     }
 
     #[test]

@@ -19,12 +19,13 @@ const BATCH_DRIVER_NAME: &str = ".batch.sh";
 /// The command of a batch's container: the driver.
 pub(crate) const BATCH_COMMAND: &str = "exec /bin/sh /opt/manta/bin/.batch.sh";
 
-const SCRIPTS: [(&str, &str); 7] = [
+const SCRIPTS: [(&str, &str); 8] = [
     (".spool.sh", include_str!("utilities/spool.sh")),
     ("mpipe", include_str!("utilities/mpipe.sh")),
     ("mcat", include_str!("utilities/mcat.sh")),
     ("mtee", include_str!("utilities/mtee.sh")),
     ("msplit", include_str!("utilities/msplit.sh")),
+    (".msplit.js", include_str!("utilities/msplit.js")),
     ("maggr", include_str!("utilities/maggr.sh")),
     (BATCH_DRIVER_NAME, include_str!("utilities/batch.sh")),
 ];

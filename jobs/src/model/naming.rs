@@ -59,14 +59,12 @@ pub fn cores_dir(login: &str, job_id: &str, phase: u32) -> String {
 /// the key (i.e. the first 4 digest bytes, big-endian) as an integer,
 /// modulo `count`. `count` 0 is treated as 1.
 pub fn msplit_reducer(key: &[u8], count: u32) -> u32 {
-    let d: [u8; 16] = Md5::digest(key).into();
-    let first = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
-    first % count.max(1)
+    msplit_reducer_of_digest(Md5::digest(key).into(), count)
 }
 
-/// `msplit -i`: the key is an integer used directly, modulo `count`.
-/// Returns `None` for a key that is not an integer.
-pub(crate) fn msplit_reducer_int(key: &str, count: u32) -> Option<u32> {
-    let n: i64 = key.trim().parse().ok()?;
-    Some(n.rem_euclid(i64::from(count.max(1))) as u32)
+/// [`msplit_reducer`] of a key whose MD5 `digest` was computed as the key
+/// was built.
+pub(crate) fn msplit_reducer_of_digest(d: [u8; 16], count: u32) -> u32 {
+    let first = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+    first % count.max(1)
 }

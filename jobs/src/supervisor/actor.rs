@@ -282,6 +282,16 @@ impl Actor {
         if let Err(e) = self.ctx.journal.clear_running(&self.rec.job.id).await {
             tracing::warn!(job = %self.rec.job.id, error = %e, "clearing running record");
         }
+        // Manta: a transient job's "inputs will be removed automatically".
+        // Its list of inputs, that is (the records behind `live/in`; the
+        // archive has no `in.txt`), not the input objects, which are the
+        // user's. Removed last, once the job is done: a supervisor that
+        // dies before leaves them (records only, not a wrong answer).
+        if self.rec.job.transient {
+            if let Err(e) = self.ctx.journal.delete_inputs(&self.rec.job.id).await {
+                tracing::warn!(job = %self.rec.job.id, error = %e, "removing a transient job's inputs");
+            }
+        }
         tracing::info!(job = %self.rec.job.id, stats = ?self.rec.job.stats, "job done");
     }
 }

@@ -1,7 +1,9 @@
 //! Archiving a finished job as Manta does: `job.json`, `in.txt`, `out.txt`,
 //! `fail.txt` and `err.txt` under `/:login/jobs/:id/`, written from the
 //! records on the metadata tier (so they are complete, not the last 100)
-//! through temporary files (so a big job is never held in memory).
+//! through temporary files (so a big job is never held in memory). A
+//! transient job keeps no list of its inputs: no `in.txt` (and the actor
+//! then removes its input records).
 
 use super::error::{store, Error, Result};
 use super::records::{done_dir, inputs_dir, DoneRecord, InputRecord, JobRecord};
@@ -32,12 +34,15 @@ pub(crate) async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
     };
     let (mut input, mut out, mut fail, mut err) =
         (open("in")?, open("out")?, open("fail")?, open("err")?);
-    ctx.journal
-        .for_each(&inputs_dir(&rec.job.id), |e| {
-            let r: InputRecord = decode(e)?;
-            writeln!(input, "{}", r.path).map_err(io)
-        })
-        .await?;
+    let transient = rec.job.transient;
+    if !transient {
+        ctx.journal
+            .for_each(&inputs_dir(&rec.job.id), |e| {
+                let r: InputRecord = decode(e)?;
+                writeln!(input, "{}", r.path).map_err(io)
+            })
+            .await?;
+    }
     let last = rec.job.phases.len().saturating_sub(1) as u32;
     ctx.journal
         .for_each(&done_dir(&rec.job.id), |e| {
@@ -77,6 +82,9 @@ pub(crate) async fn write(ctx: &JobCtx, rec: &JobRecord) -> Result<()> {
         ),
     ];
     for (file, name, ctype) in files {
+        if transient && file == "in" {
+            continue;
+        }
         let path = format!("/{}/jobs/{}/{name}", rec.login, rec.job.id);
         let mut headers = BTreeMap::new();
         headers.insert("access-control-allow-origin".to_string(), "*".to_string());

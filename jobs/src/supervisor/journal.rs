@@ -4,10 +4,10 @@
 
 use super::error::{meta, Error, Result};
 use super::records::{
-    done_key, input_key, job_key, jobs_dir, running_key, DoneRecord, JobRecord, RunningRecord,
-    RUNNING_DIR,
+    done_key, input_key, inputs_dir, job_key, jobs_dir, running_key, DoneRecord, JobRecord,
+    RunningRecord, RUNNING_DIR,
 };
-use metadata_tier::wire::{Condition, Entry, Keyspace, ListOptions, Op};
+use metadata_tier::wire::{Condition, Entry, EntryKey, Keyspace, ListOptions, Op};
 use metadata_tier::MetadataClient;
 
 /// One page of an account's jobs.
@@ -23,6 +23,11 @@ pub struct JobPage {
 #[derive(Clone)]
 pub(crate) struct Journal {
     meta: MetadataClient,
+}
+
+/// The key of the input record listed as `name` in job `id`'s inputs.
+fn input_key_named(id: &str, name: String) -> EntryKey {
+    EntryKey::new(Keyspace::Jobs, inputs_dir(id), name)
 }
 
 fn encode<T: serde::Serialize>(what: &str, v: &T) -> Result<serde_json::Value> {
@@ -99,6 +104,30 @@ impl Journal {
             .await
             .map_err(meta(format!("recording inputs of job {id}")))?;
         Ok(())
+    }
+
+    /// Removes the input records of job `id` (a transient job's, once it
+    /// is archived), a page at a time.
+    pub(crate) async fn delete_inputs(&self, id: &str) -> Result<()> {
+        let dir = inputs_dir(id);
+        loop {
+            // Deleted entries are gone: every page starts from the top.
+            let (entries, _) = self.page(&dir, None, 1000).await?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let ops = entries
+                .into_iter()
+                .map(|e| Op::Delete {
+                    key: input_key_named(id, e.name),
+                    cond: Condition::None,
+                })
+                .collect();
+            self.meta
+                .apply(ops)
+                .await
+                .map_err(meta(format!("removing the inputs of job {id}")))?;
+        }
     }
 
     /// Writes a settled task's record.
