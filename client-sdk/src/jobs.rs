@@ -219,8 +219,9 @@ impl Client {
     }
 
     /// Lists jobs (`GET /:login/jobs[?state=..&name=..&limit=..]`): one
-    /// directory entry per job, named by its id. Without `state` the server
-    /// lists every job directory.
+    /// directory entry per job, named by its id. Transient jobs are left
+    /// out unless the query asks for them (`transient=true` lists only
+    /// them, `transient=all` every job; docs/jobs.md).
     ///
     /// # Errors
     /// `InvalidParameter` for a bad filter.
