@@ -700,8 +700,34 @@ async fn sub_user_jobs() {
     assert!(o.ok, "{}", o.stderr);
     let inputs = s.run_with("mjob", &["inputs", &id], None, &both).await;
     assert_eq!(inputs.stdout, "/dev/stor/readable\n", "{}", inputs.stderr);
-    // The owner's own job is not alice's to see.
+    // The job's task toolbox (its requests carry the task credential the
+    // agent mints) acts as alice with the job's roles, not as the account:
+    // it reads what readers tag, not the private object.
+    let key =
+        metadata_tier::net::ClusterKey::load(&frontend::cluster::cluster_key_path(&data)).unwrap();
+    let url = s.env["MANTA_URL"].clone();
+    let toolbox_get = |job: String, path: &'static str| {
+        let token = jobs::task_token::mint(&key, "dev", &job, "t", Duration::from_secs(60));
+        let url = format!("{url}{path}");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header(jobs::task_token::HEADER, token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = toolbox_get(id.clone(), "/dev/stor/readable").await;
+    assert_eq!(r.status(), 200);
+    let r = toolbox_get(id.clone(), "/dev/stor/private").await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("NoMatchingRoleTag"));
+    // The owner's own job is not alice's to see; its toolbox is the
+    // account's.
     let own = s.ok("mjob", &create, Some("")).await;
+    let r = toolbox_get(own.trim().to_string(), "/dev/stor/private").await;
+    assert_eq!(r.text().await.unwrap(), "secret\n");
     refused_msg(
         &s.run_with("mjob", &["get", own.trim()], None, &both).await,
         "no active role of",
