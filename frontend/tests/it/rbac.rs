@@ -541,6 +541,16 @@ async fn aperture_conditions_source_ip_and_time() {
     .await;
     let o = eventually(&s, &alice, "mget", &["~~/stor/c"], None, |o| !o.ok).await;
     refused(&o, "AuthorizationFailed");
+    // A client's X-Forwarded-For is not its source address.
+    let o = s
+        .run_with(
+            "mget",
+            &["-H", "x-forwarded-for: 10.1.2.3", "~~/stor/c"],
+            None,
+            &alice,
+        )
+        .await;
+    refused(&o, "AuthorizationFailed");
     // Our SDK is refused the same way.
     let a = sdk(
         &s.env["MANTA_URL"],
@@ -804,6 +814,16 @@ async fn sub_user_multipart_uploads() {
         .await;
     assert!(o.ok, "{}", o.stderr);
     let id = o.stdout.trim().to_string();
+    // A tag naming no role of the account is refused at create.
+    let o = s
+        .run_with(
+            "mmpu",
+            &["create", "-H", "role-tag: nosuch", "~~/stor/up/y"],
+            None,
+            &writer,
+        )
+        .await;
+    refused_msg(&o, "role nosuch does not exist");
     // Without writers active, alice cannot drive it (node-manta's mmpu
     // prints only "locating upload"; the SDK shows the code).
     let a = sdk(
