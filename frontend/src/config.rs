@@ -63,6 +63,10 @@ pub struct FrontendConfig {
     /// A blob no record names is deleted only once this old (`"1h"`).
     #[serde(default = "default_gc_grace")]
     pub gc_grace: String,
+    /// A finished (committed or aborted) Manta multipart upload's
+    /// directory is removed this long after it finished (`"24h"`).
+    #[serde(default = "default_upload_grace")]
+    pub upload_grace: String,
     /// An upload idle this long fails with 408 (`"45s"`).
     #[serde(default = "default_idle")]
     pub upload_idle_timeout: String,
@@ -150,6 +154,9 @@ fn default_input_idle_close() -> String {
 fn default_gc_grace() -> String {
     "1h".into()
 }
+fn default_upload_grace() -> String {
+    "24h".into()
+}
 fn default_idle() -> String {
     "45s".into()
 }
@@ -215,6 +222,7 @@ impl FrontendConfig {
                     text => Some(duration("maintenance_interval", text)?),
                 },
                 gc_grace: duration("gc_grace", &self.gc_grace)?,
+                upload_grace: duration("upload_grace", &self.upload_grace)?,
             },
             reserve_bytes: size("reserve", &self.reserve)?,
             s3_secrets: self

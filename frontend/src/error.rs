@@ -67,6 +67,10 @@ pub enum Error {
     /// RBAC: a `Role` header naming a role the caller cannot take.
     #[error("{0}")]
     InvalidRole(String),
+    /// RBAC: a sub-user creating a job without a role allowing what jobs
+    /// do (`putobject`, `putdirectory`), as muskie's `MissingPermission`.
+    #[error("missing role allowing {0}")]
+    MissingPermission(String),
     /// RBAC: a `role-tag` naming a role the owner does not have.
     #[error("{0}")]
     InvalidRoleTag(String),
@@ -141,6 +145,7 @@ impl Error {
             UserDoesNotExist(_) => ("UserDoesNotExist", StatusCode::FORBIDDEN),
             NoMatchingRoleTag(_) => ("NoMatchingRoleTag", StatusCode::FORBIDDEN),
             InvalidRole(_) => ("InvalidRole", StatusCode::CONFLICT),
+            MissingPermission(_) => ("MissingPermission", StatusCode::FORBIDDEN),
             InvalidRoleTag(_) => ("InvalidRoleTag", StatusCode::CONFLICT),
             InvalidSignature => ("InvalidSignature", StatusCode::FORBIDDEN),
             InvalidHeader(_) => ("InvalidHeader", StatusCode::BAD_REQUEST),

@@ -147,6 +147,9 @@ pub struct UploadRecord {
     /// After a commit: the object's etag, MD5 (base64) and mtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<(String, String, u64)>,
+    /// The object's role tags (uuids), from the `role-tag` given at create.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

@@ -55,6 +55,14 @@ pub(crate) enum Caller {
         account: Box<AccountRecord>,
         user: String,
     },
+    /// A task toolbox request of a job a sub-user created: it acts as that
+    /// sub-user with the roles it had active at the job's creation (as
+    /// Manta's job token carried them), and `fromjob` holds.
+    JobUser {
+        account: Box<AccountRecord>,
+        user: String,
+        roles: Vec<String>,
+    },
 }
 
 /// What [`authorize`] grants before the entry is looked at.
@@ -64,8 +72,13 @@ pub(crate) enum Access {
     Full,
     /// A sub-user of the owner (or the owner's `anonymous` sub-user) with
     /// these active roles: each request is checked against the role tags
-    /// of the entry it touches ([`crate::rbac::enforce`]).
-    Roles { user: String, active: Vec<String> },
+    /// of the entry it touches ([`crate::rbac::enforce`]). `fromjob`: the
+    /// request comes from a job's task toolbox.
+    Roles {
+        user: String,
+        active: Vec<String>,
+        fromjob: bool,
+    },
 }
 
 /// Verifies the request's HTTP Signature or signed URL, if it has one.
@@ -81,8 +94,8 @@ pub(crate) async fn authenticate(
 ) -> Result<Caller> {
     let now = SystemTime::now();
     signature::check_date(headers, now)?;
-    if let Some(account) = task_token(state, headers).await? {
-        return Ok(Caller::Account(Box::new(account)));
+    if let Some(caller) = task_token(state, headers).await? {
+        return Ok(caller);
     }
     if let Some(value) = headers.get("authorization") {
         let value = value
@@ -119,8 +132,9 @@ pub(crate) async fn authenticate(
 }
 
 /// A job task's toolbox request, forwarded by its node's agent with the
-/// task's credential (`jobs::task_token`): the job's owner.
-async fn task_token(state: &AppState, headers: &HeaderMap) -> Result<Option<AccountRecord>> {
+/// task's credential (`jobs::task_token`): the job's owner, or the
+/// sub-user that created the job, with the roles it had then.
+async fn task_token(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>> {
     let Some(value) = headers.get(jobs::task_token::HEADER) else {
         return Ok(None);
     };
@@ -129,7 +143,20 @@ async fn task_token(state: &AppState, headers: &HeaderMap) -> Result<Option<Acco
         .ok()
         .and_then(|t| jobs::task_token::verify(state.meta.cluster_key(), t))
         .ok_or(Error::InvalidSignature)?;
-    Ok(Some(state.accounts.resolve(&grant.login).await?))
+    let account = state.accounts.resolve(&grant.login).await?;
+    let job = state
+        .jobs
+        .job(account.uuid.as_str(), &grant.job_id)
+        .await
+        .map_err(|e| Error::Internal(format!("read job {}: {e}", grant.job_id)))?;
+    Ok(Some(match job.and_then(|j| j.caller) {
+        Some(c) => Caller::JobUser {
+            account: Box::new(account),
+            user: c.user,
+            roles: c.roles,
+        },
+        None => Caller::Account(Box::new(account)),
+    }))
 }
 
 async fn verify(
@@ -211,12 +238,32 @@ pub(crate) fn authorize(
         return Ok(Access::Roles {
             user: user.to_string(),
             active,
+            fromjob: false,
         });
+    }
+    if let Caller::JobUser {
+        account,
+        user,
+        roles,
+    } = caller
+    {
+        if account.uuid == owner.uuid {
+            // The job's roles, as far as the user still has them: removing
+            // the user or its membership cuts its running jobs off too.
+            let active = crate::rbac::decide::job_roles(owner, user, roles)?;
+            return Ok(Access::Roles {
+                user: user.clone(),
+                active,
+                fromjob: true,
+            });
+        }
     }
     let who = match caller {
         Caller::Anonymous => "anonymous".to_string(),
         Caller::Account(a) => a.login.clone(),
-        Caller::SubUser { account, user } => format!("{}/{user}", account.login),
+        Caller::SubUser { account, user } | Caller::JobUser { account, user, .. } => {
+            format!("{}/{user}", account.login)
+        }
     };
     Err(Error::AuthorizationFailed(format!(
         "{who} is not allowed to access {}",

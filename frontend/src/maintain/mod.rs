@@ -7,7 +7,9 @@
 //! copies it wants (a copy that is missing, corrupt and quarantined, on a
 //! lost node or on a draining one is made again elsewhere, and the record
 //! is rewritten under a condition), and finally deletes the copies no
-//! record names once they are older than the grace period. What it found
+//! record names once they are older than the grace period. The same walk
+//! finds finished multipart uploads, removed once older than their own
+//! grace period ([`uploads`]). What it found
 //! and did is kept in a status record ([`report`]) and in metrics.
 //! docs/durability.md says what this promises.
 
@@ -16,6 +18,7 @@ mod metrics;
 mod pass;
 mod refs;
 pub mod report;
+mod uploads;
 
 use crate::store::ObjectStore;
 use control::Lease;
@@ -37,6 +40,9 @@ pub struct MaintainSettings {
     /// or touched: longer than any upload takes between storing its bytes
     /// and writing its record.
     pub gc_grace: Duration,
+    /// A committed or aborted Manta multipart upload's directory (its
+    /// state, `mmpu get`) is removed this long after it finished.
+    pub upload_grace: Duration,
 }
 
 impl Default for MaintainSettings {
@@ -44,6 +50,7 @@ impl Default for MaintainSettings {
         MaintainSettings {
             interval: Some(Duration::from_secs(5 * 60)),
             gc_grace: Duration::from_secs(60 * 60),
+            upload_grace: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -150,6 +157,7 @@ async fn one_pass(
             return Ok(false);
         }
     }
+    pass.collect_uploads().await;
     pass.collect().await;
     let mut report = pass.report;
     report.ended_ms = crate::time::now_ms();
@@ -161,6 +169,7 @@ async fn one_pass(
         still_below = report.still_below,
         gc_blobs = report.gc_deleted_blobs,
         gc_bytes = report.gc_deleted_bytes,
+        uploads_removed = report.uploads_removed,
         "maintenance pass done"
     );
     status.totals.add(&report);

@@ -21,6 +21,7 @@
 
 use super::refs::{self, FoundRef};
 use super::report::PassReport;
+use super::uploads::{self, Finished};
 use super::MaintainSettings;
 use crate::store::{BlobRef, NodeId, NodeState, ObjectStore, Result};
 use metadata_tier::wire::{Condition, EntryKey, Keyspace, ScannedEntry};
@@ -54,6 +55,8 @@ pub(crate) struct Pass<'a> {
     /// (node index, blob) pairs some record names.
     named: HashSet<(usize, BlobHash)>,
     cursor: Cursor,
+    /// Finished multipart uploads to remove after the walk.
+    finished_uploads: Vec<Finished>,
     pub(crate) report: PassReport,
 }
 
@@ -86,6 +89,7 @@ impl<'a> Pass<'a> {
             index: HashMap::new(),
             named: HashSet::new(),
             cursor: Cursor::default(),
+            finished_uploads: Vec::new(),
             report,
         };
         for n in registry.iter() {
@@ -160,6 +164,12 @@ impl<'a> Pass<'a> {
 
     /// Checks (and repairs) the blobs one record names.
     async fn record(&mut self, space: Keyspace, e: &ScannedEntry) {
+        if space == Keyspace::Objects {
+            let now = crate::time::now_ms();
+            if let Some(f) = uploads::finished(e, self.settings.upload_grace, now) {
+                self.finished_uploads.push(f);
+            }
+        }
         let found = refs::find(&e.entry.value);
         if found.is_empty() {
             return;
@@ -332,6 +342,20 @@ impl<'a> Pass<'a> {
             }
         }
         made
+    }
+
+    /// Removes the finished uploads the walk found (their blobs stay named
+    /// by their objects, or become garbage for the next pass).
+    pub(crate) async fn collect_uploads(&mut self) {
+        for f in std::mem::take(&mut self.finished_uploads) {
+            match uploads::remove(self.store, &f).await {
+                Ok(true) => self.report.uploads_removed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(upload = ?f, error = %e, "removing a finished upload failed")
+                }
+            }
+        }
     }
 
     /// Deletes every listed copy no scanned record names, unless its node

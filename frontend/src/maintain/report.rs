@@ -42,6 +42,8 @@ pub struct PassReport {
     /// the grace period (or during the pass).
     pub gc_spared_young: u64,
     pub gc_failures: u64,
+    /// Finished multipart uploads' directories removed.
+    pub uploads_removed: u64,
     /// The operator request this pass served, if it was asked for.
     pub served_request: Option<String>,
 }

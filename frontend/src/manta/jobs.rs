@@ -87,14 +87,19 @@ async fn create(req: &Req, body: Body) -> Result<Response> {
         other => other?,
     };
     let spec = JobSpec::from_json(&bytes).map_err(|e| Error::InvalidJob(e.to_string()))?;
+    // RBAC (docs/rbac.md, "Jobs"): what a sub-user's job reads and how it is tagged.
+    crate::rbac::jobs::check_assets(req, &spec).await?;
+    let tags = crate::rbac::jobs::job_tags(req).await?;
     let ns = crate::jobs::namespace(&req.state);
     let (owner, login) = (req.account.uuid.as_str(), &req.account.login);
+    let caller = crate::rbac::jobs::caller(req);
     let id = req
         .state
         .jobs
-        .create(ns, owner, login, &spec)
+        .create(ns, owner, login, &spec, caller)
         .await
         .map_err(http_error)?;
+    crate::rbac::jobs::tag_job_dir(req, &id, tags).await?;
     let mut resp = respond::empty(StatusCode::CREATED);
     let h = resp.headers_mut();
     respond::set(h, "location", &format!("/{}/jobs/{id}", req.account.login));
@@ -129,6 +134,7 @@ async fn add_inputs(req: &Req, id: &str, body: Body) -> Result<Response> {
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect();
+    crate::rbac::jobs::check_inputs(req, &paths).await?;
     let end = req.query.get("end").is_some_and(|v| v == "true");
     let status = StatusCode::NO_CONTENT;
     send(req, id, |reply| Command::AddInputs { paths, end, reply }).await?;

@@ -10,7 +10,7 @@ mod metadata;
 mod objects;
 pub(crate) mod respond;
 mod server;
-mod uploads;
+pub(crate) mod uploads;
 
 pub(crate) use server::{serve, serve_plain, serve_tasks, RequestId};
 
@@ -19,7 +19,7 @@ use crate::path::MantaPath;
 use crate::records::{AccountRecord, ObjectRecord};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -27,6 +27,7 @@ use axum::{Extension, Router};
 use client_sdk::types::{DIRECTORY_CONTENT_TYPE, LINK_CONTENT_TYPE};
 use metadata_tier::wire::{Entry, EntryKey, Keyspace};
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
@@ -48,25 +49,36 @@ pub(crate) struct Req {
     pub(crate) headers: HeaderMap,
     pub(crate) query: HashMap<String, String>,
     pub(crate) request_id: String,
+    /// What the caller may do ([`crate::auth::authorize`]); handlers that
+    /// touch more than the request path (job inputs, an upload's target)
+    /// check those entries with it ([`crate::rbac::enforce`]).
+    pub(crate) access: crate::auth::Access,
+    /// The connection's peer address (RBAC's `sourceip`); `None` when the
+    /// request did not come from a socket (the console's calls).
+    pub(crate) peer: Option<IpAddr>,
 }
 
 async fn dispatch(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match handle(state, request_id, method, uri, headers, body).await {
+    let peer = connect.map(|Extension(ConnectInfo(a))| a.ip());
+    match handle(state, request_id, peer, method, uri, headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     state: AppState,
     request_id: String,
+    peer: Option<IpAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -80,7 +92,7 @@ async fn handle(
     // The one place requests are authenticated (the console authenticates
     // its own way and calls `handle_as`).
     let caller = crate::auth::authenticate(&state, &method, &uri, &headers).await?;
-    handle_as(state, request_id, caller, method, uri, headers, body).await
+    handle_from(state, request_id, caller, peer, method, uri, headers, body).await
 }
 
 /// Serves a request for a caller already authenticated: what the Manta API
@@ -96,6 +108,21 @@ pub(crate) async fn handle_as(
     state: AppState,
     request_id: String,
     caller: crate::auth::Caller,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    handle_from(state, request_id, caller, None, method, uri, headers, body).await
+}
+
+/// [`handle_as`] for a request from `peer`.
+#[allow(clippy::too_many_arguments)]
+async fn handle_from(
+    state: AppState,
+    request_id: String,
+    caller: crate::auth::Caller,
+    peer: Option<IpAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -133,9 +160,11 @@ pub(crate) async fn handle_as(
         headers,
         query,
         request_id,
+        access,
+        peer,
     };
     let ct = content_type(&req.headers);
-    crate::rbac::enforce::enforce(&req, &access, ct.as_deref()).await?;
+    crate::rbac::enforce::enforce(&req, ct.as_deref()).await?;
     let body = match jobs::route(&req, body).await {
         Ok(done) => return done,
         Err(body) => body,

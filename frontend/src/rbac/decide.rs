@@ -2,6 +2,7 @@
 //! records): a sub-user's active roles for a request, then whether one of
 //! them is among an entry's role tags and has a policy allowing the action.
 
+use super::conditions::Context;
 use super::policy::{any_allows, Action};
 use crate::error::Error;
 use crate::records::AccountRecord;
@@ -56,8 +57,34 @@ pub(crate) fn active_roles(
     Ok(out)
 }
 
+/// The roles a job's toolbox acts with: those its creator had active when
+/// it made the job, as far as the creator still exists and is still a
+/// member of them.
+///
+/// # Errors
+/// `AuthorizationFailed` when the user was removed.
+pub(crate) fn job_roles(
+    account: &AccountRecord,
+    user: &str,
+    roles: &[String],
+) -> Result<Vec<String>, Error> {
+    if account.user(user).is_none() {
+        return Err(Error::AuthorizationFailed(format!(
+            "{}/{user}, whose job this is, no longer exists",
+            account.login
+        )));
+    }
+    Ok(account
+        .roles
+        .iter()
+        .filter(|r| roles.contains(&r.uuid) && r.members.iter().any(|m| m == user))
+        .map(|r| r.uuid.clone())
+        .collect())
+}
+
 /// May a sub-user with `active` roles of `account` do `action` on an entry
-/// tagged with `tags` (role uuids)?
+/// tagged with `tags` (role uuids), in a request with `ctx` (its
+/// conditions' values; the active roles' names are filled in here)?
 ///
 /// # Errors
 /// `NoMatchingRoleTag` when no active role is among the tags;
@@ -70,6 +97,7 @@ pub(crate) fn check(
     tags: &[String],
     action: Action,
     path: &str,
+    ctx: &Context,
 ) -> Result<(), Error> {
     let matching: Vec<_> = account
         .roles
@@ -81,11 +109,17 @@ pub(crate) fn check(
             "no active role of {who} is a role tag of {path}"
         )));
     }
+    let mut ctx = ctx.clone();
+    ctx.active_roles = active
+        .iter()
+        .filter_map(|u| account.role_name(u))
+        .map(str::to_string)
+        .collect();
     let allowed = matching.iter().any(|role| {
         role.policies
             .iter()
             .filter_map(|p| account.policy(p))
-            .any(|p| any_allows(&p.rules, action))
+            .any(|p| any_allows(&p.rules, action, &ctx))
     });
     if allowed {
         Ok(())
@@ -158,7 +192,9 @@ mod tests {
         let a = account();
         let readers = vec!["r-readers".to_string()];
         let both = vec!["r-readers".to_string(), "r-writers".to_string()];
-        let ok = |active: &[String], tags: &[String], act| check(&a, "u", active, tags, act, "/p");
+        let ctx = Context::default();
+        let ok =
+            |active: &[String], tags: &[String], act| check(&a, "u", active, tags, act, "/p", &ctx);
         assert!(ok(&readers, &readers, Action::GetObject).is_ok());
         assert!(matches!(
             ok(&readers, &readers, Action::PutObject),

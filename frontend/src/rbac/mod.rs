@@ -3,12 +3,15 @@
 //! `CAN getobject, putobject`), and the role tags objects and directories
 //! carry. docs/rbac.md describes the model and the operator commands.
 //!
-//! - [`policy`]: parsing rules into the [`Action`]s they allow;
+//! - [`policy`]: parsing rules into the [`Action`]s they allow, and
+//!   [`conditions`] they allow them under (`IF sourceip = ...`);
 //! - [`decide`]: the decision, without I/O: which roles a sub-user has
 //!   active for a request, and whether they allow an action on an entry
 //!   with given role tags (`NoMatchingRoleTag`, `AuthorizationFailed`);
 //! - [`enforce`]: the request-time check over the Manta API, which looks up
 //!   the entry (or its parent, for creates) whose tags decide;
+//! - [`jobs`]: sub-users' jobs (who may create, see and drive them, and
+//!   what they may read);
 //! - [`tags`]: the `role-tag` header, role names on the wire and uuids in
 //!   records;
 //! - [`admin`]: the changes `mantad account user|role|policy` make, as
@@ -20,8 +23,12 @@
 //! cache's TTL, and at once on the frontend that made it.
 
 pub mod admin;
+pub mod conditions;
+#[cfg(test)]
+mod conditions_prop;
 pub(crate) mod decide;
 pub(crate) mod enforce;
+pub(crate) mod jobs;
 pub mod policy;
 pub(crate) mod tags;
 

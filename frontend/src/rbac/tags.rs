@@ -21,6 +21,15 @@ pub(crate) fn from_headers(h: &HeaderMap, owner: &AccountRecord) -> Result<Optio
     let v = v
         .to_str()
         .map_err(|_| Error::InvalidRoleTag("role-tag is not visible ASCII".into()))?;
+    parse_names(v, owner).map(Some)
+}
+
+/// The role uuids a `role-tag` value names (comma separated names of
+/// `owner`'s roles).
+///
+/// # Errors
+/// As [`from_headers`].
+pub(crate) fn parse_names(v: &str, owner: &AccountRecord) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let role = owner.role(name).ok_or_else(|| {
@@ -32,14 +41,33 @@ pub(crate) fn from_headers(h: &HeaderMap, owner: &AccountRecord) -> Result<Optio
         if !out.contains(&role.uuid) {
             out.push(role.uuid.clone());
         }
+        if out.len() > super::MAX_ROLE_TAGS {
+            return Err(Error::InvalidRoleTag(format!(
+                "more than {} role tags",
+                super::MAX_ROLE_TAGS
+            )));
+        }
     }
-    if out.len() > super::MAX_ROLE_TAGS {
-        return Err(Error::InvalidRoleTag(format!(
-            "more than {} role tags",
-            super::MAX_ROLE_TAGS
-        )));
+    Ok(out)
+}
+
+/// [`parse_names`] for a value a request to the owner `req.account`
+/// carries elsewhere than in its headers (a multipart upload's target
+/// headers), looking again at the source for a role just made.
+///
+/// # Errors
+/// As [`from_headers`]; metadata errors.
+pub(crate) async fn from_value(req: &Req, v: &str) -> Result<Vec<String>> {
+    match parse_names(v, &req.account) {
+        Err(Error::InvalidRoleTag(m)) => {
+            let what: String = format!("role-tag:{v}").chars().take(256).collect();
+            match req.state.accounts.reread(&req.account.login, &what).await? {
+                Some(fresh) => parse_names(v, &fresh),
+                None => Err(Error::InvalidRoleTag(m)),
+            }
+        }
+        other => other,
     }
-    Ok(Some(out))
 }
 
 /// [`from_headers`] for a request to the owner `req.account`; a name the

@@ -349,3 +349,70 @@ async fn gc_keeps_upload_blobs() {
     let got = tc.get("stor/g/pending").await;
     assert!(got.bytes().await.unwrap()[..] == want[..]);
 }
+
+/// Finished uploads are collected once older than `upload_grace`: a
+/// committed and an aborted upload's directories (and state) go, a
+/// pending one stays, and the committed object stays readable byte for
+/// byte through later passes (its parts' blobs are its own).
+#[tokio::test(flavor = "multi_thread")]
+async fn finished_uploads_are_collected() {
+    let tc = TestCluster::start_with(3, |o| {
+        o.settings.maintenance.interval = Some(std::time::Duration::from_secs(3600));
+        o.settings.maintenance.gc_grace = std::time::Duration::from_secs(1);
+        o.settings.maintenance.upload_grace = std::time::Duration::from_secs(15);
+    })
+    .await;
+    assert_eq!(tc.mkdir("stor/c").await.status(), 204);
+    let s = node_session(&tc);
+    let data = bytes(6 * MIB, 5);
+    let f = tc.dir.path().join("c0");
+    std::fs::write(&f, &data).unwrap();
+    let f = f.display().to_string();
+    let mut ids = Vec::new();
+    for name in ["~~/stor/c/kept", "~~/stor/c/aborted", "~~/stor/c/pending"] {
+        let id = s.ok("mmpu", &["create", name], None).await;
+        let id = id.trim().to_string();
+        let e0 = s.ok("mmpu", &["upload", &id, "0", "-f", &f], None).await;
+        let e1 = s.ok("mmpu", &["upload", &id, "1"], Some("tail")).await;
+        ids.push((id, e0.trim().to_string(), e1.trim().to_string()));
+    }
+    let (kept, e0, e1) = ids[0].clone();
+    s.ok("mmpu", &["commit", &kept, &e0, &e1], None).await;
+    let aborted = ids[1].0.clone();
+    s.ok("mmpu", &["abort", &aborted], None).await;
+    let finished = std::time::Instant::now();
+    let pending = ids[2].0.clone();
+    // Within the grace period nothing goes.
+    let report = tc.maintenance_pass().await;
+    assert_eq!(report.uploads_removed, 0, "{report:?}");
+    let st = s.ok("mmpu", &["get", &kept], None).await;
+    assert!(st.contains("committed"), "{st}");
+    tokio::time::sleep(std::time::Duration::from_millis(15_500).saturating_sub(finished.elapsed()))
+        .await;
+    let report = tc.maintenance_pass().await;
+    assert_eq!(report.uploads_removed, 2, "{report:?}");
+    for id in [&kept, &aborted] {
+        let o = s.run("mmpu", &["get", id], None).await;
+        assert!(!o.ok, "upload {id} still there: {}", o.stdout);
+        let dir = format!("/{USER}/uploads/{}/{id}", &id[..3]);
+        assert_eq!(tc.get(&dir[USER.len() + 2..]).await.status(), 404);
+    }
+    let listed = s.ok("mmpu", &["list"], None).await;
+    assert!(
+        listed.contains(&pending) && !listed.contains(&kept),
+        "{listed}"
+    );
+    let st = s.ok("mmpu", &["get", &pending], None).await;
+    assert!(st.contains("created"), "{st}");
+    // Passes after: the aborted parts are reclaimed, the object is whole.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    tc.maintenance_pass().await;
+    let mut want = data.clone();
+    want.extend_from_slice(b"tail");
+    let got = tc.get("stor/c/kept").await;
+    assert_eq!(got.status(), 200);
+    assert!(got.bytes().await.unwrap()[..] == want[..]);
+    let (p, e0, e1) = &ids[2];
+    s.ok("mmpu", &["commit", p, e0, e1], None).await;
+    assert!(tc.get("stor/c/pending").await.bytes().await.unwrap()[..] == want[..]);
+}

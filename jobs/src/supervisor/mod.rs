@@ -53,7 +53,7 @@ pub use error::{Error, Result};
 pub use fault::{Fault, JobFault};
 pub use journal::JobPage;
 pub use namespace::{DirCache, Namespace, NsError, OutputObject};
-pub use records::JobRecord;
+pub use records::{JobCaller, JobRecord};
 pub use work::JobSettings;
 
 use crate::agent::client::AgentClient;
@@ -141,8 +141,9 @@ impl Supervisor {
         self.0.journal.jobs(owner, marker).await
     }
 
-    /// Creates a job for the account `owner` (uuid) / `login`: its
-    /// directories, its records, and its actor.
+    /// Creates a job for the account `owner` (uuid) / `login`, on behalf
+    /// of `caller` (a sub-user) if given: its directories, its records,
+    /// and its actor.
     ///
     /// # Errors
     /// Metadata and store errors.
@@ -152,6 +153,7 @@ impl Supervisor {
         owner: &str,
         login: &str,
         spec: &JobSpec,
+        caller: Option<JobCaller>,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
         let stor = format!("/{login}/jobs/{id}/stor/x");
@@ -166,6 +168,7 @@ impl Supervisor {
             owner: owner.to_string(),
             login: login.to_string(),
             job: Job::new(id.clone(), spec, time::now()),
+            caller,
         };
         let running = RunningRecord {
             owner: owner.to_string(),

@@ -26,6 +26,19 @@ pub struct JobRecord {
     pub owner: String,
     pub login: String,
     pub job: Job,
+    /// The sub-user that created the job, and its active roles then;
+    /// `None` when the account did. The frontend lets the job's task
+    /// toolbox act as that sub-user with those roles, never as the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<JobCaller>,
+}
+
+/// A sub-user a job acts for (RBAC, docs/rbac.md).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct JobCaller {
+    pub user: String,
+    /// Role uuids.
+    pub roles: Vec<String>,
 }
 
 /// Names a job not yet done, so a restarted supervisor finds it.

@@ -127,7 +127,7 @@ pub async fn serve_tls(
                 Err(_) => break,
             },
         };
-        let (tcp, _peer) = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             () = &mut shutdown => break,
             r = listener.accept() => match r {
                 Ok(c) => c,
@@ -145,6 +145,7 @@ pub async fn serve_tls(
         open.inc();
         let conn = Conn {
             name,
+            peer,
             router: router.clone(),
             requests: requests.clone(),
             limits,
@@ -187,6 +188,9 @@ pub async fn serve_tls(
 /// One accepted connection: what serving it needs, and its place.
 struct Conn {
     name: &'static str,
+    /// The client's address, given to handlers as axum's `ConnectInfo`
+    /// (RBAC's `sourceip` condition).
+    peer: std::net::SocketAddr,
     router: Router,
     requests: Arc<Semaphore>,
     limits: Limits,
@@ -220,6 +224,7 @@ impl Conn {
     {
         let Conn {
             name,
+            peer,
             router,
             requests,
             limits,
@@ -230,7 +235,9 @@ impl Conn {
         } = self;
         let busy = Arc::new(AtomicUsize::new(0));
         let io = IdleIo::new(io, limits.idle_timeout, limits.stall_timeout, busy.clone());
-        let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             let (router, requests, busy) = (router.clone(), requests.clone(), busy.clone());
             async move { Ok::<_, Infallible>(handle(name, router, requests, busy, req).await) }
         });

@@ -46,6 +46,8 @@ pub(super) async fn create(req: &Req, body: Body) -> Result<Response> {
     };
     let copies = check_headers(req, &headers)?;
     let path = check_target(req, target).await?;
+    crate::rbac::enforce::check_upload_target(req, &path.display()).await?;
+    let roles = role_tags(req, &headers).await?;
     let id = new_id();
     let dir = parts_dir(&req.path.login, &id)
         .ok_or_else(|| Error::Internal(format!("new upload id {id} does not parse")))?;
@@ -60,12 +62,28 @@ pub(super) async fn create(req: &Req, body: Body) -> Result<Response> {
         finish: None,
         committed_parts: Vec::new(),
         object: None,
+        roles,
     };
     let uploads = format!("/{}/uploads", req.account.uuid.as_str());
     make_dir(req, &uploads, &prefix, None).await?;
     make_dir(req, &format!("{uploads}/{prefix}"), &id, Some(up)).await?;
     let body = serde_json::json!({"id": id, "partsDirectory": dir});
     Ok(respond::json_response(StatusCode::CREATED, &body))
+}
+
+/// The committed object's role tags: `role-tag` among the target's
+/// headers (`mmpu create -H 'role-tag: r'`, as Manta stored it), else the
+/// create request's own `role-tag` header.
+async fn role_tags(req: &Req, headers: &Map<String, Value>) -> Result<Vec<String>> {
+    match headers.get("role-tag") {
+        Some(Value::String(v)) => crate::rbac::tags::from_value(req, v).await,
+        Some(other) => Err(Error::InvalidRoleTag(format!(
+            "role-tag must be a string of role names, not {other}"
+        ))),
+        None => Ok(crate::rbac::tags::from_request(req)
+            .await?
+            .unwrap_or_default()),
+    }
 }
 
 /// Creates directory `name` in `dir`, with `upload` on its record; an

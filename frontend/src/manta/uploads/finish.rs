@@ -211,7 +211,7 @@ fn object_record(
         created_from: None,
         request_id: req.request_id.clone(),
         upload: None,
-        roles: Vec::new(),
+        roles: up.roles.clone(),
     })
 }
 

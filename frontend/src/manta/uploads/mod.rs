@@ -146,6 +146,27 @@ async fn load_from_path(req: &Req) -> Result<(Entry, UploadRecord)> {
     load(req, &id).await
 }
 
+/// The target object of the upload a request path under `/:login/uploads`
+/// names (`<id>[/...]` or `<prefix>/<id>[/...]`); `None` when it names
+/// none, or one that does not exist (RBAC decides by the target,
+/// `crate::rbac::enforce`).
+///
+/// # Errors
+/// Metadata errors.
+pub(crate) async fn target_of(req: &Req) -> Result<Option<String>> {
+    let parts: Vec<&str> = req.path.parts.iter().map(String::as_str).collect();
+    let id = match parts.as_slice() {
+        [id, ..] if parse_id(id).is_some() => *id,
+        [prefix, id, ..] if parse_id(id) == Some(*prefix) => *id,
+        _ => return Ok(None),
+    };
+    match load(req, id).await {
+        Ok((_, up)) => Ok(Some(up.target)),
+        Err(Error::ResourceNotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The metadata directory holding an upload's parts.
 fn parts_key_dir(req: &Req, id: &str) -> Result<String> {
     let dir = parts_dir(&req.path.login, id)
