@@ -10,11 +10,12 @@
 //! - Per task, [`attach`] binds a unix socket in the task directory,
 //!   mounted read-only at [`SOCKET_DIR`], and points `MANTA_URL` at it
 //!   (`unix://...`, which the SDK speaks). Every request on it is
-//!   forwarded to the frontend (`TaskRequest::api_url`) with a credential
-//!   minted for this task (`crate::task_token`), which the container never
-//!   sees: the frontend takes it as the job's owner, with the owner's
-//!   access and no other. Requests and bytes (both ways) are bounded; the
-//!   socket and the credential's use end with the task.
+//!   forwarded to the frontend ([`ApiClient`]: `job_api_url`, else
+//!   `TaskRequest::api_url`; in TLS, verified, when it is `https://`) with
+//!   a credential minted for this task (`crate::task_token`), which the
+//!   container never sees: the frontend takes it as the job's owner, with
+//!   the owner's access and no other. Requests and bytes (both ways) are
+//!   bounded; the socket and the credential's use end with the task.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
+use super::config::ApiAccess;
 use super::failure::{Failure, InfraContext};
 use super::task_dir::TaskDir;
 use super::wire::TaskRequest;
@@ -61,6 +63,60 @@ const DROPPED: [&str; 12] = [
     "authorization",
     metadata_tier::net::auth::HEADER,
 ];
+
+/// How the agent reaches the Manta API for its tasks (toolbox requests,
+/// mlogin's websocket): the node's `job_api_url` if set, else the URL the
+/// frontend sent with the task; an `https://` one in TLS verified with the
+/// Mozilla roots and `job_api_ca_file` (as our clients verify,
+/// `client_sdk::tls`), never downgraded to plain HTTP. Redirects are not
+/// followed: they go back to the task as they came, and the credential
+/// never travels to another host.
+pub(crate) struct ApiClient {
+    url: Option<String>,
+    http: reqwest::Client,
+    tls: client_sdk::tls::TlsConfig,
+}
+
+impl ApiClient {
+    /// # Errors
+    /// A CA file that does not load.
+    pub(crate) fn new(access: &ApiAccess) -> crate::Result<ApiClient> {
+        let invalid = |e: client_sdk::Error| crate::Error::InvalidConfig {
+            key: "job_api_ca_file",
+            reason: e.to_string(),
+        };
+        let ca = access.ca_file.as_deref();
+        let http = client_sdk::tls::client_builder(ca, false)
+            .map_err(invalid)?
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::Error::InvalidConfig {
+                key: "job_api_ca_file",
+                reason: e.to_string(),
+            })?;
+        Ok(ApiClient {
+            url: access.url.clone(),
+            http,
+            tls: client_sdk::tls::tls_config(ca, false).map_err(invalid)?,
+        })
+    }
+
+    /// The API `req`'s task reaches, without a trailing `/`; `None` when
+    /// neither the node nor the frontend named one.
+    pub(crate) fn url_for(&self, req: &TaskRequest) -> Option<String> {
+        self.url
+            .as_deref()
+            .or(req.api_url.as_deref())
+            .filter(|u| !u.is_empty())
+            .map(|u| u.trim_end_matches('/').to_string())
+    }
+
+    /// What an `https://` websocket is verified with.
+    pub(crate) fn tls(&self) -> &client_sdk::tls::TlsConfig {
+        &self.tls
+    }
+}
 
 /// The binaries found at start and the libraries they need.
 #[derive(Debug, Default)]
@@ -209,7 +265,7 @@ pub(crate) fn attach(
     dir: &TaskDir,
     ttl: Duration,
 ) -> Result<Option<TaskToolbox>, Failure> {
-    let Some(api) = req.api_url.as_deref().filter(|u| !u.is_empty()) else {
+    let Some(api) = shared.api.url_for(req) else {
         return Ok(None);
     };
     let sock_dir = dir.socket_dir();
@@ -229,9 +285,9 @@ pub(crate) fn attach(
         ttl + Duration::from_secs(60),
     );
     let proxy = Arc::new(Proxy {
-        api: api.trim_end_matches('/').to_string(),
+        api,
         token: HeaderValue::from_str(&token).infra("make the task credential")?,
-        client: shared.toolbox_client.clone(),
+        client: shared.api.http.clone(),
         requests: AtomicU64::new(0),
         bytes_left: Arc::new(AtomicU64::new(u64::from(req.disk_gb.max(1)) << 30)),
     });
@@ -257,6 +313,19 @@ struct Proxy {
     requests: AtomicU64,
     /// Bytes the task may still move through the socket, both ways.
     bytes_left: Arc<AtomicU64>,
+}
+
+/// An error and its causes, where a refused certificate shows
+/// (`invalid peer certificate: UnknownIssuer`).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Takes `n` bytes from `left`; false once it is spent.
@@ -314,7 +383,7 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
             return refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailableError",
-                &format!("the store is unreachable: {e}"),
+                &format!("the store is unreachable: {}", causes(&e)),
             )
         }
     };
