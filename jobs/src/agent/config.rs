@@ -102,6 +102,17 @@ impl ApiAccess {
                 });
             }
         }
+        if self.ca_file.is_some()
+            && self
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://"))
+        {
+            return Err(Error::InvalidConfig {
+                key: "job_api_ca_file",
+                reason: "is for an https:// job_api_url; this one is plain HTTP".into(),
+            });
+        }
         if let Some(ca) = &self.ca_file {
             client_sdk::tls::tls_config(Some(ca), false).map_err(|e| Error::InvalidConfig {
                 key: "job_api_ca_file",
@@ -326,6 +337,11 @@ mod tests {
 
     #[test]
     fn job_api_keys_are_checked() {
+        let err = parse("job_api_url = \"http://x\"\njob_api_ca_file = \"/ca.pem\"")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("job_api_ca_file"), "{err}");
         for bad in ["manta.example.com", "ftp://x", "https://", "https://u:p@x"] {
             let err = parse(&format!("job_api_url = {bad:?}"))
                 .validate()

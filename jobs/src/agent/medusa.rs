@@ -155,7 +155,7 @@ pub(crate) async fn session(
     req: &TaskRequest,
     mut spec: TaskSpec,
 ) -> Result<(), Failure> {
-    let api = shared.api.url_for(req).ok_or_else(|| {
+    let api = shared.api.url_for(req.api_url.as_deref()).ok_or_else(|| {
         Failure::user(
             JobErrorCode::TaskInitError,
             "mlogin needs the frontend's API, which this task was not given",

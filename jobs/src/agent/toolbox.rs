@@ -102,14 +102,28 @@ impl ApiClient {
         })
     }
 
-    /// The API `req`'s task reaches, without a trailing `/`; `None` when
-    /// neither the node nor the frontend named one.
-    pub(crate) fn url_for(&self, req: &TaskRequest) -> Option<String> {
-        self.url
-            .as_deref()
-            .or(req.api_url.as_deref())
-            .filter(|u| !u.is_empty())
-            .map(|u| u.trim_end_matches('/').to_string())
+    /// The API a task reaches, without a trailing `/`, given the
+    /// frontend's (`TaskRequest::api_url`); `None` when neither the node
+    /// nor the frontend named one, or when the node's `job_api_url` is
+    /// plain HTTP while the frontend speaks TLS (a credential is not sent
+    /// in the clear to an API that has TLS).
+    pub(crate) fn url_for(&self, frontends: Option<&str>) -> Option<String> {
+        let given = frontends.filter(|u| !u.is_empty());
+        let url = match (self.url.as_deref(), given) {
+            (Some(mine), Some(theirs))
+                if mine.starts_with("http://") && theirs.starts_with("https://") =>
+            {
+                tracing::warn!(
+                    job_api_url = mine,
+                    frontend = theirs,
+                    "job_api_url is plain HTTP but the frontend speaks TLS: no toolbox for this task"
+                );
+                return None;
+            }
+            (Some(mine), _) => mine,
+            (None, theirs) => theirs?,
+        };
+        Some(url.trim_end_matches('/').to_string())
     }
 
     /// What an `https://` websocket is verified with.
@@ -265,7 +279,7 @@ pub(crate) fn attach(
     dir: &TaskDir,
     ttl: Duration,
 ) -> Result<Option<TaskToolbox>, Failure> {
-    let Some(api) = shared.api.url_for(req) else {
+    let Some(api) = shared.api.url_for(req.api_url.as_deref()) else {
         return Ok(None);
     };
     let sock_dir = dir.socket_dir();
@@ -410,6 +424,38 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_url_is_the_nodes_then_the_frontends_never_a_downgrade() {
+        let client = |url: Option<&str>| {
+            ApiClient::new(&ApiAccess {
+                url: url.map(str::to_string),
+                ca_file: None,
+            })
+            .unwrap()
+        };
+        let theirs = Some("https://10.0.0.1:443/");
+        assert_eq!(
+            client(None).url_for(theirs).as_deref(),
+            Some("https://10.0.0.1:443")
+        );
+        let mine = client(Some("https://manta.example.com"));
+        assert_eq!(
+            mine.url_for(theirs).as_deref(),
+            Some("https://manta.example.com")
+        );
+        assert_eq!(
+            mine.url_for(None).as_deref(),
+            Some("https://manta.example.com")
+        );
+        assert_eq!(client(None).url_for(None), None);
+        let plain = client(Some("http://10.0.0.1:80"));
+        assert_eq!(plain.url_for(theirs), None);
+        assert_eq!(
+            plain.url_for(Some("http://10.0.0.1:8080")).as_deref(),
+            Some("http://10.0.0.1:80")
+        );
+    }
 
     #[test]
     fn spending_stops_at_the_budget() {
