@@ -243,6 +243,7 @@ pub async fn start_storage(role: StorageRole, meta: MetadataClient) -> anyhow::R
             slots: a.slots,
             cluster_key: meta.cluster_key().clone(),
             limits: a.limits,
+            api: a.api,
         })
         .await
         .with_context(|| format!("start the job agent of {}", role.id))?;
@@ -290,30 +291,20 @@ pub async fn start_frontend(
         .with_context(|| format!("bind frontend to {listen}"))?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
-    let mut tasks = Vec::new();
-    if tls.is_none() {
-        // Tasks' toolboxes reach the API here (plain HTTP only for now).
-        let host = if addr.ip().is_unspecified() {
-            std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
-        } else {
-            addr
-        };
-        state.jobs.set_api_url(format!("http://{host}"));
+    // Tasks' toolboxes and mlogin sessions reach the API here, through
+    // their node's agent: in TLS when the API speaks it (the agent
+    // verifies the certificate: `job_api_ca_file`), so a task credential
+    // never crosses the network in the clear. A node whose agent cannot
+    // use this address (another host, with `listen` a wildcard; a
+    // certificate that does not name it) says where it reaches the API
+    // instead (`job_api_url`, docs/jobs.md).
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {
-        // Tasks' agents speak plain HTTP: beside TLS they get a loopback
-        // listener of their own that takes task credentials only. (Agents
-        // on other hosts cannot reach it: docs/jobs.md.)
-        let inner = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .context("bind the task API listener")?;
-        state
-            .jobs
-            .set_api_url(format!("http://{}", inner.local_addr()?));
-        tasks.push(spawn_server(
-            "manta-tasks",
-            crate::manta::serve_tasks(inner, state.clone(), cancel.clone().cancelled_owned()),
-        ));
-    }
+        addr
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    state.jobs.set_api_url(format!("{scheme}://{host}"));
     let jobs = tokio::spawn(supervise(state.clone(), cancel.clone()));
     let upkeep = tokio::spawn(crate::maintain::run(
         state.store.clone(),
@@ -324,11 +315,10 @@ pub async fn start_frontend(
         "frontend",
         crate::manta::serve(listener, state, tls, cancel.clone().cancelled_owned()),
     );
-    tasks.extend([task, jobs, upkeep]);
     Ok(Running {
         addr,
         cancel,
-        tasks,
+        tasks: vec![task, jobs, upkeep],
     })
 }
 
@@ -729,7 +719,7 @@ fn storage_role(
         advertise: None,
         data,
         heartbeat: opts.heartbeat_interval,
-        agent: opts.agent,
+        agent: opts.agent.clone(),
         limits: opts.settings.listener_limits,
         scrub: opts.scrub,
     })

@@ -13,8 +13,11 @@
 //! A request with an `Authorization` header is refused even for a public
 //! path: an HTTP Signature over `date` alone would, once seen on the
 //! wire, authenticate any other request sent with that date within the
-//! allowed clock skew. The signature of a signed URL is checked by the
-//! API as on the TLS listener; this only decides which requests may try.
+//! allowed clock skew. So is one carrying a job task's credential
+//! (`jobs::task_token`): it names no method or path, and is good for the
+//! task's hour; agents send it only where the API speaks TLS (or where
+//! nothing does). The signature of a signed URL is checked by the API as
+//! on the TLS listener; this only decides which requests may try.
 
 use crate::error::Error;
 use crate::path::MantaPath;
@@ -27,18 +30,6 @@ use axum::response::{IntoResponse, Response};
 /// Runs a Manta request only if plain HTTP may carry it.
 pub(crate) async fn manta(req: Request, next: Next) -> Response {
     if manta_allows(req.method(), req.uri(), req.headers()) {
-        next.run(req).await
-    } else {
-        Error::SecureTransportRequired.into_response()
-    }
-}
-
-/// The loopback listener job tasks reach beside a TLS frontend: only
-/// requests carrying a task credential (the toolbox's, mlogin's agent
-/// side), never a user's signature.
-pub(crate) async fn tasks(req: Request, next: Next) -> Response {
-    let headers = req.headers();
-    if headers.contains_key(jobs::task_token::HEADER) && !headers.contains_key("authorization") {
         next.run(req).await
     } else {
         Error::SecureTransportRequired.into_response()
@@ -60,7 +51,7 @@ pub(crate) async fn s3(req: Request, next: Next) -> Response {
 }
 
 fn manta_allows(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
-    if headers.contains_key("authorization") {
+    if headers.contains_key("authorization") || headers.contains_key(jobs::task_token::HEADER) {
         return false;
     }
     if uri.path() == "/ping" {
@@ -93,6 +84,18 @@ mod tests {
             h.insert("authorization", "Signature keyId=\"x\"".parse().unwrap());
         }
         manta_allows(&method, &uri.parse().unwrap(), &h)
+    }
+
+    #[test]
+    fn task_credentials_never_ride_plain_http() {
+        let mut h = HeaderMap::new();
+        h.insert(jobs::task_token::HEADER, "v1 al j t 1 mac".parse().unwrap());
+        for uri in ["/ping", "/al/public/x", "/al/stor/x?signature=s&keyId=k"] {
+            assert!(
+                !manta_allows(&Method::GET, &uri.parse().unwrap(), &h),
+                "{uri}"
+            );
+        }
     }
 
     #[test]

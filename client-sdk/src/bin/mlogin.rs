@@ -3,7 +3,8 @@
 //! reducer with no object. node-manta's flags and protocol: a one-phase
 //! job whose exec is the medusa agent asset, then a websocket
 //! `GET /:login/medusa/attach/<job>/master` relaying the terminal, with
-//! `medusa:` and `mlogin:` control frames. Plain-HTTP `MANTA_URL` only.
+//! `medusa:` and `mlogin:` control frames; over `https://` the websocket is
+//! TLS, verified as every other command verifies (`client_sdk::tls`).
 
 mod cli;
 
@@ -14,8 +15,6 @@ use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 const MEDUSA_ASSET: &str = "/poseidon/public/medusa/agent.sh";
@@ -165,25 +164,21 @@ async fn attach_and_run(
     path: Option<String>,
 ) -> anyhow::Result<()> {
     let quiet = args.quiet;
-    let base = client.url();
-    let host = base
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow::anyhow!("mlogin needs a plain-HTTP MANTA_URL (got {base})"))?
-        .trim_end_matches('/')
-        .to_string();
-    let mut request =
-        format!("ws://{host}/{}/medusa/attach/{id}/master", client.user()).into_client_request()?;
+    let base = client.url().trim_end_matches('/');
+    let url = format!("{base}/{}/medusa/attach/{id}/master", client.user());
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-    let h = request.headers_mut();
-    h.insert("date", HeaderValue::from_str(&date)?);
+    let mut headers = vec![("date", date.clone())];
     if let (Some(signer), Some(key_id)) = (client.signer(), client.key_id()) {
-        h.insert(
-            "authorization",
-            HeaderValue::from_str(&signer.authorization(key_id, &date)?)?,
-        );
+        headers.push(("authorization", signer.authorization(key_id, &date)?));
     }
-    let tcp = tokio::net::TcpStream::connect(&host).await?;
-    let (ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Verified as every other request of ours (MANTA_CA_FILE,
+    // MANTA_TLS_INSECURE; client_sdk::tls).
+    let cfg = client.config();
+    let tls = client_sdk::tls::tls_config(cfg.ca_file.as_deref(), cfg.insecure)?;
+    let ws = client_sdk::tls::websocket(&url, &headers, &tls)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     let (mut tx, mut rx) = ws.split();
     match path {
         Some(p) => client.add_job_inputs(id, &[p], true).await?,

@@ -12,7 +12,7 @@ pub(crate) mod respond;
 mod server;
 pub(crate) mod uploads;
 
-pub(crate) use server::{serve, serve_plain, serve_tasks, RequestId};
+pub(crate) use server::{serve, serve_plain, RequestId};
 
 use crate::error::{Error, Result};
 use crate::path::MantaPath;

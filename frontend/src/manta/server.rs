@@ -1,6 +1,8 @@
 //! Serving the Manta API: a request id and a tracing span on every request,
 //! and the headers muskie sends on every response; in TLS, in plain HTTP,
-//! or as the restricted plain listener beside TLS.
+//! or as the restricted plain listener beside TLS (which job tasks' agents
+//! do not use: they reach the API where clients do, in TLS when it speaks
+//! it; docs/jobs.md).
 
 use crate::state::AppState;
 use axum::extract::Request;
@@ -110,22 +112,6 @@ pub(crate) async fn serve(
     let limits = state.settings.listener_limits;
     let app = app(state, tls.is_some());
     metadata_tier::net::serve_tls("manta", listener, app, limits, tls, shutdown).await
-}
-
-/// Serves the Manta API to job tasks only, in plain HTTP on loopback,
-/// beside a TLS listener (tasks' agents speak plain HTTP).
-///
-/// # Errors
-/// I/O errors of the listener.
-pub(crate) async fn serve_tasks(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let limits = state.settings.listener_limits;
-    let router = super::router(state.clone()).layer(middleware::from_fn(crate::plain::tasks));
-    let app = with_common_headers(router, &state);
-    metadata_tier::net::serve("manta-tasks", listener, app, limits, shutdown).await
 }
 
 /// Serves the Manta API in plain HTTP beside a TLS listener: `/public`

@@ -93,6 +93,10 @@ impl TestCluster {
         let ca_file = tls.then(|| {
             let tls = crate::dev_ca::ensure(&dir.path().join("tls"), &[]).unwrap();
             cluster.tls = Some(ReloadingCert::load(tls.files).unwrap());
+            // The agents verify the API as the kit's clients do.
+            if let Some(agent) = &mut cluster.agent {
+                agent.api.ca_file.get_or_insert_with(|| tls.ca_file.clone());
+            }
             tls.ca_file
         });
         let logins = cluster.accounts.clone();

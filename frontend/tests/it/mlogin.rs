@@ -1,10 +1,11 @@
 //! mlogin end to end: node-manta's real `mlogin` and ours (under `script`, which
 //! gives it the terminal it insists on) against a cluster whose agents run
-//! the session in a real container; commands are typed in and their
-//! output read back through the medusa websocket relay.
+//! the session in a real container, in plain HTTP and in HTTPS (the
+//! client's websocket and the agent's both in TLS); commands are typed in
+//! and their output read back through the medusa websocket relay.
 
 use super::auth_node_manta::node_bin;
-use super::task_toolbox::cluster;
+use super::task_toolbox::cluster_with;
 use frontend::testkit::*;
 use jobs::runtime::RuntimeKind;
 use std::process::Stdio;
@@ -35,7 +36,18 @@ impl Screen {
 }
 
 async fn node_mlogin(runtime: RuntimeKind) {
-    mlogin_session(runtime, node_bin().join("mlogin")).await;
+    mlogin_session(runtime, node_bin().join("mlogin"), Tls::Off).await;
+}
+
+/// How the session's cluster serves the API, and how the client trusts it.
+#[derive(Clone, Copy, PartialEq)]
+enum Tls {
+    Off,
+    /// HTTPS; the client trusts the dev CA (`MANTA_CA_FILE`, node's
+    /// `NODE_EXTRA_CA_CERTS`).
+    Ca,
+    /// HTTPS; the client verifies nothing (`MANTA_TLS_INSECURE`).
+    Insecure,
 }
 
 /// Ours (client-sdk's), built beside `mantad`.
@@ -51,12 +63,15 @@ fn our_mlogin() -> std::path::PathBuf {
     bin
 }
 
-async fn mlogin_session(runtime: RuntimeKind, mlogin: std::path::PathBuf) {
-    let tc = cluster(runtime).await;
-    let body = "x".repeat(1234);
-    tc.put("stor/obj", body).await;
+/// `mlogin` run under `script` against `tc`, with `extra` in its
+/// environment.
+fn spawn_mlogin(
+    tc: &TestCluster,
+    mlogin: &std::path::Path,
+    extra: &[(&str, String)],
+) -> tokio::process::Child {
     let cmd = format!("{} /{USER}/stor/obj", mlogin.display());
-    let mut child = tokio::process::Command::new("script")
+    tokio::process::Command::new("script")
         .args(["-q", "-e", "-c", &cmd, "/dev/null"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -65,12 +80,30 @@ async fn mlogin_session(runtime: RuntimeKind, mlogin: std::path::PathBuf) {
         .env("MANTA_USER", USER)
         .env("MANTA_KEY_ID", &tc.key_id)
         .env("TERM", "xterm")
+        .envs(extra.iter().map(|(k, v)| (*k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+async fn mlogin_session(runtime: RuntimeKind, mlogin: std::path::PathBuf, tls: Tls) {
+    let tc = cluster_with(runtime, |o| o.tls = tls != Tls::Off).await;
+    let body = "x".repeat(1234);
+    tc.put("stor/obj", body).await;
+    let mut extra = Vec::new();
+    match tls {
+        Tls::Off => {}
+        Tls::Ca => {
+            let ca = tc.ca_file.clone().unwrap().display().to_string();
+            extra.push(("MANTA_CA_FILE", ca.clone()));
+            extra.push(("NODE_EXTRA_CA_CERTS", ca));
+        }
+        Tls::Insecure => extra.push(("MANTA_TLS_INSECURE", "1".to_string())),
+    }
+    let mut child = spawn_mlogin(&tc, &mlogin, &extra);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let screen = Screen::default();
@@ -124,7 +157,43 @@ async fn node_manta_mlogin_runc() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn our_mlogin_runc() {
-    mlogin_session(RuntimeKind::Runc, our_mlogin()).await;
+    mlogin_session(RuntimeKind::Runc, our_mlogin(), Tls::Off).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn our_mlogin_over_https() {
+    mlogin_session(RuntimeKind::Runc, our_mlogin(), Tls::Ca).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn our_mlogin_over_https_insecure() {
+    mlogin_session(RuntimeKind::Runc, our_mlogin(), Tls::Insecure).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_manta_mlogin_over_https() {
+    mlogin_session(RuntimeKind::Runc, node_bin().join("mlogin"), Tls::Ca).await;
+}
+
+/// Without the CA (nor `MANTA_TLS_INSECURE`) our mlogin is refused with
+/// the reason, before any job is made.
+#[tokio::test(flavor = "multi_thread")]
+async fn our_mlogin_refuses_an_unknown_certificate() {
+    let tc = TestCluster::start_with(1, |o| {
+        o.tls = true;
+        o.agent = None;
+    })
+    .await;
+    let child = spawn_mlogin(&tc, &our_mlogin(), &[]);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("mlogin hung on a certificate it does not trust")
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("UnknownIssuer"), "{text}");
+    assert!(!text.contains("created interactive job"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,8 +5,10 @@
 //! requests) run in the test's own namespace and reach them through the
 //! bridge, as from another machine. Then one storage host drops off the
 //! network mid-load and the cluster keeps serving. Needs root (`ip netns`).
+//! `tls_jobs.rs`: a job's toolbox across hosts with the API in TLS.
 
 pub(crate) mod netns;
+mod tls_jobs;
 
 use frontend::testkit::{bytes, files_under, md5_fp, TestSigner, USER};
 use netns::Lab;

@@ -4,6 +4,8 @@
 //! into `storage_node::config::NodeConfig`), but their meaning, defaults
 //! and checks live here, beside the agent that uses them.
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
 use crate::image::ImageLimits;
@@ -40,6 +42,15 @@ pub struct JobsConfig {
     pub job_image_max_files: Option<u64>,
     /// Size of each manifest, index and config JSON of an image.
     pub job_image_max_json_bytes: Option<String>,
+    /// The Manta API as this node's agent reaches it for the tasks'
+    /// toolboxes and mlogin sessions (`https://manta.example.com`);
+    /// default: the URL the frontend hands out with each task (its own
+    /// `listen` address, `https://` when it speaks TLS).
+    pub job_api_url: Option<String>,
+    /// CA certificates (PEM) the agent trusts for an `https://` job API,
+    /// besides the Mozilla roots: the cluster's private CA, or `mantad
+    /// dev`'s `tls/ca.pem`.
+    pub job_api_ca_file: Option<PathBuf>,
 }
 
 impl Default for JobsConfig {
@@ -54,7 +65,61 @@ impl Default for JobsConfig {
             job_image_max_unpacked_bytes: None,
             job_image_max_files: None,
             job_image_max_json_bytes: None,
+            job_api_url: None,
+            job_api_ca_file: None,
         }
+    }
+}
+
+/// How the agent reaches the Manta API for its tasks (`job_api_url`,
+/// `job_api_ca_file`): task credentials travel only there, in TLS
+/// verified with the roots and the CA file when the URL is `https://`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiAccess {
+    /// Replaces the frontend's URL of every task, without a trailing `/`.
+    pub url: Option<String>,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl ApiAccess {
+    /// Checks the URL's form and that the CA file loads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the key.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(url) = &self.url {
+            let ok = reqwest::Url::parse(url).ok().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.query().is_none()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+            });
+            if !ok {
+                return Err(Error::InvalidConfig {
+                    key: "job_api_url",
+                    reason: format!("{url:?} is not an http:// or https:// URL of a host"),
+                });
+            }
+        }
+        if self.ca_file.is_some()
+            && self
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://"))
+        {
+            return Err(Error::InvalidConfig {
+                key: "job_api_ca_file",
+                reason: "is for an https:// job_api_url; this one is plain HTTP".into(),
+            });
+        }
+        if let Some(ca) = &self.ca_file {
+            client_sdk::tls::tls_config(Some(ca), false).map_err(|e| Error::InvalidConfig {
+                key: "job_api_ca_file",
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -168,12 +233,14 @@ pub enum RuntimeChoice {
 }
 
 /// How a node's job agent runs tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentSettings {
     pub runtime: RuntimeKind,
     /// Tasks run at once (at least 1); more wait in the agent's queue.
     pub slots: u32,
     pub limits: SandboxLimits,
+    /// Where tasks' toolbox requests and mlogin sessions go.
+    pub api: ApiAccess,
 }
 
 impl Default for AgentSettings {
@@ -182,6 +249,7 @@ impl Default for AgentSettings {
             runtime: RuntimeKind::Runsc,
             slots: default_slots(),
             limits: SandboxLimits::default(),
+            api: ApiAccess::default(),
         }
     }
 }
@@ -194,7 +262,9 @@ impl JobsConfig {
     /// The agent this node runs; `None` for `jobs_runtime = "off"`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero `job_slots` or a bad limit.
+    /// [`Error::InvalidConfig`] for zero `job_slots`, a bad limit, a
+    /// `job_api_url` that is no http(s) URL, a `job_api_ca_file` that
+    /// does not load.
     pub fn validate(&self) -> Result<Option<AgentSettings>> {
         let runtime = match self.jobs_runtime {
             RuntimeChoice::Off => return Ok(None),
@@ -207,10 +277,19 @@ impl JobsConfig {
                 reason: "must be at least 1 (jobs_runtime = \"off\" runs no agent)".into(),
             });
         }
+        let api = ApiAccess {
+            url: self
+                .job_api_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
+            ca_file: self.job_api_ca_file.clone(),
+        };
+        api.validate()?;
         Ok(Some(AgentSettings {
             runtime,
             slots: self.job_slots,
             limits: self.limits()?,
+            api,
         }))
     }
 }
@@ -238,6 +317,7 @@ mod tests {
                 runtime: RuntimeKind::Runc,
                 slots: 2,
                 limits: SandboxLimits::default(),
+                api: ApiAccess::default(),
             })
         );
         let capped = parse("job_image_max_unpacked_bytes = \"64MiB\"\njob_spool_max_records = 5")
@@ -247,6 +327,41 @@ mod tests {
         assert_eq!(capped.limits.image.unpacked_bytes, 64 << 20);
         assert_eq!(capped.limits.spool.max_records, 5);
         assert_eq!(parse("jobs_runtime = \"off\"").validate().unwrap(), None);
+        let api = parse("job_api_url = \"https://manta.example.com:8443/\"")
+            .validate()
+            .unwrap()
+            .unwrap()
+            .api;
+        assert_eq!(api.url.as_deref(), Some("https://manta.example.com:8443"));
+    }
+
+    #[test]
+    fn job_api_keys_are_checked() {
+        let err = parse("job_api_url = \"http://x\"\njob_api_ca_file = \"/ca.pem\"")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("job_api_ca_file"), "{err}");
+        for bad in ["manta.example.com", "ftp://x", "https://", "https://u:p@x"] {
+            let err = parse(&format!("job_api_url = {bad:?}"))
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("job_api_url"), "{bad}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("ca.pem");
+        std::fs::write(&empty, "no PEM\n").unwrap();
+        for file in [dir.path().join("missing.pem"), empty] {
+            let err = parse(&format!(
+                "job_api_ca_file = {:?}",
+                file.display().to_string()
+            ))
+            .validate()
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("job_api_ca_file"), "{err}");
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! The task has no network, so the session goes through this agent: it
 //! opens a websocket to the frontend (`GET /:login/medusa/attach/:job/slave`,
-//! authenticated with the task's credential, `crate::task_token`), waits
+//! authenticated with the task's credential, `crate::task_token`; over
+//! TLS, verified, when the API is `https://`: `toolbox::ApiClient`), waits
 //! for the client's `mlogin:{"type":"start",...}` (relayed by the frontend
 //! from the client's `master` side), starts the container with a terminal
 //! (the runtime's `--console-socket` hands the pty master over), then
@@ -19,10 +20,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -117,19 +115,12 @@ fn shell_command(start: &Start) -> String {
     format!("exec {}", all.join(" "))
 }
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<Box<dyn client_sdk::tls::Io>>;
 
+/// The websocket to the frontend's `slave` side, at the API the node's
+/// tasks reach (`toolbox::ApiClient`): TLS, verified, for `https://`.
 async fn connect(shared: &Shared, req: &TaskRequest, api: &str) -> Result<Ws, String> {
-    let host = api
-        .strip_prefix("http://")
-        .ok_or("mlogin needs the frontend's API over plain HTTP")?
-        .trim_end_matches('/');
-    let tcp = TcpStream::connect(host).await.map_err(|e| e.to_string())?;
-    let url = format!(
-        "ws://{host}/{}/medusa/attach/{}/slave",
-        req.login, req.job_id
-    );
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let url = format!("{api}/{}/medusa/attach/{}/slave", req.login, req.job_id);
     let token = crate::task_token::mint(
         &shared.cluster_key,
         &req.login,
@@ -137,14 +128,13 @@ async fn connect(shared: &Shared, req: &TaskRequest, api: &str) -> Result<Ws, St
         &req.task_id,
         super::prepare::WALL_TIME + Duration::from_secs(60),
     );
-    request.headers_mut().insert(
-        crate::task_token::HEADER,
-        HeaderValue::from_str(&token).map_err(|e| e.to_string())?,
-    );
-    let (ws, _) = tokio_tungstenite::client_async(request, tcp)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(ws)
+    client_sdk::tls::websocket(
+        &url,
+        &[(crate::task_token::HEADER, token.as_str())],
+        shared.api.tls(),
+    )
+    .await
+    .map_err(|e| e.message())
 }
 
 fn control(kind: &str, extra: serde_json::Value) -> Message {
@@ -165,13 +155,13 @@ pub(crate) async fn session(
     req: &TaskRequest,
     mut spec: TaskSpec,
 ) -> Result<(), Failure> {
-    let api = req.api_url.as_deref().ok_or_else(|| {
+    let api = shared.api.url_for(req.api_url.as_deref()).ok_or_else(|| {
         Failure::user(
             JobErrorCode::TaskInitError,
-            "mlogin needs the frontend's API over plain HTTP",
+            "mlogin needs the frontend's API, which this task was not given",
         )
     })?;
-    let ws = connect(shared, req, api)
+    let ws = connect(shared, req, &api)
         .await
         .map_err(|e| Failure::Infra(format!("mlogin: reach the frontend: {e}")))?;
     let (mut tx, mut rx) = ws.split();

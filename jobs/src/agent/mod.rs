@@ -40,7 +40,7 @@ mod toolbox;
 mod utilities;
 pub mod wire;
 
-pub use config::{AgentSettings, JobsConfig, SandboxLimits, SpoolLimits};
+pub use config::{AgentSettings, ApiAccess, JobsConfig, SandboxLimits, SpoolLimits};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +69,8 @@ pub struct AgentConfig {
     pub cluster_key: metadata_tier::net::ClusterKey,
     /// Caps on image imports and on what tasks leave in their spools.
     pub limits: SandboxLimits,
+    /// How tasks' toolbox requests and mlogin sessions reach the API.
+    pub api: config::ApiAccess,
 }
 
 /// A running agent; clones share it.
@@ -100,8 +102,8 @@ pub(crate) struct Shared {
     cluster_key: metadata_tier::net::ClusterKey,
     /// Our m* commands for tasks (`toolbox.rs`).
     toolbox: toolbox::Installed,
-    /// Forwards the tasks' toolbox requests to the frontend.
-    toolbox_client: reqwest::Client,
+    /// Reaches the frontend for tasks: toolbox requests, mlogin sessions.
+    api: toolbox::ApiClient,
 }
 
 impl Agent {
@@ -112,6 +114,7 @@ impl Agent {
     /// # Errors
     /// I/O errors preparing `work_dir`.
     pub async fn start(cfg: AgentConfig) -> Result<Agent> {
+        let api = toolbox::ApiClient::new(&cfg.api)?;
         let images = ImageStore::open(&cfg.work_dir)?.with_limits(cfg.limits.image);
         let runner = TaskRunner::new(images.clone());
         let recovered = runner.recover().await?;
@@ -155,10 +158,7 @@ impl Agent {
             spool_limits: cfg.limits.spool,
             cluster_key: cfg.cluster_key,
             toolbox,
-            toolbox_client: reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .build()
-                .unwrap_or_default(),
+            api,
         });
         tasks::spawn_sweeper(Arc::downgrade(&shared));
         Ok(Agent { shared })

@@ -10,11 +10,12 @@
 //! - Per task, [`attach`] binds a unix socket in the task directory,
 //!   mounted read-only at [`SOCKET_DIR`], and points `MANTA_URL` at it
 //!   (`unix://...`, which the SDK speaks). Every request on it is
-//!   forwarded to the frontend (`TaskRequest::api_url`) with a credential
-//!   minted for this task (`crate::task_token`), which the container never
-//!   sees: the frontend takes it as the job's owner, with the owner's
-//!   access and no other. Requests and bytes (both ways) are bounded; the
-//!   socket and the credential's use end with the task.
+//!   forwarded to the frontend ([`ApiClient`]: `job_api_url`, else
+//!   `TaskRequest::api_url`; in TLS, verified, when it is `https://`) with
+//!   a credential minted for this task (`crate::task_token`), which the
+//!   container never sees: the frontend takes it as the job's owner, with
+//!   the owner's access and no other. Requests and bytes (both ways) are
+//!   bounded; the socket and the credential's use end with the task.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
+use super::config::ApiAccess;
 use super::failure::{Failure, InfraContext};
 use super::task_dir::TaskDir;
 use super::wire::TaskRequest;
@@ -61,6 +63,74 @@ const DROPPED: [&str; 12] = [
     "authorization",
     metadata_tier::net::auth::HEADER,
 ];
+
+/// How the agent reaches the Manta API for its tasks (toolbox requests,
+/// mlogin's websocket): the node's `job_api_url` if set, else the URL the
+/// frontend sent with the task; an `https://` one in TLS verified with the
+/// Mozilla roots and `job_api_ca_file` (as our clients verify,
+/// `client_sdk::tls`), never downgraded to plain HTTP. Redirects are not
+/// followed: they go back to the task as they came, and the credential
+/// never travels to another host.
+pub(crate) struct ApiClient {
+    url: Option<String>,
+    http: reqwest::Client,
+    tls: client_sdk::tls::TlsConfig,
+}
+
+impl ApiClient {
+    /// # Errors
+    /// A CA file that does not load.
+    pub(crate) fn new(access: &ApiAccess) -> crate::Result<ApiClient> {
+        let invalid = |e: client_sdk::Error| crate::Error::InvalidConfig {
+            key: "job_api_ca_file",
+            reason: e.to_string(),
+        };
+        let ca = access.ca_file.as_deref();
+        let http = client_sdk::tls::client_builder(ca, false)
+            .map_err(invalid)?
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::Error::InvalidConfig {
+                key: "job_api_ca_file",
+                reason: e.to_string(),
+            })?;
+        Ok(ApiClient {
+            url: access.url.clone(),
+            http,
+            tls: client_sdk::tls::tls_config(ca, false).map_err(invalid)?,
+        })
+    }
+
+    /// The API a task reaches, without a trailing `/`, given the
+    /// frontend's (`TaskRequest::api_url`); `None` when neither the node
+    /// nor the frontend named one, or when the node's `job_api_url` is
+    /// plain HTTP while the frontend speaks TLS (a credential is not sent
+    /// in the clear to an API that has TLS).
+    pub(crate) fn url_for(&self, frontends: Option<&str>) -> Option<String> {
+        let given = frontends.filter(|u| !u.is_empty());
+        let url = match (self.url.as_deref(), given) {
+            (Some(mine), Some(theirs))
+                if mine.starts_with("http://") && theirs.starts_with("https://") =>
+            {
+                tracing::warn!(
+                    job_api_url = mine,
+                    frontend = theirs,
+                    "job_api_url is plain HTTP but the frontend speaks TLS: no toolbox for this task"
+                );
+                return None;
+            }
+            (Some(mine), _) => mine,
+            (None, theirs) => theirs?,
+        };
+        Some(url.trim_end_matches('/').to_string())
+    }
+
+    /// What an `https://` websocket is verified with.
+    pub(crate) fn tls(&self) -> &client_sdk::tls::TlsConfig {
+        &self.tls
+    }
+}
 
 /// The binaries found at start and the libraries they need.
 #[derive(Debug, Default)]
@@ -209,7 +279,7 @@ pub(crate) fn attach(
     dir: &TaskDir,
     ttl: Duration,
 ) -> Result<Option<TaskToolbox>, Failure> {
-    let Some(api) = req.api_url.as_deref().filter(|u| !u.is_empty()) else {
+    let Some(api) = shared.api.url_for(req.api_url.as_deref()) else {
         return Ok(None);
     };
     let sock_dir = dir.socket_dir();
@@ -229,9 +299,9 @@ pub(crate) fn attach(
         ttl + Duration::from_secs(60),
     );
     let proxy = Arc::new(Proxy {
-        api: api.trim_end_matches('/').to_string(),
+        api,
         token: HeaderValue::from_str(&token).infra("make the task credential")?,
-        client: shared.toolbox_client.clone(),
+        client: shared.api.http.clone(),
         requests: AtomicU64::new(0),
         bytes_left: Arc::new(AtomicU64::new(u64::from(req.disk_gb.max(1)) << 30)),
     });
@@ -257,6 +327,19 @@ struct Proxy {
     requests: AtomicU64,
     /// Bytes the task may still move through the socket, both ways.
     bytes_left: Arc<AtomicU64>,
+}
+
+/// An error and its causes, where a refused certificate shows
+/// (`invalid peer certificate: UnknownIssuer`).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Takes `n` bytes from `left`; false once it is spent.
@@ -314,7 +397,7 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
             return refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailableError",
-                &format!("the store is unreachable: {e}"),
+                &format!("the store is unreachable: {}", causes(&e)),
             )
         }
     };
@@ -341,6 +424,38 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_url_is_the_nodes_then_the_frontends_never_a_downgrade() {
+        let client = |url: Option<&str>| {
+            ApiClient::new(&ApiAccess {
+                url: url.map(str::to_string),
+                ca_file: None,
+            })
+            .unwrap()
+        };
+        let theirs = Some("https://10.0.0.1:443/");
+        assert_eq!(
+            client(None).url_for(theirs).as_deref(),
+            Some("https://10.0.0.1:443")
+        );
+        let mine = client(Some("https://manta.example.com"));
+        assert_eq!(
+            mine.url_for(theirs).as_deref(),
+            Some("https://manta.example.com")
+        );
+        assert_eq!(
+            mine.url_for(None).as_deref(),
+            Some("https://manta.example.com")
+        );
+        assert_eq!(client(None).url_for(None), None);
+        let plain = client(Some("http://10.0.0.1:80"));
+        assert_eq!(plain.url_for(theirs), None);
+        assert_eq!(
+            plain.url_for(Some("http://10.0.0.1:8080")).as_deref(),
+            Some("http://10.0.0.1:80")
+        );
+    }
 
     #[test]
     fn spending_stops_at_the_budget() {

@@ -36,6 +36,7 @@ impl Node {
             slots: 2,
             cluster_key: key(),
             limits,
+            api: Default::default(),
         })
         .await
         .unwrap();

@@ -112,6 +112,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             Some(ReloadingCert::load(tls.files.clone()).context("load the dev certificate")?);
         opts.plain_listen = plain_listen;
         opts.s3_plain_listen = s3_plain_listen;
+        // Tasks' toolboxes and mlogin reach the API in TLS, trusting the
+        // dev CA as the clients do.
+        if let Some(agent) = &mut opts.agent {
+            agent.api.ca_file = Some(tls.ca_file.clone());
+        }
         Some(tls.ca_file)
     };
     let cluster = Cluster::start(opts).await?;
