@@ -132,9 +132,10 @@ pub struct TaskRequest {
     /// [`StoredBlob::nodes`], not retried.
     #[serde(default)]
     pub replicas: Vec<NodeAddr>,
-    /// The frontend's Manta API (`http://host:port`) the task's toolbox
-    /// (`mget`, `mput`, ... inside the task) is forwarded to, as the job's
-    /// owner; `None`: no toolbox.
+    /// The frontend's Manta API (`https://host:port` when it speaks TLS)
+    /// the task's toolbox (`mget`, `mput`, ... inside the task) is
+    /// forwarded to, as the job's owner; `None`: no toolbox. The agent's
+    /// own `job_api_url` takes its place when set.
     #[serde(default)]
     pub api_url: Option<String>,
 }
