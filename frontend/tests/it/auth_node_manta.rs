@@ -357,3 +357,57 @@ async fn node_manta_session_against_mantad_dev() {
     dev.start_kill().unwrap();
     let _ = dev.wait().await;
 }
+
+/// `mantad dev` started by something that stops reading its stdout (a
+/// closed pipe, as `mantad dev | head -3` or a test harness leaves it)
+/// keeps serving: its summary is not worth the cluster.
+#[tokio::test(flavor = "multi_thread")]
+async fn mantad_dev_outlives_a_closed_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mantad"))
+        .args([
+            "dev",
+            "--plain-http",
+            "--listen",
+            "127.0.0.1:0",
+            "--s3-listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Nobody will ever read it.
+    drop(child.stdout.take());
+    let env_file = data.join("env.sh");
+    let mut env = None;
+    for _ in 0..1800 {
+        if let Ok(text) = std::fs::read_to_string(&env_file) {
+            if text.contains("AWS_SECRET_ACCESS_KEY") {
+                env = Some(parse_env(&text));
+                break;
+            }
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "mantad dev exited while starting"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let env = env.expect("mantad dev wrote no env.sh");
+    // The summary is printed after env.sh: give it time to hit the pipe.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "mantad dev died writing to a closed stdout"
+    );
+    let url = format!("{}/{}/public", env["MANTA_URL"], env["MANTA_USER"]);
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+}

@@ -149,7 +149,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let ca = ca_file
         .as_ref()
         .map_or_else(|| "- (plain HTTP)".to_string(), |c| c.display().to_string());
-    println!(
+    say(&format!(
         "mantad dev is up: {storage_nodes} storage nodes, {shards} metadata shards of {} replicas\n\
          \n  Manta API  {}\n  S3 API     {}{plain}\n  metrics    {metrics_url}\n  account    {user}\n  key        {} ({})\n  CA         {ca}\n  data       {}\n\n\
          Use it from a shell with:  source {}\n\
@@ -163,19 +163,29 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         data.display(),
         env_file.display(),
         data.display(),
-    );
-    println!(
+    ));
+    say(&format!(
         "Web console:               {}/console/\n\
          Sign in to it with a link: source {} && mconsole\n",
         cluster.url,
         env_file.display(),
-    );
+    ));
     tokio::signal::ctrl_c().await.context("wait for ctrl-c")?;
-    println!("stopping");
+    say("stopping");
     stop_reload.cancel();
     if let Some(a) = admin {
         a.stop().await;
     }
     cluster.shutdown().await;
     Ok(())
+}
+
+/// Prints to stdout, and carries on if nobody reads it any more: the
+/// cluster must outlive whatever started it and stopped listening (a
+/// closed pipe made `println!` panic and took the whole dev cluster down).
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
 }
