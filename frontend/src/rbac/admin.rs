@@ -22,6 +22,45 @@ fn full(what: &str) -> Error {
     Error::InvalidArgument(format!("an account has at most {MAX_ENTITIES} {what}"))
 }
 
+/// A role or policy: named, with a uuid that role tags and roles refer to.
+trait Named: Clone {
+    fn name(&self) -> &str;
+    fn uuid_mut(&mut self) -> &mut String;
+}
+
+impl Named for RoleRecord {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn uuid_mut(&mut self) -> &mut String {
+        &mut self.uuid
+    }
+}
+
+impl Named for PolicyRecord {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn uuid_mut(&mut self) -> &mut String {
+        &mut self.uuid
+    }
+}
+
+/// Puts `new` in `list`, replacing the one of its name (whose uuid it
+/// keeps, so what refers to it still does); whether it was new.
+fn upsert<T: Named>(list: &mut Vec<T>, mut new: T, what: &str) -> Result<(T, bool)> {
+    if let Some(old) = list.iter_mut().find(|x| x.name() == new.name()) {
+        *new.uuid_mut() = std::mem::take(old.uuid_mut());
+        *old = new.clone();
+        return Ok((new, false));
+    }
+    if list.len() >= MAX_ENTITIES {
+        return Err(full(what));
+    }
+    list.push(new.clone());
+    Ok((new, true))
+}
+
 /// What a role is made of, as `mantad account role add` gives it.
 #[derive(Debug, Clone, Default)]
 pub struct RoleSpec {
@@ -169,23 +208,14 @@ impl Accounts {
                     "{p} is not a policy of account {login} (add it with `mantad account policy add`)"
                 )));
             }
-            let mut role = RoleRecord {
+            let role = RoleRecord {
                 uuid: uuid::Uuid::new_v4().to_string(),
                 name: name.to_string(),
                 members,
                 default_members: spec.default_members.clone(),
                 policies: spec.policies.clone(),
             };
-            if let Some(old) = rec.roles.iter_mut().find(|r| r.name == name) {
-                role.uuid = old.uuid.clone();
-                *old = role.clone();
-                return Ok((role, false));
-            }
-            if rec.roles.len() >= MAX_ENTITIES {
-                return Err(full("roles"));
-            }
-            rec.roles.push(role.clone());
-            Ok((role, true))
+            upsert(&mut rec.roles, role, "roles")
         })
         .await
     }
@@ -234,21 +264,12 @@ impl Accounts {
             parse_rule(r).map_err(Error::InvalidArgument)?;
         }
         self.update(login, |rec| {
-            let mut p = PolicyRecord {
+            let p = PolicyRecord {
                 uuid: uuid::Uuid::new_v4().to_string(),
                 name: name.to_string(),
                 rules: rules.to_vec(),
             };
-            if let Some(old) = rec.policies.iter_mut().find(|x| x.name == name) {
-                p.uuid = old.uuid.clone();
-                *old = p.clone();
-                return Ok((p, false));
-            }
-            if rec.policies.len() >= MAX_ENTITIES {
-                return Err(full("policies"));
-            }
-            rec.policies.push(p.clone());
-            Ok((p, true))
+            upsert(&mut rec.policies, p, "policies")
         })
         .await
     }

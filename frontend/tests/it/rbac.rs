@@ -124,27 +124,8 @@ async fn sub_users_roles_and_role_tags() {
         &["policy", "add", "dev", "write", "--rule", "CAN putobject"],
     )
     .await;
-    mantad_account(
-        &data,
-        &[
-            "role",
-            "add",
-            "dev",
-            "readers",
-            "--default-member",
-            "alice",
-            "--policy",
-            "read",
-        ],
-    )
-    .await;
-    mantad_account(
-        &data,
-        &[
-            "role", "add", "dev", "writers", "--member", "alice", "--policy", "write",
-        ],
-    )
-    .await;
+    role(&data, "dev", "readers", "--default-member", "alice", "read").await;
+    role(&data, "dev", "writers", "--member", "alice", "write").await;
     let roles = mantad_account(&data, &["role", "list", "dev", "--json"]).await;
     let roles: serde_json::Value = serde_json::from_str(&roles).unwrap();
     assert_eq!(roles[0]["name"], "readers");
@@ -368,20 +349,7 @@ async fn sub_users_roles_and_role_tags() {
         &["policy", "add", "bob", "read", "--rule", "CAN getobject"],
     )
     .await;
-    mantad_account(
-        &data,
-        &[
-            "role",
-            "add",
-            "bob",
-            "readers",
-            "--default-member",
-            "alice",
-            "--policy",
-            "read",
-        ],
-    )
-    .await;
+    role(&data, "bob", "readers", "--default-member", "alice", "read").await;
     let bob = sdk(&url, "bob", None, &tmp.path().join("bob"), None);
     bob.put_bytes("/bob/stor/x", "bob's".into(), &opts)
         .await
@@ -409,20 +377,7 @@ async fn sub_users_roles_and_role_tags() {
     let anon_get = |p: &str| reqwest::get(format!("{url}/dev/stor/{p}"));
     assert_eq!(anon_get("shared/tagged").await.unwrap().status(), 403);
     mantad_account(&data, &["user", "add", "dev", "anonymous"]).await;
-    mantad_account(
-        &data,
-        &[
-            "role",
-            "add",
-            "dev",
-            "web",
-            "--default-member",
-            "anonymous",
-            "--policy",
-            "read",
-        ],
-    )
-    .await;
+    role(&data, "dev", "web", "--default-member", "anonymous", "read").await;
     s.ok("mchmod", &["--", "+web", "~~/stor/shared/tagged"], None)
         .await;
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -496,6 +451,16 @@ async fn policy(data: &Path, name: &str, rule: &str) {
     mantad_account(data, &["policy", "add", "dev", name, "--rule", rule]).await;
 }
 
+/// `mantad account role add LOGIN NAME --member|--default-member USER
+/// --policy POLICY`.
+async fn role(data: &Path, login: &str, name: &str, flag: &str, user: &str, policy: &str) {
+    mantad_account(
+        data,
+        &["role", "add", login, name, flag, user, "--policy", policy],
+    )
+    .await;
+}
+
 /// Aperture conditions: a rule allowing reads from 127.0.0.1 lets alice
 /// read; the same rule for a range without it refuses her (and nothing
 /// else changed); a time-of-day rule covering the whole day allows, a
@@ -510,20 +475,7 @@ async fn aperture_conditions_source_ip_and_time() {
         ("MANTA_KEY_ID", alice_fp.as_str()),
     ];
     policy(&data, "read", "CAN getobject IF sourceip = 127.0.0.1").await;
-    mantad_account(
-        &data,
-        &[
-            "role",
-            "add",
-            "dev",
-            "readers",
-            "--default-member",
-            "alice",
-            "--policy",
-            "read",
-        ],
-    )
-    .await;
+    role(&data, "dev", "readers", "--default-member", "alice", "read").await;
     s.ok(
         "mput",
         &["--role-tag", "readers", "~~/stor/c"],
@@ -630,18 +582,12 @@ async fn sub_user_jobs() {
         ],
     )
     .await;
-    for (role, pol) in [
+    for (name, pol) in [
         ("readers", "read"),
         ("creators", "create-only"),
         ("runners", "run"),
     ] {
-        mantad_account(
-            &data,
-            &[
-                "role", "add", "dev", role, "--member", "alice", "--policy", pol,
-            ],
-        )
-        .await;
+        role(&data, "dev", name, "--member", "alice", pol).await;
     }
     s.ok(
         "mput",
@@ -757,27 +703,8 @@ async fn sub_user_multipart_uploads() {
     let (mut dev, s, data, alice_fp) = dev_with_alice(tmp.path()).await;
     policy(&data, "read", "CAN getobject, getdirectory").await;
     policy(&data, "write", "CAN putobject").await;
-    mantad_account(
-        &data,
-        &[
-            "role",
-            "add",
-            "dev",
-            "readers",
-            "--default-member",
-            "alice",
-            "--policy",
-            "read",
-        ],
-    )
-    .await;
-    mantad_account(
-        &data,
-        &[
-            "role", "add", "dev", "writers", "--member", "alice", "--policy", "write",
-        ],
-    )
-    .await;
+    role(&data, "dev", "readers", "--default-member", "alice", "read").await;
+    role(&data, "dev", "writers", "--member", "alice", "write").await;
     s.ok(
         "mmkdir",
         &["--role-tag", "writers,readers", "~~/stor/up"],
