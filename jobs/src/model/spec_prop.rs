@@ -16,8 +16,26 @@ fn json_leaf() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
+        // Finite floats: a user's `uarg` numbers must reach the task unchanged.
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+            .prop_map(Value::from),
         any::<String>().prop_map(Value::String),
     ]
+}
+
+/// Found by `mutated_specs_never_panic`: without serde_json's
+/// `float_roundtrip`, this number parsed one ulp off (as ...864e22).
+#[test]
+fn a_float_that_once_drifted_round_trips() {
+    let body = br#"{"phases":[{"exec":"x","uarg":{"a":-1.8222862286823866e+22}}]}"#;
+    let s = JobSpec::from_json(body).unwrap();
+    let again = JobSpec::from_json(&serde_json::to_vec(&s).unwrap()).unwrap();
+    assert_eq!(again, s);
+    assert_eq!(
+        s.phases[0].uarg.as_ref().unwrap()["a"].as_f64(),
+        Some(-1.8222862286823866e22)
+    );
 }
 
 /// A small JSON object (what `uarg` must be).
