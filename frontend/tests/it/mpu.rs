@@ -350,6 +350,43 @@ async fn gc_keeps_upload_blobs() {
     assert!(got.bytes().await.unwrap()[..] == want[..]);
 }
 
+/// What `mantad admin ARGS` prints, run as an operator would against
+/// `tc`'s metadata shards.
+async fn admin_text(tc: &TestCluster, args: &[&str]) -> String {
+    let shards: Vec<String> = tc
+        .cluster
+        .meta
+        .ring()
+        .shards()
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect();
+    let secret = frontend::cluster::cluster_key_path(tc.cluster.data_dir());
+    let cfg = tc.dir.path().join("admin.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n",
+            shards.join(", "),
+            secret.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mantad"))
+        .args(["admin", "--config"])
+        .arg(&cfg)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mantad admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Finished uploads are collected once older than `upload_grace`: a
 /// committed and an aborted upload's directories (and state) go, a
 /// pending one stays, and the committed object stays readable byte for
@@ -391,6 +428,12 @@ async fn finished_uploads_are_collected() {
         .await;
     let report = tc.maintenance_pass().await;
     assert_eq!(report.uploads_removed, 2, "{report:?}");
+    // The operator's report says so too.
+    let status = admin_text(&tc, &["gc", "status"]).await;
+    assert!(
+        status.contains("uploads: 2 finished multipart uploads removed"),
+        "{status}"
+    );
     for id in [&kept, &aborted] {
         let o = s.run("mmpu", &["get", id], None).await;
         assert!(!o.ok, "upload {id} still there: {}", o.stdout);

@@ -9,6 +9,7 @@ mod default_image;
 mod image_ops;
 mod images;
 mod limits;
+mod maggr;
 mod metrics;
 mod run;
 mod sandbox_image;

@@ -254,6 +254,10 @@ fn print_status(ctx: &Ctx, st: &Status) -> anyhow::Result<()> {
                 l.gc_spared_young,
                 l.gc_failures
             );
+            println!(
+                "  uploads: {} finished multipart uploads removed",
+                l.uploads_removed
+            );
         }
     }
     if let Some(r) = &st.running {

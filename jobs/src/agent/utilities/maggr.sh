@@ -4,9 +4,10 @@
 #         [-i delim] [-f file] [-l] [op,op]
 # Columns count from 1. Ops: key nop count max min sum mean range variance
 # ovariance stddev; the trailing list applies to columns without -c (default
-# nop). Lines are grouped by their key columns; one line per key, in order of
-# first appearance; a column's results are joined by -i (default ","),
-# columns by -o (default: the input delimiter, itself default " ").
+# nop). Lines are grouped by their key columns; one line per key, in Manta's
+# order (integer keys ascending, then the rest as first seen); numbers print
+# as JavaScript prints them; a column's results are joined by -i (default
+# ","), columns by -o (default: the input delimiter, itself default " ").
 # -t#= gives printf formats to column #'s results, in the order of its ops
 # (an empty one skips: -t2=,%.2f); -T gives them to the columns without -t
 # and, taken whole, to any result left without a format. A format is text
@@ -105,18 +106,94 @@ function unformatted(ops, list,    m, n, x, y, k) {
   for (k = 1; k <= m; k++) if (k > n || y[k] == "") return 1
   return 0
 }
-# sqrt by Newton (some busybox builds lack awk math)
-function root(x,    r, i) {
+# A correctly rounded square root, as JavaScript'"'"'s Math.sqrt, without awk'"'"'s
+# math library (busybox builds lack it): scale into [1,4) by powers of 4
+# (exact), Newton from 1.5, then whichever neighbour squares nearest x.
+function root(x,    s, r, i, u, best, bd, c, d) {
+  # Infinity and NaN are their own roots (and would never scale down).
+  if (sprintf("%e", x) ~ /n/) return x
   if (x <= 0) return 0
-  r = x > 1 ? x : 1
-  for (i = 0; i < 200; i++) r = (r + x / r) / 2
-  return r
+  s = 1
+  while (x >= 4) { x /= 4; s *= 2 }
+  while (x < 1) { x *= 4; s /= 2 }
+  r = 1.5
+  for (i = 0; i < 8; i++) r = (r + x / r) / 2
+  u = 1 / 4503599627370496
+  best = r
+  bd = resid(r, x)
+  for (i = -1; i <= 1; i += 2) {
+    c = r + i * u
+    d = resid(c, x)
+    if (d < bd) { best = c; bd = d }
+  }
+  return best * s
+}
+# |c*c - x| computed with Dekker'"'"'s exact product, precise enough to tell
+# neighbouring doubles apart.
+function resid(c, x,    t, h, l, d) {
+  t = c * 134217729
+  h = t - (t - c)
+  l = c - h
+  d = ((h * h - x) + 2 * h * l) + l * l
+  return d < 0 ? -d : d
+}
+function zeros(n,    z) { z = ""; while (n-- > 0) z = z "0"; return z }
+# A number as JavaScript'"'"'s Number#toString prints it: the fewest digits
+# that read back as the same double (printf rounds correctly, so the first
+# precision that reads back is the shortest and nearest), plain between
+# 1e-7 and 1e21, else in exponent form.
+function jsnum(v,    s, p, i, e, digits, k, n, sign) {
+  s = sprintf("%e", v)
+  if (s ~ /nan/) return "NaN"
+  if (s ~ /inf/) return v < 0 ? "-Infinity" : "Infinity"
+  if (v == 0) return "0"
+  sign = ""
+  if (v < 0) { sign = "-"; v = -v }
+  for (p = 0; p < 17; p++) {
+    s = sprintf("%." p "e", v)
+    if (s + 0 == v) break
+  }
+  i = index(s, "e")
+  e = substr(s, i + 1) + 0
+  digits = substr(s, 1, 1) substr(s, 3, i - 3)
+  sub(/0+$/, "", digits)
+  k = length(digits)
+  n = e + 1
+  if (k <= n && n <= 21) return sign digits zeros(n - k)
+  if (0 < n && n <= 21) return sign substr(digits, 1, n) "." substr(digits, n + 1)
+  if (-6 < n && n <= 0) return sign "0." zeros(-n) digits
+  e = n - 1
+  return sign substr(digits, 1, 1) (k > 1 ? "." substr(digits, 2) : "") "e" (e < 0 ? "-" : "+") (e < 0 ? -e : e)
+}
+# Keys in the order JavaScript'"'"'s Object.keys gives them, which Manta
+# printed in: array-index keys ("0" to "4294967294") first, ascending, then
+# the others in order of first appearance.
+function keyorder(    i, k, ni, nt, idx, txt) {
+  ni = 0
+  nt = 0
+  for (i = 1; i <= nk; i++) {
+    k = order[i]
+    if (k ~ /^(0|[1-9][0-9]*)$/ && length(k) <= 10 && k + 0 < 4294967295) idx[++ni] = k
+    else txt[++nt] = k
+  }
+  hsort(idx, ni)
+  for (i = 1; i <= ni; i++) order[i] = idx[i]
+  for (i = 1; i <= nt; i++) order[ni + i] = txt[i]
+}
+# Heapsort by numeric value (keys are distinct, so stability is moot).
+function hsort(a, n,    i, t) {
+  for (i = int(n / 2); i >= 1; i--) sift(a, i, n)
+  for (i = n; i > 1; i--) { t = a[1]; a[1] = a[i]; a[i] = t; sift(a, 1, i - 1) }
+}
+function sift(a, i, n,    c, t) {
+  while ((c = 2 * i) <= n) {
+    if (c < n && a[c + 1] + 0 > a[c] + 0) c++
+    if (a[i] + 0 >= a[c] + 0) return
+    t = a[i]; a[i] = a[c]; a[c] = t
+    i = c
+  }
 }
 function opsof(c) { return (c in spec) ? spec[c] : G }
-function num(v) {
-  if (v == int(v) && v < 1e16 && v > -1e16) return sprintf("%d", v)
-  return sprintf("%.16g", v)
-}
 # A result as text; its number is left in RAW ("" when NaN).
 function result(k, c, op,    m, s2, j, n) {
   n = cnt[k, c]
@@ -128,6 +205,11 @@ function result(k, c, op,    m, s2, j, n) {
   else if (op == "max") RAW = mx[k, c]
   else if (op == "mean") RAW = sum[k, c] / n
   else if (op == "range") { m = mx[k, c] - mn[k, c]; RAW = m < 0 ? -m : m }
+  else if (op == "ovariance") {
+    # Manta'"'"'s online (Welford) variance, which rounds differently.
+    if (n < 2) return "NaN"
+    RAW = om2[k, c] / (n - 1)
+  }
   else {
     if (n < 2) return "NaN"
     m = sum[k, c] / n
@@ -135,7 +217,7 @@ function result(k, c, op,    m, s2, j, n) {
     for (j = 1; j <= n; j++) s2 += (val[k, c, j] - m) * (val[k, c, j] - m)
     RAW = op == "stddev" ? root(s2 / (n - 1)) : s2 / (n - 1)
   }
-  return num(RAW)
+  return jsnum(RAW)
 }
 # The format of result j of column c ("" for none), as Manta picks it.
 function fmtof(c, j,    list, n, x) {
@@ -201,6 +283,7 @@ BEGIN {
   }
   if (bad) exit 2
   status = 0
+  INF = 1e308 * 10
 }
 {
   n = lsplit($0, f, D)
@@ -210,6 +293,11 @@ BEGIN {
   for (c = 1; c <= n; c++) {
     o2 = opsof(c)
     if (o2 == "key" || o2 == "nop") continue
+    # As JavaScript'"'"'s parseFloat: leading blanks, a number, then anything.
+    if (match(f[c], /^[ \t]*[-+]?Infinity/)) {
+      v[c] = index(f[c], "-") ? -INF : INF
+      continue
+    }
     if (!match(f[c], /^[ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?/)) { invalid = c; break }
     v[c] = substr(f[c], RSTART, RLENGTH) + 0
   }
@@ -230,10 +318,14 @@ BEGIN {
     sum[key, c] += x
     if (j == 1 || x < mn[key, c]) mn[key, c] = x
     if (j == 1 || x > mx[key, c]) mx[key, c] = x
+    dl = x - omean[key, c]
+    omean[key, c] += dl / j
+    om2[key, c] += dl * (x - omean[key, c])
   }
 }
 END {
   if (bad) exit 2
+  keyorder()
   for (i = 1; i <= nk; i++) {
     k = order[i]
     line = ""
