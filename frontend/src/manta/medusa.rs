@@ -1,5 +1,6 @@
 //! mlogin's reflector (Manta's medusa): `GET /:login/medusa/attach/:job/master`
-//! is node-manta's `mlogin` (HTTP Signature of the job's owner), `.../slave`
+//! is node-manta's `mlogin` (HTTP Signature of the job's owner, or of the
+//! sub-user that created the job, see `rbac::jobs::may_attach`), `.../slave`
 //! the agent running the job's session task (its task credential,
 //! `jobs::task_token`, naming this job). Both upgrade to websockets; the
 //! first to come waits for the other (the master is sent
@@ -87,11 +88,14 @@ async fn accept(
     if master {
         let caller =
             crate::auth::authenticate(state, req.method(), req.uri(), req.headers()).await?;
-        let Caller::Account(account) = caller else {
-            return Err(Error::AuthorizationFailed(format!(
-                "{} is not allowed to attach to job {id}",
-                "an anonymous caller"
-            )));
+        let (account, user) = match &caller {
+            Caller::Account(a) => (a.as_ref().clone(), None),
+            Caller::SubUser { account, user } => (account.as_ref().clone(), Some(user.clone())),
+            _ => {
+                return Err(Error::AuthorizationFailed(format!(
+                    "this caller is not allowed to attach to job {id}"
+                )))
+            }
         };
         if account.login != login {
             return Err(Error::AuthorizationFailed(format!(
@@ -110,6 +114,18 @@ async fn accept(
                 id: id.to_string(),
                 reason: "is done".into(),
             });
+        }
+        if let Some(user) = user {
+            let peer = req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip());
+            let creator = rec.caller.as_ref().map(|c| c.user.as_str());
+            let headers = req.headers().clone();
+            crate::rbac::jobs::may_attach(
+                state, &caller, account, &user, creator, id, headers, peer,
+            )
+            .await?;
         }
     } else {
         let grant = req

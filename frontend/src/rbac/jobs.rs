@@ -15,6 +15,10 @@
 //!   creator and roles, and its task toolbox acts as that sub-user with
 //!   those roles and `fromjob = true` (`crate::auth`), never as the
 //!   account.
+//! - mlogin (`/:login/medusa/attach/<id>/master`): a sub-user attaches
+//!   only to a session of a job it created (the shell's toolbox acts as
+//!   the job's creator, so anyone else would borrow its powers), and only
+//!   while its active roles allow `managejob` on the job's directory.
 
 use super::enforce::{self, Who};
 use super::policy::Action;
@@ -69,6 +73,51 @@ pub(crate) async fn enforce(req: &Req, who: &Who<'_>) -> Result<()> {
             }
         }
     }
+}
+
+/// Whether sub-user `user` of `account` may attach mlogin to the session of
+/// job `id`, which `creator` created (`None`: the account did).
+///
+/// # Errors
+/// `AuthorizationFailed`, `NoMatchingRoleTag`, `InvalidRole`; metadata
+/// errors.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn may_attach(
+    state: &crate::state::AppState,
+    caller: &crate::auth::Caller,
+    account: crate::records::AccountRecord,
+    user: &str,
+    creator: Option<&str>,
+    id: &str,
+    headers: axum::http::HeaderMap,
+    peer: Option<std::net::IpAddr>,
+) -> Result<()> {
+    if creator != Some(user) {
+        return Err(Error::AuthorizationFailed(format!(
+            "{}/{user} may attach only to sessions of jobs it created",
+            account.login
+        )));
+    }
+    // Decided as a `POST .../live/*` of the job would be: `managejob` on
+    // its directory's tags, with the roles this request makes active.
+    let path = MantaPath::parse(&format!("/{}/jobs/{id}/live/attach", account.login))?;
+    let role = headers.get("role").and_then(|v| v.to_str().ok());
+    let access = crate::auth::authorize(caller, &account, &path, &Method::POST, role)?;
+    let req = Req {
+        state: state.clone(),
+        method: Method::POST,
+        path,
+        account,
+        headers: headers.clone(),
+        query: Default::default(),
+        request_id: String::new(),
+        access,
+        peer,
+    };
+    let Some(who) = Who::of(&req) else {
+        return Ok(());
+    };
+    enforce(&req, &who).await
 }
 
 /// The record of a job's directory, if it exists.
@@ -165,7 +214,14 @@ pub(crate) async fn tag_job_dir(req: &Req, id: &str, tags: Vec<String>) -> Resul
 /// As [`enforce::check_readable`].
 pub(crate) async fn check_assets(req: &Req, spec: &JobSpec) -> Result<()> {
     for phase in &spec.phases {
+        let mlogin = jobs::agent::is_medusa(&phase.exec);
         for a in phase.assets.iter().flatten() {
+            // mlogin's agent script and config object are never read by
+            // the job (the agent skips them), and the config is written
+            // only after the job exists.
+            if mlogin && jobs::agent::plumbing_asset(&req.account.login, a) {
+                continue;
+            }
             enforce::check_readable(req, a).await?;
         }
     }

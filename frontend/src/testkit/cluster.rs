@@ -164,6 +164,31 @@ impl TestCluster {
         self.home.join(".ssh")
     }
 
+    /// A frontend config naming this cluster's shards and secret, for the
+    /// operator's commands (`mantad admin|account --config`).
+    pub fn operator_config(&self) -> PathBuf {
+        let shards: Vec<String> = self
+            .cluster
+            .meta
+            .ring()
+            .shards()
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect();
+        let secret = crate::cluster::cluster_key_path(self.cluster.data_dir());
+        let cfg = self.dir.path().join("operator.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n",
+                shards.join(", "),
+                secret.to_string_lossy()
+            ),
+        )
+        .unwrap();
+        cfg
+    }
+
     /// A scratch path for local files (its parent exists).
     pub fn local(&self, name: &str) -> PathBuf {
         let p = self.dir.path().join("local").join(name);

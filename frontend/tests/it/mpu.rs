@@ -353,25 +353,7 @@ async fn gc_keeps_upload_blobs() {
 /// What `mantad admin ARGS` prints, run as an operator would against
 /// `tc`'s metadata shards.
 async fn admin_text(tc: &TestCluster, args: &[&str]) -> String {
-    let shards: Vec<String> = tc
-        .cluster
-        .meta
-        .ring()
-        .shards()
-        .iter()
-        .map(|s| format!("{s:?}"))
-        .collect();
-    let secret = frontend::cluster::cluster_key_path(tc.cluster.data_dir());
-    let cfg = tc.dir.path().join("admin.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n",
-            shards.join(", "),
-            secret.to_string_lossy()
-        ),
-    )
-    .unwrap();
+    let cfg = tc.operator_config();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mantad"))
         .args(["admin", "--config"])
         .arg(&cfg)

@@ -39,13 +39,13 @@ const ATTACH_WAIT: Duration = Duration::from_secs(300);
 const IDLE_LIMIT: Duration = Duration::from_secs(1800);
 
 /// Is this phase an mlogin session?
-pub(crate) fn is_medusa(exec: &str) -> bool {
+pub fn is_medusa(exec: &str) -> bool {
     exec.trim() == format!("/assets{MEDUSA_ASSET}")
 }
 
 /// Assets of an mlogin phase that are the client's plumbing, not files
 /// for the task: Manta's agent script and the client's config object.
-pub(crate) fn plumbing_asset(login: &str, path: &str) -> bool {
+pub fn plumbing_asset(login: &str, path: &str) -> bool {
     path == MEDUSA_ASSET
         || path
             .strip_prefix(&format!("/{login}/stor/medusa-config-"))

@@ -25,6 +25,9 @@ mod fetch;
 mod http;
 mod image;
 pub(crate) mod medusa;
+/// What an mlogin phase names that the job never reads (the frontend's
+/// RBAC check of assets leaves them out).
+pub use medusa::{is_medusa, plumbing_asset};
 mod msplit;
 mod msplit_js;
 #[cfg(test)]

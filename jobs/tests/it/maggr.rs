@@ -85,7 +85,7 @@ fn input(seed: u64, lines: usize) -> String {
             0 | 1 => {
                 let f = f64::from_bits(xorshift(&mut s));
                 let f = if f.is_finite() { f } else { 0.5 };
-                if r % 2 == 0 {
+                if r.is_multiple_of(2) {
                     format!("{f:e}")
                 } else {
                     format!("{f}")
