@@ -164,9 +164,9 @@ impl TestCluster {
         self.home.join(".ssh")
     }
 
-    /// A frontend config naming this cluster's shards and secret, for the
-    /// operator's commands (`mantad admin|account --config`).
-    pub fn operator_config(&self) -> PathBuf {
+    /// The lines of a frontend config that joins this cluster: its shards
+    /// and its secret (a listener on any free port).
+    pub fn frontend_config_text(&self) -> String {
         let shards: Vec<String> = self
             .cluster
             .meta
@@ -176,16 +176,18 @@ impl TestCluster {
             .map(|s| format!("{s:?}"))
             .collect();
         let secret = crate::cluster::cluster_key_path(self.cluster.data_dir());
-        let cfg = self.dir.path().join("operator.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n",
-                shards.join(", "),
-                secret.to_string_lossy()
-            ),
+        format!(
+            "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n",
+            shards.join(", "),
+            secret.to_string_lossy()
         )
-        .unwrap();
+    }
+
+    /// [`Self::frontend_config_text`] in a file, for the operator's
+    /// commands (`mantad admin|account --config`).
+    pub fn operator_config(&self) -> PathBuf {
+        let cfg = self.dir.path().join("operator.toml");
+        std::fs::write(&cfg, self.frontend_config_text()).unwrap();
         cfg
     }
 

@@ -4,6 +4,7 @@
 //! types added with `mantad account`.
 
 use client_sdk::Signer;
+use frontend::testkit::TestCluster;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -146,6 +147,26 @@ pub(crate) async fn mantad_account(data: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     text
+}
+
+/// `mantad SUBCOMMAND --config <tc's operator config> REST...` as an
+/// operator runs it against `tc`; must succeed; returns its stdout.
+pub(crate) async fn mantad_operator(tc: &TestCluster, args: &[&str]) -> String {
+    let (sub, rest) = args.split_first().expect("a subcommand");
+    let out = Command::new(env!("CARGO_BIN_EXE_mantad"))
+        .arg(sub)
+        .arg("--config")
+        .arg(tc.operator_config())
+        .args(rest)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mantad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 pub(crate) fn write_key(

@@ -141,20 +141,9 @@ async fn kill_9_during_collection_loses_nothing_and_the_next_pass_finishes() {
 /// Starts `mantad frontend` as a process that runs maintenance passes
 /// (the kit's in-process frontend runs none).
 fn spawn_frontend(pc: &ProcessCluster, dir: &std::path::Path, n: u32) -> tokio::process::Child {
-    let shards: Vec<String> = pc
-        .cluster
-        .meta
-        .ring()
-        .shards()
-        .iter()
-        .map(|s| format!("{s:?}"))
-        .collect();
-    let secret = frontend::cluster::cluster_key_path(pc.cluster.data_dir());
     let cfg = format!(
-        "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n\
-         maintenance_interval = \"1h\"\ngc_grace = \"2s\"\nheartbeat_timeout = \"4s\"\n",
-        shards.join(", "),
-        secret.to_string_lossy()
+        "{}maintenance_interval = \"1h\"\ngc_grace = \"2s\"\nheartbeat_timeout = \"4s\"\n",
+        pc.frontend_config_text()
     );
     let path = dir.join(format!("frontend-{n}.toml"));
     std::fs::write(&path, cfg).unwrap();

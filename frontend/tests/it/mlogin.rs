@@ -4,7 +4,7 @@
 //! client's websocket and the agent's both in TLS); commands are typed in
 //! and their output read back through the medusa websocket relay.
 
-use super::auth_node_manta::node_bin;
+use super::auth_node_manta::{mantad_operator, node_bin};
 use super::task_toolbox::cluster_with;
 use frontend::testkit::*;
 use jobs::runtime::RuntimeKind;
@@ -248,22 +248,6 @@ async fn attach_is_the_owners_and_needs_an_upgrade() {
     assert_eq!(r.status(), 403);
 }
 
-/// `mantad account --config CFG ARGS`, which must succeed.
-async fn account_cmd(cfg: &std::path::Path, args: &[&str]) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mantad"))
-        .args(["account", "--config"])
-        .arg(cfg)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mantad account {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A sub-user and mlogin's attach: alice may create an mlogin job (its
 /// plumbing assets, the config object not yet written, are not checked as
 /// hers to read) and attach to it with a role allowing `managejob`
@@ -278,15 +262,23 @@ async fn sub_user_attaches_only_to_its_own_jobs() {
     let tc = TestCluster::start_with(1, |o| o.agent = None).await;
     let (alice_pub, _, _) =
         super::auth_node_manta::write_key(&tc.ssh_dir(), "id_alice", ssh_key::Algorithm::Ed25519);
-    let cfg = tc.operator_config();
-    account_cmd(
-        &cfg,
-        &["user", "add", USER, "alice", "--ssh-key", &alice_pub],
+    mantad_operator(
+        &tc,
+        &[
+            "account",
+            "user",
+            "add",
+            USER,
+            "alice",
+            "--ssh-key",
+            &alice_pub,
+        ],
     )
     .await;
-    account_cmd(
-        &cfg,
+    mantad_operator(
+        &tc,
         &[
+            "account",
             "policy",
             "add",
             USER,
@@ -298,14 +290,23 @@ async fn sub_user_attaches_only_to_its_own_jobs() {
         ],
     )
     .await;
-    account_cmd(
-        &cfg,
-        &["policy", "add", USER, "read", "--rule", "CAN getobject"],
+    mantad_operator(
+        &tc,
+        &[
+            "account",
+            "policy",
+            "add",
+            USER,
+            "read",
+            "--rule",
+            "CAN getobject",
+        ],
     )
     .await;
-    account_cmd(
-        &cfg,
+    mantad_operator(
+        &tc,
         &[
+            "account",
             "role",
             "add",
             USER,
@@ -317,10 +318,10 @@ async fn sub_user_attaches_only_to_its_own_jobs() {
         ],
     )
     .await;
-    account_cmd(
-        &cfg,
+    mantad_operator(
+        &tc,
         &[
-            "role", "add", USER, "readers", "--member", "alice", "--policy", "read",
+            "account", "role", "add", USER, "readers", "--member", "alice", "--policy", "read",
         ],
     )
     .await;

@@ -350,25 +350,6 @@ async fn gc_keeps_upload_blobs() {
     assert!(got.bytes().await.unwrap()[..] == want[..]);
 }
 
-/// What `mantad admin ARGS` prints, run as an operator would against
-/// `tc`'s metadata shards.
-async fn admin_text(tc: &TestCluster, args: &[&str]) -> String {
-    let cfg = tc.operator_config();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mantad"))
-        .args(["admin", "--config"])
-        .arg(&cfg)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mantad admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Finished uploads are collected once older than `upload_grace`: a
 /// committed and an aborted upload's directories (and state) go, a
 /// pending one stays, and the committed object stays readable byte for
@@ -411,7 +392,7 @@ async fn finished_uploads_are_collected() {
     let report = tc.maintenance_pass().await;
     assert_eq!(report.uploads_removed, 2, "{report:?}");
     // The operator's report says so too.
-    let status = admin_text(&tc, &["gc", "status"]).await;
+    let status = crate::auth_node_manta::mantad_operator(&tc, &["admin", "gc", "status"]).await;
     assert!(
         status.contains("uploads: 2 finished multipart uploads removed"),
         "{status}"
