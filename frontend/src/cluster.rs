@@ -598,6 +598,18 @@ impl Cluster {
         (0..self.opts.storage_nodes).map(dev_node_id).collect()
     }
 
+    /// The shards as a config file's `metadata_shards` value.
+    pub fn shards_toml(&self) -> String {
+        let shards: Vec<String> = self
+            .meta
+            .ring()
+            .shards()
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect();
+        format!("[{}]", shards.join(", "))
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.opts.data
     }

@@ -92,19 +92,12 @@ fn read_s3(file: &Path) -> Option<(String, String)> {
 /// A frontend config naming this cluster's shards (its ports change on each
 /// start, so it is rewritten each time).
 pub(crate) fn frontend_toml(cluster: &Cluster, data: &Path) -> String {
-    let shards: Vec<String> = cluster
-        .meta
-        .ring()
-        .shards()
-        .iter()
-        .map(|s| format!("{s:?}"))
-        .collect();
     let listen = cluster.frontend_addr().to_string();
     format!(
         "# Written by `mantad dev`: the running dev cluster, for `mantad account --dev`.\n\
-         listen = {listen:?}\nmetadata_shards = [{}]\ns3_key_file = {:?}\n\
+         listen = {listen:?}\nmetadata_shards = {}\ns3_key_file = {:?}\n\
          cluster_secret_file = {:?}\n",
-        shards.join(", "),
+        cluster.shards_toml(),
         data.join("secrets").join("s3.key").to_string_lossy(),
         crate::cluster::cluster_key_path(data).to_string_lossy()
     )

@@ -88,9 +88,8 @@ async fn accept(
     if master {
         let caller =
             crate::auth::authenticate(state, req.method(), req.uri(), req.headers()).await?;
-        let (account, user) = match &caller {
-            Caller::Account(a) => (a.as_ref().clone(), None),
-            Caller::SubUser { account, user } => (account.as_ref().clone(), Some(user.clone())),
+        let account = match &caller {
+            Caller::Account(a) | Caller::SubUser { account: a, .. } => a,
             _ => {
                 return Err(Error::AuthorizationFailed(format!(
                     "this caller is not allowed to attach to job {id}"
@@ -115,18 +114,13 @@ async fn accept(
                 reason: "is done".into(),
             });
         }
-        if let Some(user) = user {
-            let peer = req
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip());
-            let creator = rec.caller.as_ref().map(|c| c.user.as_str());
-            let headers = req.headers().clone();
-            crate::rbac::jobs::may_attach(
-                state, &caller, account, &user, creator, id, headers, peer,
-            )
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let creator = rec.caller.as_ref().map(|c| c.user.as_str());
+        crate::rbac::jobs::may_attach(state, &caller, creator, id, req.headers().clone(), peer)
             .await?;
-        }
     } else {
         let grant = req
             .headers()

@@ -75,24 +75,25 @@ pub(crate) async fn enforce(req: &Req, who: &Who<'_>) -> Result<()> {
     }
 }
 
-/// Whether sub-user `user` of `account` may attach mlogin to the session of
-/// job `id`, which `creator` created (`None`: the account did).
+/// Whether `caller` may attach mlogin to the session of job `id`, which
+/// `creator` created (`None`: the account did). Only sub-users are
+/// checked here; the account's own login was matched by the caller.
 ///
 /// # Errors
 /// `AuthorizationFailed`, `NoMatchingRoleTag`, `InvalidRole`; metadata
 /// errors.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn may_attach(
     state: &crate::state::AppState,
     caller: &crate::auth::Caller,
-    account: crate::records::AccountRecord,
-    user: &str,
     creator: Option<&str>,
     id: &str,
     headers: axum::http::HeaderMap,
     peer: Option<std::net::IpAddr>,
 ) -> Result<()> {
-    if creator != Some(user) {
+    let crate::auth::Caller::SubUser { account, user } = caller else {
+        return Ok(());
+    };
+    if creator != Some(user.as_str()) {
         return Err(Error::AuthorizationFailed(format!(
             "{}/{user} may attach only to sessions of jobs it created",
             account.login
@@ -102,13 +103,14 @@ pub(crate) async fn may_attach(
     // its directory's tags, with the roles this request makes active.
     let path = MantaPath::parse(&format!("/{}/jobs/{id}/live/attach", account.login))?;
     let role = headers.get("role").and_then(|v| v.to_str().ok());
-    let access = crate::auth::authorize(caller, &account, &path, &Method::POST, role)?;
+    let access = crate::auth::authorize(caller, account, &path, &Method::POST, role)?;
+    let account = account.as_ref().clone();
     let req = Req {
         state: state.clone(),
         method: Method::POST,
         path,
         account,
-        headers: headers.clone(),
+        headers,
         query: Default::default(),
         request_id: String::new(),
         access,

@@ -167,18 +167,10 @@ impl TestCluster {
     /// The lines of a frontend config that joins this cluster: its shards
     /// and its secret (a listener on any free port).
     pub fn frontend_config_text(&self) -> String {
-        let shards: Vec<String> = self
-            .cluster
-            .meta
-            .ring()
-            .shards()
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect();
         let secret = crate::cluster::cluster_key_path(self.cluster.data_dir());
         format!(
-            "listen = \"127.0.0.1:0\"\nmetadata_shards = [{}]\ncluster_secret_file = {:?}\n",
-            shards.join(", "),
+            "listen = \"127.0.0.1:0\"\nmetadata_shards = {}\ncluster_secret_file = {:?}\n",
+            self.cluster.shards_toml(),
             secret.to_string_lossy()
         )
     }
